@@ -1,0 +1,33 @@
+"""The ``neocloud`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from neocloud import __version__
+from neocloud.cli import fleet
+
+app = typer.Typer(
+    name="neocloud",
+    help="neocloud: the control plane for running GPU data centers as a cloud.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(fleet.app, name="fleet")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"neocloud {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """neocloud: the control plane for running GPU data centers as a cloud."""
+
+
+if __name__ == "__main__":
+    app()

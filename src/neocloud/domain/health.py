@@ -1,0 +1,85 @@
+"""Node health: the states, the legal transitions as a table, and the history.
+
+The table is data (STYLE habit 5): one function validates an edge, stamps the time
+and appends the history; tests walk the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from neocloud.domain.errors import DomainError
+
+
+class Health(StrEnum):
+    """The health of a node. Only ``healthy`` nodes count as deliverable capacity."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    FAILED = "failed"
+    MAINTENANCE = "maintenance"
+    RETIRED = "retired"
+
+
+H = Health
+
+#: Legal transitions, each with why it exists. Anything absent is refused.
+TRANSITIONS: dict[tuple[Health, Health], str] = {
+    (H.HEALTHY, H.DEGRADED): "a GPU, NVLink or NIC reports errors but the node still runs",
+    (H.HEALTHY, H.FAILED): "the node stops serving (GPU fell off the bus, host down)",
+    (H.HEALTHY, H.MAINTENANCE): "planned work: firmware, drain for repair, inspection",
+    (H.DEGRADED, H.HEALTHY): "the fault cleared (reset, remap) and checks pass",
+    (H.DEGRADED, H.FAILED): "the degradation became a hard failure",
+    (H.DEGRADED, H.MAINTENANCE): "drained to fix the degradation",
+    (H.FAILED, H.HEALTHY): "recovered in place (reboot, reseat) and checks pass",
+    (H.FAILED, H.MAINTENANCE): "taken in for repair or part replacement",
+    (H.FAILED, H.RETIRED): "beyond repair",
+    (H.MAINTENANCE, H.HEALTHY): "work done and burn-in passed: back in service",
+    (H.MAINTENANCE, H.DEGRADED): "back in service with a known, tolerated fault",
+    (H.MAINTENANCE, H.FAILED): "burn-in or repair failed",
+    (H.MAINTENANCE, H.RETIRED): "decommissioned during maintenance",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HealthTransition:
+    """One recorded change of a node's health."""
+
+    node_id: str
+    from_state: Health
+    to_state: Health
+    at: datetime
+    reason: str
+
+
+class IllegalTransition(DomainError):
+    """A health change that the transition table does not allow."""
+
+
+def transition(
+    node_id: str,
+    current: Health,
+    target: Health,
+    *,
+    at: datetime,
+    reason: str,
+    history: tuple[HealthTransition, ...] = (),
+) -> tuple[Health, tuple[HealthTransition, ...]]:
+    """Move ``current`` to ``target`` at ``at``; return the new state and history.
+
+    Raises :class:`IllegalTransition` naming the node and both states when the table
+    has no such edge (a retired node never comes back; a failed node goes through
+    maintenance or repair, never straight to degraded).
+    """
+    if (current, target) not in TRANSITIONS:
+        allowed = sorted(t.value for (f, t) in TRANSITIONS if f is current)
+        raise IllegalTransition(
+            f"node {node_id!r}: cannot go from {current.value} to {target.value}; "
+            f"allowed from {current.value}: {', '.join(allowed) or 'none (terminal state)'}"
+        )
+    if at.tzinfo is None:
+        raise ValueError("transition time must be timezone-aware (UTC)")
+    record = HealthTransition(node_id, current, target, at, reason)
+    return target, (*history, record)

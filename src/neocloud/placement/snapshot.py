@@ -1,0 +1,149 @@
+"""A compact, array-based snapshot of the fleet for placement and scheduling.
+
+Placement decides on integers, not on objects: every node, NVLink domain, fabric
+block, pod and site gets a dense index, and the snapshot holds NumPy arrays of those
+indices plus counters per block and per domain. It is built in one pass over the
+nodes and never refers back to domain objects, so a decision on a 25k-node site
+touches a few arrays, not a graph of Python objects.
+
+Layout (``n`` nodes, ``d`` domains, ``b`` blocks, ``m`` GPU models):
+
+* ``node_*``: ``(n,)`` arrays: model, gpus, health code, domain, block, pod, site;
+* ``domain_*``: ``(d,)`` arrays: block, model, nodes, gpus, healthy_gpus;
+* ``block_*``: ``(b,)`` arrays: pod, site; ``block_gpus`` and
+  ``block_healthy_gpus`` are ``(b, m)`` counters per GPU model;
+* names (``node_ids``, ``domain_ids``, ``block_names`` ...) map indices back.
+
+Nodes of one block are contiguous (``block_node_start``/``block_node_end``) and so
+are nodes of one NVLink domain, so a block or a domain is a slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from neocloud.domain.fleet import Fleet, Node
+from neocloud.domain.health import Health
+
+IntArray = npt.NDArray[np.int32]
+HEALTH_CODES: tuple[Health, ...] = tuple(Health)
+HEALTHY_CODE = HEALTH_CODES.index(Health.HEALTHY)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    models: tuple[str, ...]
+    site_names: tuple[str, ...]
+    pod_names: tuple[str, ...]
+    block_names: tuple[str, ...]
+    domain_ids: tuple[str, ...]
+    node_ids: tuple[str, ...]
+    node_model: IntArray
+    node_gpus: IntArray
+    node_health: npt.NDArray[np.int8]
+    node_domain: IntArray
+    node_block: IntArray
+    node_pod: IntArray
+    node_site: IntArray
+    domain_block: IntArray
+    domain_model: IntArray
+    domain_nodes: IntArray
+    domain_gpus: IntArray
+    domain_healthy_gpus: IntArray
+    domain_node_start: IntArray
+    block_pod: IntArray
+    block_site: IntArray
+    block_gpus: IntArray
+    block_healthy_gpus: IntArray
+    block_node_start: IntArray
+    block_node_end: IntArray
+
+    @property
+    def total_gpus(self) -> int:
+        return int(self.node_gpus.sum())
+
+    def gpus_by_model(self, healthy_only: bool = False) -> dict[str, int]:
+        """GPUs per model over the whole fleet."""
+        counts = self.block_healthy_gpus if healthy_only else self.block_gpus
+        return {m: int(c) for m, c in zip(self.models, counts.sum(axis=0), strict=True) if c}
+
+
+def build_snapshot(fleet: Fleet) -> FleetSnapshot:
+    """The snapshot of ``fleet``: nodes ordered by block then NVLink domain, in one pass."""
+    block_index = {b.name: i for i, b in enumerate(fleet.blocks)}
+    pod_index = {p.name: i for i, p in enumerate(fleet.pods)}
+    site_index = {s.name: i for i, s in enumerate(fleet.sites)}
+    models = tuple(sorted({n.gpu_model for n in fleet.nodes}))
+    model_index = {m: i for i, m in enumerate(models)}
+    health_index = {h: i for i, h in enumerate(HEALTH_CODES)}
+    # Stable order: by block, then domain (domains never span blocks).
+    order = sorted(
+        range(len(fleet.nodes)), key=lambda k: (block_index[fleet.nodes[k].block], fleet.nodes[k].nvlink_domain)
+    )
+    nodes = [fleet.nodes[k] for k in order]
+    n = len(nodes)
+    node_block = np.fromiter((block_index[x.block] for x in nodes), np.int32, n)
+    node_model = np.fromiter((model_index[x.gpu_model] for x in nodes), np.int32, n)
+    node_gpus = np.fromiter((x.gpu_count for x in nodes), np.int32, n)
+    node_health = np.fromiter((health_index[x.health] for x in nodes), np.int8, n)
+    domain_ids, node_domain, domain_start = _domains(nodes)
+    block_pod = np.array([pod_index[b.pod] for b in fleet.blocks], np.int32)
+    block_site = np.array([site_index[b.site] for b in fleet.blocks], np.int32)
+    healthy = np.where(node_health == HEALTHY_CODE, node_gpus, 0).astype(np.int32)
+    nb, nm, nd = len(fleet.blocks), len(models), len(domain_ids)
+    block_gpus = _counter((nb, nm), (node_block, node_model), node_gpus)
+    block_healthy = _counter((nb, nm), (node_block, node_model), healthy)
+    bounds = np.searchsorted(node_block, np.arange(nb + 1, dtype=np.int32)).astype(np.int32)
+    domain_first = domain_start
+    return FleetSnapshot(
+        models=models,
+        site_names=tuple(s.name for s in fleet.sites),
+        pod_names=tuple(p.name for p in fleet.pods),
+        block_names=tuple(b.name for b in fleet.blocks),
+        domain_ids=tuple(domain_ids),
+        node_ids=tuple(x.id for x in nodes),
+        node_model=node_model,
+        node_gpus=node_gpus,
+        node_health=node_health,
+        node_domain=node_domain,
+        node_block=node_block,
+        node_pod=block_pod[node_block] if nb else np.zeros(0, np.int32),
+        node_site=block_site[node_block] if nb else np.zeros(0, np.int32),
+        domain_block=node_block[domain_first] if nd else np.zeros(0, np.int32),
+        domain_model=node_model[domain_first] if nd else np.zeros(0, np.int32),
+        domain_nodes=np.bincount(node_domain, minlength=nd).astype(np.int32),
+        domain_gpus=np.bincount(node_domain, weights=node_gpus, minlength=nd).astype(np.int32),
+        domain_healthy_gpus=np.bincount(node_domain, weights=healthy, minlength=nd).astype(np.int32),
+        domain_node_start=domain_first,
+        block_pod=block_pod,
+        block_site=block_site,
+        block_gpus=block_gpus,
+        block_healthy_gpus=block_healthy,
+        block_node_start=bounds[:-1].copy(),
+        block_node_end=bounds[1:].copy(),
+    )
+
+
+def _domains(nodes: list[Node]) -> tuple[list[str], IntArray, IntArray]:
+    """Dense domain indices for nodes already grouped by domain."""
+    ids: list[str] = []
+    starts: list[int] = []
+    out = np.empty(len(nodes), np.int32)
+    last: str | None = None
+    for k, node in enumerate(nodes):
+        dom = node.nvlink_domain
+        if dom != last:
+            ids.append(dom)
+            starts.append(k)
+            last = dom
+        out[k] = len(ids) - 1
+    return ids, out, np.array(starts, np.int32)
+
+
+def _counter(shape: tuple[int, int], index: tuple[IntArray, IntArray], values: IntArray) -> IntArray:
+    out = np.zeros(shape, np.int64)
+    np.add.at(out, index, values)
+    return out.astype(np.int32)
