@@ -51,7 +51,8 @@ def test_a_node_placed_twice_across_blocks_is_refused():
     b1 = a_block("b1", node_groups=(), nodes=(a_node("x"),))
     b2 = a_block("b2", node_groups=(), nodes=(a_node("x"),))
     [msg] = errors_of(a_fleet(a_site(blocks=(b1, b2))))
-    assert "duplicate node id 'x'" in msg and "blocks[1]" in msg
+    assert "duplicate node id 'x'" in msg
+    assert "blocks[1]" in msg
 
 
 def test_rack_over_its_power_budget():
@@ -108,7 +109,8 @@ def test_duplicate_site_pod_block_and_rack_names():
 def test_bad_patterns_are_refused_with_the_allowed_fields():
     group = a_group(id_pattern="{node.__class__}")
     [msg] = errors_of(a_fleet(a_site(blocks=(a_block("b1", node_groups=(group,)),))))
-    assert "node_groups[0].id_pattern" in msg and "allowed fields" in msg
+    assert "node_groups[0].id_pattern" in msg
+    assert "allowed fields" in msg
 
 
 def test_overrides_set_health_and_unknown_ids_are_errors():

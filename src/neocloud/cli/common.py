@@ -13,7 +13,7 @@ from neocloud.services.fleet import UnknownFormat
 
 err = Console(stderr=True)
 EXIT_BAD_INPUT = 2
-MAX_ERRORS_SHOWN = 200
+MAX_ERRORS_SHOWN = 50
 
 
 @contextmanager
@@ -27,12 +27,12 @@ def bad_input() -> Iterator[None]:
             f"[red]error[/]: {len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''} found", highlight=False
         )
         for e in shown:
-            err.print(f"  {e}", markup=False, highlight=False)
+            err.print(f"  {e}", markup=False, highlight=False, soft_wrap=True)
         if len(exc.errors) > len(shown):
             err.print(f"  ... and {len(exc.errors) - len(shown)} more", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (DomainError, UnknownFormat, FileNotFoundError, IsADirectoryError) as exc:
-        err.print(f"[red]error[/]: {exc}", highlight=False)
+        err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

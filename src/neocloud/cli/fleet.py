@@ -76,7 +76,8 @@ def validate(file: Annotated[Path, typer.Argument(help="Fleet YAML file.")]) -> 
     t = rep.total
     out.print(
         f"[green]valid[/]: {file}: {len(rep.sites)} sites, {t.nodes:,} nodes, {t.gpus:,} GPUs, "
-        f"{t.fabric_blocks:,} fabric blocks, {t.nvlink_domains:,} NVLink domains"
+        f"{t.fabric_blocks:,} fabric blocks, {t.nvlink_domains:,} NVLink domains",
+        soft_wrap=True,
     )
 
 

@@ -82,8 +82,11 @@ class HealthMix:
 
 
 def hgx(model: str, gpus: int, racks_per_block: int = 8, blocks_per_pod: int = 32) -> Segment:
-    """8-GPU nodes, 8 per rack (64 GPUs per rack, as at Colossus [R44])."""
-    return Segment(model, gpus, 8, racks_per_block, blocks_per_pod, 85.0)
+    """8-GPU nodes, 8 per rack (64 GPUs per rack, as at Colossus [R44]); the rack
+    budget is 8 nodes at maximum power rounded up to 5 kW (85 kW for H100/H200)."""
+    found = builtin_catalog().get(model)
+    node_kw = found.node_power_kw if found is not None and found.node_power_kw else 10.2
+    return Segment(model, gpus, 8, racks_per_block, blocks_per_pod, 5.0 * math.ceil(8 * node_kw / 5.0))
 
 
 def nvl72(model: str, gpus: int, racks_per_block: int = 8, blocks_per_pod: int = 16) -> Segment:

@@ -193,6 +193,8 @@ def pattern_problem(pattern: str) -> str | None:
 class _RackAcc:
     rack: Rack
     path: str
+    budget_at: str
+    file: str | None = None
     kw: float = 0.0
     nodes: int = 0
     models: set[str] = field(default_factory=set)
@@ -290,16 +292,18 @@ class _Builder:
             if rack.name in self.racks:
                 self.err(f"{rpath}.name", f"duplicate rack name {rack.name!r} ({self.racks[rack.name].path})")
                 continue
-            self._new_rack(rack.name, place, rack.power_kw, rpath)
+            self._new_rack(rack.name, place, rack.power_kw, rpath, budget_at=f"{rpath}.power_kw")
         for gi, group in enumerate(block.node_groups):
             self._group(place, group, f"{path}.node_groups[{gi}]")
         for ni, node in enumerate(block.nodes):
             npath = f"{path}.nodes[{ni}]"
             self._add_node(place, npath, node)
 
-    def _new_rack(self, name: str, place: _Place, power_kw: float | None, path: str) -> _RackAcc:
+    def _new_rack(
+        self, name: str, place: _Place, power_kw: float | None, path: str, *, budget_at: str, file: str | None = None
+    ) -> _RackAcc:
         rack = Rack(name, place.site.name, place.pod, place.block, power_kw)
-        acc = _RackAcc(rack, path)
+        acc = _RackAcc(rack, path, budget_at, file)
         self.racks[name] = acc
         self.fleet.racks.append(rack)
         return acc
@@ -396,8 +400,10 @@ class _Builder:
     ) -> _RackAcc | None:
         acc = self.racks.get(name)
         if acc is None:
-            budget = power_kw if power_kw is not None else place.site.rack_power_kw
-            return self._new_rack(name, place, budget, path if file is None else f"{file} {path}")
+            if power_kw is not None:
+                return self._new_rack(name, place, power_kw, path, budget_at=f"{path}.rack_power_kw", file=file)
+            site_default = f"sites[{place.site_index}].rack_power_kw"
+            return self._new_rack(name, place, place.site.rack_power_kw, path, budget_at=site_default, file=file)
         if acc.rack.block != place.block:
             self.err(
                 _field(path, "rack"),
@@ -450,18 +456,19 @@ class _Builder:
             budget = acc.rack.power_kw
             if budget is not None and acc.kw > budget * (1 + _POWER_TOLERANCE):
                 self.err(
-                    _field(acc.path, "power_kw"),
+                    acc.budget_at,
                     f"rack {acc.rack.name!r} draws {acc.kw:.1f} kW at node maximum, over its budget of {budget:g} kW",
                 )
             models = [self.catalog.get(m) for m in acc.models]
             scale = [m for m in models if m is not None and m.rack_scale]
             if scale and len(acc.models) > 1:
-                self.err(acc.path, f"rack {acc.rack.name!r} mixes {sorted(acc.models)} in one NVLink domain")
+                self.err(acc.path, f"rack {acc.rack.name!r} mixes {sorted(acc.models)} in one NVLink domain", acc.file)
             elif scale and acc.nodes > scale[0].nodes_per_nvlink_domain:
                 self.err(
                     acc.path,
                     f"rack {acc.rack.name!r} holds {acc.nodes} {scale[0].name} nodes; "
                     f"its NVLink domain takes at most {scale[0].nodes_per_nvlink_domain}",
+                    acc.file,
                 )
 
     def _check_sites(self) -> None:
