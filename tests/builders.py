@@ -10,7 +10,11 @@ from neocloud.domain.spec import BlockSpec, FleetSpec, NodeGroupSpec, NodeSpec, 
 
 def a_group(**kw: Any) -> NodeGroupSpec:
     base = NodeGroupSpec(
-        count=4, gpu_model="H100", id_pattern="{block}-n{i:02d}", rack_pattern="{block}-r{r}", nodes_per_rack=2,
+        count=4,
+        gpu_model="H100",
+        id_pattern="{block}-n{i:02d}",
+        rack_pattern="{block}-r{r}",
+        nodes_per_rack=2,
         rack_power_kw=25.0,
     )
     return replace(base, **kw)
@@ -22,8 +26,14 @@ def a_block(name: str = "b1", **kw: Any) -> BlockSpec:
 
 def a_site(name: str = "s1", blocks: tuple[BlockSpec, ...] | None = None, **kw: Any) -> SiteSpec:
     blocks = blocks if blocks is not None else (a_block(f"{name}-b1"),)
-    base = SiteSpec(name=name, region="test", power_mw=1.0, pue=1.2, electricity_usd_per_kwh=0.07,
-                    pods=(PodSpec(f"{name}-p1", blocks),))
+    base = SiteSpec(
+        name=name,
+        region="test",
+        power_mw=1.0,
+        pue=1.2,
+        electricity_usd_per_kwh=0.07,
+        pods=(PodSpec(f"{name}-p1", blocks),),
+    )
     return replace(base, **kw)
 
 
