@@ -31,8 +31,13 @@ def bad_input() -> Iterator[None]:
         if len(exc.errors) > len(shown):
             err.print(f"  ... and {len(exc.errors) - len(shown)} more", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (DomainError, UnknownFormat, FileNotFoundError, IsADirectoryError) as exc:
+    except (DomainError, UnknownFormat) as exc:
         err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as exc:  # unreadable input, unwritable output: name the file and the reason
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print("[red]error[/]: ", end="", highlight=False)
+        err.print(f"{where}{exc.strerror or exc}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

@@ -1,0 +1,98 @@
+"""Alibaba GPU inventories (openb 2023, PAI 2020, spot-GPU 2026) -> fleet specs.
+
+Sources (``../shared/traces``, README sections 2, 3 and 5), each read by schema:
+
+* ``openb``: ``alibaba-gpu-v2023-openb/csv/openb_node_list_*.csv`` (alibaba/clusterdata,
+  cluster-trace-gpu-v2023), columns ``sn, cpu_milli, memory_mib, gpu, model``. The
+  all-node list has 1,523 nodes: 1,213 GPU nodes with 6,212 GPUs and 310 CPU-only
+  nodes (``gpu`` 0, empty ``model``).
+* ``pai``: ``alibaba-pai-v2020/pai_machine_spec.csv`` (cluster-trace-gpu-v2020),
+  columns ``machine, gpu_type, cap_cpu, cap_mem, cap_gpu``: 1,897 machines, of which
+  83 are CPU-only (``gpu_type`` CPU, ``cap_gpu`` 0), so 1,814 GPU machines, 6,742 GPUs.
+* ``alibaba-spot``: ``alibaba-spot-gpu-v2026/node_info_df.csv`` (cluster-trace-v2026-spot-gpu),
+  columns ``gpu_model, gpu_capacity_num, cpu_num, node_name``: 4,278 nodes, 10,412 GPUs.
+
+Modelling and assumptions:
+
+* Only the id, model and GPU-count columns are used; CPU and memory columns may be
+  absent. Rows with 0 GPUs are CPU-only: skipped and counted
+  (:attr:`Inventory.cpu_only`), whatever their model column says.
+* None of these sources has network topology: one site and one pod named after the
+  source (``alibaba-openb``, ``alibaba-pai``, ``alibaba-spot``), one fabric block per
+  GPU model. Node ids are the source's machine ids (the spot trace's are plain
+  numbers, kept as they are).
+* Model names are kept as published (``G2``, ``T4``, ``V100M16``, ``MISC``,
+  ``GPU-series-1``, ``A100-SXM4-80GB``, ``H800``...); a name the built-in catalog
+  knows becomes that model. ``memory_gb`` is set only from a size in the name
+  (``80GB``): ``V100M32`` is likely a 32 GB V100 but the source does not say so.
+  TDP and node power are unknown; ``gpus_per_node`` is the largest count seen.
+* Region, power budget and price are unknown; PUE is the 1.25 default
+  (economics.md section 6).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from neocloud.adapters.importers._csv import RowErrors, count, read_rows, text, unique
+from neocloud.adapters.importers._fleet import Inventory, SourceNode, flat_fleet, require_nodes
+from neocloud.domain.spec import FleetSpec
+
+
+def import_openb(path: Path) -> FleetSpec:
+    """An openb node list (``sn, gpu, model``; CPU-only rows skipped) as a fleet spec."""
+    return _flat("alibaba-openb", path, read_openb(path))
+
+
+def import_pai(path: Path) -> FleetSpec:
+    """A PAI machine spec (``machine, gpu_type, cap_gpu``; CPU-only rows skipped) as a fleet spec."""
+    return _flat("alibaba-pai", path, read_pai(path))
+
+
+def import_spot(path: Path) -> FleetSpec:
+    """A spot-GPU node list (``node_name, gpu_model, gpu_capacity_num``) as a fleet spec."""
+    return _flat("alibaba-spot", path, read_spot(path))
+
+
+def read_openb(path: Path) -> Inventory:
+    """The GPU nodes of an openb node list."""
+    return read_machines(path, machine="sn", model="model", gpus="gpu")
+
+
+def read_pai(path: Path) -> Inventory:
+    """The GPU machines of a PAI machine spec."""
+    return read_machines(path, machine="machine", model="gpu_type", gpus="cap_gpu")
+
+
+def read_spot(path: Path) -> Inventory:
+    """The GPU nodes of a spot-GPU node list."""
+    return read_machines(path, machine="node_name", model="gpu_model", gpus="gpu_capacity_num")
+
+
+def _flat(name: str, path: Path, inventory: Inventory) -> FleetSpec:
+    require_nodes(str(path), inventory)
+    return flat_fleet(name, inventory)
+
+
+def read_machines(path: Path, *, machine: str, model: str, gpus: str) -> Inventory:
+    """GPU machines from a CSV with id, model and GPU-count columns of these names.
+
+    Rows with 0 GPUs are counted as CPU-only and skipped (their model may be empty);
+    every bad row is reported in one :class:`SpecError`.
+    """
+    errors = RowErrors(path)
+    seen: dict[str, int] = {}
+    nodes: list[SourceNode] = []
+    cpu_only = 0
+    for row in read_rows(path, (machine, model, gpus)):
+        node_id, gpu_count = text(row, machine, errors), count(row, gpus, errors)
+        if node_id is not None and not unique(row, machine, node_id, seen, errors):
+            continue
+        if gpu_count == 0:
+            cpu_only += 1
+            continue
+        gpu_model = text(row, model, errors)
+        if node_id is not None and gpu_count is not None and gpu_model is not None:
+            nodes.append(SourceNode(node_id, gpu_model, gpu_count))
+    errors.raise_if_any()
+    return Inventory(tuple(nodes), cpu_only)
