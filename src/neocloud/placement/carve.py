@@ -1,0 +1,335 @@
+"""Carving capacity along the topology: pure placement on the fleet snapshot.
+
+``carve(snapshot, unavailable, shape)`` returns a :class:`Placement` (node indices)
+or an :class:`Infeasible` with the reason and what *would* fit. It never mutates
+anything; the caller books the nodes.
+
+Topology levels, outermost first: site, pod, fabric block, NVLink domain, node. A
+request's *locality* is the level whose unit must contain all its nodes
+(``block``: one fabric block; ``anywhere``: no constraint).
+
+**Best fit, hierarchically.** At each level, if some unit can hold the whole
+remaining request, take the unit with the *least* free capacity that still fits
+(best fit), and descend into it. If none can (only allowed above the locality
+level), take whole units largest-first until the remainder fits in one unit, then
+best-fit the remainder. A 100k-GPU request therefore takes ~195 whole free blocks
+plus one best-fit partial block, and a 64-GPU request lands in the fullest block
+that still has room, leaving whole blocks whole for the next large tenant. The
+naive alternative, first fit (lowest index first), is kept as ``policy='first_fit'``
+to measure against; see docs/placement.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from neocloud.placement.snapshot import HEALTHY_CODE, FleetSnapshot
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+Policy = Literal["best_fit", "first_fit"]
+
+
+class Level(IntEnum):
+    SITE = 0
+    POD = 1
+    BLOCK = 2
+    NVLINK_DOMAIN = 3
+    NODE = 4
+
+
+class Locality(StrEnum):
+    """Where all of a lease's nodes must be: one unit of this level."""
+
+    NVLINK_DOMAIN = "nvlink_domain"
+    BLOCK = "block"
+    POD = "pod"
+    SITE = "site"
+    ANYWHERE = "anywhere"
+
+
+class Unit(StrEnum):
+    """Whole units a lease may ask for instead of a GPU count."""
+
+    NODE = "node"
+    NVLINK_DOMAIN = "nvlink_domain"
+    BLOCK = "block"
+    POD = "pod"
+    SITE = "site"
+
+
+LOCALITY_LEVEL: dict[Locality, int] = {
+    Locality.NVLINK_DOMAIN: Level.NVLINK_DOMAIN,
+    Locality.BLOCK: Level.BLOCK,
+    Locality.POD: Level.POD,
+    Locality.SITE: Level.SITE,
+    Locality.ANYWHERE: -1,
+}
+UNIT_LEVEL: dict[Unit, int] = {
+    Unit.NODE: Level.NODE,
+    Unit.NVLINK_DOMAIN: Level.NVLINK_DOMAIN,
+    Unit.BLOCK: Level.BLOCK,
+    Unit.POD: Level.POD,
+    Unit.SITE: Level.SITE,
+}
+LOOSER: dict[Locality, Locality | None] = {
+    Locality.NVLINK_DOMAIN: Locality.BLOCK,
+    Locality.BLOCK: Locality.POD,
+    Locality.POD: Locality.SITE,
+    Locality.SITE: Locality.ANYWHERE,
+    Locality.ANYWHERE: None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What to carve: a GPU count, or ``units`` whole units, of one of ``models``.
+
+    ``site`` restricts the search to one site (and names it for ``unit=site``).
+    Models are tried in order; the first that fits wins.
+    """
+
+    models: tuple[str, ...]
+    gpus: int | None = None
+    unit: Unit | None = None
+    units: int = 1
+    locality: Locality = Locality.ANYWHERE
+    site: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The chosen nodes (snapshot indices, ascending) and what they hold."""
+
+    model: str
+    nodes: IntArray
+    gpus: int
+    scope: str
+
+
+@dataclass(frozen=True, slots=True)
+class Infeasible:
+    """Why a shape does not fit, and the largest GPU count that would (same locality)."""
+
+    reason: str
+    max_gpus: int
+
+
+def carve(
+    snap: FleetSnapshot, unavailable: BoolArray, shape: Shape, policy: Policy = "best_fit"
+) -> Placement | Infeasible:
+    """Place ``shape`` on nodes not ``unavailable`` (booked or otherwise excluded)."""
+    if shape.unit is not None and shape.unit is not Unit.NODE:
+        return _whole_units(snap, unavailable, shape)
+    reasons: list[str] = []
+    best_max = 0
+    for model in shape.models:
+        if model not in snap.models:
+            reasons.append(f"no {model} GPUs in the fleet" + (f" site {shape.site!r}" if shape.site else ""))
+            continue
+        result = _carve_model(snap, unavailable, shape, model, policy)
+        if isinstance(result, Placement):
+            return result
+        reasons.append(result.reason)
+        best_max = max(best_max, result.max_gpus)
+    return Infeasible("; ".join(reasons) or "no acceptable GPU model given", best_max)
+
+
+def _carve_model(
+    snap: FleetSnapshot, unavailable: BoolArray, shape: Shape, model: str, policy: Policy
+) -> Placement | Infeasible:
+    in_scope, scope = _scope(snap, shape, (model,))
+    if in_scope is None:
+        return Infeasible(f"unknown site {shape.site!r}", 0)
+    per_node = int(snap.node_gpus[in_scope].max()) if in_scope.any() else 0
+    need = shape.gpus if shape.unit is None else shape.units * per_node
+    if need is None or need <= 0:
+        return Infeasible("ask for a positive number of GPUs or units", 0)
+    if per_node and need % per_node:
+        return Infeasible(
+            f"{need:,} GPUs is not a whole number of {model} nodes ({per_node} GPUs each): "
+            f"ask for {need // per_node * per_node:,} or {(need // per_node + 1) * per_node:,}",
+            need // per_node * per_node,
+        )
+    free = in_scope & ~unavailable & (snap.node_health == HEALTHY_CODE) & (snap.node_gpus == per_node)
+    gpus = np.where(free, snap.node_gpus, 0).astype(np.int64)
+    loc_level = LOCALITY_LEVEL[shape.locality]
+    picked = _Search(snap, gpus, loc_level, policy).pick(np.flatnonzero(free), need, top=-1)
+    if picked is None:
+        most = _max_in_unit(snap, free, gpus, loc_level)
+        where = "anywhere" if loc_level < 0 else f"in one {shape.locality.value.replace('_', ' ')}"
+        return Infeasible(
+            f"{need:,} {model} GPUs do not fit {where} in {scope} for the window; at most {most:,} do", most
+        )
+    return Placement(model, np.sort(picked), int(gpus[picked].sum()), scope)
+
+
+def _scope(snap: FleetSnapshot, shape: Shape, models: tuple[str, ...]) -> tuple[BoolArray | None, str]:
+    """Nodes of ``models`` in the shape's site (or the fleet), and how to name that scope."""
+    codes = [snap.models.index(m) for m in models if m in snap.models]
+    in_scope = np.isin(snap.node_model, codes)
+    if shape.site is None:
+        return in_scope, "fleet"
+    if shape.site not in snap.site_names:
+        return None, ""
+    return in_scope & (snap.node_site == snap.site_names.index(shape.site)), f"site {shape.site}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """One placement search: the snapshot, free GPUs per node, locality and policy."""
+
+    snap: FleetSnapshot
+    gpus: IntArray
+    loc_level: int
+    policy: Policy
+
+    def pick(self, cand: IntArray, need: int, top: int) -> IntArray | None:
+        """Nodes from ``cand`` summing exactly to ``need``, or None.
+
+        ``cand`` lies within one unit of level ``top`` (-1: the whole fleet). First the
+        compact way: the finest level (NVLink domain, block, pod, site; never coarser
+        than the locality level) where one unit holds the whole request; the chosen
+        unit there is searched in turn. Only if no unit fits, the request spans the
+        children of ``top``: whole children largest first, the remainder best fit.
+        """
+        if need <= 0:
+            return np.zeros(0, np.int64) if need == 0 else None
+        finest_allowed = max(self.loc_level, top + 1)
+        for level in range(Level.NVLINK_DOMAIN, finest_allowed - 1, -1):
+            _, inverse, sums = _sums(self.snap, cand, self.gpus, level)
+            fits = np.flatnonzero(sums >= need)
+            if fits.size:
+                inside = cand[inverse == self._choose(fits, sums)]
+                if level == Level.NVLINK_DOMAIN:
+                    return _take_nodes(inside, self.gpus, need)
+                return self.pick(inside, need, level)
+        if self.loc_level > top or top >= Level.NVLINK_DOMAIN:
+            return None
+        return self.span(cand, need, top + 1)
+
+    def span(self, cand: IntArray, need: int, level: int) -> IntArray | None:
+        """Spread ``need`` over the units of ``level`` in ``cand``: whole ones first."""
+        units, inverse, sums = _sums(self.snap, cand, self.gpus, level)
+        if int(sums.sum()) < need:
+            return None
+        order = np.argsort(-sums, kind="stable") if self.policy == "best_fit" else np.arange(units.size)
+        taken: list[IntArray] = []
+        remaining = need
+        used = np.zeros(units.size, np.bool_)
+        for k in order:
+            if sums[k] > remaining:
+                continue
+            taken.append(cand[inverse == k])
+            used[k] = True
+            remaining -= int(sums[k])
+            if remaining == 0:
+                return np.concatenate(taken)
+        fits = np.flatnonzero(~used & (sums >= remaining))
+        if not fits.size:
+            return None
+        inside = cand[inverse == self._choose(fits, sums)]
+        if level == Level.NVLINK_DOMAIN:
+            sub = _take_nodes(inside, self.gpus, remaining)
+        else:
+            sub = self.pick(inside, remaining, level)
+        return None if sub is None else np.concatenate([*taken, sub])
+
+    def _choose(self, fits: IntArray, sums: IntArray) -> int:
+        """Best fit: the unit with the least free capacity that fits; first fit: the first."""
+        return int(fits[np.argmin(sums[fits])]) if self.policy == "best_fit" else int(fits[0])
+
+
+def _take_nodes(cand: IntArray, gpus: IntArray, need: int) -> IntArray | None:
+    take = cand[np.cumsum(gpus[cand]) <= need]
+    return take if int(gpus[take].sum()) == need else None
+
+
+def _sums(
+    snap: FleetSnapshot, cand: IntArray, gpus: IntArray, level: int
+) -> tuple[npt.NDArray[np.int32], IntArray, IntArray]:
+    """Units of ``level`` present in ``cand``, each candidate's unit, and free GPUs per unit."""
+    units, inverse = np.unique(_unit_index(snap, level)[cand], return_inverse=True)
+    sums = np.bincount(inverse, weights=gpus[cand], minlength=units.size).astype(np.int64)
+    return units, inverse, sums
+
+
+def _unit_index(snap: FleetSnapshot, level: int) -> npt.NDArray[np.int32]:
+    if level == Level.SITE:
+        return snap.node_site
+    if level == Level.POD:
+        return snap.node_pod
+    if level == Level.BLOCK:
+        return snap.node_block
+    return snap.node_domain
+
+
+def _max_in_unit(snap: FleetSnapshot, free: BoolArray, gpus: IntArray, loc_level: int) -> int:
+    if loc_level < 0:
+        return int(gpus.sum())
+    per_unit = np.bincount(_unit_index(snap, loc_level)[free], weights=gpus[free])
+    return int(per_unit.max()) if per_unit.size else 0
+
+
+def _whole_units(snap: FleetSnapshot, unavailable: BoolArray, shape: Shape) -> Placement | Infeasible:
+    """``shape.units`` whole units, each entirely of acceptable models and unbooked.
+
+    Health does not exclude a node here: a whole unit is contracted as it is, and
+    its unhealthy nodes show up as a delivery deficit until repaired.
+    """
+    assert shape.unit is not None
+    in_scope, scope = _scope(snap, shape, shape.models)
+    if in_scope is None:
+        return Infeasible(f"unknown site {shape.site!r}", 0)
+    model = "+".join(m for m in snap.models if m in shape.models)
+    level = UNIT_LEVEL[shape.unit]
+    unit_of = _unit_index(snap, level)
+    n_units = int(unit_of.max()) + 1 if unit_of.size else 0
+    total = np.bincount(unit_of, minlength=n_units)
+    of_model = np.bincount(unit_of[in_scope], minlength=n_units)
+    busy = np.bincount(unit_of[in_scope & unavailable], minlength=n_units)
+    whole = np.flatnonzero((of_model == total) & (of_model > 0) & (busy == 0))
+    label = shape.unit.value.replace("_", " ")
+    loc_level = LOCALITY_LEVEL[shape.locality]
+    groups = _group_units(snap, level, whole, loc_level)
+    fitting = [g for g in groups if g.size >= shape.units]
+    if not fitting:
+        largest = max(groups, key=lambda g: g.size, default=np.zeros(0, np.int64))
+        where = "" if loc_level < 0 else f" in one {shape.locality.value.replace('_', ' ')}"
+        return Infeasible(
+            f"{shape.units} whole free {model} {label}(s) wanted{where} in {scope}; at most {largest.size} available",
+            int(_unit_gpus(snap, level, largest).sum()),
+        )
+    group = min(fitting, key=lambda g: (g.size, int(g[0])))
+    chosen = group[: shape.units]
+    nodes = np.flatnonzero(np.isin(unit_of, chosen) & in_scope).astype(np.int64)
+    held = "+".join(snap.models[c] for c in np.unique(snap.node_model[nodes]))
+    return Placement(held, nodes, int(snap.node_gpus[nodes].sum()), scope)
+
+
+def _group_units(snap: FleetSnapshot, level: int, units: IntArray, loc_level: int) -> list[IntArray]:
+    """Whole-free units grouped by the locality unit that contains them."""
+    if loc_level < 0:
+        return [units]
+    if loc_level >= level:  # the locality unit is this unit (or finer): one unit per group
+        return [units[k : k + 1] for k in range(units.size)]
+    parent = _parent_of_units(snap, level, loc_level)[units]
+    return [units[parent == p] for p in np.unique(parent)]
+
+
+def _parent_of_units(snap: FleetSnapshot, level: int, parent_level: int) -> npt.NDArray[np.int32]:
+    """For each unit at ``level``, its unit at ``parent_level`` (outer)."""
+    first = np.zeros(int(_unit_index(snap, level).max()) + 1, np.int64)
+    unit_of = _unit_index(snap, level)
+    first[unit_of[::-1]] = np.arange(unit_of.size - 1, -1, -1)
+    return _unit_index(snap, parent_level)[first]
+
+
+def _unit_gpus(snap: FleetSnapshot, level: int, units: IntArray) -> IntArray:
+    per_unit = np.bincount(_unit_index(snap, level), weights=snap.node_gpus)
+    return per_unit[units].astype(np.int64)

@@ -1,0 +1,45 @@
+"""How fragmented is the free capacity? Measures used to compare placement policies.
+
+* ``stranded_fraction``: the share of free GPUs that sit in fabric blocks that are
+  partly taken. Those GPUs cannot serve a whole-block (or larger, block-aligned)
+  lease; 0 means every free GPU is in a fully free block.
+* ``largest_block_free``: the biggest block-local request that still fits.
+* ``free_whole_blocks``: blocks with every healthy node free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from neocloud.placement.snapshot import HEALTHY_CODE, FleetSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Fragmentation:
+    free_gpus: int
+    stranded_gpus: int
+    stranded_fraction: float
+    largest_block_free: int
+    free_whole_blocks: int
+
+
+def measure(snap: FleetSnapshot, unavailable: npt.NDArray[np.bool_]) -> Fragmentation:
+    """Fragmentation of the capacity not ``unavailable`` (healthy nodes only)."""
+    healthy = snap.node_health == HEALTHY_CODE
+    free = healthy & ~unavailable
+    n_blocks = len(snap.block_names)
+    free_gpus = np.bincount(snap.node_block[free], weights=snap.node_gpus[free], minlength=n_blocks)
+    all_gpus = np.bincount(snap.node_block[healthy], weights=snap.node_gpus[healthy], minlength=n_blocks)
+    whole = (free_gpus == all_gpus) & (all_gpus > 0)
+    total = int(free_gpus.sum())
+    stranded = int(free_gpus[~whole].sum())
+    return Fragmentation(
+        free_gpus=total,
+        stranded_gpus=stranded,
+        stranded_fraction=stranded / total if total else 0.0,
+        largest_block_free=int(free_gpus.max()) if n_blocks else 0,
+        free_whole_blocks=int(whole.sum()),
+    )
