@@ -23,8 +23,9 @@ from typing import Any
 
 from neocloud.domain.ledger import Draft, HolderKind, Ledger
 from neocloud.domain.presets import preset
+from neocloud.domain.shape import Locality, Shape
 from neocloud.domain.spec import build_fleet
-from neocloud.placement.carve import Locality, Placement, Policy, Shape, carve
+from neocloud.placement.carve import Placement, Policy, carve
 from neocloud.placement.fragmentation import measure
 from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from neocloud.domain.presets import preset
+from neocloud.domain.shape import Locality, Shape, Unit
 from neocloud.domain.spec import build_fleet
-from neocloud.placement.carve import Infeasible, Locality, Placement, Shape, Unit, carve
+from neocloud.placement.carve import Infeasible, Placement, carve
 from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
 
 

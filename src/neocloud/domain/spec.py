@@ -452,6 +452,8 @@ class _Builder:
 
     # -- budgets ----------------------------------------------------------
     def _check_racks(self) -> None:
+        # A node outside a rack-scale domain is its own NVLink domain, named by its id.
+        own_domains = {n.id for n in self.fleet.nodes if n.nvlink_domain == n.id and n.rack != n.id}
         for acc in self.racks.values():
             budget = acc.rack.power_kw
             if budget is not None and acc.kw > budget * (1 + _POWER_TOLERANCE):
@@ -468,6 +470,13 @@ class _Builder:
                     acc.path,
                     f"rack {acc.rack.name!r} holds {acc.nodes} {scale[0].name} nodes; "
                     f"its NVLink domain takes at most {scale[0].nodes_per_nvlink_domain}",
+                    acc.file,
+                )
+            if scale and acc.rack.name in own_domains:
+                self.err(
+                    acc.path,
+                    f"rack {acc.rack.name!r} is an NVLink domain with the name of node {acc.rack.name!r} "
+                    f"(at {self.node_origin[acc.rack.name]}), which is a domain of its own; rename one",
                     acc.file,
                 )
 

@@ -22,12 +22,13 @@ to measure against; see docs/placement.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from neocloud.domain.shape import Locality, Shape, Unit
 from neocloud.placement.snapshot import HEALTHY_CODE, FleetSnapshot
 
 BoolArray = npt.NDArray[np.bool_]
@@ -41,26 +42,6 @@ class Level(IntEnum):
     BLOCK = 2
     NVLINK_DOMAIN = 3
     NODE = 4
-
-
-class Locality(StrEnum):
-    """Where all of a lease's nodes must be: one unit of this level."""
-
-    NVLINK_DOMAIN = "nvlink_domain"
-    BLOCK = "block"
-    POD = "pod"
-    SITE = "site"
-    ANYWHERE = "anywhere"
-
-
-class Unit(StrEnum):
-    """Whole units a lease may ask for instead of a GPU count."""
-
-    NODE = "node"
-    NVLINK_DOMAIN = "nvlink_domain"
-    BLOCK = "block"
-    POD = "pod"
-    SITE = "site"
 
 
 LOCALITY_LEVEL: dict[Locality, int] = {
@@ -77,29 +58,6 @@ UNIT_LEVEL: dict[Unit, int] = {
     Unit.POD: Level.POD,
     Unit.SITE: Level.SITE,
 }
-LOOSER: dict[Locality, Locality | None] = {
-    Locality.NVLINK_DOMAIN: Locality.BLOCK,
-    Locality.BLOCK: Locality.POD,
-    Locality.POD: Locality.SITE,
-    Locality.SITE: Locality.ANYWHERE,
-    Locality.ANYWHERE: None,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """What to carve: a GPU count, or ``units`` whole units, of one of ``models``.
-
-    ``site`` restricts the search to one site (and names it for ``unit=site``).
-    Models are tried in order; the first that fits wins.
-    """
-
-    models: tuple[str, ...]
-    gpus: int | None = None
-    unit: Unit | None = None
-    units: int = 1
-    locality: Locality = Locality.ANYWHERE
-    site: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,30 @@ from neocloud.domain.spec import (
     build_fleet,
 )
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader, refusing a key written twice in one mapping (YAML keeps the last, silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            first = seen.setdefault(self.construct_object(key_node, deep=deep), key_node)
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key_node.value!r} (first at line {first.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 TABLE_REQUIRED = ("id", "gpu_model", "site", "pod", "block")
@@ -89,16 +112,31 @@ def read_node_table(path: Path, ref: str, spec_file: str) -> tuple[list[TableRow
     """Rows of a node table; row numbers are line numbers (the header is line 1)."""
     file = str(path)
     try:
-        fh = path.open(newline="", encoding="utf-8")
+        fh = path.open(newline="", encoding="utf-8-sig")  # -sig: spreadsheets' "CSV UTF-8" starts with a BOM
     except FileNotFoundError:
         return [], [FieldError(spec_file, ref, f"node table {file} not found")]
+    except IsADirectoryError:
+        return [], [FieldError(spec_file, ref, f"node table {file} is a directory")]
     with fh:
         reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        problems = _header_problems(header)
-        if problems:
-            return [], [FieldError(file, "row 1 (header)", p) for p in problems]
-        return _rows(reader, header, file)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            problems = _header_problems(header)
+            if problems:
+                return [], [FieldError(file, "row 1 (header)", p) for p in problems]
+            return _rows(reader, header, file)
+        except UnicodeDecodeError:
+            return [], [_not_utf8(path)]
+
+
+def _not_utf8(path: Path) -> FieldError:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return FieldError(str(path), f"row {line}", f"not valid UTF-8 (byte 0x{data[exc.start]:02x})")
+    return FieldError(str(path), "", "not valid UTF-8")
 
 
 def _header_problems(header: list[str]) -> list[str]:
@@ -246,21 +284,23 @@ def _plain(obj: Any, cls: type) -> dict[str, Any]:
 def write_node_table(rows: Iterable[TableRow], fh: IO[str]) -> None:
     """Write rows as CSV with every column (header first)."""
     writer = csv.writer(fh, lineterminator="\n")
+    # Python < 3.12 quotes only the line terminator's characters: a lone CR in a cell
+    # would split the row when read back, so such rows are written fully quoted.
+    quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(TABLE_COLUMNS)
     for r in rows:
-        writer.writerow(
-            [
-                r.id,
-                r.gpu_model,
-                r.site,
-                r.pod,
-                r.block,
-                r.serial or "",
-                "" if r.gpu_count is None else r.gpu_count,
-                r.rack or "",
-                r.health.value,
-            ]
-        )
+        values = [
+            r.id,
+            r.gpu_model,
+            r.site,
+            r.pod,
+            r.block,
+            r.serial or "",
+            "" if r.gpu_count is None else r.gpu_count,
+            r.rack or "",
+            r.health.value,
+        ]
+        (quoted if any("\r" in str(v) for v in values) else writer).writerow(values)
 
 
 @contextmanager
