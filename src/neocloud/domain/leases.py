@@ -1,0 +1,194 @@
+"""Leases: the request, the record, and the lifecycle as a transition table.
+
+Lifecycle: quoted -> held (expires) -> confirmed -> active -> ended, with
+cancellation before the start, early termination after it, and expiry of holds.
+Extend and shrink change a lease's terms, not its state. One function,
+:func:`change_state`, validates an edge, stamps the time and appends history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from neocloud.domain.errors import DomainError
+from neocloud.domain.money import Money
+from neocloud.domain.shape import Shape
+
+
+class LeaseState(StrEnum):
+    QUOTED = "quoted"
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    ACTIVE = "active"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+S = LeaseState
+
+#: Legal lease transitions and why each exists.
+TRANSITIONS: dict[tuple[LeaseState, LeaseState], str] = {
+    (S.QUOTED, S.HELD): "the tenant reserves the quoted capacity while deciding",
+    (S.QUOTED, S.CONFIRMED): "booked firm at once, without a hold",
+    (S.HELD, S.CONFIRMED): "the tenant commits before the hold expires",
+    (S.HELD, S.EXPIRED): "the hold timed out: its nodes go back to free",
+    (S.HELD, S.CANCELLED): "the tenant lets the hold go",
+    (S.CONFIRMED, S.ACTIVE): "the start time is reached",
+    (S.CONFIRMED, S.CANCELLED): "called off before it started: nodes released",
+    (S.ACTIVE, S.ENDED): "the end time is reached",
+    (S.ACTIVE, S.TERMINATED): "ended early by agreement: nodes released from then on",
+}
+
+LIVE_STATES = frozenset({S.HELD, S.CONFIRMED, S.ACTIVE})
+FINAL_STATES = frozenset({S.ENDED, S.CANCELLED, S.EXPIRED, S.TERMINATED})
+
+
+class LeaseRuleError(DomainError):
+    """A lease operation that its rules do not allow; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class SparePolicy:
+    """``count`` spare nodes held aside per ``per`` unit (``nvlink_domain`` or ``block``)."""
+
+    per: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """From ``at_s`` on, the lease holds ``gpus`` GPUs."""
+
+    at_s: int
+    gpus: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRequest:
+    """What a tenant asks for. Times are seconds since the epoch, UTC, half-open."""
+
+    tenant: str
+    shape: Shape
+    start_s: int
+    end_s: int
+    price_per_gpu_hour: Money
+    sla_availability_pct: Decimal = Decimal("99.0")
+    steps: tuple[Step, ...] = ()
+    spares: SparePolicy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    from_state: LeaseState | None
+    to_state: LeaseState
+    at_s: int
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Contracted GPUs over ``[start_s, end_s)``."""
+
+    start_s: int
+    end_s: int
+    gpus: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lease record. ``contract`` is the contracted GPUs over time (steps, shrink,
+    extend and termination edit it); the ledger holds which nodes deliver it."""
+
+    id: str
+    request: LeaseRequest
+    state: LeaseState
+    model: str
+    contract: tuple[Segment, ...]
+    created_s: int
+    hold_expires_s: int | None = None
+    history: tuple[StateChange, ...] = ()
+    degraded_nodes: tuple[str, ...] = ()
+
+    @property
+    def degraded(self) -> bool:
+        """True while a failed node of the lease has no replacement."""
+        return bool(self.degraded_nodes)
+
+    @property
+    def tenant(self) -> str:
+        return self.request.tenant
+
+    @property
+    def start_s(self) -> int:
+        return self.contract[0].start_s if self.contract else self.request.start_s
+
+    @property
+    def end_s(self) -> int:
+        return self.contract[-1].end_s if self.contract else self.request.end_s
+
+    @property
+    def gpus(self) -> int:
+        """The most GPUs contracted at any time."""
+        return max((s.gpus for s in self.contract), default=0)
+
+    def contracted_at(self, t_s: int) -> int:
+        return next((s.gpus for s in self.contract if s.start_s <= t_s < s.end_s), 0)
+
+
+def change_state(lease: Lease, target: LeaseState, *, at_s: int, actor: str, reason: str) -> Lease:
+    """``lease`` moved to ``target``; raises :class:`LeaseRuleError` on an illegal edge."""
+    if (lease.state, target) not in TRANSITIONS:
+        allowed = sorted(t.value for (f, t) in TRANSITIONS if f is lease.state)
+        raise LeaseRuleError(
+            f"lease {lease.id}: cannot go from {lease.state.value} to {target.value}; "
+            f"allowed from {lease.state.value}: {', '.join(allowed) or 'none (final state)'}"
+        )
+    record = StateChange(lease.state, target, at_s, actor, reason)
+    return replace(lease, state=target, history=(*lease.history, record))
+
+
+def contract_from(request: LeaseRequest, gpus: int) -> tuple[Segment, ...]:
+    """Contract segments for a request placed with ``gpus`` at its start and its steps after."""
+    points = [(request.start_s, gpus), *((s.at_s, s.gpus) for s in request.steps)]
+    bounds = [p[0] for p in points[1:]] + [request.end_s]
+    return tuple(Segment(start, end, n) for (start, n), end in zip(points, bounds, strict=True) if end > start)
+
+
+def validate_request(request: LeaseRequest, now_s: int) -> list[str]:
+    """Every problem with a request, each naming the field (empty when valid)."""
+    problems: list[str] = []
+    if not request.tenant.strip():
+        problems.append("tenant: must not be empty")
+    if request.start_s >= request.end_s:
+        problems.append("start: must be before end")
+    if request.start_s < now_s:
+        problems.append("start: is in the past")
+    shape = request.shape
+    if not shape.models:
+        problems.append("model: give at least one GPU model")
+    if shape.unit is None and (shape.gpus is None or shape.gpus <= 0):
+        problems.append("gpus: give a positive GPU count or whole units")
+    if shape.unit is not None and shape.units <= 0:
+        problems.append("units: must be at least 1")
+    if not Decimal(0) < request.sla_availability_pct <= Decimal(100):
+        problems.append("sla: availability must be above 0 and at most 100 percent")
+    last = request.start_s
+    for k, step in enumerate(request.steps):
+        if not last < step.at_s < request.end_s:
+            problems.append(f"steps[{k}].at: must be after the previous step and before the end")
+        if step.gpus <= 0:
+            problems.append(f"steps[{k}].gpus: must be positive")
+        last = step.at_s
+    if request.steps and shape.unit is not None:
+        problems.append("steps: only GPU-count leases can have steps")
+    if request.spares is not None:
+        if request.spares.per not in ("nvlink_domain", "block"):
+            problems.append("spares.per: must be nvlink_domain or block")
+        if request.spares.count <= 0:
+            problems.append("spares.count: must be positive")
+    return problems

@@ -1,0 +1,1 @@
+"""Leasing: the pure decisions of the capacity ledger (quote, book, change, heal)."""
