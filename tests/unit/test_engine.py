@@ -122,7 +122,7 @@ def test_extend_fails_when_a_later_lease_holds_the_node_and_offers_a_swap():
     start_later = T0 + 11 * DAY
     later = a_request(32, start=start_later, days=10, shape=Shape(("H100",), gpus=64, locality=Locality.BLOCK))
     book(engine, later, "L2")  # takes a whole block after L1 ends: one of the two blocks
-    with pytest.raises(LeaseRuleError, match="Ask again allowing the swap|no free healthy node"):
+    with pytest.raises(LeaseRuleError, match=r"Ask again allowing the swap|no free healthy node"):
         engine.extend("L1", start_later + DAY, now_s=T0, actor="op")
 
 
