@@ -119,3 +119,23 @@ def test_overrides_set_health_and_unknown_ids_are_errors():
     assert [n.health for n in fleet.nodes].count(Health.FAILED) == 1
     [msg] = errors_of(a_fleet(overrides=(NodeOverride("ghost", health=Health.FAILED),)))
     assert msg == "overrides[0].id: no node has id 'ghost'"
+
+
+def test_a_node_keeps_the_history_of_its_health_changes():
+    from datetime import UTC, datetime
+
+    from neocloud.domain.health import IllegalTransition
+
+    node = build_fleet(a_fleet()).nodes[0]
+    at = datetime(2027, 1, 1, tzinfo=UTC)
+    node.change_health(Health.FAILED, at=at, reason="xid 79")
+    node.change_health(Health.MAINTENANCE, at=at, reason="RMA")
+    assert [(h.from_state, h.to_state) for h in node.history] == [
+        (Health.HEALTHY, Health.FAILED),
+        (Health.FAILED, Health.MAINTENANCE),
+    ]
+    node.change_health(Health.RETIRED, at=at, reason="beyond repair")
+    with pytest.raises(IllegalTransition, match="terminal"):
+        node.change_health(Health.HEALTHY, at=at, reason="no")
+    assert node.health is Health.RETIRED
+    assert len(node.history) == 3

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from neocloud.domain.catalog import GpuCatalog
-from neocloud.domain.health import Health
+from neocloud.domain.health import Health, HealthTransition, transition
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,12 @@ class Node:
     rack: str | None
     nvlink_domain: str
     health: Health = Health.HEALTHY
+    history: tuple[HealthTransition, ...] = ()
+
+    def change_health(self, target: Health, *, at: datetime, reason: str) -> HealthTransition:
+        """Move to ``target`` if the transition table allows it; record and return the change."""
+        self.health, self.history = transition(self.id, self.health, target, at=at, reason=reason, history=self.history)
+        return self.history[-1]
 
 
 @dataclass(slots=True)
