@@ -99,8 +99,15 @@ def import_(
 
 def _report_written(written: Written) -> None:
     for path in written.paths:
-        out.print(f"wrote {path}")
-    print_report(written.report)
+        out.print(f"wrote {path}", highlight=False)
+    t = written.report.total
+    budget = "?" if t.power_mw_budget is None else f"{t.power_mw_budget:,.1f}"
+    out.print(
+        f"{written.report.name or 'fleet'}: {len(written.report.sites)} site(s), {t.gpus:,} GPUs in {t.nodes:,} nodes, "
+        f"{t.fabric_blocks:,} fabric blocks; {t.power_mw_used:,.1f} / {budget} MW IT",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def report_json(rep: FleetReport) -> dict[str, Any]:
