@@ -124,6 +124,18 @@ class Ledger:
         mask[self._node[:n][hit]] = True
         return mask
 
+    def window(
+        self, start_s: int, end_s: int
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Bookings overlapping ``[start_s, end_s)``: node index, start and end clipped to the window."""
+        n = self._used
+        hit = (self._start[:n] < end_s) & (self._end[:n] > start_s)
+        return (
+            self._node[:n][hit],
+            np.maximum(self._start[:n][hit], start_s),
+            np.minimum(self._end[:n][hit], end_s),
+        )
+
     def busy_at(self, t_s: int) -> npt.NDArray[np.bool_]:
         """Per node: True if booked at instant ``t_s``."""
         return self.unavailable(t_s, t_s + 1)

@@ -16,6 +16,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from neocloud.domain.changes import Change, Event, HealthChange
 from neocloud.domain.errors import DomainError
 from neocloud.domain.health import TRANSITIONS as HEALTH_TRANSITIONS
 from neocloud.domain.health import Health
@@ -33,7 +34,6 @@ from neocloud.domain.leases import (
 from neocloud.domain.ledger import Booking, Draft, HolderKind, Ledger
 from neocloud.domain.money import Money
 from neocloud.domain.shape import LOOSER, Locality, Shape
-from neocloud.leasing.changes import Change, Event, HealthChange
 from neocloud.placement.carve import Infeasible, Placement, carve
 from neocloud.placement.snapshot import HEALTH_CODES, HEALTHY_CODE, FleetSnapshot
 
@@ -436,18 +436,41 @@ class Engine:
         return self.ledger.of_holder(lease_id)
 
     # -- applying ------------------------------------------------------------
-    def apply(self, change: Change) -> list[Booking]:
-        """Apply a change (after the database committed it); the new bookings."""
+    def apply(self, change: Change, booked: list[Booking] | None = None) -> list[Booking]:
+        """Apply a change (after the database committed it); the new bookings.
+
+        ``booked`` are the change's drafts as stored, with the ids the store gave
+        them; without it the ledger numbers them itself (in-memory use).
+        """
         for booking_id, end_s in change.truncate:
             self.ledger.truncate(booking_id, end_s)
         for booking_id in change.release:
             self.ledger.release(booking_id)
-        booked = self.ledger.book(change.book)
+        if booked is None:
+            booked = self.ledger.book(change.book)
+        else:
+            for booking in booked:
+                self.ledger.restore(booking)
         for lease in change.leases:
             self.leases[lease.id] = lease
         for h in change.health:
             self.health[self.node_index[h.node]] = HEALTH_CODES.index(h.to_state)
         return booked
+
+    def absorb(self, bookings: Iterable[Booking], leases: Iterable[Lease], health: dict[str, Health]) -> None:
+        """Take in what other writers stored: bookings as they now are (an empty
+        interval means released), lease records, node health."""
+        bookings = list(bookings)
+        for booking in bookings:  # first drop the old versions, then add the new ones
+            if self.ledger.get(booking.id) is not None:
+                self.ledger.release(booking.id)
+        for booking in bookings:
+            if booking.start_s < booking.end_s:
+                self.ledger.restore(booking)
+        for lease in leases:
+            self.leases[lease.id] = lease
+        for node, state in health.items():
+            self.health[self.node_index[node]] = HEALTH_CODES.index(state)
 
     # -- helpers -------------------------------------------------------------
     def _node(self, node: str) -> int:

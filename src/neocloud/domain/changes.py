@@ -13,7 +13,7 @@ from typing import Any
 
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease
-from neocloud.domain.ledger import Draft
+from neocloud.domain.ledger import Booking, Draft
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +66,37 @@ class Change:
     @property
     def empty(self) -> bool:
         return not (self.truncate or self.release or self.book or self.leases or self.health or self.events)
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (no schema, no fleet, wrong database)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """What changed after a version: rows as they are now (an empty booking
+    interval means the booking was released)."""
+
+    version: int
+    bookings: list[Booking] = field(default_factory=list)
+    leases: list[Lease] = field(default_factory=list)
+    health: dict[str, Health] = field(default_factory=dict)
+    tenants: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    lease_id: str | None = None
+    node: str | None = None
+    tenant: str | None = None
+    kind: str | None = None
+    since_s: int | None = None
+    until_s: int | None = None
+    after_seq: int = 0
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    event: Event

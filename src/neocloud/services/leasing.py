@@ -1,0 +1,290 @@
+"""Leasing use cases: one short write transaction per decision, through the store port.
+
+Each write: take the store's write lock, catch the cached engine up with what other
+writers committed (rows newer than its version), let the clock's due changes happen
+(expired holds, starts, ends), decide with the pure engine, write the change, commit,
+and apply it to the cache. If anything fails the cache is dropped and rebuilt from
+the store on the next call, so it can never run ahead of the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from neocloud.domain.changes import Change, Delta, EventQuery, StoredEvent
+from neocloud.domain.clock import Clock, to_s
+from neocloud.domain.fleet import Fleet
+from neocloud.domain.health import Health
+from neocloud.domain.leases import Lease, LeaseRequest, LeaseState
+from neocloud.domain.ledger import Booking, Ledger
+from neocloud.leasing.availability import ModelAvailability, availability
+from neocloud.leasing.delivered import CapacityPoint, delivered_series
+from neocloud.leasing.engine import Engine, Quote, Refusal, RequestError, Unplaceable
+from neocloud.placement.snapshot import build_snapshot
+from neocloud.services.ports import LedgerStore, Writer
+
+T = TypeVar("T")
+DEFAULT_HOLD_S = 15 * 60
+
+
+def new_lease_id() -> str:
+    return f"L-{uuid.uuid4().hex[:12]}"
+
+
+def new_window_id() -> str:
+    return f"MW-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseView:
+    """A lease with its nodes and its contracted vs delivered capacity."""
+
+    lease: Lease
+    bookings: list[Booking]
+    capacity: list[CapacityPoint]
+
+
+class LeasingService:
+    def __init__(
+        self,
+        store: LedgerStore,
+        clock: Clock,
+        *,
+        new_id: Callable[[], str] = new_lease_id,
+        hold_s: int = DEFAULT_HOLD_S,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.new_id = new_id
+        self.hold_s = hold_s
+        self._engine: Engine | None = None
+        self._version = -1
+        self._tenants: set[str] = set()
+        self._dirty = False
+
+    # -- setup ----------------------------------------------------------------
+    def init(self, fleet: Fleet, actor: str) -> None:
+        """Create or upgrade the schema and load ``fleet`` into it."""
+        self.store.create_schema()
+        self.store.load_fleet(fleet, self._now(), actor)
+        self._engine = None
+
+    def add_tenant(self, name: str, actor: str) -> None:
+        if not name.strip():
+            raise RequestError(["tenant: must not be empty"])
+        with self._locked() as (writer, _):
+            if name in self._tenants:
+                raise RequestError([f"tenant: {name!r} already exists"])
+            writer.add_tenant(name, self._now(), actor)
+            self._tenants.add(name)
+
+    def tenants(self) -> set[str]:
+        self._read()
+        return set(self._tenants)
+
+    # -- leases ---------------------------------------------------------------
+    def quote(self, request: LeaseRequest) -> Quote | Refusal:
+        engine = self._read()
+        self._check_request(engine, request)
+        return engine.quote(request, self._now())
+
+    def create(self, request: LeaseRequest, *, actor: str, hold: bool = False) -> tuple[Lease, Quote]:
+        """Book a request: confirmed at once, or held for the hold time when ``hold``."""
+        lease_id = self.new_id()
+
+        def decide(engine: Engine, now_s: int) -> tuple[tuple[Lease, Quote], Change]:
+            self._check_request(engine, request)
+            quote = engine.quote(request, now_s)
+            if isinstance(quote, Refusal):
+                raise Unplaceable(quote)
+            lease, change = engine.book_quote(
+                quote, lease_id=lease_id, now_s=now_s, actor=actor, hold_s=self.hold_s if hold else None
+            )
+            return (lease, quote), change
+
+        return self._write(decide)
+
+    def confirm(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
+        return self._lease_op(lease_id, tenant, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor))
+
+    def cancel(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
+        return self._lease_op(lease_id, tenant, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor))
+
+    def terminate(self, lease_id: str, at_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
+        return self._lease_op(
+            lease_id,
+            tenant,
+            lambda e, now: e.terminate(lease_id, at_s=now if at_s is None else at_s, now_s=now, actor=actor),
+        )
+
+    def extend(
+        self, lease_id: str, new_end_s: int, *, actor: str, allow_swap: bool = False, tenant: str | None = None
+    ) -> Lease:
+        return self._lease_op(
+            lease_id,
+            tenant,
+            lambda e, now: e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap),
+        )
+
+    def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
+        return self._lease_op(
+            lease_id,
+            tenant,
+            lambda e, now: e.shrink(lease_id, gpus, from_s=now if from_s is None else from_s, now_s=now, actor=actor),
+        )
+
+    def leases(self, *, tenant: str | None = None, state: LeaseState | None = None) -> list[Lease]:
+        engine = self._read()
+        out = [
+            lease
+            for lease in engine.leases.values()
+            if (tenant is None or lease.tenant == tenant) and (state is None or lease.state is state)
+        ]
+        return sorted(out, key=lambda lease: (lease.created_s, lease.id))
+
+    def show(self, lease_id: str, *, tenant: str | None = None) -> LeaseView:
+        engine = self._read()
+        lease = engine.lease(lease_id, tenant)
+        bookings = engine.lease_nodes(lease_id)
+        gpus = {b.node: int(engine.per_node_gpus[engine.node_index[b.node]]) for b in bookings}
+        log = list(self.store.health_log(sorted(gpus)))
+        capacity = delivered_series(lease, bookings, gpus, log, until_s=max(self._now(), lease.start_s + 1))
+        return LeaseView(lease, bookings, capacity)
+
+    # -- capacity ----------------------------------------------------------------
+    def availability(
+        self, start_s: int, end_s: int, *, models: tuple[str, ...] | None = None, site: str | None = None
+    ) -> list[ModelAvailability]:
+        if start_s >= end_s:
+            raise RequestError(["start: must be before end"])
+        engine = self._read()
+        if site is not None and site not in engine.snap.site_names:
+            raise RequestError([f"site: unknown site {site!r}; known: {', '.join(engine.snap.site_names)}"])
+        for model in models or ():
+            if model not in engine.snap.models:
+                raise RequestError([f"model: unknown GPU model {model!r}; known: {', '.join(engine.snap.models)}"])
+        return availability(engine.snap, engine.ledger, engine.health, start_s, end_s, models=models, site=site)
+
+    def set_health(self, node: str, state: Health, *, at_s: int | None, actor: str, reason: str) -> Change:
+        def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
+            change = engine.set_health(
+                node, state, at_s=now_s if at_s is None else at_s, now_s=now_s, actor=actor, reason=reason
+            )
+            return change, change
+
+        return self._write(decide)
+
+    def maintenance(self, node: str, start_s: int, end_s: int, *, actor: str) -> Change:
+        window_id = new_window_id()
+
+        def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
+            change = engine.maintenance(
+                node, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor, window_id=window_id
+            )
+            return change, change
+
+        return self._write(decide)
+
+    def events(self, query: EventQuery) -> list[StoredEvent]:
+        return self.store.events(query)
+
+    def tick(self, actor: str = "clock") -> Change:
+        """Apply what the clock made due (expired holds, starts, ends)."""
+        return self._write(lambda engine, now: (Change(), Change()))
+
+    # -- internals -----------------------------------------------------------------
+    def _now(self) -> int:
+        return to_s(self.clock.now())
+
+    def _check_request(self, engine: Engine, request: LeaseRequest) -> None:
+        problems = []
+        if request.tenant not in self._tenants:
+            known = ", ".join(sorted(self._tenants)) or "none yet (neocloud tenant add NAME)"
+            problems.append(f"tenant: unknown tenant {request.tenant!r}; known: {known}")
+        for model in request.shape.models:
+            if model not in engine.snap.models:
+                problems.append(f"model: no {model!r} GPUs in the fleet; it has {', '.join(engine.snap.models)}")
+        site = request.shape.site
+        if site is not None and site not in engine.snap.site_names:
+            problems.append(f"site: unknown site {site!r}; known: {', '.join(engine.snap.site_names)}")
+        wanted = request.shape.gpus or 0
+        have = sum(
+            int(engine.snap.node_gpus[engine.snap.node_model == engine.snap.models.index(m)].sum())
+            for m in request.shape.models
+            if m in engine.snap.models
+        )
+        if request.shape.unit is None and wanted > have > 0:
+            problems.append(f"gpus: {wanted:,} requested; the fleet has {have:,} of {'/'.join(request.shape.models)}")
+        if problems:
+            raise RequestError(problems)
+
+    def _lease_op(self, lease_id: str, tenant: str | None, op: Callable[[Engine, int], Change]) -> Lease:
+        def decide(engine: Engine, now_s: int) -> tuple[Lease, Change]:
+            engine.lease(lease_id, tenant)
+            change = op(engine, now_s)
+            return next(lease for lease in change.leases if lease.id == lease_id), change
+
+        return self._write(decide)
+
+    def _write(self, decide: Callable[[Engine, int], tuple[T, Change]]) -> T:
+        with self._locked() as (writer, engine):
+            now_s = self._now()
+            due = engine.tick(now_s)
+            if not due.empty:
+                self._dirty = True
+                engine.apply(due, writer.write(due))
+            result, change = decide(engine, now_s)
+            if not change.empty:
+                self._dirty = True
+                engine.apply(change, writer.write(change))
+            self._version = writer.version
+            return result
+
+    @contextmanager
+    def _locked(self) -> Iterator[tuple[Writer, Engine]]:
+        """The store's write lock and the engine caught up under it. If the transaction
+        fails after the engine took in part of it, the engine is dropped (rebuilt from
+        the store next time) so that it never runs ahead of the database."""
+        engine = self._ensure()
+        self._dirty = False
+        try:
+            with self.store.writing() as writer:
+                self._catch_up(writer, engine)
+                yield writer, engine
+        except BaseException:
+            if self._dirty:
+                self._engine = None
+                self._version = -1
+            raise
+
+    def _read(self) -> Engine:
+        """The cached engine, caught up with what the store committed (no lock taken)."""
+        engine = self._ensure()
+        delta = self.store.delta_since(self._version)
+        self._absorb(engine, delta)
+        return engine
+
+    def _ensure(self) -> Engine:
+        if self._engine is None:
+            fleet = self.store.fleet()
+            snap = build_snapshot(fleet)
+            self._engine = Engine(snap, Ledger(snap.node_ids))
+            self._version = -1
+            self._tenants = set()
+            self._absorb(self._engine, self.store.delta_since(-1))
+        return self._engine
+
+    def _catch_up(self, writer: Writer, engine: Engine) -> None:
+        if writer.version != self._version:
+            self._absorb(engine, writer.delta_since(self._version))
+
+    def _absorb(self, engine: Engine, delta: Delta) -> None:
+        if delta.version == self._version:
+            return
+        engine.absorb(delta.bookings, delta.leases, delta.health)
+        self._tenants |= delta.tenants
+        self._version = delta.version

@@ -1,0 +1,70 @@
+"""Ports: what the services need from storage. Adapters implement them.
+
+The ledger store is versioned. Every committed change bumps one counter; each
+booking, lease and node row remembers the version that last wrote it, so a writer
+whose cached view is at version ``v`` catches up by reading rows newer than ``v``
+(never the whole ledger). Writers are serialised: :meth:`LedgerStore.writing` takes
+the store's write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT ... FOR
+UPDATE`` on the version row) for a short transaction that holds no network call.
+On PostgreSQL an exclusion constraint also makes overlapping bookings of a node
+impossible whatever the code does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from neocloud.domain.changes import Change, Delta, EventQuery, StoredEvent, StoreError
+from neocloud.domain.fleet import Fleet
+from neocloud.domain.health import Health
+from neocloud.domain.ledger import Booking
+
+__all__ = ["Delta", "EventQuery", "LedgerStore", "StoreError", "StoredEvent", "Writer"]
+
+
+class Writer(Protocol):
+    """An open write transaction holding the store's write lock."""
+
+    version: int
+
+    def delta_since(self, version: int) -> Delta: ...
+
+    def write(self, change: Change) -> list[Booking]:
+        """Persist ``change`` (truncations and releases first, then new bookings,
+        leases, node health, events) under version ``self.version + 1``; the new
+        bookings with their ids. Raises ``BookingConflict`` if the database refuses
+        an overlap."""
+        ...
+
+    def add_tenant(self, name: str, now_s: int, actor: str) -> None: ...
+
+
+class LedgerStore(Protocol):
+    def create_schema(self) -> None:
+        """Create the schema, or upgrade it to the newest migration."""
+        ...
+
+    def load_fleet(self, fleet: Fleet, now_s: int, actor: str) -> None:
+        """Store the fleet's topology and nodes; refuses if a fleet is already stored."""
+        ...
+
+    def fleet(self) -> Fleet:
+        """The stored fleet with each node's current health."""
+        ...
+
+    def delta_since(self, version: int) -> Delta:
+        """Rows written after ``version`` as they are now (``-1``: everything), read
+        without taking the write lock."""
+        ...
+
+    def writing(self) -> AbstractContextManager[Writer]:
+        """A write transaction: commits on normal exit, rolls back on an exception."""
+        ...
+
+    def events(self, query: EventQuery) -> list[StoredEvent]: ...
+
+    def health_log(self, nodes: list[str]) -> Iterator[tuple[str, int, Health]]:
+        """``(node, at_s, new state)`` for ``nodes``, in time order."""
+        ...
