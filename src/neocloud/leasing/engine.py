@@ -76,6 +76,7 @@ class Quote:
     contract: tuple[Segment, ...]
     gpu_hours: Decimal
     total: Money
+    blocks: dict[str, int]
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -146,6 +147,9 @@ class Engine:
         )
         hours = sum((Decimal(s.gpus) * Decimal(s.end_s - s.start_s) / HOUR_S for s in contract), Decimal(0))
         ids = self.snap.node_ids
+        placed = np.flatnonzero(taken)
+        per_block = np.bincount(self.snap.node_block[placed], minlength=len(self.snap.block_names))
+        blocks = {self.snap.block_names[k]: int(c) for k, c in enumerate(per_block) if c}
         return Quote(
             request=request,
             model=base.model,
@@ -155,6 +159,7 @@ class Engine:
             contract=contract,
             gpu_hours=hours,
             total=request.price_per_gpu_hour.times(hours),
+            blocks=blocks,
         )
 
     def _scope_mask(self, base: Placement, locality: Locality) -> npt.NDArray[np.bool_]:

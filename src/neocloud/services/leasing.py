@@ -82,6 +82,10 @@ class LeasingService:
             writer.add_tenant(name, self._now(), actor)
             self._tenants.add(name)
 
+    def fleet_models(self) -> list[str]:
+        """GPU models present in the fleet."""
+        return list(self._read().snap.models)
+
     def tenants(self) -> set[str]:
         self._read()
         return set(self._tenants)
