@@ -3,6 +3,7 @@ simple reference model, and checks the ledger's invariants after every step."""
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import hypothesis.strategies as st
@@ -62,7 +63,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.count += 1
         lease_id = f"L{self.count}"
         try:
-            lease, change = self.engine.create(
+            _lease, change = self.engine.create(
                 request, lease_id=lease_id, now_s=self.now, actor="h", hold_s=HOUR if hold else None
             )
         except DomainError:
@@ -198,7 +199,7 @@ class LedgerMachine(RuleBasedStateMachine):
             per_node.setdefault(b.node, []).append((b.start_s, b.end_s))
         for spans in per_node.values():
             spans.sort()
-            for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
+            for (_, e1), (s2, _) in itertools.pairwise(spans):
                 assert e1 <= s2
 
     @invariant()
