@@ -6,9 +6,12 @@ from pathlib import Path
 
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
+from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.spec import FleetSpec
 from neocloud.services.fleet import FleetFiles, Importer
+from neocloud.services.leasing import LeasingService
+from neocloud.services.ports import LedgerStore
 
 
 class YamlFleetFiles:
@@ -27,3 +30,14 @@ def fleet_files() -> FleetFiles:
 
 def importers() -> dict[str, Importer]:
     return dict(IMPORTERS)
+
+
+def ledger_store(url: str) -> LedgerStore:
+    """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``)."""
+    from neocloud.adapters.db.store import open_store
+
+    return open_store(url)
+
+
+def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
+    return LeasingService(ledger_store(url), clock or SystemClock())

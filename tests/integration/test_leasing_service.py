@@ -17,16 +17,16 @@ from neocloud.domain.shape import Locality, Shape
 from neocloud.domain.spec import build_fleet
 from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
 from neocloud.services.leasing import LeasingService
-from tests.integration.stores import memory_store
+from tests.integration.stores import STORE_KINDS, store_factory
 
 START = datetime(2027, 1, 4, tzinfo=UTC)
 DAY = 86_400
 
 
-@pytest.fixture(params=[memory_store], ids=["memory"])
+@pytest.fixture(params=STORE_KINDS)
 def service(request) -> LeasingService:
     clock = ManualClock(START)
-    svc = LeasingService(request.param(), clock)
+    svc = LeasingService(store_factory(request.param, request)(), clock)
     healthy_demo = {"failed_fraction": "0", "degraded_fraction": "0", "maintenance_fraction": "0"}
     svc.init(build_fleet(preset("demo", healthy_demo)), actor="test")
     svc.add_tenant("acme", actor="test")

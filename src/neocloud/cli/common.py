@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
 
+from neocloud.domain.changes import StoreError
 from neocloud.domain.errors import DomainError, SpecError
+from neocloud.domain.leases import LeaseRuleError
+from neocloud.domain.ledger import BookingConflict
+from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
 from neocloud.services.fleet import UnknownFormat
 
 err = Console(stderr=True)
 EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
 MAX_ERRORS_SHOWN = 50
+DEFAULT_DB = "sqlite:///neocloud.db"
 
 
 @contextmanager
@@ -30,6 +39,22 @@ def bad_input() -> Iterator[None]:
             err.print(f"  {e}", markup=False, highlight=False, soft_wrap=True)
         if len(exc.errors) > len(shown):
             err.print(f"  ... and {len(exc.errors) - len(shown)} more", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except RequestError as exc:
+        err.print(f"[red]error[/]: {len(exc.problems)} problem(s) in the request", highlight=False)
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except NotFound as exc:
+        err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (Unplaceable, LeaseRuleError, BookingConflict) as exc:
+        err.print("[red]refused[/]: ", end="", highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_REFUSED) from None
+    except StoreError as exc:
+        err.print("[red]error[/]: ", end="", highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (DomainError, UnknownFormat) as exc:
         err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
@@ -51,3 +76,31 @@ def parse_settings(items: list[str]) -> dict[str, str]:
             raise typer.Exit(EXIT_BAD_INPUT)
         out[key.strip()] = value.strip()
     return out
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_time(option: str, text: str) -> datetime:
+    """``YYYY-MM-DD`` (midnight UTC) or an ISO 8601 date-time (UTC unless an offset is given)."""
+    value = text.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        err.print(
+            f"[red]error[/]: {option} {text!r}: not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if _DATE.match(value) or parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def db_url(option: str | None) -> str:
+    """The database URL: ``--db``, else ``NEOCLOUD_DB``, else a SQLite file here."""
+    return option or os.environ.get("NEOCLOUD_DB") or DEFAULT_DB
+
+
+def actor_name(option: str | None) -> str:
+    return option or os.environ.get("NEOCLOUD_ACTOR") or f"cli:{os.environ.get('USER', 'unknown')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import fleet
+from neocloud.cli import fleet, ledger
 
 app = typer.Typer(
     name="neocloud",
@@ -14,6 +14,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(fleet.app, name="fleet")
+app.command("init")(ledger.init)
+app.add_typer(ledger.tenant_app, name="tenant")
+app.add_typer(ledger.lease_app, name="lease")
+app.command("availability")(ledger.availability)
+app.add_typer(ledger.node_app, name="node")
+app.command("events")(ledger.events)
 
 
 def _version(value: bool) -> None:

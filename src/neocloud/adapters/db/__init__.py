@@ -1,0 +1,1 @@
+"""The ledger store on SQL databases (SQLite, PostgreSQL) with Alembic migrations."""

@@ -1,0 +1,218 @@
+"""The ledger's tables as SQLAlchemy 2 typed declarative models.
+
+The migrations in ``migrations/versions`` create exactly these tables (a test
+compares them). All instants are ``BIGINT`` seconds since the Unix epoch, UTC.
+Rows that services read incrementally carry ``version``: the ledger version of
+the transaction that last wrote them (``ledger_meta.version`` is the newest).
+
+PostgreSQL only (added by the migration, not declared here): the exclusion
+constraint ``bookings_no_overlap`` that makes two non-empty bookings of one node
+overlapping impossible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: A 64-bit surrogate key. On SQLite it must be spelled INTEGER to be the rowid
+#: (and so autoincrement); SQLite integers are 64-bit anyway.
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+#: JSON documents: ``jsonb`` on PostgreSQL, text on SQLite; Python ``None`` is SQL NULL.
+JSON_DOC = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+#: The name of the PostgreSQL exclusion constraint on ``bookings``.
+NO_OVERLAP = "bookings_no_overlap"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LedgerMeta(Base):
+    """One row (``id = 1``): the ledger version and which fleet is loaded."""
+
+    __tablename__ = "ledger_meta"
+    __table_args__ = (CheckConstraint("id = 1", name="ledger_meta_single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    fleet_loaded_s: Mapped[int | None] = mapped_column(BigInteger)
+    fleet_loaded_by: Mapped[str | None] = mapped_column(String)
+    fleet_name: Mapped[str | None] = mapped_column(String)
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    region: Mapped[str] = mapped_column(String, nullable=False)
+    power_mw: Mapped[float | None] = mapped_column(Double)
+    pue: Mapped[float] = mapped_column(Double, nullable=False)
+    electricity_usd_per_kwh: Mapped[float | None] = mapped_column(Double)
+    facility_power_mw: Mapped[float | None] = mapped_column(Double)
+
+
+class PodRow(Base):
+    __tablename__ = "pods"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    site: Mapped[str] = mapped_column(String, nullable=False)
+
+
+class BlockRow(Base):
+    __tablename__ = "blocks"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    site: Mapped[str] = mapped_column(String, nullable=False)
+    pod: Mapped[str] = mapped_column(String, nullable=False)
+
+
+class RackRow(Base):
+    __tablename__ = "racks"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    site: Mapped[str] = mapped_column(String, nullable=False)
+    pod: Mapped[str] = mapped_column(String, nullable=False)
+    block: Mapped[str] = mapped_column(String, nullable=False)
+    power_kw: Mapped[float | None] = mapped_column(Double)
+
+
+class GpuModelRow(Base):
+    """A GPU model the fleet adds to the built-in catalog (built-ins are not stored)."""
+
+    __tablename__ = "gpu_models"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    memory_gb: Mapped[float | None] = mapped_column(Double)
+    tdp_w: Mapped[float | None] = mapped_column(Double)
+    gpus_per_node: Mapped[int] = mapped_column(Integer, nullable=False)
+    node_power_kw: Mapped[float | None] = mapped_column(Double)
+    nvlink_domain_gpus: Mapped[int] = mapped_column(Integer, nullable=False)
+    all_in_kw_per_gpu: Mapped[float | None] = mapped_column(Double)
+    aliases: Mapped[list[str]] = mapped_column(JSON_DOC, nullable=False)
+    sources: Mapped[dict[str, str]] = mapped_column(JSON_DOC, nullable=False)
+    builtin: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class NodeRow(Base):
+    """A node; ``position`` keeps the fleet's topology order, ``version`` its health's."""
+
+    __tablename__ = "nodes"
+    __table_args__ = (Index("ix_nodes_version", "version"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    serial: Mapped[str] = mapped_column(String, nullable=False)
+    gpu_model: Mapped[str] = mapped_column(String, nullable=False)
+    gpu_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    site: Mapped[str] = mapped_column(String, nullable=False)
+    pod: Mapped[str] = mapped_column(String, nullable=False)
+    block: Mapped[str] = mapped_column(String, nullable=False)
+    rack: Mapped[str | None] = mapped_column(String)
+    nvlink_domain: Mapped[str] = mapped_column(String, nullable=False)
+    health: Mapped[str] = mapped_column(String, nullable=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class BookingRow(Base):
+    """A node held over ``[start_s, end_s)``; released bookings keep ``end_s = start_s``."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("start_s <= end_s", name="bookings_interval"),
+        Index("ix_bookings_node_start", "node_id", "start_s"),
+        Index("ix_bookings_version", "version"),
+        Index("ix_bookings_holder", "holder"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, Identity(), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String, ForeignKey("nodes.id"), nullable=False)
+    start_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    kind: Mapped[str] = mapped_column(String, nullable=False)
+    holder: Mapped[str] = mapped_column(String, nullable=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class LeaseRow(Base):
+    """A lease: the columns queries need, and the whole record as a JSON document."""
+
+    __tablename__ = "leases"
+    __table_args__ = (
+        Index("ix_leases_tenant", "tenant"),
+        Index("ix_leases_version", "version"),
+    )
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String, nullable=False)
+    state: Mapped[str] = mapped_column(String, nullable=False)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    first_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, nullable=False)
+
+
+class TenantRow(Base):
+    __tablename__ = "tenants"
+    __table_args__ = (Index("ix_tenants_version", "version"),)
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_by: Mapped[str] = mapped_column(String, nullable=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class HealthLogRow(Base):
+    """Every change of a node's health (and each unhealthy node's state at load)."""
+
+    __tablename__ = "health_log"
+    __table_args__ = (Index("ix_health_log_node_at", "node_id", "at_s"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, Identity(), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String, ForeignKey("nodes.id"), nullable=False)
+    at_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    state: Mapped[str] = mapped_column(String, nullable=False)
+    reason: Mapped[str] = mapped_column(String, nullable=False)
+
+
+class EventRow(Base):
+    """The append-only event log."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_lease_id", "lease_id"),
+        Index("ix_events_node", "node"),
+        Index("ix_events_tenant", "tenant"),
+        Index("ix_events_at_s", "at_s"),
+    )
+
+    seq: Mapped[int] = mapped_column(BIG_ID, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String, nullable=False)
+    subject: Mapped[str] = mapped_column(String, nullable=False)
+    at_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    actor: Mapped[str] = mapped_column(String, nullable=False)
+    tenant: Mapped[str | None] = mapped_column(String)
+    lease_id: Mapped[str | None] = mapped_column(String)
+    node: Mapped[str | None] = mapped_column(String)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)

@@ -1,0 +1,531 @@
+"""``neocloud init``, ``tenant``, ``lease``, ``availability``, ``node`` and ``events``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from neocloud import bootstrap
+from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err, parse_time
+from neocloud.cli.views import availability_json, event_json, iso, lease_json, lease_view_json, quote_json
+from neocloud.domain.changes import Change, EventQuery
+from neocloud.domain.clock import to_s
+from neocloud.domain.health import Health
+from neocloud.domain.leases import LeaseRequest, LeaseState, SparePolicy, Step
+from neocloud.domain.money import Money
+from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.leasing.engine import Quote, Refusal
+from neocloud.services.leasing import LeasingService
+
+out = Console()
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: $NEOCLOUD_DB or sqlite:///neocloud.db).")
+]
+ActorOpt = Annotated[str | None, typer.Option("--actor", help="Who is acting, for the event log.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (documented in docs/cli.md).")]
+
+tenant_app = typer.Typer(help="Tenants: the customers leases belong to.", no_args_is_help=True)
+lease_app = typer.Typer(help="Leases: quote, create, list, show, extend, shrink, terminate.", no_args_is_help=True)
+node_app = typer.Typer(help="Node health and maintenance windows.", no_args_is_help=True)
+
+
+def service(db: str | None) -> LeasingService:
+    return bootstrap.leasing_service(db_url(db))
+
+
+def init(
+    fleet: Annotated[Path, typer.Option("--fleet", help="Fleet YAML file to load.")],
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Create (or upgrade) the database and load the fleet into it."""
+    with bad_input():
+        loaded = bootstrap.fleet_files().load_fleet(fleet)
+        svc = service(db)
+        svc.init(loaded, actor_name(actor))
+    out.print(
+        f"initialised {db_url(db)} with fleet {loaded.name or fleet.name}: "
+        f"{len(loaded.nodes):,} nodes, {loaded.gpu_count:,} GPUs",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@tenant_app.command("add")
+def tenant_add(name: str, db: DbOpt = None, actor: ActorOpt = None) -> None:
+    """Add a tenant."""
+    with bad_input():
+        service(db).add_tenant(name, actor_name(actor))
+    out.print(f"tenant {name} added", highlight=False)
+
+
+@tenant_app.command("list")
+def tenant_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List tenants."""
+    with bad_input():
+        names = sorted(service(db).tenants())
+    _emit(names, as_json, lambda: out.print("\n".join(names) or "no tenants", highlight=False))
+
+
+@dataclass(frozen=True)
+class _Opts:
+    tenant: str
+    gpus: int | None
+    model: list[str]
+    locality: Locality
+    start: str
+    end: str
+    unit: Unit | None
+    units: int
+    whole_site: str | None
+    site: str | None
+    step: list[str]
+    spares: str | None
+    price: str
+    sla: str
+
+
+def _request(o: _Opts) -> LeaseRequest:
+    tenant, gpus, model, locality, start, end = o.tenant, o.gpus, o.model, o.locality, o.start, o.end
+    unit, units, whole_site, site, step, spares, price, sla = (
+        o.unit,
+        o.units,
+        o.whole_site,
+        o.site,
+        o.step,
+        o.spares,
+        o.price,
+        o.sla,
+    )
+    start_s, end_s = to_s(parse_time("--start", start)), to_s(parse_time("--end", end))
+    if whole_site is not None:
+        unit, units, site = Unit.SITE, 1, whole_site
+    models = tuple(m for item in model for m in item.split(",") if m)
+    if not models and unit is Unit.SITE:
+        models = ("*",)
+    if gpus is None and unit is None:
+        _fail("give --gpus N, or whole units with --unit and --units, or --whole-site SITE")
+    shape = Shape(models=models, gpus=gpus, unit=unit, units=units, locality=locality, site=site)
+    try:
+        sla_pct = Decimal(sla)
+    except InvalidOperation:
+        _fail(f"--sla {sla!r}: not a number")
+    return LeaseRequest(
+        tenant=tenant,
+        shape=shape,
+        start_s=start_s,
+        end_s=end_s,
+        price_per_gpu_hour=Money.parse(price),
+        sla_availability_pct=sla_pct,
+        steps=tuple(_step(s) for s in step),
+        spares=_spares(spares),
+    )
+
+
+def _step(text: str) -> Step:
+    when, sep, count = text.partition("=")
+    if not sep or not count.strip().isdigit():
+        _fail(f"--step {text!r}: expected DATE=GPUS, like 2027-09-01=50000")
+    return Step(to_s(parse_time("--step", when)), int(count))
+
+
+def _spares(text: str | None) -> SparePolicy | None:
+    if text is None:
+        return None
+    per, sep, count = text.partition(":")
+    if not sep or not count.strip().isdigit():
+        _fail(f"--spares {text!r}: expected UNIT:COUNT, like block:2 or nvlink_domain:1")
+    return SparePolicy(per.strip(), int(count))
+
+
+def _fail(message: str) -> Any:
+    err.print(f"[red]error[/]: {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+# The request options, shared by quote and create.
+TenantOpt = Annotated[str, typer.Option("--tenant", help="Tenant the lease is for.")]
+GpusOpt = Annotated[int | None, typer.Option("--gpus", help="GPU count (whole nodes).")]
+ModelOpt = Annotated[
+    list[str] | None, typer.Option("--model", help="Acceptable GPU model(s), in order (repeat or comma).")
+]
+LocalityOpt = Annotated[Locality, typer.Option("--locality", help="All nodes within one unit of this level.")]
+StartOpt = Annotated[str, typer.Option("--start", help="Start, YYYY-MM-DD or ISO date-time (UTC).")]
+EndOpt = Annotated[str, typer.Option("--end", help="End (exclusive), YYYY-MM-DD or ISO date-time (UTC).")]
+UnitOpt = Annotated[Unit | None, typer.Option("--unit", help="Lease whole units instead of a GPU count.")]
+UnitsOpt = Annotated[int, typer.Option("--units", help="How many whole units.")]
+WholeSiteOpt = Annotated[
+    str | None, typer.Option("--whole-site", help="Lease this whole site (every GPU model in it).")
+]
+SiteOpt = Annotated[str | None, typer.Option("--site", help="Restrict placement to this site.")]
+StepOpt = Annotated[list[str] | None, typer.Option("--step", help="DATE=GPUS: hold GPUS from DATE (repeatable).")]
+SparesOpt = Annotated[str | None, typer.Option("--spares", help="UNIT:COUNT spare nodes per block or nvlink_domain.")]
+PriceOpt = Annotated[str, typer.Option("--price", help="Price per GPU-hour, like '2.35 USD'.")]
+SlaOpt = Annotated[str, typer.Option("--sla", help="Availability target in percent.")]
+
+
+@lease_app.command("quote")
+def lease_quote(
+    tenant: TenantOpt,
+    start: StartOpt,
+    end: EndOpt,
+    gpus: GpusOpt = None,
+    model: ModelOpt = None,
+    locality: LocalityOpt = Locality.ANYWHERE,
+    unit: UnitOpt = None,
+    units: UnitsOpt = 1,
+    whole_site: WholeSiteOpt = None,
+    site: SiteOpt = None,
+    step: StepOpt = None,
+    spares: SparesOpt = None,
+    price: PriceOpt = "2.35 USD",
+    sla: SlaOpt = "99.0",
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where would this lease go, and at what price? Books nothing."""
+    with bad_input():
+        svc = service(db)
+        request = _request(
+            _Opts(
+                tenant,
+                gpus,
+                model or [],
+                locality,
+                start,
+                end,
+                unit,
+                units,
+                whole_site,
+                site,
+                step or [],
+                spares,
+                price,
+                sla,
+            )
+        )
+        request = _all_models(svc, request)
+        quote = svc.quote(request)
+    _emit(quote_json(quote), as_json, lambda: _print_quote(quote))
+    if isinstance(quote, Refusal):
+        raise typer.Exit(3)
+
+
+@lease_app.command("create")
+def lease_create(
+    tenant: TenantOpt,
+    start: StartOpt,
+    end: EndOpt,
+    gpus: GpusOpt = None,
+    model: ModelOpt = None,
+    locality: LocalityOpt = Locality.ANYWHERE,
+    unit: UnitOpt = None,
+    units: UnitsOpt = 1,
+    whole_site: WholeSiteOpt = None,
+    site: SiteOpt = None,
+    step: StepOpt = None,
+    spares: SparesOpt = None,
+    price: PriceOpt = "2.35 USD",
+    sla: SlaOpt = "99.0",
+    hold: Annotated[bool, typer.Option("--hold", help="Hold (expires) instead of confirming at once.")] = False,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Book a lease: confirmed at once, or held with --hold."""
+    with bad_input():
+        svc = service(db)
+        request = _request(
+            _Opts(
+                tenant,
+                gpus,
+                model or [],
+                locality,
+                start,
+                end,
+                unit,
+                units,
+                whole_site,
+                site,
+                step or [],
+                spares,
+                price,
+                sla,
+            )
+        )
+        request = _all_models(svc, request)
+        lease, quote = svc.create(request, actor=actor_name(actor), hold=hold)
+    data = {**lease_json(lease), "quote": quote_json(quote)}
+    _emit(
+        data,
+        as_json,
+        lambda: out.print(
+            f"lease [bold]{lease.id}[/] {lease.state.value}: {lease.gpus:,} {lease.model} GPUs for {lease.tenant}, "
+            f"{iso(lease.start_s)} to {iso(lease.end_s)}, {quote.total}"
+            + (f", hold expires {iso(lease.hold_expires_s)}" if lease.hold_expires_s else ""),
+            highlight=False,
+        ),
+    )
+
+
+def _all_models(svc: LeasingService, request: LeaseRequest) -> LeaseRequest:
+    if request.shape.models != ("*",):
+        return request
+    models = tuple(svc.fleet_models())
+    return replace(request, shape=replace(request.shape, models=models))
+
+
+@lease_app.command("list")
+def lease_list(
+    tenant: Annotated[str | None, typer.Option("--tenant")] = None,
+    state: Annotated[LeaseState | None, typer.Option("--state")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List leases (optionally of one tenant or in one state)."""
+    with bad_input():
+        leases = service(db).leases(tenant=tenant, state=state)
+
+    def table() -> None:
+        t = Table("id", "tenant", "state", "GPUs", "model", "start", "end", title=f"{len(leases)} lease(s)")
+        for lease in leases:
+            t.add_row(
+                lease.id,
+                lease.tenant,
+                lease.state.value + (" (degraded)" if lease.degraded else ""),
+                f"{lease.gpus:,}",
+                lease.model,
+                iso(lease.start_s),
+                iso(lease.end_s),
+            )
+        out.print(t)
+
+    _emit([lease_json(x) for x in leases], as_json, table)
+
+
+@lease_app.command("show")
+def lease_show(lease_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """A lease: shape, nodes, state history, contracted vs delivered GPUs over time."""
+    with bad_input():
+        view = service(db).show(lease_id)
+    _emit(lease_view_json(view), as_json, lambda: _print_view(view))
+
+
+@lease_app.command("confirm")
+def lease_confirm(lease_id: str, db: DbOpt = None, actor: ActorOpt = None) -> None:
+    """Confirm a held lease before its hold expires."""
+    _lease_op(lambda svc, who: svc.confirm(lease_id, actor=who), db, actor)
+
+
+@lease_app.command("cancel")
+def lease_cancel(lease_id: str, db: DbOpt = None, actor: ActorOpt = None) -> None:
+    """Cancel a held or confirmed lease before it starts; its nodes are released."""
+    _lease_op(lambda svc, who: svc.cancel(lease_id, actor=who), db, actor)
+
+
+@lease_app.command("extend")
+def lease_extend(
+    lease_id: str,
+    end: EndOpt,
+    allow_swap: Annotated[
+        bool, typer.Option("--allow-swap", help="Move taken nodes to free ones in the same block.")
+    ] = False,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Move the end later; refused (with the swap on offer) when later leases hold the nodes."""
+    new_end = to_s(parse_time("--end", end))
+    _lease_op(lambda svc, who: svc.extend(lease_id, new_end, actor=who, allow_swap=allow_swap), db, actor)
+
+
+@lease_app.command("shrink")
+def lease_shrink(
+    lease_id: str,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs to keep.")],
+    from_: Annotated[str | None, typer.Option("--from", help="From when (default now).")] = None,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Hold fewer GPUs from a date on; whole nodes are released."""
+    from_s = None if from_ is None else to_s(parse_time("--from", from_))
+    _lease_op(lambda svc, who: svc.shrink(lease_id, gpus, from_s, actor=who), db, actor)
+
+
+@lease_app.command("terminate")
+def lease_terminate(
+    lease_id: str,
+    at: Annotated[str | None, typer.Option("--at", help="Effective time (default now).")] = None,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """End an active lease early; nodes are free from then on."""
+    at_s = None if at is None else to_s(parse_time("--at", at))
+    _lease_op(lambda svc, who: svc.terminate(lease_id, at_s, actor=who), db, actor)
+
+
+def _lease_op(op: Any, db: str | None, actor: str | None) -> None:
+    with bad_input():
+        lease = op(service(db), actor_name(actor))
+    out.print(
+        f"lease {lease.id} {lease.state.value}: {lease.gpus:,} GPUs, {iso(lease.start_s)} to {iso(lease.end_s)}",
+        highlight=False,
+    )
+
+
+def availability(
+    start: StartOpt,
+    end: EndOpt,
+    model: ModelOpt = None,
+    site: SiteOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Free GPUs per model for the whole window, the largest free units, and free GPUs over time."""
+    start_s, end_s = to_s(parse_time("--start", start)), to_s(parse_time("--end", end))
+    models = tuple(m for item in model or [] for m in item.split(",") if m) or None
+    with bad_input():
+        rows = service(db).availability(start_s, end_s, models=models, site=site)
+
+    def table() -> None:
+        t = Table(
+            "model",
+            "total",
+            "healthy",
+            "free (whole window)",
+            "largest free block",
+            "whole free blocks",
+            "whole free NVLink domains",
+            title=f"availability {iso(start_s)} to {iso(end_s)}",
+        )
+        for r in rows:
+            t.add_row(
+                r.model,
+                f"{r.total_gpus:,}",
+                f"{r.healthy_gpus:,}",
+                f"{r.free_gpus:,}",
+                f"{r.largest_free['block']:,}",
+                f"{r.whole_free['block']:,}",
+                f"{r.whole_free['nvlink_domain']:,}",
+            )
+        out.print(t)
+
+    _emit(availability_json(rows), as_json, table)
+
+
+def _health_cmd(state: Health, verb: str) -> Any:
+    def command(
+        node: str,
+        at: Annotated[str | None, typer.Option("--at", help="When it happened (default now).")] = None,
+        reason: Annotated[str, typer.Option("--reason", help="What happened.")] = "",
+        db: DbOpt = None,
+        actor: ActorOpt = None,
+    ) -> None:
+        at_s = None if at is None else to_s(parse_time("--at", at))
+        with bad_input():
+            change = service(db).set_health(node, state, at_s=at_s, actor=actor_name(actor), reason=reason or verb)
+        _print_change(f"node {node} {state.value}", change)
+
+    command.__doc__ = f"Record that a node {verb}; leased failed nodes are swapped for spares or free nodes."
+    return command
+
+
+node_app.command("fail")(_health_cmd(Health.FAILED, "failed"))
+node_app.command("repair")(_health_cmd(Health.HEALTHY, "was repaired"))
+node_app.command("degrade")(_health_cmd(Health.DEGRADED, "is degraded"))
+
+
+@node_app.command("maintenance")
+def node_maintenance(node: str, start: StartOpt, end: EndOpt, db: DbOpt = None, actor: ActorOpt = None) -> None:
+    """Book a maintenance window; refused on a leased node unless a free node can take over."""
+    start_s, end_s = to_s(parse_time("--start", start)), to_s(parse_time("--end", end))
+    with bad_input():
+        change = service(db).maintenance(node, start_s, end_s, actor=actor_name(actor))
+    _print_change(f"maintenance on {node} {iso(start_s)} to {iso(end_s)}", change)
+
+
+def events(
+    lease: Annotated[str | None, typer.Option("--lease")] = None,
+    node: Annotated[str | None, typer.Option("--node")] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Prefix, like lease. or node.failed")] = None,
+    since: Annotated[str | None, typer.Option("--since")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 100,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The append-only event log, oldest first."""
+    since_s = None if since is None else to_s(parse_time("--since", since))
+    query = EventQuery(lease_id=lease, node=node, tenant=tenant, kind=kind, since_s=since_s, limit=limit)
+    with bad_input():
+        rows = service(db).events(query)
+
+    def table() -> None:
+        t = Table("seq", "at", "kind", "subject", "actor", "tenant", "detail", title=f"{len(rows)} event(s)")
+        for s in rows:
+            e = s.event
+            t.add_row(
+                str(s.seq),
+                iso(e.at_s),
+                e.kind,
+                e.subject,
+                e.actor,
+                e.tenant or "",
+                json.dumps(e.after, default=str) if e.after else "",
+            )
+        out.print(t)
+
+    _emit([event_json(r) for r in rows], as_json, table)
+
+
+def _print_change(title: str, change: Change) -> None:
+    out.print(title, highlight=False)
+    for note in change.notes:
+        out.print(f"  {note}", highlight=False)
+
+
+def _print_quote(quote: Quote | Refusal) -> None:
+    if isinstance(quote, Refusal):
+        out.print(f"[red]does not fit[/]: {quote.reason}", highlight=False, soft_wrap=True)
+        for alt in quote.alternatives:
+            out.print(f"  alternative ({alt.kind}): {alt.description}", highlight=False, soft_wrap=True)
+        return
+    out.print(
+        f"{quote.gpus:,} {quote.model} GPUs on {len(quote.nodes):,} nodes in {len(quote.blocks)} block(s)"
+        f"{f', {len(quote.spares)} spare node(s)' if quote.spares else ''}: "
+        f"{quote.gpu_hours:,.0f} GPU-hours, {quote.total.amount:,.2f} {quote.total.currency}",
+        highlight=False,
+    )
+
+
+def _print_view(view: Any) -> None:
+    data = lease_view_json(view)
+    out.print(
+        f"[bold]{data['id']}[/] {data['state']} · tenant {data['tenant']} · {data['gpus']:,} {data['model']} "
+        f"GPUs · {data['start']} to {data['end']}",
+        highlight=False,
+    )
+    kinds: dict[str, int] = {}
+    for b in data["bookings"]:
+        kinds[b["kind"]] = kinds.get(b["kind"], 0) + 1
+    out.print("bookings: " + ", ".join(f"{k} {v}" for k, v in kinds.items()), highlight=False)
+    for h in data["history"]:
+        out.print(f"  {h['at']}  {h['from'] or '-'} -> {h['to']}  by {h['actor']}: {h['reason']}", highlight=False)
+    t = Table("from", "contracted GPUs", "delivered GPUs", title="capacity")
+    for p in data["capacity"]:
+        t.add_row(p["from"], f"{p['contracted_gpus']:,}", f"{p['delivered_gpus']:,}")
+    out.print(t)
+
+
+def _emit(data: Any, as_json: bool, human: Any) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    else:
+        human()

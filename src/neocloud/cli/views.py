@@ -1,0 +1,123 @@
+"""JSON views of ledger objects for ``--json`` output (documented in docs/cli.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neocloud.domain.changes import StoredEvent
+from neocloud.domain.clock import from_s
+from neocloud.domain.leases import Lease
+from neocloud.leasing.availability import ModelAvailability
+from neocloud.leasing.engine import Quote, Refusal
+from neocloud.services.leasing import LeaseView
+
+
+def iso(t_s: int | None) -> str | None:
+    return None if t_s is None else from_s(t_s).isoformat().replace("+00:00", "Z")
+
+
+def lease_json(lease: Lease) -> dict[str, Any]:
+    shape = lease.request.shape
+    return {
+        "id": lease.id,
+        "tenant": lease.tenant,
+        "state": lease.state.value,
+        "model": lease.model,
+        "gpus": lease.gpus,
+        "start": iso(lease.start_s),
+        "end": iso(lease.end_s),
+        "locality": shape.locality.value,
+        "unit": shape.unit.value if shape.unit else None,
+        "units": shape.units if shape.unit else None,
+        "site": shape.site,
+        "price_per_gpu_hour": str(lease.request.price_per_gpu_hour.amount),
+        "currency": lease.request.price_per_gpu_hour.currency,
+        "sla_availability_pct": str(lease.request.sla_availability_pct),
+        "hold_expires": iso(lease.hold_expires_s),
+        "degraded_nodes": list(lease.degraded_nodes),
+        "contract": [{"start": iso(s.start_s), "end": iso(s.end_s), "gpus": s.gpus} for s in lease.contract],
+        "created": iso(lease.created_s),
+    }
+
+
+def lease_view_json(view: LeaseView) -> dict[str, Any]:
+    out = lease_json(view.lease)
+    out["history"] = [
+        {
+            "from": h.from_state.value if h.from_state else None,
+            "to": h.to_state.value,
+            "at": iso(h.at_s),
+            "actor": h.actor,
+            "reason": h.reason,
+        }
+        for h in view.lease.history
+    ]
+    out["bookings"] = [
+        {"id": b.id, "node": b.node, "kind": b.kind.value, "start": iso(b.start_s), "end": iso(b.end_s)}
+        for b in view.bookings
+    ]
+    out["capacity"] = [
+        {"from": iso(p.t_s), "contracted_gpus": p.contracted, "delivered_gpus": p.delivered} for p in view.capacity
+    ]
+    return out
+
+
+def quote_json(quote: Quote | Refusal) -> dict[str, Any]:
+    if isinstance(quote, Refusal):
+        return {
+            "feasible": False,
+            "reason": quote.reason,
+            "alternatives": [
+                {
+                    "kind": a.kind,
+                    "description": a.description,
+                    "start": iso(a.start_s),
+                    "gpus": a.gpus,
+                    "locality": a.locality.value if a.locality else None,
+                }
+                for a in quote.alternatives
+            ],
+        }
+    return {
+        "feasible": True,
+        "model": quote.model,
+        "gpus": quote.gpus,
+        "nodes": len(quote.nodes),
+        "spares": len(quote.spares),
+        "gpu_hours": str(quote.gpu_hours),
+        "total": str(quote.total.amount),
+        "currency": quote.total.currency,
+        "contract": [{"start": iso(s.start_s), "end": iso(s.end_s), "gpus": s.gpus} for s in quote.contract],
+        "nodes_by_block": quote.blocks,
+    }
+
+
+def availability_json(rows: list[ModelAvailability]) -> list[dict[str, Any]]:
+    return [
+        {
+            "model": r.model,
+            "total_gpus": r.total_gpus,
+            "healthy_gpus": r.healthy_gpus,
+            "free_gpus": r.free_gpus,
+            "largest_free": r.largest_free,
+            "whole_free": r.whole_free,
+            "series": [{"from": iso(t), "free_gpus": v} for t, v in r.series],
+        }
+        for r in rows
+    ]
+
+
+def event_json(stored: StoredEvent) -> dict[str, Any]:
+    e = stored.event
+    return {
+        "seq": stored.seq,
+        "kind": e.kind,
+        "subject": e.subject,
+        "at": iso(e.at_s),
+        "actor": e.actor,
+        "tenant": e.tenant,
+        "lease": e.lease_id,
+        "node": e.node,
+        "before": e.before,
+        "after": e.after,
+    }

@@ -1,0 +1,1 @@
+"""Development tools (test and benchmark support); the product never imports them."""
