@@ -15,7 +15,16 @@ from rich.table import Table
 
 from neocloud import bootstrap
 from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err, parse_time
-from neocloud.cli.views import availability_json, event_json, iso, lease_json, lease_view_json, quote_json
+from neocloud.cli.views import (
+    availability_json,
+    change_summary,
+    event_json,
+    iso,
+    lease_json,
+    lease_view_json,
+    quote_json,
+    short_time,
+)
 from neocloud.domain.changes import Change, EventQuery
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
@@ -296,6 +305,7 @@ def lease_list(
 
     def table() -> None:
         t = Table("id", "tenant", "state", "GPUs", "model", "start", "end", title=f"{len(leases)} lease(s)")
+        t.columns[0].no_wrap = True
         for lease in leases:
             t.add_row(
                 lease.id,
@@ -303,8 +313,8 @@ def lease_list(
                 lease.state.value + (" (degraded)" if lease.degraded else ""),
                 f"{lease.gpus:,}",
                 lease.model,
-                iso(lease.start_s),
-                iso(lease.end_s),
+                short_time(lease.start_s),
+                short_time(lease.end_s),
             )
         out.print(t)
 
@@ -374,9 +384,11 @@ def lease_terminate(
 def _lease_op(op: Any, db: str | None, actor: str | None) -> None:
     with bad_input():
         lease = op(service(db), actor_name(actor))
+    contract = ", ".join(
+        f"{seg.gpus:,} GPUs {short_time(seg.start_s)} to {short_time(seg.end_s)}" for seg in lease.contract
+    )
     out.print(
-        f"lease {lease.id} {lease.state.value}: {lease.gpus:,} GPUs, {iso(lease.start_s)} to {iso(lease.end_s)}",
-        highlight=False,
+        f"lease {lease.id} {lease.state.value}: {contract or 'nothing contracted'}", highlight=False, soft_wrap=True
     )
 
 
@@ -468,18 +480,12 @@ def events(
         rows = service(db).events(query)
 
     def table() -> None:
-        t = Table("seq", "at", "kind", "subject", "actor", "tenant", "detail", title=f"{len(rows)} event(s)")
+        t = Table("seq", "at", "kind", "subject", "actor", "what changed", title=f"{len(rows)} event(s)")
+        for col in t.columns[:5]:
+            col.no_wrap = True
         for s in rows:
             e = s.event
-            t.add_row(
-                str(s.seq),
-                iso(e.at_s),
-                e.kind,
-                e.subject,
-                e.actor,
-                e.tenant or "",
-                json.dumps(e.after, default=str) if e.after else "",
-            )
+            t.add_row(str(s.seq), short_time(e.at_s), e.kind, e.subject, e.actor, change_summary(e.before, e.after))
         out.print(t)
 
     _emit([event_json(r) for r in rows], as_json, table)

@@ -16,6 +16,40 @@ def iso(t_s: int | None) -> str | None:
     return None if t_s is None else from_s(t_s).isoformat().replace("+00:00", "Z")
 
 
+def short_time(t_s: int | None) -> str:
+    """``2027-01-01`` at midnight UTC, else ``2027-01-01 13:45``: for tables."""
+    if t_s is None:
+        return "-"
+    dt = from_s(t_s)
+    return dt.strftime("%Y-%m-%d") if (dt.hour, dt.minute, dt.second) == (0, 0, 0) else dt.strftime("%Y-%m-%d %H:%M")
+
+
+TIME_KEYS = frozenset({"start", "end", "from", "at"})
+
+
+def change_summary(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """``state: held -> confirmed; end: 2027-07-01 -> 2027-09-01``: only what changed."""
+    before, after = before or {}, after or {}
+    parts = []
+    for key in after:
+        old, new = before.get(key), after[key]
+        if old == new:
+            continue
+        show = _show_time if key in TIME_KEYS else (_show_contract if key == "contract" else str)
+        parts.append(f"{key}: {show(old)} -> {show(new)}" if key in before else f"{key}: {show(new)}")
+    return "; ".join(parts)
+
+
+def _show_time(value: Any) -> str:
+    return short_time(value) if isinstance(value, int) else str(value)
+
+
+def _show_contract(value: Any) -> str:
+    if not isinstance(value, list):
+        return str(value)
+    return ", ".join(f"{g:,} GPUs {short_time(s)}..{short_time(e)}" for s, e, g in value)
+
+
 def lease_json(lease: Lease) -> dict[str, Any]:
     shape = lease.request.shape
     return {

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neocloud.domain.changes import Change, Event, HealthChange
+from neocloud.domain.clock import from_s
 from neocloud.domain.errors import DomainError
 from neocloud.domain.health import TRANSITIONS as HEALTH_TRANSITIONS
 from neocloud.domain.health import Health
@@ -217,7 +218,11 @@ class Engine:
         for t in self.ledger.change_times(request.start_s, MAX_LATER_STARTS):
             attempt = _shifted(request, t - request.start_s)
             if isinstance(self._plan(attempt), Quote):
-                out.append(Alternative("later_start", f"fits if it starts at {t} for the same {duration} s", start_s=t))
+                when = from_s(t).strftime("%Y-%m-%d %H:%M UTC")
+                days = duration / 86_400
+                out.append(
+                    Alternative("later_start", f"fits if it starts at {when} for the same {days:g} days", start_s=t)
+                )
                 break
         return tuple(out)
 
@@ -754,4 +759,5 @@ def _lease_view(lease: Lease, gpus: int | None = None) -> dict[str, object]:
         "gpus": gpus if gpus is not None else lease.gpus,
         "start": lease.start_s,
         "end": lease.end_s,
+        "contract": [[seg.start_s, seg.end_s, seg.gpus] for seg in lease.contract],
     }

@@ -122,7 +122,7 @@ def _carve_model(
         most = _max_in_unit(snap, free, gpus, loc_level)
         where = "anywhere" if loc_level < 0 else f"in one {shape.locality.value.replace('_', ' ')}"
         return Infeasible(
-            f"{need:,} {model} GPUs do not fit {where} in {scope} for the window; at most {most:,} do", most
+            f"{need:,} {model} GPUs do not fit {where} in the {scope} for those dates; at most {most:,} do", most
         )
     return Placement(model, np.sort(picked), int(gpus[picked].sum()), scope)
 
