@@ -9,6 +9,7 @@ never reads a clock: every ``now_s`` is passed in.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -100,7 +101,10 @@ class Engine:
             raise ValueError("the ledger must be built on the snapshot's node order")
         self.snap = snap
         self.ledger = ledger
-        self.leases: dict[str, Lease] = {lease.id: lease for lease in leases}
+        self.leases: dict[str, Lease] = {}
+        self._due: list[tuple[int, str]] = []  # (time the clock next moves the lease, lease id)
+        for lease in leases:
+            self._store_lease(lease)
         self.health = snap.node_health.copy()
         self.node_index = ledger.node_index
         self.per_node_gpus = snap.node_gpus
@@ -358,22 +362,35 @@ class Engine:
         return self._lease_change("lease.shrunk", lease, updated, now_s, actor, truncate=truncate, release=release)
 
     def tick(self, now_s: int, actor: str = "clock") -> Change:
-        """Expire holds, start and end leases whose time has come."""
+        """Expire holds, start and end leases whose time has come.
+
+        Only leases due by ``now_s`` are looked at (a heap of due times), so a tick
+        costs nothing when nothing is due. Due entries are consumed: apply the change.
+        """
         change = Change()
-        for lease in list(self.leases.values()):
-            if lease.state is LeaseState.HELD and lease.hold_expires_s is not None and now_s >= lease.hold_expires_s:
-                updated = change_state(lease, LeaseState.EXPIRED, at_s=now_s, actor=actor, reason="hold expired")
-                releases = tuple(b.id for b in self.ledger.of_holder(lease.id))
-                change += self._lease_change("lease.expired", lease, updated, now_s, actor, release=releases)
-                continue
-            current = lease
-            if current.state is LeaseState.CONFIRMED and now_s >= current.start_s:
-                current = change_state(current, LeaseState.ACTIVE, at_s=now_s, actor=actor, reason="start reached")
-            if current.state is LeaseState.ACTIVE and now_s >= current.end_s:
-                current = change_state(current, LeaseState.ENDED, at_s=now_s, actor=actor, reason="end reached")
-            if current is not lease:
-                change += self._lease_change(f"lease.{current.state.value}", lease, current, now_s, actor)
+        seen: set[str] = set()
+        while self._due and self._due[0][0] <= now_s:
+            due_s, lease_id = heapq.heappop(self._due)
+            lease = self.leases.get(lease_id)
+            if lease is None or lease_id in seen or _due_time(lease) != due_s:
+                continue  # stale: the lease changed since this entry was pushed
+            seen.add(lease_id)
+            change += self._advance(lease, now_s, actor)
         return change
+
+    def _advance(self, lease: Lease, now_s: int, actor: str) -> Change:
+        if lease.state is LeaseState.HELD and lease.hold_expires_s is not None and now_s >= lease.hold_expires_s:
+            updated = change_state(lease, LeaseState.EXPIRED, at_s=now_s, actor=actor, reason="hold expired")
+            releases = tuple(b.id for b in self.ledger.of_holder(lease.id))
+            return self._lease_change("lease.expired", lease, updated, now_s, actor, release=releases)
+        current = lease
+        if current.state is LeaseState.CONFIRMED and now_s >= current.start_s:
+            current = change_state(current, LeaseState.ACTIVE, at_s=now_s, actor=actor, reason="start reached")
+        if current.state is LeaseState.ACTIVE and now_s >= current.end_s:
+            current = change_state(current, LeaseState.ENDED, at_s=now_s, actor=actor, reason="end reached")
+        if current is lease:
+            return Change()
+        return self._lease_change(f"lease.{current.state.value}", lease, current, now_s, actor)
 
     # -- health and maintenance ---------------------------------------------------
     def set_health(self, node: str, target: Health, *, at_s: int, now_s: int, actor: str, reason: str) -> Change:
@@ -462,7 +479,7 @@ class Engine:
             for booking in booked:
                 self.ledger.restore(booking)
         for lease in change.leases:
-            self.leases[lease.id] = lease
+            self._store_lease(lease)
         for h in change.health:
             self.health[self.node_index[h.node]] = HEALTH_CODES.index(h.to_state)
         return booked
@@ -478,11 +495,17 @@ class Engine:
             if booking.start_s < booking.end_s:
                 self.ledger.restore(booking)
         for lease in leases:
-            self.leases[lease.id] = lease
+            self._store_lease(lease)
         for node, state in health.items():
             self.health[self.node_index[node]] = HEALTH_CODES.index(state)
 
     # -- helpers -------------------------------------------------------------
+    def _store_lease(self, lease: Lease) -> None:
+        self.leases[lease.id] = lease
+        due = _due_time(lease)
+        if due is not None:
+            heapq.heappush(self._due, (due, lease.id))
+
     def _node(self, node: str) -> int:
         idx = self.node_index.get(node)
         if idx is None:
@@ -716,6 +739,17 @@ class Unplaceable(DomainError):
         self.refusal = refusal
         alts = "; ".join(a.description for a in refusal.alternatives)
         super().__init__(refusal.reason + (f". Alternatives: {alts}" if alts else ""))
+
+
+def _due_time(lease: Lease) -> int | None:
+    """When the clock next moves this lease: hold expiry, start or end."""
+    if lease.state is LeaseState.HELD:
+        return lease.hold_expires_s
+    if lease.state is LeaseState.CONFIRMED:
+        return lease.start_s
+    if lease.state is LeaseState.ACTIVE:
+        return lease.end_s
+    return None
 
 
 def _levels(request: LeaseRequest, shape: Shape) -> list[tuple[int, int, int]] | str:

@@ -173,13 +173,14 @@ class _Search:
 
     def span(self, cand: IntArray, need: int, level: int) -> IntArray | None:
         """Spread ``need`` over the units of ``level`` in ``cand``: whole ones first."""
-        units, inverse, sums = _sums(self.snap, cand, self.gpus, level)
+        _, inverse, sums = _sums(self.snap, cand, self.gpus, level)
         if int(sums.sum()) < need:
             return None
-        order = np.argsort(-sums, kind="stable") if self.policy == "best_fit" else np.arange(units.size)
+        present = np.flatnonzero(sums)
+        order = present[np.argsort(-sums[present], kind="stable")] if self.policy == "best_fit" else present
         taken: list[IntArray] = []
         remaining = need
-        used = np.zeros(units.size, np.bool_)
+        used = np.zeros(sums.size, np.bool_)
         for k in order:
             if sums[k] > remaining:
                 continue
@@ -210,11 +211,24 @@ def _take_nodes(cand: IntArray, gpus: IntArray, need: int) -> IntArray | None:
 
 def _sums(
     snap: FleetSnapshot, cand: IntArray, gpus: IntArray, level: int
-) -> tuple[npt.NDArray[np.int32], IntArray, IntArray]:
-    """Units of ``level`` present in ``cand``, each candidate's unit, and free GPUs per unit."""
-    units, inverse = np.unique(_unit_index(snap, level)[cand], return_inverse=True)
-    sums = np.bincount(inverse, weights=gpus[cand], minlength=units.size).astype(np.int64)
-    return units, inverse, sums
+) -> tuple[None, npt.NDArray[np.int32], IntArray]:
+    """Each candidate's unit at ``level`` and free GPUs per unit (every unit of the
+    level, zero where no candidate): a counting pass, no sort."""
+    unit_of = _unit_index(snap, level)
+    size = _level_size(snap, level)
+    mine = unit_of[cand]
+    sums = np.bincount(mine, weights=gpus[cand], minlength=size).astype(np.int64)
+    return None, mine, sums
+
+
+def _level_size(snap: FleetSnapshot, level: int) -> int:
+    if level == Level.SITE:
+        return len(snap.site_names)
+    if level == Level.POD:
+        return len(snap.pod_names)
+    if level == Level.BLOCK:
+        return len(snap.block_names)
+    return len(snap.domain_ids)
 
 
 def _unit_index(snap: FleetSnapshot, level: int) -> npt.NDArray[np.int32]:
