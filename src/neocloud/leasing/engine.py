@@ -354,9 +354,7 @@ class Engine:
             raise LeaseRuleError(
                 f"shrink to {gpus}: must be fewer than the {held} GPUs held and leave whole {per_node}-GPU nodes"
             )
-        drop = self._loosest(live, (held - gpus) // per_node)
-        truncate = tuple((b.id, from_s) for b in drop if from_s > b.start_s)
-        release = tuple(b.id for b in drop if from_s <= b.start_s)
+        truncate, release = self._shrink_cuts(lease_id, gpus // per_node, from_s)
         contract = (*_clip(lease.contract, from_s), Segment(from_s, lease.end_s, gpus))
         updated = replace(lease, contract=contract)
         return self._lease_change("lease.shrunk", lease, updated, now_s, actor, truncate=truncate, release=release)
@@ -719,15 +717,48 @@ class Engine:
             change += Change(leases=(restored,), events=(event,))
         return change
 
-    def _loosest(self, bookings: list[Booking], count: int) -> list[Booking]:
+    def _shrink_cuts(
+        self, lease_id: str, keep_nodes: int, from_s: int
+    ) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+        """Cuts that leave ``keep_nodes`` nodes from ``from_s`` on, at every later moment too.
+
+        A lease's nodes can change over time (an extension on swapped nodes), so the
+        count is enforced at ``from_s`` and at every later booking start: bookings
+        over the count are cut there, preferring nodes already dropped, then the
+        nodes whose blocks hold the fewest of the lease's nodes.
+        """
+        bookings = [b for b in self.ledger.of_holder(lease_id) if b.kind is HolderKind.LEASE and b.end_s > from_s]
+        cut_at: dict[int, int] = {}
+        dropped: set[str] = set()
+        moments = sorted({from_s} | {b.start_s for b in bookings if b.start_s > from_s})
+        for t in moments:
+            live = [b for b in bookings if b.start_s <= t < b.end_s and cut_at.get(b.id, b.end_s) > t]
+            excess = len(live) - keep_nodes
+            if excess <= 0:
+                continue
+            for b in self._loosest(live, excess, prefer=dropped):
+                cut_at[b.id] = t
+                dropped.add(b.node)
+        bookings_by_id = {b.id: b for b in bookings}
+        truncate = tuple((i, t) for i, t in cut_at.items() if t > bookings_by_id[i].start_s)
+        release = tuple(i for i, t in cut_at.items() if t <= bookings_by_id[i].start_s)
+        return truncate, release
+
+    def _loosest(self, bookings: list[Booking], count: int, prefer: set[str] | None = None) -> list[Booking]:
         """The ``count`` bookings whose removal keeps the lease most compact."""
         block = self.snap.node_block
         per_block: dict[int, int] = {}
         for b in bookings:
             k = int(block[self.node_index[b.node]])
             per_block[k] = per_block.get(k, 0) + 1
+        chosen = prefer or set()
         ranked = sorted(
-            bookings, key=lambda b: (per_block[int(block[self.node_index[b.node]])], -self.node_index[b.node])
+            bookings,
+            key=lambda b: (
+                b.node not in chosen,
+                per_block[int(block[self.node_index[b.node]])],
+                -self.node_index[b.node],
+            ),
         )
         return ranked[:count]
 
