@@ -9,6 +9,8 @@ from neocloud.adapters.importers import IMPORTERS
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.spec import FleetSpec
+from neocloud.services.access import KeyService
+from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService
 from neocloud.services.ports import LedgerStore
@@ -41,3 +43,16 @@ def ledger_store(url: str) -> LedgerStore:
 
 def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
     return LeasingService(ledger_store(url), clock or SystemClock())
+
+
+def services(url: str, clock: Clock | None = None) -> Services:
+    """The services behind ``neocloud serve`` (and the API tests), on one store."""
+    store = ledger_store(url)
+    used_clock = clock or SystemClock()
+    return Services(
+        leasing=LeasingService(store, used_clock),
+        keys=KeyService(store, used_clock),  # type: ignore[arg-type]
+        idempotency=store,  # type: ignore[arg-type]
+        clock=used_clock,
+        database=url,
+    )

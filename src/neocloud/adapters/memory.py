@@ -10,9 +10,10 @@ import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from neocloud.domain.changes import Change, Delta, EventQuery, StoredEvent, StoreError
+from neocloud.domain.access import ApiKey
+from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease
@@ -38,6 +39,8 @@ class MemoryStore:
         self._fleet: Fleet | None = None
         self._data = _Data()
         self._schema = False
+        self._keys: dict[str, ApiKey] = {}
+        self._idempotent: dict[tuple[str, str], IdempotentResult] = {}
 
     def create_schema(self) -> None:
         self._schema = True
@@ -84,6 +87,34 @@ class MemoryStore:
         with self._lock:
             records = [r for r in self._data.health_log if r[0] in wanted]
         return iter(sorted(records, key=lambda r: r[1]))
+
+    # -- keys and idempotency -------------------------------------------------------
+    def add_key(self, key: ApiKey) -> None:
+        with self._lock:
+            self._keys[key.id] = key
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        return self._keys.get(key_id)
+
+    def list_keys(self) -> list[ApiKey]:
+        return sorted(self._keys.values(), key=lambda k: (k.created_s, k.id))
+
+    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
+        with self._lock:
+            key = self._keys.get(key_id)
+            if key is None:
+                return None
+            if key.revoked_s is None:
+                key = replace(key, revoked_s=at_s)
+                self._keys[key_id] = key
+            return key
+
+    def get_result(self, scope: str, key: str) -> IdempotentResult | None:
+        return self._idempotent.get((scope, key))
+
+    def put_result(self, scope: str, key: str, result: IdempotentResult) -> IdempotentResult:
+        with self._lock:
+            return self._idempotent.setdefault((scope, key), result)
 
 
 class _Writer:

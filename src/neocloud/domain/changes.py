@@ -100,3 +100,13 @@ class EventQuery:
 class StoredEvent:
     seq: int
     event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentResult:
+    """The first response to a request sent with an ``Idempotency-Key``."""
+
+    request_hash: str
+    status: int
+    body: str
+    created_s: int

@@ -267,6 +267,27 @@ class Engine:
         event = self._event("lease.created", lease, now_s, actor, before=None, after=_lease_view(lease, quote.gpus))
         return lease, Change(book=tuple(drafts), leases=(lease,), events=(event,))
 
+    def assign_pool(self, pool: str, shape: Shape, *, start_s: int, end_s: int, now_s: int, actor: str) -> Change:
+        """Hold capacity for an internal pool (training, spot resale, spares) over a window."""
+        if not pool.strip():
+            raise RequestError(["pool: must not be empty"])
+        if start_s >= end_s:
+            raise RequestError(["start: must be before end"])
+        if start_s < now_s:
+            raise RequestError(["start: is in the past"])
+        placed = carve(self.snap, self.ledger.unavailable(start_s, end_s), shape)
+        if isinstance(placed, Infeasible):
+            raise Unplaceable(Refusal(f"pool {pool}: {placed.reason}"))
+        drafts = tuple(Draft(self.snap.node_ids[i], start_s, end_s, HolderKind.POOL, pool) for i in placed.nodes)
+        event = Event(
+            "pool.assigned",
+            pool,
+            now_s,
+            actor,
+            after={"pool": pool, "model": placed.model, "gpus": placed.gpus, "start": start_s, "end": end_s},
+        )
+        return Change(book=drafts, events=(event,))
+
     def confirm(self, lease_id: str, *, now_s: int, actor: str) -> Change:
         lease = self.lease(lease_id)
         if lease.state is LeaseState.HELD and lease.hold_expires_s is not None and now_s >= lease.hold_expires_s:

@@ -15,16 +15,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+import numpy as np
+
 from neocloud.domain.changes import Change, Delta, EventQuery, StoredEvent
 from neocloud.domain.clock import Clock, to_s
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseRequest, LeaseState
 from neocloud.domain.ledger import Booking, Ledger
+from neocloud.domain.shape import Shape
 from neocloud.leasing.availability import ModelAvailability, availability
 from neocloud.leasing.delivered import CapacityPoint, delivered_series
 from neocloud.leasing.engine import Engine, Quote, Refusal, RequestError, Unplaceable
-from neocloud.placement.snapshot import build_snapshot
+from neocloud.placement.snapshot import HEALTHY_CODE, build_snapshot
 from neocloud.services.ports import LedgerStore, Writer
 
 T = TypeVar("T")
@@ -81,6 +84,23 @@ class LeasingService:
                 raise RequestError([f"tenant: {name!r} already exists"])
             writer.add_tenant(name, self._now(), actor)
             self._tenants.add(name)
+
+    def fleet(self) -> Fleet:
+        """The stored fleet, each node with its current health."""
+        return self.store.fleet()
+
+    def free_node(self, model: str, start_s: int, end_s: int) -> str | None:
+        """A healthy node of ``model`` that nothing holds over ``[start_s, end_s)``."""
+        engine = self._read()
+        if model not in engine.snap.models:
+            return None
+        ok = (
+            ~engine.ledger.unavailable(start_s, end_s)
+            & (engine.health == HEALTHY_CODE)
+            & (engine.snap.node_model == engine.snap.models.index(model))
+        )
+        found = np.flatnonzero(ok)
+        return engine.snap.node_ids[int(found[0])] if found.size else None
 
     def fleet_models(self) -> list[str]:
         """GPU models present in the fleet."""
@@ -189,6 +209,15 @@ class LeasingService:
             change = engine.maintenance(
                 node, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor, window_id=window_id
             )
+            return change, change
+
+        return self._write(decide)
+
+    def assign_pool(self, pool: str, shape: Shape, start_s: int, end_s: int, *, actor: str) -> Change:
+        """Hold capacity for an internal pool over a window."""
+
+        def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
+            change = engine.assign_pool(pool, shape, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor)
             return change, change
 
         return self._write(decide)

@@ -16,12 +16,23 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from neocloud.domain.changes import Change, Delta, EventQuery, StoredEvent, StoreError
+from neocloud.domain.access import ApiKey
+from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.ledger import Booking
 
-__all__ = ["Delta", "EventQuery", "LedgerStore", "StoreError", "StoredEvent", "Writer"]
+__all__ = [
+    "Delta",
+    "EventQuery",
+    "IdempotencyStore",
+    "IdempotentResult",
+    "KeyStore",
+    "LedgerStore",
+    "StoreError",
+    "StoredEvent",
+    "Writer",
+]
 
 
 class Writer(Protocol):
@@ -67,4 +78,28 @@ class LedgerStore(Protocol):
 
     def health_log(self, nodes: list[str]) -> Iterator[tuple[str, int, Health]]:
         """``(node, at_s, new state)`` for ``nodes``, in time order."""
+        ...
+
+
+class KeyStore(Protocol):
+    """Where API keys live (hashes only)."""
+
+    def add_key(self, key: ApiKey) -> None: ...
+
+    def get_key(self, key_id: str) -> ApiKey | None: ...
+
+    def list_keys(self) -> list[ApiKey]: ...
+
+    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
+        """The key as revoked, or ``None`` if there is no such key."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """First results of POSTs sent with an ``Idempotency-Key``, per principal."""
+
+    def get_result(self, scope: str, key: str) -> IdempotentResult | None: ...
+
+    def put_result(self, scope: str, key: str, result: IdempotentResult) -> IdempotentResult:
+        """Store ``result`` unless one is already stored for (scope, key); return the stored one."""
         ...

@@ -1,0 +1,38 @@
+"""Bearer API keys -> the principal of a request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from neocloud.api.problems import Forbidden
+from neocloud.domain.access import Principal
+from neocloud.services.container import Services
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def principal(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer nc_<id>_<secret>``; 401 without a valid key."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    svc = services(request)
+    found = svc.keys.authenticate(token.strip() if scheme.lower() == "bearer" else None)
+    request.state.principal = found
+    return found
+
+
+def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    """Only the operator; a tenant key gets 403."""
+    if not who.is_operator:
+        raise Forbidden("this needs an operator key")
+    return who
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+PrincipalDep = Annotated[Principal, Depends(principal)]
+OperatorDep = Annotated[Principal, Depends(operator)]

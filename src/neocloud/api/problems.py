@@ -1,0 +1,104 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), in one place.
+
+Domain errors map to statuses here and nowhere else: bad fields 422 (each named),
+no such thing (or another tenant's thing) 404, refused by the rules or by capacity
+409, no or bad key 401, store trouble 503.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from neocloud.domain.access import AccessDenied
+from neocloud.domain.changes import StoreError
+from neocloud.domain.errors import DomainError
+from neocloud.domain.leases import LeaseRuleError
+from neocloud.domain.ledger import BookingConflict
+from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
+
+PROBLEM = "application/problem+json"
+
+
+class Forbidden(DomainError):
+    """The key is valid but its role may not do this."""
+
+
+def problem(status: int, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path),
+    }
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn exceptions into problem details."""
+
+    @app.exception_handler(RequestError)
+    async def _request_error(request: Request, exc: RequestError) -> JSONResponse:
+        errors = [_field_problem(p) for p in exc.problems]
+        return problem(422, "Invalid request", "; ".join(exc.problems), request, errors=errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]} for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['problem']}" for e in errors)
+        return problem(422, "Invalid request", detail, request, errors=errors)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, "Not found", str(exc), request)
+
+    @app.exception_handler(AccessDenied)
+    async def _denied(request: Request, exc: AccessDenied) -> JSONResponse:
+        return problem(401, "Unauthorized", str(exc), request)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, "Forbidden", str(exc), request)
+
+    for refused in (Unplaceable, LeaseRuleError, BookingConflict):
+
+        @app.exception_handler(refused)
+        async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+            extra: dict[str, Any] = {}
+            if isinstance(exc, Unplaceable):
+                extra["alternatives"] = [
+                    {
+                        "kind": a.kind,
+                        "description": a.description,
+                        "gpus": a.gpus,
+                        "start_s": a.start_s,
+                        "locality": a.locality.value if a.locality else None,
+                    }
+                    for a in exc.refusal.alternatives
+                ]
+            return problem(409, "Refused", str(exc), request, **extra)
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError) -> JSONResponse:
+        return problem(503, "Store unavailable", str(exc), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail), request)
+
+
+_TITLES = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 400: "Bad request"}
+
+
+def _field_problem(text: str) -> dict[str, str]:
+    field, sep, rest = text.partition(": ")
+    return {"field": field, "problem": rest} if sep else {"field": "", "problem": text}

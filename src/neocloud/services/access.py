@@ -1,0 +1,61 @@
+"""API keys: create (shown once), authenticate, list, revoke."""
+
+from __future__ import annotations
+
+import secrets
+
+from neocloud.domain.access import (
+    AccessDenied,
+    ApiKey,
+    Principal,
+    Role,
+    format_token,
+    hash_secret,
+    matches,
+    parse_token,
+)
+from neocloud.domain.clock import Clock, to_s
+from neocloud.leasing.engine import RequestError
+from neocloud.services.ports import KeyStore
+
+
+class KeyService:
+    def __init__(self, store: KeyStore, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def create(
+        self, *, role: Role, tenant: str | None, actor: str, known_tenants: set[str], label: str = ""
+    ) -> tuple[ApiKey, str]:
+        """A new key and its token (shown once; only its hash is kept)."""
+        if role is Role.TENANT:
+            if not tenant:
+                raise RequestError(["tenant: a tenant key needs the tenant's name"])
+            if tenant not in known_tenants:
+                raise RequestError([f"tenant: unknown tenant {tenant!r}"])
+        elif tenant is not None:
+            raise RequestError(["tenant: an operator key belongs to no tenant"])
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        key = ApiKey(key_id, hash_secret(secret), role, tenant, to_s(self.clock.now()), actor, label)
+        self.store.add_key(key)
+        return key, format_token(key_id, secret)
+
+    def authenticate(self, token: str | None) -> Principal:
+        """The principal of a valid, unrevoked token; :class:`AccessDenied` otherwise."""
+        parsed = parse_token(token or "")
+        if parsed is None:
+            raise AccessDenied("missing or malformed API key: send 'Authorization: Bearer nc_<id>_<secret>'")
+        key = self.store.get_key(parsed[0])
+        if key is None or not matches(key, parsed[1]):
+            raise AccessDenied("invalid or revoked API key")
+        return Principal(key.id, key.role, key.tenant)
+
+    def list(self) -> list[ApiKey]:
+        return self.store.list_keys()
+
+    def revoke(self, key_id: str) -> ApiKey:
+        key = self.store.revoke_key(key_id, to_s(self.clock.now()))
+        if key is None:
+            raise RequestError([f"key: no key {key_id!r}"])
+        return key

@@ -1,0 +1,111 @@
+"""The demo database behind ``neocloud serve --demo``: a small fleet with real activity.
+
+Two sites from the ``demo`` preset. ``demo-east`` (GB200 NVL72 racks) is leased whole
+to one tenant for a year: the wholesale case. On ``demo-west`` (H100/H200 nodes):
+an internal training pool, block leases of several tenants (one held, one with
+steps, one with spare nodes), a node failure healed from a spare, a failure in the
+whole-site lease that leaves it degraded, and a maintenance window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from neocloud.domain.access import Role
+from neocloud.domain.clock import to_s
+from neocloud.domain.health import Health
+from neocloud.domain.leases import LeaseRequest, SparePolicy, Step
+from neocloud.domain.ledger import HolderKind
+from neocloud.domain.money import Money
+from neocloud.domain.presets import preset
+from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.domain.spec import build_fleet
+from neocloud.services.container import Services
+
+DAY = 86_400
+ACTOR = "demo"
+TENANTS = ("frontier-lab", "acme-ai", "globex-research", "initech")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoKeys:
+    operator: str
+    tenants: dict[str, str]
+
+
+def build_demo(services: Services) -> DemoKeys:
+    """Fill an empty store with the demo; the operator's and each tenant's API key."""
+    leasing = services.leasing
+    leasing.init(build_fleet(preset("demo")), actor=ACTOR)
+    for name in TENANTS:
+        leasing.add_tenant(name, actor=ACTOR)
+    now = to_s(services.clock.now())
+    start = now + 60
+    usd = Money(Decimal("2.35"))
+    wholesale = LeaseRequest(
+        "frontier-lab",
+        Shape(("GB200",), unit=Unit.SITE, site="demo-east"),
+        start,
+        start + 365 * DAY,
+        Money(Decimal("5.27")),
+        sla_availability_pct=Decimal("99.5"),
+    )
+    whole, _ = leasing.create(wholesale, actor=ACTOR)
+    leasing.assign_pool(
+        "internal-training", Shape(("H100",), gpus=128, locality=Locality.BLOCK), start, start + 90 * DAY, actor=ACTOR
+    )
+    acme, _ = leasing.create(
+        LeaseRequest(
+            "acme-ai",
+            Shape(("H100",), gpus=128, locality=Locality.BLOCK),
+            start,
+            start + 180 * DAY,
+            usd,
+            spares=SparePolicy("block", 1),
+        ),
+        actor=ACTOR,
+    )
+    leasing.create(
+        LeaseRequest(
+            "globex-research",
+            Shape(("H200",), gpus=128, locality=Locality.BLOCK),
+            start + 14 * DAY,
+            start + 120 * DAY,
+            Money(Decimal("2.60")),
+            steps=(Step(start + 45 * DAY, 192),),
+        ),
+        actor=ACTOR,
+    )
+    leasing.create(
+        LeaseRequest(
+            "initech", Shape(("H200",), gpus=64, locality=Locality.BLOCK), start + 7 * DAY, start + 60 * DAY, usd
+        ),
+        actor=ACTOR,
+        hold=True,
+    )
+    _failures(services, acme.id, whole.id, start)
+    keys = {
+        name: services.keys.create(
+            role=Role.TENANT, tenant=name, actor=ACTOR, known_tenants=set(TENANTS), label="demo"
+        )[1]
+        for name in TENANTS
+    }
+    _, operator = services.keys.create(role=Role.OPERATOR, tenant=None, actor=ACTOR, known_tenants=set(), label="demo")
+    return DemoKeys(operator, keys)
+
+
+def _failures(services: Services, acme_id: str, wholesale_id: str, start: int) -> None:
+    """A failure healed from the lease's spare, one that degrades the whole-site lease,
+    and a maintenance window on a free node."""
+    leasing = services.leasing
+    acme_nodes = sorted(b.node for b in leasing.show(acme_id).bookings if b.kind is HolderKind.LEASE)
+    leasing.set_health(
+        acme_nodes[0], Health.FAILED, at_s=start + 1, actor=ACTOR, reason="GPU fell off the bus (Xid 79)"
+    )
+    unhealthy = {n.id for n in leasing.fleet().nodes if n.health is not Health.HEALTHY}
+    east = sorted(b.node for b in leasing.show(wholesale_id).bookings if b.node not in unhealthy)
+    leasing.set_health(east[0], Health.FAILED, at_s=start + 1, actor=ACTOR, reason="NVLink errors")
+    node = leasing.free_node("H200", start + 3 * DAY, start + 4 * DAY)
+    if node is not None:
+        leasing.maintenance(node, start + 3 * DAY, start + 4 * DAY, actor=ACTOR)
