@@ -2,7 +2,7 @@
 
 Domain errors map to statuses here and nowhere else: bad fields 422 (each named),
 no such thing (or another tenant's thing) 404, refused by the rules or by capacity
-409, no or bad key 401, store trouble 503.
+409 (with alternatives when capacity refused), an illegal health move 409, no or bad key 401, store trouble 503.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from neocloud.domain.access import AccessDenied
 from neocloud.domain.changes import StoreError
 from neocloud.domain.errors import DomainError
+from neocloud.domain.health import IllegalTransition
 from neocloud.domain.leases import LeaseRuleError
-from neocloud.domain.ledger import BookingConflict
+from neocloud.domain.ledger import BookingConflict, UnknownNode
+from neocloud.domain.money import BadMoney
 from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
 
 PROBLEM = "application/problem+json"
@@ -69,7 +71,20 @@ def install(app: FastAPI) -> None:
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
         return problem(403, "Forbidden", str(exc), request)
 
-    for refused in (Unplaceable, LeaseRuleError, BookingConflict):
+    @app.exception_handler(BadMoney)
+    async def _money(request: Request, exc: BadMoney) -> JSONResponse:
+        errors = [{"field": "price", "problem": str(exc)}]
+        return problem(422, "Invalid request", f"price: {exc}", request, errors=errors)
+
+    @app.exception_handler(UnknownNode)
+    async def _unknown_node(request: Request, exc: UnknownNode) -> JSONResponse:
+        return problem(404, "Not found", str(exc), request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(422, "Invalid request", str(exc), request)
+
+    for refused in (Unplaceable, LeaseRuleError, BookingConflict, IllegalTransition):
 
         @app.exception_handler(refused)
         async def _conflict(request: Request, exc: Exception) -> JSONResponse:

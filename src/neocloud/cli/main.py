@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import fleet, ledger
+from neocloud.cli import fleet, ledger, serve
 
 app = typer.Typer(
     name="neocloud",
@@ -20,6 +20,8 @@ app.add_typer(ledger.lease_app, name="lease")
 app.command("availability")(ledger.availability)
 app.add_typer(ledger.node_app, name="node")
 app.command("events")(ledger.events)
+app.command("serve")(serve.serve)
+app.add_typer(serve.keys_app, name="keys")
 
 
 def _version(value: bool) -> None:

@@ -15,7 +15,7 @@ from neocloud.domain.access import (
     parse_token,
 )
 from neocloud.domain.clock import Clock, to_s
-from neocloud.leasing.engine import RequestError
+from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.ports import KeyStore
 
 
@@ -57,5 +57,5 @@ class KeyService:
     def revoke(self, key_id: str) -> ApiKey:
         key = self.store.revoke_key(key_id, to_s(self.clock.now()))
         if key is None:
-            raise RequestError([f"key: no key {key_id!r}"])
+            raise NotFound(f"no key {key_id!r}")
         return key

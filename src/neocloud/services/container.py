@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
+from neocloud.services.catalog import Catalog
+from neocloud.services.idempotency import Idempotency
 from neocloud.services.leasing import LeasingService
 from neocloud.services.ports import IdempotencyStore
 
@@ -17,3 +20,19 @@ class Services:
     idempotency: IdempotencyStore
     clock: Clock
     database: str
+
+    @property
+    def catalog(self) -> Catalog:
+        """Filtered, paged reads of the fleet and the leases."""
+        return Catalog(self.leasing)
+
+    @property
+    def idempotent(self) -> Idempotency:
+        """First results of POSTs sent with an ``Idempotency-Key``."""
+        return Idempotency(self.idempotency, self.clock)
+
+    def create_key(self, *, role: Role, tenant: str | None, label: str, actor: str) -> tuple[ApiKey, str]:
+        """A new API key (checked against the stored tenants) and its token, shown once."""
+        return self.keys.create(
+            role=role, tenant=tenant, actor=actor, known_tenants=self.leasing.tenants(), label=label
+        )

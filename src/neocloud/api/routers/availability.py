@@ -1,0 +1,27 @@
+"""Fleet-wide availability: free GPUs per model over a window (tenants too)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from neocloud.api.auth import PrincipalDep, ServicesDep
+from neocloud.api.schemas import AvailabilityOut, Instant, seconds
+
+router = APIRouter(prefix="/v1", tags=["availability"])
+
+
+@router.get("/availability", response_model=list[AvailabilityOut])
+def availability(
+    _: PrincipalDep,
+    svc: ServicesDep,
+    start: Annotated[Instant, Query(description="Window start, ISO 8601 (UTC).")],
+    end: Annotated[Instant, Query(description="Window end (exclusive), ISO 8601 (UTC).")],
+    model: Annotated[list[str] | None, Query(description="GPU model(s): repeat or comma-separate.")] = None,
+    site: str | None = None,
+) -> list[AvailabilityOut]:
+    """Free GPUs for the whole window per model, the largest free units and free GPUs over time."""
+    models = tuple(m for item in model or [] for m in item.split(",") if m) or None
+    rows = svc.leasing.availability(seconds(start) or 0, seconds(end) or 0, models=models, site=site)
+    return [AvailabilityOut.of(r) for r in rows]

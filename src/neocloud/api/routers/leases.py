@@ -1,0 +1,130 @@
+"""Leases: quote, create, list, show, confirm, cancel, extend, shrink, terminate, capacity.
+
+Tenants see and change only their own leases (another tenant's is 404). Every POST
+that books or changes a lease honours ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant, tenant_scope
+from neocloud.api.idempotent import respond
+from neocloud.api.schemas import (
+    CapacitySeriesOut,
+    ExtendIn,
+    LeaseCreatedOut,
+    LeaseCreateIn,
+    LeaseIn,
+    LeaseOut,
+    LeaseViewOut,
+    PageOut,
+    QuoteOut,
+    ShrinkIn,
+    TerminateIn,
+    paged,
+    seconds,
+)
+from neocloud.domain.leases import LeaseState
+
+router = APIRouter(prefix="/v1/leases", tags=["leases"])
+
+
+@router.post("/quote", response_model=QuoteOut)
+def quote(body: LeaseIn, who: PrincipalDep, svc: ServicesDep) -> QuoteOut:
+    """Where the lease would go and at what price, or why not with alternatives. Books nothing."""
+    return QuoteOut.of(svc.leasing.quote(body.to_domain(acting_tenant(who, body.tenant))))
+
+
+@router.post("", status_code=201, response_model=LeaseCreatedOut)
+def create(body: LeaseCreateIn, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
+    """Book a lease: confirmed at once, or held (it expires) with ``hold``; 409 with alternatives."""
+    lease_request = body.to_domain(acting_tenant(who, body.tenant))
+
+    def act() -> LeaseCreatedOut:
+        lease, q = svc.leasing.create(lease_request, actor=who.actor, hold=body.hold)
+        return LeaseCreatedOut.of_booking(lease, q)
+
+    return respond(request, who=who, svc=svc, payload=body, status=201, act=act)
+
+
+@router.get("", response_model=PageOut[LeaseOut])
+def list_leases(
+    *,
+    who: PrincipalDep,
+    svc: ServicesDep,
+    tenant: Annotated[str | None, Query(description="Operator: only this tenant's leases.")] = None,
+    state: LeaseState | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    cursor: str | None = None,
+) -> Any:
+    """Leases, oldest first; a tenant sees only its own."""
+    page = svc.catalog.leases(tenant=tenant_scope(who, tenant), state=state, limit=limit, cursor=cursor)
+    return paged(page, LeaseOut.of)
+
+
+@router.get("/{lease_id}", response_model=LeaseViewOut)
+def show(lease_id: str, who: PrincipalDep, svc: ServicesDep) -> LeaseViewOut:
+    """A lease with its history, bookings and contracted vs delivered GPUs."""
+    return LeaseViewOut.of_view(svc.leasing.show(lease_id, tenant=who.tenant_scope()))
+
+
+@router.get("/{lease_id}/capacity", response_model=CapacitySeriesOut)
+def capacity(lease_id: str, who: PrincipalDep, svc: ServicesDep) -> CapacitySeriesOut:
+    """Contracted vs delivered GPUs over time, from each change on."""
+    return CapacitySeriesOut.of(svc.leasing.show(lease_id, tenant=who.tenant_scope()))
+
+
+@router.post("/{lease_id}/confirm", response_model=LeaseOut)
+def confirm(lease_id: str, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
+    """Confirm a held lease before its hold expires."""
+    act = lambda: LeaseOut.of(svc.leasing.confirm(lease_id, actor=who.actor, tenant=who.tenant_scope()))  # noqa: E731
+    return respond(request, who=who, svc=svc, payload=None, status=200, act=act)
+
+
+@router.post("/{lease_id}/cancel", response_model=LeaseOut)
+def cancel(lease_id: str, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
+    """Cancel a held or confirmed lease before it starts."""
+    act = lambda: LeaseOut.of(svc.leasing.cancel(lease_id, actor=who.actor, tenant=who.tenant_scope()))  # noqa: E731
+    return respond(request, who=who, svc=svc, payload=None, status=200, act=act)
+
+
+@router.post("/{lease_id}/extend", response_model=LeaseOut)
+def extend(lease_id: str, body: ExtendIn, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
+    """Move the end later; 409 when later leases hold the nodes (``allow_swap`` moves them)."""
+
+    def act() -> LeaseOut:
+        end_s = seconds(body.end) or 0
+        lease = svc.leasing.extend(
+            lease_id, end_s, actor=who.actor, allow_swap=body.allow_swap, tenant=who.tenant_scope()
+        )
+        return LeaseOut.of(lease)
+
+    return respond(request, who=who, svc=svc, payload=body, status=200, act=act)
+
+
+@router.post("/{lease_id}/shrink", response_model=LeaseOut)
+def shrink(lease_id: str, body: ShrinkIn, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
+    """Hold fewer GPUs from ``from`` (default now) on."""
+
+    def act() -> LeaseOut:
+        lease = svc.leasing.shrink(lease_id, body.gpus, seconds(body.from_), actor=who.actor, tenant=who.tenant_scope())
+        return LeaseOut.of(lease)
+
+    return respond(request, who=who, svc=svc, payload=body, status=200, act=act)
+
+
+@router.post("/{lease_id}/terminate", response_model=LeaseOut)
+def terminate(
+    lease_id: str, who: PrincipalDep, svc: ServicesDep, request: Request, body: TerminateIn | None = None
+) -> Response:
+    """End an active lease early, at ``at`` (default now)."""
+    given = body or TerminateIn()
+
+    def act() -> LeaseOut:
+        lease = svc.leasing.terminate(lease_id, seconds(given.at), actor=who.actor, tenant=who.tenant_scope())
+        return LeaseOut.of(lease)
+
+    return respond(request, who=who, svc=svc, payload=given, status=200, act=act)

@@ -1,0 +1,520 @@
+"""API schemas: what goes over the wire, separate from domain objects.
+
+Field names follow the CLI's ``--json`` views (docs/cli.md). Instants are ISO 8601
+in UTC (``2027-01-04`` means midnight UTC; a time without a zone is taken as UTC).
+Requests convert to domain values with ``to_domain``; responses are built from
+domain values with ``of``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from neocloud.domain.access import ApiKey, Role
+from neocloud.domain.changes import Change, StoredEvent
+from neocloud.domain.clock import from_s, to_s
+from neocloud.domain.fleet import Node, SiteSummary
+from neocloud.domain.health import Health
+from neocloud.domain.leases import Lease, LeaseRequest, Segment, SparePolicy, Step
+from neocloud.domain.money import Money
+from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.leasing.availability import ModelAvailability
+from neocloud.leasing.delivered import CapacityPoint
+from neocloud.leasing.engine import Alternative, Quote, Refusal
+from neocloud.services.catalog import Page, UnitSummary
+from neocloud.services.leasing import LeaseView
+
+T = TypeVar("T")
+
+
+def parse_instant(value: Any) -> Any:
+    """``YYYY-MM-DD`` (midnight UTC) or an ISO 8601 date-time; no zone means UTC."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time()) if len(text) == 10 else None
+            parsed = parsed or datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 date or date-time, like 2027-01-04T00:00:00Z") from None
+        value = parsed
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(parse_instant)]
+
+
+def iso(t_s: int | None) -> str | None:
+    return None if t_s is None else from_s(t_s).isoformat().replace("+00:00", "Z")
+
+
+def seconds(instant: datetime | None) -> int | None:
+    return None if instant is None else to_s(instant)
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# -- requests -------------------------------------------------------------------------
+class StepIn(Schema):
+    at: Instant
+    gpus: int
+
+
+class SparesIn(Schema):
+    per: Literal["nvlink_domain", "block"]
+    count: int = Field(gt=0)
+
+
+class LeaseIn(Schema):
+    """A lease request, as ``neocloud lease quote|create`` takes it."""
+
+    tenant: str | None = Field(None, description="Operator only; a tenant key always books for its tenant.")
+    gpus: int | None = None
+    models: list[str] = Field(default_factory=list, description="Acceptable GPU models, in order.")
+    locality: Locality = Locality.ANYWHERE
+    start: Instant
+    end: Instant
+    unit: Unit | None = None
+    units: int = 1
+    whole_site: str | None = None
+    site: str | None = None
+    steps: list[StepIn] = Field(default_factory=list)
+    spares: SparesIn | None = None
+    price: Decimal = Field(Decimal("2.35"), ge=0, description="Price per GPU-hour.")
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    sla: Decimal = Field(Decimal("99.0"), description="Availability target, percent.")
+
+    def to_domain(self, tenant: str) -> LeaseRequest:
+        unit, units, site = self.unit, self.units, self.site
+        if self.whole_site is not None:
+            unit, units, site = Unit.SITE, 1, self.whole_site
+        models = tuple(self.models) or (("*",) if unit is Unit.SITE else ())
+        shape = Shape(models, gpus=self.gpus, unit=unit, units=units, locality=self.locality, site=site)
+        return LeaseRequest(
+            tenant=tenant,
+            shape=shape,
+            start_s=to_s(self.start),
+            end_s=to_s(self.end),
+            price_per_gpu_hour=Money(self.price, self.currency),
+            sla_availability_pct=self.sla,
+            steps=tuple(Step(to_s(s.at), s.gpus) for s in self.steps),
+            spares=SparePolicy(self.spares.per, self.spares.count) if self.spares else None,
+        )
+
+
+class LeaseCreateIn(LeaseIn):
+    hold: bool = Field(False, description="Hold (expires) instead of confirming at once.")
+
+
+class ExtendIn(Schema):
+    end: Instant
+    allow_swap: bool = False
+
+
+class ShrinkIn(Schema):
+    gpus: int
+    from_: Instant | None = Field(None, alias="from", description="From when (default now).")
+
+
+class TerminateIn(Schema):
+    at: Instant | None = None
+
+
+class HealthIn(Schema):
+    at: Instant | None = None
+    reason: str = ""
+
+
+class MaintenanceIn(Schema):
+    node: str
+    start: Instant
+    end: Instant
+
+
+class TenantIn(Schema):
+    name: str
+
+
+class KeyIn(Schema):
+    role: Role
+    tenant: str | None = None
+    label: str = ""
+
+
+# -- responses ------------------------------------------------------------------------
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class SegmentOut(BaseModel):
+    start: str | None
+    end: str | None
+    gpus: int
+
+    @classmethod
+    def of(cls, s: Segment) -> SegmentOut:
+        return cls(start=iso(s.start_s), end=iso(s.end_s), gpus=s.gpus)
+
+
+class LeaseOut(BaseModel):
+    id: str
+    tenant: str
+    state: str
+    model: str
+    gpus: int
+    start: str | None
+    end: str | None
+    locality: str
+    unit: str | None
+    units: int | None
+    site: str | None
+    price_per_gpu_hour: str
+    currency: str
+    sla_availability_pct: str
+    hold_expires: str | None
+    degraded_nodes: list[str]
+    contract: list[SegmentOut]
+    created: str | None
+
+    @classmethod
+    def of(cls, lease: Lease) -> LeaseOut:
+        shape = lease.request.shape
+        return cls(
+            id=lease.id,
+            tenant=lease.tenant,
+            state=lease.state.value,
+            model=lease.model,
+            gpus=lease.gpus,
+            start=iso(lease.start_s),
+            end=iso(lease.end_s),
+            locality=shape.locality.value,
+            unit=shape.unit.value if shape.unit else None,
+            units=shape.units if shape.unit else None,
+            site=shape.site,
+            price_per_gpu_hour=str(lease.request.price_per_gpu_hour.amount),
+            currency=lease.request.price_per_gpu_hour.currency,
+            sla_availability_pct=str(lease.request.sla_availability_pct),
+            hold_expires=iso(lease.hold_expires_s),
+            degraded_nodes=list(lease.degraded_nodes),
+            contract=[SegmentOut.of(s) for s in lease.contract],
+            created=iso(lease.created_s),
+        )
+
+
+class AlternativeOut(BaseModel):
+    kind: str
+    description: str
+    start: str | None
+    gpus: int | None
+    locality: str | None
+
+    @classmethod
+    def of(cls, a: Alternative) -> AlternativeOut:
+        locality = a.locality.value if a.locality else None
+        return cls(kind=a.kind, description=a.description, start=iso(a.start_s), gpus=a.gpus, locality=locality)
+
+
+class QuoteOut(BaseModel):
+    feasible: bool
+    reason: str | None = None
+    alternatives: list[AlternativeOut] = Field(default_factory=list)
+    model: str | None = None
+    gpus: int | None = None
+    nodes: int | None = None
+    spares: int | None = None
+    gpu_hours: str | None = None
+    total: str | None = None
+    currency: str | None = None
+    contract: list[SegmentOut] = Field(default_factory=list)
+    nodes_by_block: dict[str, int] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, quote: Quote | Refusal) -> QuoteOut:
+        if isinstance(quote, Refusal):
+            return cls(
+                feasible=False, reason=quote.reason, alternatives=[AlternativeOut.of(a) for a in quote.alternatives]
+            )
+        return cls(
+            feasible=True,
+            model=quote.model,
+            gpus=quote.gpus,
+            nodes=len(quote.nodes),
+            spares=len(quote.spares),
+            gpu_hours=str(quote.gpu_hours),
+            total=str(quote.total.amount),
+            currency=quote.total.currency,
+            contract=[SegmentOut.of(s) for s in quote.contract],
+            nodes_by_block=quote.blocks,
+        )
+
+
+class LeaseCreatedOut(LeaseOut):
+    quote: QuoteOut
+
+    @classmethod
+    def of_booking(cls, lease: Lease, quote: Quote) -> LeaseCreatedOut:
+        return cls(**LeaseOut.of(lease).model_dump(), quote=QuoteOut.of(quote))
+
+
+class CapacityOut(BaseModel):
+    from_: str | None = Field(serialization_alias="from")
+    contracted_gpus: int
+    delivered_gpus: int
+
+    @classmethod
+    def of(cls, p: CapacityPoint) -> CapacityOut:
+        return cls(from_=iso(p.t_s), contracted_gpus=p.contracted, delivered_gpus=p.delivered)
+
+
+class HistoryOut(BaseModel):
+    from_: str | None = Field(serialization_alias="from")
+    to: str
+    at: str | None
+    actor: str
+    reason: str
+
+
+class BookingOut(BaseModel):
+    id: int
+    node: str
+    kind: str
+    start: str | None
+    end: str | None
+
+
+class LeaseViewOut(LeaseOut):
+    history: list[HistoryOut]
+    bookings: list[BookingOut]
+    capacity: list[CapacityOut]
+
+    @classmethod
+    def of_view(cls, view: LeaseView) -> LeaseViewOut:
+        history = [
+            HistoryOut(
+                from_=h.from_state.value if h.from_state else None,
+                to=h.to_state.value,
+                at=iso(h.at_s),
+                actor=h.actor,
+                reason=h.reason,
+            )
+            for h in view.lease.history
+        ]
+        bookings = [
+            BookingOut(id=b.id, node=b.node, kind=b.kind.value, start=iso(b.start_s), end=iso(b.end_s))
+            for b in view.bookings
+        ]
+        capacity = [CapacityOut.of(p) for p in view.capacity]
+        return cls(**LeaseOut.of(view.lease).model_dump(), history=history, bookings=bookings, capacity=capacity)
+
+
+class CapacitySeriesOut(BaseModel):
+    lease: str
+    points: list[CapacityOut]
+
+    @classmethod
+    def of(cls, view: LeaseView) -> CapacitySeriesOut:
+        return cls(lease=view.lease.id, points=[CapacityOut.of(p) for p in view.capacity])
+
+
+class FreeAtOut(BaseModel):
+    from_: str | None = Field(serialization_alias="from")
+    free_gpus: int
+
+
+class AvailabilityOut(BaseModel):
+    model: str
+    total_gpus: int
+    healthy_gpus: int
+    free_gpus: int
+    largest_free: dict[str, int]
+    whole_free: dict[str, int]
+    series: list[FreeAtOut]
+
+    @classmethod
+    def of(cls, r: ModelAvailability) -> AvailabilityOut:
+        series = [FreeAtOut(from_=iso(t), free_gpus=v) for t, v in r.series]
+        return cls(
+            model=r.model,
+            total_gpus=r.total_gpus,
+            healthy_gpus=r.healthy_gpus,
+            free_gpus=r.free_gpus,
+            largest_free=r.largest_free,
+            whole_free=r.whole_free,
+            series=series,
+        )
+
+
+class EventOut(BaseModel):
+    seq: int
+    kind: str
+    subject: str
+    at: str | None
+    actor: str
+    tenant: str | None
+    lease: str | None
+    node: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, stored: StoredEvent) -> EventOut:
+        e = stored.event
+        return cls(
+            seq=stored.seq,
+            kind=e.kind,
+            subject=e.subject,
+            at=iso(e.at_s),
+            actor=e.actor,
+            tenant=e.tenant,
+            lease=e.lease_id,
+            node=e.node,
+            before=e.before,
+            after=e.after,
+        )
+
+
+class ChangeOut(BaseModel):
+    """What a health or maintenance call changed: leases touched, health moves, events."""
+
+    leases: list[LeaseOut]
+    health: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    notes: list[str]
+
+    @classmethod
+    def of(cls, change: Change) -> ChangeOut:
+        health = [
+            {"node": h.node, "from": h.from_state.value, "to": h.to_state.value, "at": iso(h.at_s), "reason": h.reason}
+            for h in change.health
+        ]
+        events = [{"kind": e.kind, "subject": e.subject, "at": iso(e.at_s), "actor": e.actor} for e in change.events]
+        return cls(
+            leases=[LeaseOut.of(x) for x in change.leases], health=health, events=events, notes=list(change.notes)
+        )
+
+
+class NodeOut(BaseModel):
+    id: str
+    serial: str
+    gpu_model: str
+    gpu_count: int
+    site: str
+    pod: str
+    block: str
+    rack: str | None
+    nvlink_domain: str
+    health: Health
+
+    @classmethod
+    def of(cls, n: Node) -> NodeOut:
+        return cls(
+            id=n.id,
+            serial=n.serial,
+            gpu_model=n.gpu_model,
+            gpu_count=n.gpu_count,
+            site=n.site,
+            pod=n.pod,
+            block=n.block,
+            rack=n.rack,
+            nvlink_domain=n.nvlink_domain,
+            health=n.health,
+        )
+
+
+class SiteOut(BaseModel):
+    name: str
+    region: str
+    power_mw_budget: float | None
+    power_mw_used: float
+    gpus: int
+    gpus_by_model: dict[str, int]
+    nodes: int
+    pods: int
+    fabric_blocks: int
+    nvlink_domains: int
+    racks: int
+    nodes_by_health: dict[str, int]
+
+    @classmethod
+    def of(cls, s: SiteSummary) -> SiteOut:
+        return cls(
+            name=s.name,
+            region=s.region,
+            power_mw_budget=s.power_mw_budget,
+            power_mw_used=s.power_mw_used,
+            gpus=s.gpus,
+            gpus_by_model=s.gpus_by_model,
+            nodes=s.nodes,
+            pods=s.pods,
+            fabric_blocks=s.fabric_blocks,
+            nvlink_domains=s.nvlink_domains,
+            racks=s.racks,
+            nodes_by_health=s.nodes_by_health,
+        )
+
+
+class UnitOut(BaseModel):
+    name: str
+    site: str
+    pod: str
+    nodes: int
+    gpus: int
+    gpus_by_model: dict[str, int]
+    nodes_by_health: dict[str, int]
+
+    @classmethod
+    def of(cls, u: UnitSummary) -> UnitOut:
+        return cls(
+            name=u.name,
+            site=u.site,
+            pod=u.pod,
+            nodes=u.nodes,
+            gpus=u.gpus,
+            gpus_by_model=u.gpus_by_model,
+            nodes_by_health=u.nodes_by_health,
+        )
+
+
+class TenantOut(BaseModel):
+    name: str
+
+
+class KeyOut(BaseModel):
+    """A key without its secret or hash."""
+
+    id: str
+    role: Role
+    tenant: str | None
+    label: str
+    created: str | None
+    created_by: str
+    revoked: str | None
+
+    @classmethod
+    def of(cls, k: ApiKey) -> KeyOut:
+        return cls(
+            id=k.id,
+            role=k.role,
+            tenant=k.tenant,
+            label=k.label,
+            created=iso(k.created_s),
+            created_by=k.created_by,
+            revoked=iso(k.revoked_s),
+        )
+
+
+class KeyCreatedOut(KeyOut):
+    token: str = Field(description="The bearer token; shown this once and never again.")
+
+
+def paged(page: Page[Any], convert: Any) -> dict[str, Any]:
+    """A service page as ``{"items": [...], "next_cursor": ...}``."""
+    return {"items": [convert(x) for x in page.items], "next_cursor": page.next_cursor}

@@ -1,0 +1,127 @@
+"""``neocloud serve`` (the API and the dashboard) and ``neocloud keys``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from neocloud import bootstrap
+from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err
+from neocloud.cli.views import short_time
+from neocloud.domain.access import Role
+
+out = Console()
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+DEMO_DB = Path("neocloud-demo.db")
+
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: $NEOCLOUD_DB or sqlite:///neocloud.db).")
+]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    db: DbOpt = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Serve a fresh demo database (./neocloud-demo.db).")] = False,
+) -> None:
+    """Serve the REST API (/v1, /docs, /metrics) and the dashboard (/)."""
+    import uvicorn
+
+    from neocloud.api.app import create_app
+
+    url = db_url(db) if (db or not demo) else f"sqlite:///{DEMO_DB}"
+    demo_key = ""
+    with bad_input():
+        if demo:
+            demo_key = _fresh_demo(url, explicit=db is not None)
+        services = bootstrap.services(url)
+        services.leasing.leases()  # fail fast: schema and fleet present
+    app = create_app(services)
+    base = f"http://{host}:{port}"
+    out.print(f"neocloud serving {url}", highlight=False)
+    out.print(f"  dashboard  {base}/", highlight=False)
+    out.print(f"  API docs   {base}/docs", highlight=False)
+    if demo:
+        out.print(f"  operator API key (shown once): [bold]{demo_key}[/]", highlight=False)
+        out.print(
+            f"  sign in to the dashboard with it, or: curl -H 'Authorization: Bearer KEY' {base}/v1/leases",
+            highlight=False,
+        )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _fresh_demo(url: str, explicit: bool) -> str:
+    """Build the demo in a new database (the default demo file is replaced; a --db must
+    be empty); the operator's API key."""
+    from neocloud.services.demo import build_demo
+
+    if not explicit:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
+    services = bootstrap.services(url)
+    return build_demo(services).operator
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="A key for this tenant.")] = None,
+    operator: Annotated[bool, typer.Option("--operator", help="An operator key (everything).")] = False,
+    label: Annotated[str, typer.Option("--label", help="A note to recognise the key by.")] = "",
+    db: DbOpt = None,
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+) -> None:
+    """Create a key; its token is printed once and only its hash is stored."""
+    if operator == (tenant is not None):
+        err.print("[red]error[/]: give exactly one of --tenant NAME or --operator", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    with bad_input():
+        services = bootstrap.services(db_url(db))
+        role = Role.OPERATOR if operator else Role.TENANT
+        key, token = services.keys.create(
+            role=role, tenant=tenant, actor=actor_name(actor), known_tenants=services.leasing.tenants(), label=label
+        )
+    out.print(
+        f"key {key.id} ({role.value}{f' {tenant}' if tenant else ''}) created. Token, shown once:", highlight=False
+    )
+    sys.stdout.write(token + "\n")
+
+
+@keys_app.command("list")
+def keys_list(db: DbOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List keys (never their secrets)."""
+    with bad_input():
+        keys = bootstrap.services(db_url(db)).keys.list()
+    rows = [
+        {
+            "id": k.id,
+            "role": k.role.value,
+            "tenant": k.tenant,
+            "label": k.label,
+            "created": short_time(k.created_s),
+            "created_by": k.created_by,
+            "revoked": short_time(k.revoked_s) if k.revoked_s else None,
+        }
+        for k in keys
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table("id", "role", "tenant", "label", "created", "revoked", title=f"{len(rows)} key(s)")
+    for r in rows:
+        table.add_row(r["id"], r["role"], r["tenant"] or "", r["label"], r["created"], r["revoked"] or "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, db: DbOpt = None) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    with bad_input():
+        key = bootstrap.services(db_url(db)).keys.revoke(key_id)
+    out.print(f"key {key.id} revoked", highlight=False)

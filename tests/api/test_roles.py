@@ -1,0 +1,151 @@
+"""Every route, for each role: operator, a tenant, no key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from neocloud.domain.access import Role
+from neocloud.domain.clock import to_s
+from neocloud.domain.health import Health
+from neocloud.domain.leases import LeaseState
+from tests.api.conftest import START, World
+
+TENANT = "initech"
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    operator: int
+    tenant: int
+    body: Any = None
+    setup: Callable[[World], dict[str, str]] = field(default=lambda w: {})
+
+
+def lease_body(**extra: Any) -> dict[str, Any]:
+    return {"gpus": 16, "models": ["H100"], "start": "2027-01-04T01:00:00Z", "end": "2027-02-01", **extra}
+
+
+def own_lease(world: World) -> dict[str, str]:
+    """A confirmed 16-GPU lease of the tenant starting in an hour."""
+    r = world.client.post("/v1/leases", json=lease_body(tenant=TENANT), headers=world.auth("operator"))
+    assert r.status_code == 201, r.text
+    return {"lease": r.json()["id"]}
+
+
+def held_lease(world: World) -> dict[str, str]:
+    held = world.services.leasing.leases(tenant=TENANT, state=LeaseState.HELD)
+    return {"lease": held[0].id}
+
+
+def active_lease(world: World) -> dict[str, str]:
+    ids = own_lease(world)
+    world.clock.advance(2 * HOUR)
+    return ids
+
+
+def free_node(world: World) -> dict[str, str]:
+    t0 = to_s(START) + 10 * 86_400
+    node = world.services.leasing.free_node("H200", t0, t0 + 86_400)
+    assert node is not None
+    return {"node": node, "start": str(t0)}
+
+
+def failed_node(world: World) -> dict[str, str]:
+    ids = free_node(world)
+    world.services.leasing.set_health(ids["node"], Health.FAILED, at_s=None, actor="test", reason="test")
+    return ids
+
+
+def new_key(world: World) -> dict[str, str]:
+    key, _ = world.services.create_key(role=Role.TENANT, tenant=TENANT, label="x", actor="test")
+    return {"key": key.id}
+
+
+def any_node(world: World) -> dict[str, str]:
+    return {"node": world.services.leasing.fleet().nodes[0].id}
+
+
+CASES = {
+    "sites": Case("GET", "/v1/sites", 200, 200),
+    "pods": Case("GET", "/v1/pods?site=demo-west", 200, 200),
+    "blocks": Case("GET", "/v1/blocks?model=H100", 200, 200),
+    "nodes": Case("GET", "/v1/nodes?state=healthy&limit=5", 200, 200),
+    "node": Case("GET", "/v1/nodes/{node}", 200, 200, setup=any_node),
+    "quote": Case("POST", "/v1/leases/quote", 200, 200, body=lease_body(tenant=TENANT)),
+    "create": Case("POST", "/v1/leases", 201, 201, body=lease_body(tenant=TENANT)),
+    "list": Case("GET", "/v1/leases?state=confirmed", 200, 200),
+    "show": Case("GET", "/v1/leases/{lease}", 200, 200, setup=own_lease),
+    "capacity": Case("GET", "/v1/leases/{lease}/capacity", 200, 200, setup=own_lease),
+    "confirm": Case("POST", "/v1/leases/{lease}/confirm", 200, 200, setup=held_lease),
+    "cancel": Case("POST", "/v1/leases/{lease}/cancel", 200, 200, setup=own_lease),
+    "extend": Case("POST", "/v1/leases/{lease}/extend", 200, 200, body={"end": "2027-02-15"}, setup=own_lease),
+    "shrink": Case(
+        "POST", "/v1/leases/{lease}/shrink", 200, 200, body={"gpus": 8, "from": "2027-01-10"}, setup=own_lease
+    ),
+    "terminate": Case("POST", "/v1/leases/{lease}/terminate", 200, 200, setup=active_lease),
+    "availability": Case("GET", "/v1/availability?start=2027-01-05&end=2027-01-10&model=H100", 200, 200),
+    "failure": Case("POST", "/v1/nodes/{node}/failure", 200, 403, body={"reason": "Xid 79"}, setup=free_node),
+    "repair": Case("POST", "/v1/nodes/{node}/repair", 200, 403, setup=failed_node),
+    "degradation": Case("POST", "/v1/nodes/{node}/degradation", 200, 403, setup=free_node),
+    "maintenance": Case("POST", "/v1/maintenance", 201, 403, setup=free_node),
+    "events": Case("GET", "/v1/events?kind=lease", 200, 200),
+    "tenants": Case("GET", "/v1/tenants", 200, 403),
+    "add tenant": Case("POST", "/v1/tenants", 201, 403, body={"name": "umbrella"}),
+    "keys": Case("GET", "/v1/keys", 200, 403),
+    "create key": Case("POST", "/v1/keys", 201, 403, body={"role": "tenant", "tenant": TENANT, "label": "ci"}),
+    "revoke key": Case("DELETE", "/v1/keys/{key}", 200, 403, setup=new_key),
+}
+
+
+def _send(world: World, case: Case, role: str) -> Any:
+    ids = case.setup(world)
+    body = case.body
+    if case.path == "/v1/maintenance":
+        t0 = int(ids["start"])
+        body = {"node": ids["node"], "start": t0, "end": t0 + 86_400}
+    return world.client.request(case.method, case.path.format(**ids), json=body, headers=world.auth(role))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_operator_gets_the_expected_status(world: World, name: str) -> None:
+    case = CASES[name]
+    r = _send(world, case, "operator")
+    assert r.status_code == case.operator, r.text
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_tenant_gets_the_expected_status(world: World, name: str) -> None:
+    case = CASES[name]
+    r = _send(world, case, TENANT)
+    assert r.status_code == case.tenant, r.text
+    if case.tenant == 403:
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_no_key_is_401_with_www_authenticate(world: World, name: str) -> None:
+    case = CASES[name]
+    r = _send(world, case, "none")
+    assert r.status_code == 401, r.text
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_malformed_or_revoked_key_is_401(world: World) -> None:
+    bad = world.client.get("/v1/sites", headers={"Authorization": "Bearer nc_nope_nope"})
+    assert bad.status_code == 401
+    key_id = world.keys.tenants[TENANT].split("_")[1]
+    world.services.keys.revoke(key_id)
+    assert world.client.get("/v1/sites", headers=world.auth(TENANT)).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+def test_system_routes_need_no_key(world: World, path: str) -> None:
+    assert world.client.get(path).status_code == 200
