@@ -15,6 +15,7 @@ from neocloud.api import problems
 from neocloud.api.metrics import Metrics, MetricsMiddleware
 from neocloud.api.routers import admin, availability, events, fleet, health, leases, system
 from neocloud.services.container import Services
+from neocloud.web import routes as web
 
 log = logging.getLogger(__name__)
 TICK_INTERVAL_S = 30.0
@@ -37,6 +38,7 @@ def create_app(services: Services) -> FastAPI:
     problems.install(app)
     for module in (system, fleet, leases, availability, health, events, admin):
         app.include_router(module.router)
+    web.mount(app)
     return app
 
 

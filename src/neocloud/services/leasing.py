@@ -9,11 +9,13 @@ the store on the next call, so it can never run ahead of the database.
 
 from __future__ import annotations
 
+import functools
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +33,21 @@ from neocloud.placement.snapshot import HEALTHY_CODE, build_snapshot
 from neocloud.services.ports import LedgerStore, Writer
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def serialized(method: F) -> F:
+    """Run under the service's lock: the cached engine is shared by the threads of a
+    server, and numpy views of it must not change under a reader."""
+
+    @functools.wraps(method)
+    def wrapper(self: LeasingService, *args: Any, **kwargs: Any) -> Any:
+        with self._mutex:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 DEFAULT_HOLD_S = 15 * 60
 
 
@@ -68,14 +85,17 @@ class LeasingService:
         self._version = -1
         self._tenants: set[str] = set()
         self._dirty = False
+        self._mutex = threading.RLock()
 
     # -- setup ----------------------------------------------------------------
+    @serialized
     def init(self, fleet: Fleet, actor: str) -> None:
         """Create or upgrade the schema and load ``fleet`` into it."""
         self.store.create_schema()
         self.store.load_fleet(fleet, self._now(), actor)
         self._engine = None
 
+    @serialized
     def add_tenant(self, name: str, actor: str) -> None:
         if not name.strip():
             raise RequestError(["tenant: must not be empty"])
@@ -89,6 +109,7 @@ class LeasingService:
         """The stored fleet, each node with its current health."""
         return self.store.fleet()
 
+    @serialized
     def free_node(self, model: str, start_s: int, end_s: int) -> str | None:
         """A healthy node of ``model`` that nothing holds over ``[start_s, end_s)``."""
         engine = self._read()
@@ -102,27 +123,33 @@ class LeasingService:
         found = np.flatnonzero(ok)
         return engine.snap.node_ids[int(found[0])] if found.size else None
 
+    @serialized
     def fleet_models(self) -> list[str]:
         """GPU models present in the fleet."""
         return list(self._read().snap.models)
 
+    @serialized
     def tenants(self) -> set[str]:
         self._read()
         return set(self._tenants)
 
     # -- leases ---------------------------------------------------------------
+    @serialized
     def quote(self, request: LeaseRequest) -> Quote | Refusal:
         engine = self._read()
+        request = _all_models(engine, request)
         self._check_request(engine, request)
         return engine.quote(request, self._now())
 
+    @serialized
     def create(self, request: LeaseRequest, *, actor: str, hold: bool = False) -> tuple[Lease, Quote]:
         """Book a request: confirmed at once, or held for the hold time when ``hold``."""
         lease_id = self.new_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[tuple[Lease, Quote], Change]:
-            self._check_request(engine, request)
-            quote = engine.quote(request, now_s)
+            full = _all_models(engine, request)
+            self._check_request(engine, full)
+            quote = engine.quote(full, now_s)
             if isinstance(quote, Refusal):
                 raise Unplaceable(quote)
             lease, change = engine.book_quote(
@@ -132,12 +159,15 @@ class LeasingService:
 
         return self._write(decide)
 
+    @serialized
     def confirm(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
         return self._lease_op(lease_id, tenant, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor))
 
+    @serialized
     def cancel(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
         return self._lease_op(lease_id, tenant, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor))
 
+    @serialized
     def terminate(self, lease_id: str, at_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
         return self._lease_op(
             lease_id,
@@ -145,6 +175,7 @@ class LeasingService:
             lambda e, now: e.terminate(lease_id, at_s=now if at_s is None else at_s, now_s=now, actor=actor),
         )
 
+    @serialized
     def extend(
         self, lease_id: str, new_end_s: int, *, actor: str, allow_swap: bool = False, tenant: str | None = None
     ) -> Lease:
@@ -154,6 +185,7 @@ class LeasingService:
             lambda e, now: e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap),
         )
 
+    @serialized
     def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
         return self._lease_op(
             lease_id,
@@ -161,6 +193,7 @@ class LeasingService:
             lambda e, now: e.shrink(lease_id, gpus, from_s=now if from_s is None else from_s, now_s=now, actor=actor),
         )
 
+    @serialized
     def leases(self, *, tenant: str | None = None, state: LeaseState | None = None) -> list[Lease]:
         engine = self._read()
         out = [
@@ -170,6 +203,7 @@ class LeasingService:
         ]
         return sorted(out, key=lambda lease: (lease.created_s, lease.id))
 
+    @serialized
     def show(self, lease_id: str, *, tenant: str | None = None) -> LeaseView:
         engine = self._read()
         lease = engine.lease(lease_id, tenant)
@@ -179,7 +213,14 @@ class LeasingService:
         capacity = delivered_series(lease, bookings, gpus, log, until_s=max(self._now(), lease.start_s + 1))
         return LeaseView(lease, bookings, capacity)
 
+    @serialized
+    def bookings(self, start_s: int, end_s: int) -> list[Booking]:
+        """Every holder's bookings (leases, spares, pools, maintenance) overlapping ``[start_s, end_s)``."""
+        engine = self._read()
+        return [b for b in engine.ledger.bookings() if b.start_s < end_s and b.end_s > start_s]
+
     # -- capacity ----------------------------------------------------------------
+    @serialized
     def availability(
         self, start_s: int, end_s: int, *, models: tuple[str, ...] | None = None, site: str | None = None
     ) -> list[ModelAvailability]:
@@ -193,6 +234,7 @@ class LeasingService:
                 raise RequestError([f"model: unknown GPU model {model!r}; known: {', '.join(engine.snap.models)}"])
         return availability(engine.snap, engine.ledger, engine.health, start_s, end_s, models=models, site=site)
 
+    @serialized
     def set_health(self, node: str, state: Health, *, at_s: int | None, actor: str, reason: str) -> Change:
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
             change = engine.set_health(
@@ -202,6 +244,7 @@ class LeasingService:
 
         return self._write(decide)
 
+    @serialized
     def maintenance(self, node: str, start_s: int, end_s: int, *, actor: str) -> Change:
         window_id = new_window_id()
 
@@ -213,6 +256,7 @@ class LeasingService:
 
         return self._write(decide)
 
+    @serialized
     def assign_pool(self, pool: str, shape: Shape, start_s: int, end_s: int, *, actor: str) -> Change:
         """Hold capacity for an internal pool over a window."""
 
@@ -225,6 +269,7 @@ class LeasingService:
     def events(self, query: EventQuery) -> list[StoredEvent]:
         return self.store.events(query)
 
+    @serialized
     def tick(self, actor: str = "clock") -> Change:
         """Apply what the clock made due (expired holds, starts, ends)."""
         return self._write(lambda engine, now: (Change(), Change()))
@@ -321,3 +366,10 @@ class LeasingService:
         engine.absorb(delta.bookings, delta.leases, delta.health)
         self._tenants |= delta.tenants
         self._version = delta.version
+
+
+def _all_models(engine: Engine, request: LeaseRequest) -> LeaseRequest:
+    """``models=("*",)`` (a whole-site lease of every model) spelled out as the fleet's models."""
+    if request.shape.models != ("*",):
+        return request
+    return replace(request, shape=replace(request.shape, models=tuple(engine.snap.models)))

@@ -1,0 +1,98 @@
+/* neocloud dashboard: draws the charts whose data the page embeds as JSON, and
+   submits filter forms when a select changes. Needs chart.umd.min.js (vendored). */
+(function () {
+  "use strict";
+
+  function day(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+  function stamp(ms) {
+    return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  function stepConfig(spec) {
+    return {
+      type: "line",
+      data: {
+        datasets: spec.datasets.map(function (d) {
+          return {
+            label: d.label,
+            data: d.data,
+            borderColor: d.borderColor,
+            backgroundColor: d.borderColor + "22",
+            borderDash: d.borderDash || [],
+            fill: d.fill ? "origin" : false,
+            stepped: "after",
+            pointRadius: 0,
+            pointHitRadius: 6,
+            borderWidth: 2,
+          };
+        }),
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: {
+          x: { type: "linear", min: spec.xmin, max: spec.xmax, ticks: { callback: day, maxTicksLimit: 8 }, grid: { color: "#eef0f4" } },
+          y: { beginAtZero: true, title: { display: true, text: spec.ylabel || "" }, grid: { color: "#eef0f4" } },
+        },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 14 } },
+          tooltip: { callbacks: { title: function (items) { return items.length ? stamp(items[0].parsed.x) + " UTC" : ""; } } },
+        },
+      },
+    };
+  }
+
+  function barConfig(spec) {
+    var horizontal = !!spec.horizontal;
+    return {
+      type: "bar",
+      data: { labels: spec.labels, datasets: spec.datasets },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        indexAxis: horizontal ? "y" : "x",
+        scales: {
+          x: { stacked: !!spec.stacked, beginAtZero: true, grid: { color: "#eef0f4" } },
+          y: { stacked: !!spec.stacked, grid: { display: !horizontal } },
+        },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 14 } } },
+      },
+    };
+  }
+
+  function drawCharts() {
+    var canvases = document.querySelectorAll("canvas[data-chart]");
+    if (!canvases.length) return;
+    if (typeof window.Chart === "undefined") {
+      console.error("neocloud: Chart.js did not load; charts are not drawn");
+      return;
+    }
+    window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    window.Chart.defaults.color = "#4a5568";
+    canvases.forEach(function (canvas) {
+      var source = document.getElementById(canvas.dataset.chart);
+      if (!source) return;
+      var spec = JSON.parse(source.textContent);
+      var config = spec.type === "bar" ? barConfig(spec) : stepConfig(spec);
+      new window.Chart(canvas, config);
+      canvas.dataset.rendered = "1";
+    });
+  }
+
+  function autosubmit() {
+    document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+      el.addEventListener("change", function () { el.form.submit(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCharts();
+    autosubmit();
+    document.documentElement.dataset.ready = "1";
+  });
+})();

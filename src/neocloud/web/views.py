@@ -1,0 +1,451 @@
+"""View models of the dashboard: plain data computed from what the services return.
+
+Pure functions (no request, no templates) so that the unit tests can check the
+numbers the pages show. A node is counted in exactly one category at an instant:
+its health first (failed, degraded or retired: ``failed``; ``maintenance``), then
+what holds it (a lease, a lease's spare, an internal pool, a maintenance window),
+else ``free``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from neocloud.domain.changes import StoredEvent
+from neocloud.domain.clock import from_s, to_s
+from neocloud.domain.fleet import Fleet, Node, summarize
+from neocloud.domain.health import Health
+from neocloud.domain.leases import Lease, LeaseState
+from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.leasing.availability import ModelAvailability
+from neocloud.leasing.delivered import CapacityPoint
+
+DAY = 86_400
+CATEGORIES = ("leased", "internal", "spare", "free", "failed", "maintenance")
+UNHEALTHY = frozenset({Health.FAILED, Health.DEGRADED, Health.RETIRED})
+#: Colour-blind friendly, distinct on white; tenants take them in name order.
+PALETTE = ("#2f6fdf", "#e07b00", "#1a9e77", "#9b4dca", "#c2185b", "#00838f", "#7a8b00", "#6d4c41")
+CATEGORY_COLORS = {
+    "leased": "#2f6fdf",
+    "internal": "#8e9bb0",
+    "spare": "#9b4dca",
+    "free": "#1a9e77",
+    "failed": "#d32f2f",
+    "maintenance": "#f5a623",
+}
+HIDDEN_STATES = frozenset({LeaseState.CANCELLED, LeaseState.EXPIRED, LeaseState.QUOTED})
+
+
+def short_time(t_s: int | None) -> str:
+    """``2027-01-01`` at midnight UTC, else ``2027-01-01 13:45``."""
+    if t_s is None:
+        return "-"
+    dt = from_s(t_s)
+    return dt.strftime("%Y-%m-%d") if (dt.hour, dt.minute, dt.second) == (0, 0, 0) else dt.strftime("%Y-%m-%d %H:%M")
+
+
+def tenant_colors(tenants: Iterable[str]) -> dict[str, str]:
+    """A stable colour per tenant: the same on every page and for every viewer."""
+    return {name: PALETTE[k % len(PALETTE)] for k, name in enumerate(sorted(set(tenants)))}
+
+
+# -- fleet overview ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SiteRow:
+    name: str
+    region: str
+    power_used_mw: float
+    power_budget_mw: float | None
+    nodes: int
+    gpus: int
+    by_category: dict[str, int]
+
+    @property
+    def power_pct(self) -> float | None:
+        if not self.power_budget_mw:
+            return None
+        return 100.0 * self.power_used_mw / self.power_budget_mw
+
+    @property
+    def utilization_pct(self) -> float:
+        """GPUs leased or in internal pools, of all GPUs."""
+        if not self.gpus:
+            return 0.0
+        return 100.0 * (self.by_category["leased"] + self.by_category["internal"]) / self.gpus
+
+
+def holders_at(bookings: Iterable[Booking], t_s: int) -> dict[str, Booking]:
+    """The booking holding each node at instant ``t_s`` (bookings of a node never overlap)."""
+    return {b.node: b for b in bookings if b.start_s <= t_s < b.end_s}
+
+
+def node_category(node: Node, held: Booking | None) -> str:
+    if node.health in UNHEALTHY:
+        return "failed"
+    if node.health is Health.MAINTENANCE:
+        return "maintenance"
+    if held is None:
+        return "free"
+    return {
+        HolderKind.LEASE: "leased",
+        HolderKind.SPARE: "spare",
+        HolderKind.POOL: "internal",
+        HolderKind.MAINTENANCE: "maintenance",
+    }[held.kind]
+
+
+def site_rows(fleet: Fleet, bookings: Iterable[Booking], t_s: int) -> tuple[list[SiteRow], SiteRow]:
+    """Per site (and in total): power used against the budget and GPUs per category at ``t_s``."""
+    held = holders_at(bookings, t_s)
+    counts: dict[str, dict[str, int]] = {s.name: dict.fromkeys(CATEGORIES, 0) for s in fleet.sites}
+    for node in fleet.nodes:
+        counts[node.site][node_category(node, held.get(node.id))] += node.gpu_count
+    summaries, total = summarize(fleet)
+    rows = [
+        SiteRow(s.name, s.region, s.power_mw_used, s.power_mw_budget, s.nodes, s.gpus, counts[s.name])
+        for s in summaries
+    ]
+    all_counts = {c: sum(r.by_category[c] for r in rows) for c in CATEGORIES}
+    return rows, SiteRow("total", "", total.power_mw_used, total.power_mw_budget, total.nodes, total.gpus, all_counts)
+
+
+def overview_chart(rows: Sequence[SiteRow]) -> dict[str, object]:
+    """A stacked horizontal bar chart of GPUs per category, one bar per site."""
+    return {
+        "type": "bar",
+        "labels": [r.name for r in rows],
+        "datasets": [
+            {"label": c, "data": [r.by_category[c] for r in rows], "backgroundColor": CATEGORY_COLORS[c]}
+            for c in CATEGORIES
+        ],
+        "stacked": True,
+        "horizontal": True,
+    }
+
+
+def availability_chart(rows: Sequence[ModelAvailability], end_s: int) -> dict[str, object]:
+    """Free healthy GPUs per model over the window, as step lines (x in epoch milliseconds)."""
+    datasets = []
+    for k, r in enumerate(rows):
+        points = [{"x": t * 1000, "y": v} for t, v in r.series]
+        if r.series:
+            points.append({"x": end_s * 1000, "y": r.series[-1][1]})
+        datasets.append({"label": r.model, "data": points, "borderColor": PALETTE[k % len(PALETTE)]})
+    start = min((r.series[0][0] for r in rows if r.series), default=end_s)
+    return {"type": "step", "datasets": datasets, "ylabel": "free GPUs", "xmin": start * 1000, "xmax": end_s * 1000}
+
+
+# -- leases --------------------------------------------------------------------------
+def lease_site(lease: Lease, bookings: Iterable[Booking], node_site: dict[str, str]) -> str:
+    """The site of a lease: where its nodes are (else the site it asked for)."""
+    sites = sorted({node_site[b.node] for b in bookings if b.holder == lease.id and b.node in node_site})
+    if sites:
+        return ", ".join(sites)
+    return lease.request.shape.site or "unplaced"
+
+
+def chart_end(lease: Lease, now_s: int) -> int:
+    """Where the capacity chart ends: the whole term before the start, else what has
+    elapsed and as much again ahead (at least a week), so that recent days stay readable."""
+    if now_s <= lease.start_s:
+        return lease.end_s
+    return min(lease.end_s, now_s + max(7 * DAY, now_s - lease.start_s))
+
+
+def capacity_chart(lease: Lease, capacity: Sequence[CapacityPoint], now_s: int) -> dict[str, object]:
+    """Contracted GPUs over the whole lease against delivered-healthy GPUs up to now."""
+    contracted = [{"x": s.start_s * 1000, "y": s.gpus} for s in lease.contract]
+    if lease.contract:
+        contracted.append({"x": lease.contract[-1].end_s * 1000, "y": lease.contract[-1].gpus})
+    delivered = [{"x": p.t_s * 1000, "y": p.delivered} for p in capacity]
+    if capacity:
+        until = min(max(now_s, capacity[-1].t_s), lease.end_s)
+        delivered.append({"x": until * 1000, "y": capacity[-1].delivered})
+    return {
+        "type": "step",
+        "ylabel": "GPUs",
+        "xmin": lease.start_s * 1000,
+        "xmax": chart_end(lease, now_s) * 1000,
+        "datasets": [
+            {"label": "contracted", "data": contracted, "borderColor": "#8e9bb0", "borderDash": [6, 4]},
+            {"label": "delivered healthy", "data": delivered, "borderColor": "#2f6fdf", "fill": True},
+        ],
+    }
+
+
+# -- timeline ------------------------------------------------------------------------
+LABEL_W = 230
+CHART_W = 900
+ROW_H = 26
+HEAD_H = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    x: float
+    kind: str  # "failure" or "maintenance"
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    width: float
+    color: str
+    title: str
+    href: str | None = None
+    lease_id: str | None = None
+    held: bool = False
+    degraded: bool = False
+    marks: tuple[Mark, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    label: str
+    sublabel: str
+    bars: tuple[Bar, ...]
+    y: int = 0
+
+
+@dataclass(slots=True)
+class SiteLane:
+    site: str
+    rows: list[TimelineRow] = field(default_factory=list)
+    y: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    start_s: int
+    end_s: int
+    width: int
+    height: int
+    label_w: int
+    ticks: tuple[tuple[float, str], ...]
+    now_x: float | None
+    lanes: tuple[SiteLane, ...]
+    legend: tuple[tuple[str, str], ...]
+
+    @property
+    def lease_count(self) -> int:
+        return sum(1 for lane in self.lanes for row in lane.rows for bar in row.bars if bar.lease_id)
+
+
+def timeline_window(now_s: int, months: int) -> tuple[int, int]:
+    """From a week before today (midnight UTC) to ``months`` months of 30 days after."""
+    today = from_s(now_s).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = to_s(today - timedelta(days=7))
+    return start, to_s(today + timedelta(days=30 * months))
+
+
+def _month_ticks(start_s: int, end_s: int, scale: float) -> tuple[tuple[float, str], ...]:
+    dt = from_s(start_s).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    ticks = []
+    while to_s(dt) < end_s:
+        if start_s <= to_s(dt) < end_s - 20 * DAY:
+            ticks.append((LABEL_W + (to_s(dt) - start_s) * scale, dt.strftime("%b %Y")))
+        dt = dt.replace(year=dt.year + 1, month=1) if dt.month == 12 else dt.replace(month=dt.month + 1)
+    return tuple(ticks)
+
+
+def failure_times(events: Iterable[StoredEvent]) -> list[tuple[str, int, str]]:
+    """``(node, at_s, reason)`` of health events that took a node out of service."""
+    out = []
+    for stored in events:
+        e = stored.event
+        if e.node is None or not e.kind.startswith("node."):
+            continue
+        if e.kind.removeprefix("node.") not in {h.value for h in UNHEALTHY}:
+            continue
+        after = e.after or {}
+        at = after.get("at", e.at_s)
+        out.append((e.node, int(at) if isinstance(at, int) else e.at_s, str(after.get("reason", e.kind))))
+    return out
+
+
+def build_timeline(
+    fleet: Fleet,
+    leases: Sequence[Lease],
+    bookings: Sequence[Booking],
+    *,
+    failures: Sequence[tuple[str, int, str]],
+    colors: dict[str, str],
+    window: tuple[int, int],
+    now_s: int,
+    operator: bool,
+) -> Timeline:
+    """Gantt rows per site: one per lease (coloured by tenant, failures marked), and for
+    the operator one per internal pool and one of maintenance windows."""
+    start_s, end_s = window
+    scale = CHART_W / (end_s - start_s)
+    node_site = {n.id: n.site for n in fleet.nodes}
+
+    def x_of(t: int) -> float:
+        return LABEL_W + (min(max(t, start_s), end_s) - start_s) * scale
+
+    lanes: dict[str, SiteLane] = {s.name: SiteLane(s.name) for s in fleet.sites}
+    by_holder: dict[str, list[Booking]] = {}
+    for b in bookings:
+        by_holder.setdefault(b.holder, []).append(b)
+    for lease in sorted(leases, key=lambda le: (le.start_s, le.tenant, le.id)):
+        if lease.state in HIDDEN_STATES or lease.end_s <= start_s or lease.start_s >= end_s:
+            continue
+        mine = by_holder.get(lease.id, [])
+        site = lease_site(lease, mine, node_site).split(", ")[0]
+        marks = tuple(
+            Mark(x_of(at), "failure", f"{short_time(at)} {node}: {reason}")
+            for node, at, reason in failures
+            if start_s <= at < end_s and any(b.node == node and b.start_s <= at <= b.end_s for b in mine)
+        )
+        title = (
+            f"{lease.id} · {lease.tenant} · {lease.gpus:,} × {lease.model} · "
+            f"{short_time(lease.start_s)} → {short_time(lease.end_s)} · {lease.state.value}"
+            + (" · degraded" if lease.degraded else "")
+        )
+        bar = Bar(
+            x_of(lease.start_s),
+            max(x_of(lease.end_s) - x_of(lease.start_s), 2.0),
+            colors.get(lease.tenant, PALETTE[0]),
+            title,
+            href=f"/leases/{lease.id}",
+            lease_id=lease.id,
+            held=lease.state is LeaseState.HELD,
+            degraded=lease.degraded,
+            marks=marks,
+        )
+        lane = lanes.setdefault(site, SiteLane(site))
+        lane.rows.append(TimelineRow(lease.tenant, f"{lease.gpus:,} × {lease.model}", (bar,)))
+    if operator:
+        _internal_rows(lanes, by_holder, node_site, x_of)
+    y = HEAD_H
+    kept = []
+    for lane in lanes.values():
+        if not lane.rows:
+            continue
+        lane.y = y
+        y += ROW_H  # the site's heading row
+        placed = []
+        for row in lane.rows:
+            placed.append(TimelineRow(row.label, row.sublabel, row.bars, y))
+            y += ROW_H
+        lane.rows = placed
+        kept.append(lane)
+    legend = tuple(sorted({(r.label, r.bars[0].color) for lane in kept for r in lane.rows if r.bars[0].lease_id}))
+    now_x = x_of(now_s) if start_s <= now_s < end_s else None
+    return Timeline(
+        start_s, end_s, LABEL_W + CHART_W + 10, y + 10, LABEL_W, _month_ticks(start_s, end_s, scale), now_x,
+        tuple(kept), legend,
+    )  # fmt: skip
+
+
+def _internal_rows(
+    lanes: dict[str, SiteLane],
+    by_holder: dict[str, list[Booking]],
+    node_site: dict[str, str],
+    x_of: Callable[[int], float],
+) -> None:
+    maintenance: dict[str, list[Booking]] = {}
+    for holder, held in sorted(by_holder.items()):
+        kind = held[0].kind
+        if kind is HolderKind.POOL:
+            site = node_site.get(held[0].node, "unplaced")
+            first, last = min(b.start_s for b in held), max(b.end_s for b in held)
+            nodes = len({b.node for b in held})
+            bar = Bar(
+                x_of(first),
+                max(x_of(last) - x_of(first), 2.0),
+                CATEGORY_COLORS["internal"],
+                f"internal pool {holder} · {nodes} nodes · {short_time(first)} → {short_time(last)}",
+            )
+            lanes.setdefault(site, SiteLane(site)).rows.append(TimelineRow(f"pool {holder}", f"{nodes} nodes", (bar,)))
+        elif kind is HolderKind.MAINTENANCE:
+            for b in held:
+                maintenance.setdefault(node_site.get(b.node, "unplaced"), []).append(b)
+    for site, windows in sorted(maintenance.items()):
+        bars = tuple(
+            Bar(
+                x_of(b.start_s),
+                max(x_of(b.end_s) - x_of(b.start_s), 3.0),
+                CATEGORY_COLORS["maintenance"],
+                f"maintenance {b.node} · {short_time(b.start_s)} → {short_time(b.end_s)}",
+            )
+            for b in sorted(windows, key=lambda b: b.start_s)
+        )
+        lanes.setdefault(site, SiteLane(site)).rows.append(
+            TimelineRow("maintenance", f"{len(windows)} window(s)", bars)
+        )
+
+
+# -- nodes ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    node: Node
+    category: str
+    holder: Booking | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[NodeRow]
+    page: int
+    pages: int
+    total: int
+
+
+def node_rows(
+    fleet: Fleet,
+    bookings: Iterable[Booking],
+    t_s: int,
+    *,
+    site: str | None = None,
+    state: str | None = None,
+    model: str | None = None,
+    only: set[str] | None = None,
+) -> list[NodeRow]:
+    """Nodes (filtered by site, health state and GPU model; ``only``: these ids) with what holds them now."""
+    held = holders_at(bookings, t_s)
+    return [
+        NodeRow(n, node_category(n, held.get(n.id)), held.get(n.id))
+        for n in fleet.nodes
+        if (site is None or n.site == site)
+        and (state is None or n.health.value == state)
+        and (model is None or n.gpu_model == model)
+        and (only is None or n.id in only)
+    ]
+
+
+def paginate(rows: list[NodeRow], page: int, per_page: int) -> Page:
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    return Page(rows[(page - 1) * per_page : page * per_page], page, pages, len(rows))
+
+
+def event_summary(before: dict[str, object] | None, after: dict[str, object] | None) -> str:
+    """What changed, compactly: ``state: held -> confirmed; health: healthy -> failed``."""
+    before, after = before or {}, after or {}
+    parts = []
+    for key, new in after.items():
+        old = before.get(key)
+        if old == new:
+            continue
+        show = _show_time if key in {"start", "end", "from", "at"} else (_show_contract if key == "contract" else str)
+        parts.append(f"{key}: {show(old)} → {show(new)}" if key in before else f"{key}: {show(new)}")
+    return "; ".join(parts)
+
+
+def _show_time(value: object) -> str:
+    return short_time(value) if isinstance(value, int) else str(value)
+
+
+def _show_contract(value: object) -> str:
+    if not isinstance(value, list):
+        return str(value)
+    return ", ".join(
+        f"{seg[2]:,} GPUs {short_time(seg[0])} → {short_time(seg[1])}"
+        if isinstance(seg, list | tuple) and len(seg) == 3
+        else str(seg)
+        for seg in value
+    )

@@ -1,0 +1,115 @@
+"""The dashboard in a real browser: every page loads, charts draw, tenants are kept apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neocloud.web.views import HIDDEN_STATES
+from tests.browser.conftest import WAIT_MS, Served, shot, sign_in
+
+
+def _charts_drawn(page: Any) -> int:
+    """How many chart canvases were drawn with something on them (non-blank pixels)."""
+    page.wait_for_function("document.documentElement.dataset.ready === '1'", timeout=WAIT_MS)
+    drawn: int = page.evaluate(
+        """() => Array.from(document.querySelectorAll('canvas[data-chart]')).filter(c => {
+            if (c.dataset.rendered !== '1' || !c.width || !c.height) return false;
+            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
+            return false;
+        }).length"""
+    )
+    return drawn
+
+
+def test_sign_in_required(page: Any, served: Served) -> None:
+    page.goto(f"{served.url}/timeline")
+    assert page.url.startswith(f"{served.url}/login")
+    page.fill("#api_key", "nc_nope_nope")
+    page.click("button[type=submit]")
+    assert "invalid or revoked" in page.inner_text(".error")
+    shot(page, "login-error")
+    assert page.console.errors == [] or all("401" in e for e in page.console.errors)
+
+
+def test_operator_sees_every_page(page: Any, served: Served) -> None:
+    sign_in(page, served, served.keys.operator)
+    assert page.locator("#sites tbody tr").count() == 3  # two sites and the total
+    assert _charts_drawn(page) == 2
+    shot(page, "overview-operator")
+    for path, name, selector in [
+        ("/timeline", "timeline-operator", "svg#gantt a.bar-link"),
+        ("/nodes", "nodes", "#nodes tbody tr"),
+        ("/nodes?state=failed", "nodes-failed", "#nodes tbody tr"),
+        ("/events", "events", "table.events tbody tr"),
+    ]:
+        response = page.goto(f"{served.url}{path}")
+        assert response is not None
+        assert response.status == 200, path
+        assert page.locator(selector).count() > 0, path
+        shot(page, name)
+    assert page.locator("#nodes").count() == 0
+    page.goto(f"{served.url}/nodes?state=failed")
+    unhealthy = [n for n in served.services.leasing.fleet().nodes if n.health.value == "failed"]
+    assert page.locator("#nodes tbody tr").count() == len(unhealthy) > 0
+    failed = page.locator("#nodes tbody tr a").first
+    failed.click()
+    page.wait_for_url("**/nodes/*")
+    assert "node.failed" in page.inner_text("table.events")
+    shot(page, "node-failed")
+    assert page.console.errors == []
+
+
+def test_timeline_leads_to_the_lease(page: Any, served: Served) -> None:
+    sign_in(page, served, served.keys.operator)
+    page.goto(f"{served.url}/timeline")
+    bars = page.locator("svg#gantt a.bar-link")
+    lease_ids = {bars.nth(k).get_attribute("data-lease") for k in range(bars.count())}
+    live = {le.id for le in served.services.leasing.leases() if le.state not in HIDDEN_STATES}
+    assert lease_ids == live
+    assert page.locator("svg#gantt .mark").count() >= 1  # the failures are marked
+    degraded = next(le for le in served.services.leasing.leases() if le.degraded)
+    page.locator(f"svg#gantt a.bar-link[data-lease='{degraded.id}'] rect").first.click()
+    page.wait_for_url(f"{served.url}/leases/{degraded.id}")
+    assert degraded.id in page.inner_text("h1")
+    assert page.locator("#lease-nodes tbody tr").count() > 0
+    assert _charts_drawn(page) == 1
+    shot(page, "lease-degraded")
+    assert page.console.errors == []
+
+
+def test_tenant_sees_only_its_leases(page: Any, served: Served) -> None:
+    tenant = "acme-ai"
+    sign_in(page, served, served.keys.tenants[tenant])
+    assert page.locator("#sites").count() == 0  # no fleet-wide operator table
+    assert _charts_drawn(page) == 1
+    shot(page, "overview-tenant")
+    page.goto(f"{served.url}/timeline")
+    bars = page.locator("svg#gantt a.bar-link")
+    ids = {bars.nth(k).get_attribute("data-lease") for k in range(bars.count())}
+    own = {le.id for le in served.services.leasing.leases(tenant=tenant) if le.state not in HIDDEN_STATES}
+    assert ids == own
+    shot(page, "timeline-tenant")
+    bars.first.click()
+    page.wait_for_url("**/leases/*")
+    assert _charts_drawn(page) == 1
+    shot(page, "lease-tenant")
+    page.goto(f"{served.url}/events")
+    assert set(page.locator("table.events tbody td:nth-child(4) code").all_inner_texts()) <= own
+    assert page.console.errors == []
+    other = next(le for le in served.services.leasing.leases() if le.tenant != tenant)
+    response = page.goto(f"{served.url}/leases/{other.id}")
+    assert response is not None
+    assert response.status == 404
+    assert other.tenant not in page.content()
+    shot(page, "lease-other-tenant-404")
+
+
+def test_sign_out(page: Any, served: Served) -> None:
+    sign_in(page, served, served.keys.operator)
+    page.click("a.signout")
+    page.wait_for_url("**/login")
+    page.goto(f"{served.url}/")
+    assert page.url.startswith(f"{served.url}/login")
+    cookies = page.context.cookies()
+    assert all(c["name"] != "neocloud_key" for c in cookies)

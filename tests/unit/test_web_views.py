@@ -1,0 +1,273 @@
+"""The dashboard's view models, and its pages through TestClient: status codes,
+sign-in, and tenant isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from neocloud.domain.changes import EventQuery
+from neocloud.domain.clock import to_s
+from neocloud.domain.fleet import Node
+from neocloud.domain.health import Health
+from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.leasing.delivered import CapacityPoint
+from neocloud.services.container import Services
+from neocloud.services.demo import DemoKeys
+from neocloud.web import views
+from neocloud.web.routes import COOKIE, _safe_next
+from tests.web_demo import DAY, demo_app, demo_services
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[Services, DemoKeys]:
+    services, keys, _ = demo_services()
+    return services, keys
+
+
+@pytest.fixture(scope="module")
+def app_and_keys() -> Iterator[tuple[TestClient, Services, DemoKeys]]:
+    app, services, keys = demo_app()
+    with TestClient(app) as client:
+        yield client, services, keys
+
+
+def _client(app_and_keys: tuple[TestClient, Services, DemoKeys], token: str | None) -> TestClient:
+    client, _, _ = app_and_keys
+    fresh = TestClient(client.app)
+    if token is not None:
+        response = fresh.post("/login", data={"api_key": token, "next": "/"}, follow_redirects=False)
+        assert response.status_code == 303
+    return fresh
+
+
+# -- view models ----------------------------------------------------------------------
+def test_site_rows_count_every_gpu_once(demo: tuple[Services, DemoKeys]) -> None:
+    services, _ = demo
+    now = to_s(services.clock.now())
+    fleet = services.leasing.fleet()
+    rows, total = views.site_rows(fleet, services.leasing.bookings(now, now + 1), now)
+    assert [r.name for r in rows] == [s.name for s in fleet.sites]
+    for row in rows:
+        assert sum(row.by_category.values()) == row.gpus
+        assert row.power_budget_mw is not None
+        assert 0 < row.power_used_mw <= row.power_budget_mw
+    assert total.gpus == fleet.gpu_count == sum(total.by_category.values())
+    east = next(r for r in rows if r.name == "demo-east")
+    assert east.by_category["free"] == 0  # leased whole to frontier-lab
+    assert east.by_category["leased"] > 0
+    assert east.by_category["failed"] > 0  # the NVLink failure, and the preset's broken nodes
+    west = next(r for r in rows if r.name == "demo-west")
+    assert west.by_category["internal"] == 128
+    assert west.by_category["leased"] == 128 + 0  # acme started; globex starts later
+    assert 0 < total.utilization_pct < 100
+
+
+def test_node_category_puts_health_before_the_holder() -> None:
+    node = _fleet_nodes()[0]
+    node.health = Health.HEALTHY
+    held = Booking(1, node.id, 0, 10, HolderKind.LEASE, "L-1")
+    assert views.node_category(node, held) == "leased"
+    assert views.node_category(node, None) == "free"
+    node.health = Health.FAILED
+    assert views.node_category(node, held) == "failed"
+    node.health = Health.MAINTENANCE
+    assert views.node_category(node, None) == "maintenance"
+    node.health = Health.HEALTHY
+    assert views.node_category(node, Booking(2, node.id, 0, 10, HolderKind.POOL, "train")) == "internal"
+    assert views.node_category(node, Booking(3, node.id, 0, 10, HolderKind.SPARE, "L-1")) == "spare"
+
+
+def _fleet_nodes() -> list[Node]:
+    services, _, _ = demo_services()
+    return services.leasing.fleet().nodes
+
+
+def test_capacity_chart_steps_through_contract_and_delivery(demo: tuple[Services, DemoKeys]) -> None:
+    services, _ = demo
+    lease = next(le for le in services.leasing.leases() if le.tenant == "frontier-lab")
+    now = to_s(services.clock.now())
+    points = [CapacityPoint(lease.start_s, lease.gpus, lease.gpus), CapacityPoint(lease.start_s + 1, lease.gpus, 500)]
+    chart = views.capacity_chart(lease, points, now)
+    contracted, delivered = chart["datasets"]  # type: ignore[misc]
+    assert contracted["data"][0] == {"x": lease.start_s * 1000, "y": lease.gpus}
+    assert contracted["data"][-1]["x"] == lease.end_s * 1000
+    assert [p["y"] for p in delivered["data"]] == [lease.gpus, 500, 500]
+    assert delivered["data"][-1]["x"] == now * 1000
+    assert chart["xmin"] == lease.start_s * 1000
+    assert lease.start_s < views.chart_end(lease, now) <= lease.end_s
+
+
+def test_timeline_rows_and_marks(demo: tuple[Services, DemoKeys]) -> None:
+    services, _ = demo
+    now = to_s(services.clock.now())
+    window = views.timeline_window(now, 6)
+    assert window[0] < now < window[1]
+    leases = services.leasing.leases()
+    shown = [le for le in leases if le.state not in views.HIDDEN_STATES]
+    events = services.leasing.events(EventQuery(limit=1000))
+    timeline = views.build_timeline(
+        services.leasing.fleet(),
+        leases,
+        services.leasing.bookings(*window),
+        failures=views.failure_times(events),
+        colors=views.tenant_colors(services.leasing.tenants()),
+        window=window,
+        now_s=now,
+        operator=True,
+    )
+    assert timeline.lease_count == len(shown)
+    bars = {bar.lease_id: bar for lane in timeline.lanes for row in lane.rows for bar in row.bars if bar.lease_id}
+    degraded = next(le for le in shown if le.degraded)
+    assert bars[degraded.id].degraded
+    assert bars[degraded.id].marks  # its node failure is marked
+    assert bars[degraded.id].href == f"/leases/{degraded.id}"
+    held = next(le for le in shown if le.tenant == "initech")
+    assert bars[held.id].held
+    labels = [row.label for lane in timeline.lanes for row in lane.rows]
+    assert "pool internal-training" in labels
+    assert "maintenance" in labels
+    for bar in bars.values():
+        assert timeline.label_w <= bar.x <= timeline.width
+    tenant_view = views.build_timeline(
+        services.leasing.fleet(),
+        [le for le in leases if le.tenant == "acme-ai"],
+        [],
+        failures=[],
+        colors=views.tenant_colors(services.leasing.tenants()),
+        window=window,
+        now_s=now,
+        operator=False,
+    )
+    assert {row.label for lane in tenant_view.lanes for row in lane.rows} == {"acme-ai"}
+
+
+def test_tenant_colors_are_stable() -> None:
+    a = views.tenant_colors(["b", "a", "c"])
+    assert a == views.tenant_colors(["c", "a", "b"])
+    assert len(set(a.values())) == 3
+
+
+def test_paginate_clamps_the_page(demo: tuple[Services, DemoKeys]) -> None:
+    services, _ = demo
+    rows = views.node_rows(services.leasing.fleet(), [], 0)
+    page = views.paginate(rows, 99, 50)
+    assert page.page == page.pages == -(-len(rows) // 50)
+    assert views.paginate(rows, -3, 50).page == 1
+    failed = views.node_rows(services.leasing.fleet(), [], 0, state="failed", model="GB200")
+    assert failed
+    assert all(r.node.health is Health.FAILED and r.node.gpu_model == "GB200" for r in failed)
+
+
+def test_event_summary_shows_what_changed() -> None:
+    summary = views.event_summary(
+        {"state": "held", "end": 0}, {"state": "confirmed", "end": 0, "contract": [[0, DAY, 64]]}
+    )
+    assert summary == "state: held → confirmed; contract: 64 GPUs 1970-01-01 → 1970-01-02"
+
+
+def test_safe_next_keeps_redirects_local() -> None:
+    assert _safe_next("/timeline?months=3") == "/timeline?months=3"
+    for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", None):
+        assert _safe_next(bad) == "/"
+
+
+# -- pages ----------------------------------------------------------------------------
+PAGES = ("/", "/timeline", "/timeline?months=12", "/nodes", "/nodes?state=failed&site=demo-east", "/events")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_need_a_key(app_and_keys: tuple[TestClient, Services, DemoKeys], path: str) -> None:
+    response = _client(app_and_keys, None).get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+def test_a_bad_key_is_refused_and_a_stale_cookie_dropped(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:
+    client = _client(app_and_keys, None)
+    response = client.post("/login", data={"api_key": "nc_x_y"}, follow_redirects=False)
+    assert response.status_code == 401
+    assert "invalid or revoked" in response.text
+    client.cookies.set(COOKIE, "nc_x_y")
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert COOKIE in response.headers.get("set-cookie", "")
+
+
+def test_the_cookie_is_httponly_and_strict(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:
+    _, _, keys = app_and_keys
+    client = _client(app_and_keys, None)
+    response = client.post("/login", data={"api_key": keys.operator, "next": "/events"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/events"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert client.get("/logout", follow_redirects=False).status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_operator_pages(app_and_keys: tuple[TestClient, Services, DemoKeys], path: str) -> None:
+    _, _, keys = app_and_keys
+    response = _client(app_and_keys, keys.operator).get(path)
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_operator_sees_every_lease_and_node(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:
+    _, services, keys = app_and_keys
+    client = _client(app_and_keys, keys.operator)
+    for lease in services.leasing.leases():
+        assert client.get(f"/leases/{lease.id}").status_code == 200
+    node = services.leasing.fleet().nodes[0]
+    assert client.get(f"/nodes/{node.id}").status_code == 200
+    assert client.get("/leases/L-nope").status_code == 404
+    assert client.get("/nodes/nope").status_code == 404
+    timeline = client.get("/timeline").text
+    for lease in services.leasing.leases():
+        if lease.state not in views.HIDDEN_STATES:
+            assert f'data-lease="{lease.id}"' in timeline
+
+
+def test_static_files_are_served(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:
+    client = _client(app_and_keys, None)
+    chart = client.get("/static/vendor/chartjs-4.6.1/chart.umd.min.js")
+    assert chart.status_code == 200
+    assert "Chart.js v4.6.1" in chart.text[:200]
+    assert client.get("/static/vendor/chartjs-4.6.1/LICENSE.md").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+    assert client.get("/static/dashboard.js").status_code == 200
+
+
+@pytest.mark.parametrize("tenant", ["acme-ai", "globex-research", "initech", "frontier-lab"])
+def test_tenants_see_only_their_leases(app_and_keys: tuple[TestClient, Services, DemoKeys], tenant: str) -> None:
+    _, services, keys = app_and_keys
+    client = _client(app_and_keys, keys.tenants[tenant])
+    for path in PAGES:
+        assert client.get(path).status_code == 200, path
+    timeline = client.get("/timeline").text
+    events = client.get("/events").text
+    overview = client.get("/").text
+    assert 'id="sites"' not in overview
+    for lease in services.leasing.leases():
+        page = client.get(f"/leases/{lease.id}")
+        if lease.tenant == tenant:
+            assert page.status_code == 200
+        else:
+            assert page.status_code == 404
+            assert lease.id not in timeline
+            assert lease.id not in events
+            assert lease.id not in overview
+            assert lease.tenant not in page.text
+    assert "pool internal-training" not in timeline
+    # node pages: only nodes its leases ran on
+    mine = {le.id for le in services.leasing.leases(tenant=tenant)}
+    booked = {b.node for b in services.leasing.bookings(0, 2**62) if b.holder in mine}
+    other = next(n for n in services.leasing.fleet().nodes if n.id not in booked)
+    assert client.get(f"/nodes/{other.id}").status_code == 404
+    if booked:
+        assert client.get(f"/nodes/{sorted(booked)[0]}").status_code == 200
