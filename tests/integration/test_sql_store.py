@@ -10,6 +10,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -139,7 +140,7 @@ def test_migrations_create_the_schema_and_rerunning_is_a_no_op_upgrade(store: Sq
     assert store.delta_since(-1).tenants == {"acme"}
 
 
-def test_bookings_have_their_indexes_and_on_postgres_the_exclusion_constraint(store: SqlStore):
+def test_bookings_have_their_indexes_and_the_overlap_guard_of_their_database(store: SqlStore):
     with store.engine.connect() as conn:
         names = {i["name"] for i in inspect(conn).get_indexes("bookings")}
         if store.dialect == "postgresql":
@@ -147,7 +148,118 @@ def test_bookings_have_their_indexes_and_on_postgres_the_exclusion_constraint(st
                 text("SELECT conname FROM pg_constraint WHERE conrelid = 'bookings'::regclass AND contype = 'x'")
             ).scalars()
             assert list(found) == ["bookings_no_overlap"]
+            definition = conn.execute(
+                text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'bookings_no_overlap'")
+            ).scalar_one()
+            assert definition.startswith("EXCLUDE USING gist (hashtextextended((node_id)::text, (0)::bigint) WITH =")
+        else:
+            found = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'bookings' ORDER BY name")
+            ).scalars()
+            assert list(found) == ["bookings_no_overlap_insert", "bookings_no_overlap_update"]
         assert {"ix_bookings_node_start", "ix_bookings_version", "ix_bookings_holder"} <= names
+
+
+def test_an_existing_database_upgrades_with_the_booking_counter_after_its_bookings(make):
+    s = make()
+    assert isinstance(s, SqlStore)
+    cfg = alembic_config()
+    with s.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    fleet = demo_fleet()
+    s.load_fleet(fleet, 0, "ops")
+    a, b = fleet.nodes[0].id, fleet.nodes[1].id
+    with s.engine.begin() as conn:  # written the way 0001's store wrote (ids from the database)
+        conn.execute(text("UPDATE ledger_meta SET version = 1"))
+        for node, start in ((a, 0), (b, 0), (a, 100)):
+            conn.execute(
+                text(
+                    "INSERT INTO bookings (node_id, start_s, end_s, kind, holder, version) "
+                    "VALUES (:n, :s, :s + 100, 'lease', 'old', 1)"
+                ),
+                {"n": node, "s": start},
+            )
+        old_ids = list(conn.execute(text("SELECT id FROM bookings ORDER BY id")).scalars())
+    s.create_schema()
+    with s.engine.connect() as conn:
+        assert conn.execute(text("SELECT next_booking_id FROM ledger_meta")).scalar_one() == max(old_ids) + 1
+    with pytest.raises(BookingConflict), s.writing() as w:  # the upgraded database refuses overlaps too
+        w.write(Change(book=(Draft(a, 150, 250, L, "new"),)))
+    with s.writing() as w:
+        [booked] = w.write(Change(book=(Draft(a, 200, 300, L, "new"),)))
+    assert booked.id == max(old_ids) + 1
+    with s.engine.begin() as conn:  # and back down and up again
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        command.upgrade(cfg, "head")
+    with s.writing() as w:
+        [booked] = w.write(Change(book=(Draft(b, 100, 200, L, "new"),)))
+    assert booked.id == max(old_ids) + 2
+
+
+# -- what the database guarantees ----------------------------------------------------------
+RAW_BOOKING = text(
+    "INSERT INTO bookings (id, node_id, start_s, end_s, kind, holder, version) "
+    "VALUES (:id, :n, :s, :e, 'lease', 'raw', 1)"
+)
+
+
+def assert_refused_as_overlap(store: SqlStore, refused: pytest.ExceptionInfo[exc.IntegrityError]) -> None:
+    assert "bookings_no_overlap" in str(refused.value.orig)
+    if store.dialect == "postgresql":
+        assert getattr(refused.value.orig, "sqlstate", None) == "23P01"
+
+
+def test_the_database_itself_refuses_an_overlapping_raw_insert(store: SqlStore):
+    fleet = demo_fleet()
+    store.load_fleet(fleet, 0, "ops")
+    a, b = fleet.nodes[0].id, fleet.nodes[1].id
+    with store.engine.begin() as conn:  # bypasses the store entirely
+        conn.execute(RAW_BOOKING, {"id": 1, "n": a, "s": 0, "e": 100})
+        conn.execute(RAW_BOOKING, {"id": 2, "n": a, "s": 100, "e": 200})  # adjacent: half-open intervals touch
+        conn.execute(RAW_BOOKING, {"id": 3, "n": a, "s": 50, "e": 50})  # a released booking: the empty range
+        conn.execute(RAW_BOOKING, {"id": 4, "n": b, "s": 50, "e": 150})  # another node
+        conn.execute(RAW_BOOKING, {"id": 5, "n": a, "s": 300, "e": 400})
+        conn.execute(RAW_BOOKING, {"id": 6, "n": a, "s": 250, "e": 300})  # in a gap, inserted out of order
+    for start, end in ((50, 150), (0, 100), (-10, 1), (199, 201), (260, 270), (240, 500), (399, 1000)):
+        with pytest.raises(exc.IntegrityError) as refused, store.engine.begin() as conn:
+            conn.execute(RAW_BOOKING, {"id": 7, "n": a, "s": start, "e": end})
+        assert_refused_as_overlap(store, refused)
+    with store.engine.begin() as conn:
+        conn.execute(RAW_BOOKING, {"id": 7, "n": a, "s": 200, "e": 250})  # exactly the gap left
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM bookings")).scalar_one() == 7
+
+
+def test_the_database_itself_refuses_an_update_that_makes_bookings_overlap(store: SqlStore):
+    fleet = demo_fleet()
+    store.load_fleet(fleet, 0, "ops")
+    a, b = fleet.nodes[0].id, fleet.nodes[1].id
+    with store.engine.begin() as conn:
+        conn.execute(RAW_BOOKING, {"id": 1, "n": a, "s": 0, "e": 100})
+        conn.execute(RAW_BOOKING, {"id": 2, "n": a, "s": 200, "e": 300})
+        conn.execute(RAW_BOOKING, {"id": 3, "n": a, "s": 150, "e": 150})  # released
+        conn.execute(RAW_BOOKING, {"id": 4, "n": b, "s": 0, "e": 300})
+    refusals = [
+        "UPDATE bookings SET end_s = 201 WHERE id = 1",  # extends into the next booking
+        "UPDATE bookings SET start_s = 99 WHERE id = 2",  # starts earlier, into the previous one
+        "UPDATE bookings SET end_s = 250 WHERE id = 3",  # a released booking taken back, overlapping
+        "UPDATE bookings SET start_s = 50, end_s = 250 WHERE id = 3",
+        "UPDATE bookings SET node_id = :b WHERE id = 1",  # moved onto a node that is taken
+    ]
+    for sql in refusals:
+        with pytest.raises(exc.IntegrityError) as refused, store.engine.begin() as conn:
+            conn.execute(text(sql), {"b": b})
+        assert_refused_as_overlap(store, refused)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE bookings SET end_s = 200 WHERE id = 1"))  # up to the next one
+        conn.execute(text("UPDATE bookings SET end_s = 150 WHERE id = 1"))  # a truncation
+        conn.execute(text("UPDATE bookings SET end_s = 200 WHERE id = 3"))  # taken back into the free gap
+        conn.execute(text("UPDATE bookings SET version = 2"))  # other columns: nothing to check
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, start_s, end_s FROM bookings WHERE node_id = :a ORDER BY id"), {"a": a})
+        assert [tuple(r) for r in rows] == [(1, 0, 150), (2, 200, 300), (3, 150, 200)]
 
 
 # -- fleet -------------------------------------------------------------------------------
@@ -263,28 +375,6 @@ def test_a_lease_comes_back_from_the_database_equal(store: SqlStore):
     assert store.delta_since(1).leases == [replace(EXPLICIT_LEASES[0], state=LeaseState.CONFIRMED)]
 
 
-# -- what the database guarantees ----------------------------------------------------------
-def test_the_postgres_exclusion_constraint_refuses_an_overlapping_raw_insert(request: pytest.FixtureRequest):
-    store = store_factory("postgres", request)()
-    assert isinstance(store, SqlStore)
-    store.create_schema()
-    fleet = demo_fleet()
-    store.load_fleet(fleet, 0, "ops")
-    a, b = fleet.nodes[0].id, fleet.nodes[1].id
-    insert = text(
-        "INSERT INTO bookings (node_id, start_s, end_s, kind, holder, version) VALUES (:n, :s, :e, 'lease', 'raw', 1)"
-    )
-    with store.engine.begin() as conn:  # bypasses the store entirely
-        conn.execute(insert, {"n": a, "s": 0, "e": 100})
-        conn.execute(insert, {"n": a, "s": 100, "e": 200})  # adjacent: half-open intervals touch
-        conn.execute(insert, {"n": a, "s": 50, "e": 50})  # a released booking: the empty range
-        conn.execute(insert, {"n": b, "s": 50, "e": 150})  # another node
-    with pytest.raises(exc.IntegrityError) as refused, store.engine.begin() as conn:
-        conn.execute(insert, {"n": a, "s": 50, "e": 150})
-    assert getattr(refused.value.orig, "sqlstate", None) == "23P01"
-    assert "bookings_no_overlap" in str(refused.value.orig)
-
-
 def test_an_exception_inside_writing_rolls_everything_back(store: SqlStore):
     fleet = demo_fleet()
     store.load_fleet(fleet, 0, "ops")
@@ -343,7 +433,39 @@ def test_both_databases_refuse_overlaps_with_the_same_conflicts(store: SqlStore)
     with store.writing() as w:  # after a release the interval is free again
         w.write(Change(release=(1,)))
         [booked] = w.write(Change(book=(Draft(a, 50, 60, M, "MW-2"),)))
-    assert booked.id > 2
+    assert booked.id == 3  # ids without gaps, as in the reference: the refused bookings took none
+
+
+def test_a_refused_write_leaves_nothing_behind_and_the_transaction_goes_on(store: SqlStore):
+    fleet = demo_fleet()
+    store.load_fleet(fleet, 0, "ops")
+    a, b = fleet.nodes[0].id, fleet.nodes[1].id
+    with store.writing() as w:
+        [first] = w.write(Change(book=(Draft(a, 0, 100, L, "L-1"),)))
+        with pytest.raises(BookingConflict) as refused:  # b is inserted before a is refused
+            w.write(Change(book=(Draft(b, 0, 10, L, "L-2"), Draft(a, 50, 60, L, "L-2"))))
+        assert [(d.node, o) for d, o in refused.value.conflicts] == [(a, first)]
+        assert w.version == 1
+        [second] = w.write(Change(book=(Draft(b, 0, 10, L, "L-3"),)))
+    assert (first.id, second.id) == (1, 2)
+    delta = store.delta_since(-1)
+    assert delta.version == 2
+    assert [(x.id, x.node, x.holder) for x in delta.bookings] == [(1, a, "L-1"), (2, b, "L-3")]
+
+
+def test_cutting_a_booking_that_does_not_exist_is_refused(store: SqlStore):
+    fleet = demo_fleet()
+    store.load_fleet(fleet, 0, "ops")
+    a = fleet.nodes[0].id
+    with store.writing() as w:
+        w.write(Change(book=(Draft(a, 0, 100, L, "L-1"), Draft(a, 100, 200, L, "L-1"))))
+    with store.writing() as w:  # the same booking cut twice is not a missing one
+        w.write(Change(truncate=((1, 50),), release=(1, 2, 2)))
+    assert [(x.start_s, x.end_s) for x in store.delta_since(1).bookings] == [(0, 0), (100, 100)]
+    for change in (Change(release=(2, 99)), Change(truncate=((98, 5),)), Change(truncate=((1, 5),), release=(97,))):
+        with pytest.raises(StoreError, match=r"no booking with id 9\d$"), store.writing() as w:
+            w.write(change)
+    assert store.delta_since(-1).version == 2
 
 
 def test_writers_take_turns(make):

@@ -6,8 +6,8 @@ whose cached view is at version ``v`` catches up by reading rows newer than ``v`
 (never the whole ledger). Writers are serialised: :meth:`LedgerStore.writing` takes
 the store's write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT ... FOR
 UPDATE`` on the version row) for a short transaction that holds no network call.
-On PostgreSQL an exclusion constraint also makes overlapping bookings of a node
-impossible whatever the code does.
+The database also makes overlapping bookings of a node impossible whatever the code
+does: an exclusion constraint on PostgreSQL, triggers on SQLite.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ compares them). All instants are ``BIGINT`` seconds since the Unix epoch, UTC.
 Rows that services read incrementally carry ``version``: the ledger version of
 the transaction that last wrote them (``ledger_meta.version`` is the newest).
 
-PostgreSQL only (added by the migration, not declared here): the exclusion
-constraint ``bookings_no_overlap`` that makes two non-empty bookings of one node
-overlapping impossible.
+Added by the migrations, not declared here: what makes two non-empty bookings
+of one node overlapping impossible, on PostgreSQL the exclusion constraint
+``bookings_no_overlap``, on SQLite the triggers ``bookings_no_overlap_insert`` and
+``bookings_no_overlap_update`` (both refusals name ``bookings_no_overlap``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -44,13 +46,15 @@ class Base(DeclarativeBase):
 
 
 class LedgerMeta(Base):
-    """One row (``id = 1``): the ledger version and which fleet is loaded."""
+    """One row (``id = 1``): the ledger version, the next booking id (writers hand
+    ids out under the write lock) and which fleet is loaded."""
 
     __tablename__ = "ledger_meta"
     __table_args__ = (CheckConstraint("id = 1", name="ledger_meta_single_row"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    next_booking_id: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("1"))
     fleet_loaded_s: Mapped[int | None] = mapped_column(BigInteger)
     fleet_loaded_by: Mapped[str | None] = mapped_column(String)
     fleet_name: Mapped[str | None] = mapped_column(String)
@@ -135,7 +139,8 @@ class NodeRow(Base):
 
 
 class BookingRow(Base):
-    """A node held over ``[start_s, end_s)``; released bookings keep ``end_s = start_s``."""
+    """A node held over ``[start_s, end_s)``; released bookings keep ``end_s = start_s``.
+    Ids come from ``ledger_meta.next_booking_id``, not from the database."""
 
     __tablename__ = "bookings"
     __table_args__ = (
@@ -145,7 +150,7 @@ class BookingRow(Base):
         Index("ix_bookings_holder", "holder"),
     )
 
-    id: Mapped[int] = mapped_column(BIG_ID, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=False)
     node_id: Mapped[str] = mapped_column(String, ForeignKey("nodes.id"), nullable=False)
     start_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
     end_s: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -10,32 +10,40 @@ database and each ``writing()`` block is one transaction.
   recipe) so that writes start with ``BEGIN IMMEDIATE``: the write lock is taken
   before the version is read, and readers keep reading a consistent snapshot.
 - PostgreSQL (psycopg 3): a write takes ``SELECT ... FOR UPDATE`` on the version
-  row first; reads run in REPEATABLE READ so that a delta is one snapshot. The
-  exclusion constraint ``bookings_no_overlap`` refuses overlapping bookings.
+  row first; reads run in REPEATABLE READ so that a delta is one snapshot.
 
-Both raise :class:`BookingConflict` for overlapping bookings with the same
-conflicts: SQLite checks in SQL before inserting, PostgreSQL inserts under a
-savepoint and, if the constraint refuses, finds the conflicts the same way.
+The database refuses overlapping bookings: PostgreSQL's exclusion constraint and
+SQLite's triggers, both named ``bookings_no_overlap`` (see the migrations). New
+bookings are inserted under a savepoint; on a refusal the store rolls back to it,
+finds the conflicts with one query (:func:`find_conflicts`) and raises
+:class:`BookingConflict` with them, the same on both databases.
+
+The write path is built for one small transaction per lease. Booking ids come
+from ``ledger_meta.next_booking_id``, read with the version under the write lock
+and bumped with it, so inserts need no ``RETURNING``. Its statements are fixed SQL
+strings run on the DBAPI cursor (no SQL compilation per transaction; psycopg
+prepares them server-side after a few uses), and on PostgreSQL the statements of
+one ``write()`` go in one round trip (a psycopg pipeline), as do ``BEGIN`` and the
+locking ``SELECT``. Connections come from SQLAlchemy's pool, one per transaction
+(a checkout is a few microseconds; the pragmas run once per new connection).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
     Table,
-    bindparam,
-    case,
     create_engine,
     event,
     exc,
@@ -57,6 +65,7 @@ from neocloud.adapters.db.codec import (
     gpu_model_row,
     json_default,
 )
+from neocloud.adapters.db.models import NO_OVERLAP
 from neocloud.domain.catalog import BUILTIN_MODELS, builtin_catalog
 from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEvent, StoreError
 from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
@@ -149,13 +158,21 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+_SQLITE_BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # On the driver's connection: a statement through SQLAlchemy costs more than BEGIN itself.
+    statement = _SQLITE_BEGIN[conn.get_execution_options().get("sqlite_begin", "DEFERRED")]
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+    except dbapi.Error as e:  # e.g. "database is locked" after the busy timeout
+        raise exc.DBAPIError.instance(statement, None, e, dbapi.Error, dialect=conn.dialect) from e
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, default=json_default)
+#: JSON text for the documents the store writes (one encoder, built once).
+_dumps = json.JSONEncoder(default=json_default).encode
 
 
 def _redact(url: str) -> str:
@@ -206,7 +223,9 @@ class SqlStore:
 
     def load_fleet(self, fleet: Fleet, now_s: int, actor: str) -> None:
         with self._errors("load the fleet"), self._writer.begin() as conn:
-            meta = conn.execute(select(META).where(META.c.id == 1).with_for_update()).one()
+            meta = conn.execute(
+                select(META.c.fleet_loaded_s, META.c.fleet_name).where(META.c.id == 1).with_for_update()
+            ).one()
             if meta.fleet_loaded_s is not None:
                 raise StoreError(f"the store already holds fleet {meta.fleet_name!r}")
             _insert_many(conn, SITES, [_site_row(s, k) for k, s in enumerate(fleet.sites)])
@@ -239,7 +258,7 @@ class SqlStore:
 
     def fleet(self) -> Fleet:
         with self._errors("read the fleet"), self._reader.begin() as conn:
-            meta = conn.execute(select(META).where(META.c.id == 1)).one()
+            meta = conn.execute(select(META.c.fleet_loaded_s, META.c.fleet_name).where(META.c.id == 1)).one()
             if meta.fleet_loaded_s is None:
                 raise StoreError(NO_FLEET)
             custom = [
@@ -316,11 +335,14 @@ class SqlStore:
     @contextmanager
     def writing(self) -> Iterator[SqlWriter]:
         with self._errors("write to the ledger"), self._writer.begin() as conn:
-            meta = conn.execute(select(META.c.version, META.c.fleet_loaded_s).where(META.c.id == 1).with_for_update())
-            version, loaded = meta.one()
-            if loaded is None:
-                raise StoreError(NO_FLEET)
-            yield SqlWriter(conn, version)
+            driver = _Driver(conn)
+            try:
+                version, next_booking_id, loaded = driver.lock()
+                if loaded is None:
+                    raise StoreError(NO_FLEET)
+                yield SqlWriter(conn, driver, version, next_booking_id)
+            finally:
+                driver.close()
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -338,121 +360,192 @@ class SqlStore:
 class SqlWriter:
     """A write transaction holding the database's write lock."""
 
-    def __init__(self, conn: Connection, version: int) -> None:
+    def __init__(self, conn: Connection, driver: _Driver, version: int, next_booking_id: int) -> None:
         self._conn = conn
+        self._driver = driver
         self.version = version
+        self._next_booking_id = next_booking_id
 
     def delta_since(self, version: int) -> Delta:
         return _delta(self._conn, version)
 
     def write(self, change: Change) -> list[Booking]:
-        conn = self._conn
+        d, sql = self._driver, self._driver.sql
         v = self.version + 1
-        b = BOOKINGS.c
-        _require_bookings(conn, [i for i, _ in change.truncate] + list(change.release))
-        if change.truncate:  # a cut at or before the start is a release (the empty interval)
-            cut = bindparam("new_end", type_=BigInteger)
-            new_end = case((cut < b.start_s, b.start_s), else_=cut)
-            conn.execute(
-                update(BOOKINGS).where(b.id == bindparam("booking_id")).values(end_s=new_end, version=v),
-                [{"booking_id": i, "new_end": end} for i, end in change.truncate],
-            )
-        for chunk in _chunks(list(change.release)):
-            conn.execute(update(BOOKINGS).where(b.id.in_(chunk)).values(end_s=b.start_s, version=v))
-        booked = self._book(change.book, v)
-        self._write_leases(change.leases, v)
-        if change.health:
-            last = {h.node: h.to_state.value for h in change.health}
-            n = NODES.c
-            conn.execute(
-                update(NODES).where(n.id == bindparam("node_id")).values(health=bindparam("state"), version=v),
-                [{"node_id": node, "state": state} for node, state in last.items()],
-            )
-            _insert_many(
-                conn,
-                HEALTH_LOG,
-                [
-                    {"node_id": h.node, "at_s": h.at_s, "state": h.to_state.value, "reason": h.reason}
-                    for h in change.health
-                ],
-            )
-        _insert_many(conn, EVENTS, [_event_row(e) for e in change.events])
-        self._bump(v)
-        return booked
+        if change.truncate or change.release:
+            self._cut(change.truncate, change.release, v)
+        for draft in change.book:
+            if draft.start_s > draft.end_s:
+                raise StoreError(f"booking of node {draft.node!r}: end {draft.end_s} is before start {draft.start_s}")
+        first_id = self._next_booking_id
+        bookings = [
+            (first_id + k, b.node, b.start_s, b.end_s, b.kind.value, b.holder, v) for k, b in enumerate(change.book)
+        ]
+        leases: dict[str, Lease] = {}
+        for lease in change.leases:  # one row per lease: the last record written wins
+            leases[lease.id] = lease
+        health = {h.node: h.to_state.value for h in change.health}  # the last change of a node wins
+        try:
+            with d.batch():  # PostgreSQL: one round trip
+                if bookings:
+                    d.run(sql.savepoint)
+                    d.many(sql.book, bookings)
+                    d.run(sql.release_savepoint)
+                if leases:
+                    d.many(
+                        sql.lease,
+                        [
+                            (x.id, x.tenant, x.state.value, x.created_s, v, v, _dumps(encode_lease(x)))
+                            for x in leases.values()
+                        ],
+                    )
+                if health:
+                    d.many(sql.node_health, [(state, v, node) for node, state in health.items()])
+                    d.many(sql.health_log, [(h.node, h.at_s, h.to_state.value, h.reason) for h in change.health])
+                if change.events:
+                    d.many(sql.event, [_event_row(e) for e in change.events])
+                d.run(sql.bump, (v, first_id + len(bookings)))
+        except exc.IntegrityError as e:
+            if not bookings or not d.is_overlap(e):
+                raise
+            d.run(sql.rollback_to_savepoint)  # the bookings go; the cuts made before stay visible
+            d.run(sql.release_savepoint)
+            conflicts = find_conflicts(self._conn, change.book)
+            if not conflicts:
+                raise StoreError(f"the database refused overlapping bookings: {e.orig}") from e
+            raise BookingConflict(conflicts) from e
+        self._next_booking_id = first_id + len(bookings)
+        self.version = v
+        return [Booking(first_id + k, b.node, b.start_s, b.end_s, b.kind, b.holder) for k, b in enumerate(change.book)]
 
     def add_tenant(self, name: str, now_s: int, actor: str) -> None:
         v = self.version + 1
         stmt = _upsert(self._conn)(TENANTS).values(name=name, created_s=now_s, created_by=actor, version=v)
         self._conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"version": v}))
-        self._bump(v)
-
-    # -- internals -------------------------------------------------------------------
-    def _bump(self, v: int) -> None:
-        self._conn.execute(update(META).where(META.c.id == 1).values(version=v))
+        self._driver.run(self._driver.sql.bump, (v, self._next_booking_id))
         self.version = v
 
-    def _book(self, drafts: Sequence[Draft], v: int) -> list[Booking]:
-        if not drafts:
-            return []
-        for d in drafts:
-            if d.start_s > d.end_s:
-                raise StoreError(f"booking of node {d.node!r}: end {d.end_s} is before start {d.start_s}")
-        conn = self._conn
-        rows = [
-            {"node_id": d.node, "start_s": d.start_s, "end_s": d.end_s, "kind": d.kind.value, "holder": d.holder}
-            for d in drafts
-        ]
-        stmt = insert(BOOKINGS).values(version=v).returning(BOOKINGS.c.id, sort_by_parameter_order=True)
-        if conn.dialect.name == "postgresql":
-            try:
-                with conn.begin_nested():  # the exclusion constraint decides; the savepoint keeps the transaction
-                    ids = list(conn.execute(stmt, rows).scalars())
-            except exc.IntegrityError as e:
-                if getattr(e.orig, "sqlstate", None) != _EXCLUSION_VIOLATION:
-                    raise
-                conflicts = find_conflicts(conn, drafts)
-                if not conflicts:
-                    raise StoreError(f"the database refused overlapping bookings: {e.orig}") from e
-                raise BookingConflict(conflicts) from e
-        else:
-            conflicts = find_conflicts(conn, drafts)
-            if conflicts:
-                raise BookingConflict(conflicts)
-            ids = list(conn.execute(stmt, rows).scalars())
-        return [Booking(i, d.node, d.start_s, d.end_s, d.kind, d.holder) for i, d in zip(ids, drafts, strict=True)]
+    # -- internals -------------------------------------------------------------------
+    def _cut(self, truncate: Sequence[tuple[int, int]], release: Sequence[int], v: int) -> None:
+        """Truncations (a cut at or before the start is a release: the empty interval),
+        then releases; refuses ids that name no booking."""
+        d = self._driver
+        changed = 0
+        if truncate:
+            changed += d.many(d.sql.truncate, [(end_s, end_s, v, booking_id) for booking_id, end_s in truncate])
+        if release:
+            changed += d.many(d.sql.release, [(v, booking_id) for booking_id in release])
+        if changed != len(truncate) + len(release):
+            _require_bookings(self._conn, [i for i, _ in truncate] + list(release))
 
-    def _write_leases(self, leases: Iterable[Lease], v: int) -> None:
-        latest: dict[str, Lease] = {}
-        for lease in leases:  # one row per lease: the last record written wins
-            latest[lease.id] = lease
-        if not latest:
+
+@dataclass(frozen=True, slots=True)
+class _WriteSql:
+    """The write path's statements in one dialect's SQL and parameter style."""
+
+    lock: str
+    bump: str
+    truncate: str
+    release: str
+    book: str
+    lease: str
+    node_health: str
+    health_log: str
+    event: str
+    savepoint: str = "SAVEPOINT neocloud_book"
+    release_savepoint: str = "RELEASE SAVEPOINT neocloud_book"
+    rollback_to_savepoint: str = "ROLLBACK TO SAVEPOINT neocloud_book"
+
+
+def _write_sql(postgres: bool) -> _WriteSql:
+    """Written with ``?`` placeholders (sqlite3's style), turned into psycopg's ``%s`` on PostgreSQL."""
+    sql = _WriteSql(
+        lock="SELECT version, next_booking_id, fleet_loaded_s FROM ledger_meta WHERE id = 1",
+        bump="UPDATE ledger_meta SET version = ?, next_booking_id = ? WHERE id = 1",
+        truncate="UPDATE bookings SET end_s = CASE WHEN ? < start_s THEN start_s ELSE ? END, version = ? WHERE id = ?",
+        release="UPDATE bookings SET end_s = start_s, version = ? WHERE id = ?",
+        book="INSERT INTO bookings (id, node_id, start_s, end_s, kind, holder, version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        lease=(
+            "INSERT INTO leases (id, tenant, state, created_s, first_version, version, record) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, "
+            "state = excluded.state, created_s = excluded.created_s, version = excluded.version, "
+            "record = excluded.record"
+        ),
+        node_health="UPDATE nodes SET health = ?, version = ? WHERE id = ?",
+        health_log="INSERT INTO health_log (node_id, at_s, state, reason) VALUES (?, ?, ?, ?)",
+        event=(
+            'INSERT INTO events (kind, subject, at_s, actor, tenant, lease_id, node, "before", "after") '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+    )
+    if not postgres:
+        return sql  # BEGIN IMMEDIATE took the write lock
+    pg = {name: getattr(sql, name).replace("?", "%s") for name in _WriteSql.__slots__}
+    pg["lock"] += " FOR UPDATE"
+    return _WriteSql(**pg)
+
+
+_SQL = {"sqlite": _write_sql(postgres=False), "postgresql": _write_sql(postgres=True)}
+
+
+class _Driver:
+    """The DBAPI connection under a SQLAlchemy connection, for the write path's fixed
+    statements. Driver errors come out as SQLAlchemy's (``exc.IntegrityError``, ...)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.dialect = conn.dialect
+        self.postgres = conn.dialect.name == "postgresql"
+        self.sql = _SQL[conn.dialect.name]
+        self._error: type[Exception] = conn.dialect.loaded_dbapi.Error
+        self._raw: Any = conn.connection.driver_connection
+        assert self._raw is not None  # an open connection
+        self._cursor: Any = self._raw.cursor()
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def lock(self) -> tuple[int, int, int | None]:
+        """The version row under the write lock (PostgreSQL: ``BEGIN`` and the
+        ``SELECT ... FOR UPDATE`` in one round trip)."""
+        with self.batch():
+            self.run(self.sql.lock)
+        version, next_booking_id, loaded = self._cursor.fetchone()
+        return version, next_booking_id, loaded
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Runs one statement; the rows it changed (unknown, -1, inside a PostgreSQL batch)."""
+        with self._translated(sql, params):
+            self._cursor.execute(sql, params)
+            return int(self._cursor.rowcount)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Runs one statement once per row; the rows changed (unknown inside a PostgreSQL batch)."""
+        with self._translated(sql, rows):
+            self._cursor.executemany(sql, rows)
+            return int(self._cursor.rowcount)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """On PostgreSQL the statements inside go in one round trip (a pipeline); an
+        error surfaces by the end of the block and skips the statements after it."""
+        if not self.postgres:
+            yield
             return
-        stmt = _upsert(self._conn)(LEASES)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={
-                "tenant": stmt.excluded.tenant,
-                "state": stmt.excluded.state,
-                "created_s": stmt.excluded.created_s,
-                "version": stmt.excluded.version,
-                "record": stmt.excluded.record,
-            },
-        )
-        self._conn.execute(
-            stmt,
-            [
-                {
-                    "id": lease.id,
-                    "tenant": lease.tenant,
-                    "state": lease.state.value,
-                    "created_s": lease.created_s,
-                    "first_version": v,
-                    "version": v,
-                    "record": encode_lease(lease),
-                }
-                for lease in latest.values()
-            ],
-        )
+        with self._translated("(pipeline)", None), self._raw.pipeline():
+            yield
+
+    def is_overlap(self, e: exc.IntegrityError) -> bool:
+        """Whether the database refused overlapping bookings (constraint or trigger)."""
+        if self.postgres:
+            return getattr(e.orig, "sqlstate", None) == _EXCLUSION_VIOLATION
+        return str(e.orig).startswith(NO_OVERLAP)
+
+    @contextmanager
+    def _translated(self, sql: str, params: Any) -> Iterator[None]:
+        try:
+            yield
+        except self._error as e:
+            raise exc.DBAPIError.instance(sql, params, e, self._error, dialect=self.dialect) from e
 
 
 # -- shared queries --------------------------------------------------------------------
@@ -541,18 +634,13 @@ def _chunks(items: Sequence[X], size: int = CHUNK) -> Iterator[Sequence[X]]:
         yield items[k : k + size]
 
 
-def _event_row(e: Event) -> dict[str, Any]:
-    return {
-        "kind": e.kind,
-        "subject": e.subject,
-        "at_s": e.at_s,
-        "actor": e.actor,
-        "tenant": e.tenant,
-        "lease_id": e.lease_id,
-        "node": e.node,
-        "before": e.before,
-        "after": e.after,
-    }
+def _event_row(e: Event) -> tuple[Any, ...]:
+    return (e.kind, e.subject, e.at_s, e.actor, e.tenant, e.lease_id, e.node, _json(e.before), _json(e.after))
+
+
+def _json(value: object) -> str | None:
+    """A JSON document for the driver; ``None`` is SQL NULL (as with the models' ``JSON_DOC``)."""
+    return None if value is None else _dumps(value)
 
 
 def _site_row(s: Site, position: int) -> dict[str, Any]:
