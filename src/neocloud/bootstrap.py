@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.domain.clock import Clock, SystemClock
@@ -13,7 +14,6 @@ from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService
-from neocloud.services.ports import LedgerStore
 
 
 class YamlFleetFiles:
@@ -34,10 +34,9 @@ def importers() -> dict[str, Importer]:
     return dict(IMPORTERS)
 
 
-def ledger_store(url: str) -> LedgerStore:
-    """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``)."""
-    from neocloud.adapters.db.store import open_store
-
+def ledger_store(url: str) -> SqlStore:
+    """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``):
+    the ledger, API keys and idempotent results."""
     return open_store(url)
 
 
@@ -51,8 +50,8 @@ def services(url: str, clock: Clock | None = None) -> Services:
     used_clock = clock or SystemClock()
     return Services(
         leasing=LeasingService(store, used_clock),
-        keys=KeyService(store, used_clock),  # type: ignore[arg-type]
-        idempotency=store,  # type: ignore[arg-type]
+        keys=KeyService(store, used_clock),
+        idempotency=store,
         clock=used_clock,
         database=url,
     )

@@ -39,6 +39,8 @@ from tests.integration.stores import store_factory
 TABLES = {
     "alembic_version",
     "ledger_meta",
+    "api_keys",
+    "idempotency",
     "sites",
     "pods",
     "blocks",
@@ -609,3 +611,33 @@ def test_a_database_without_the_schema_says_so(make):
     s = make()
     with pytest.raises(StoreError, match="no neocloud schema here"):
         s.delta_since(-1)
+
+
+def test_api_keys_are_stored_as_hashes_listed_and_revoked(store: SqlStore):
+    from neocloud.domain.access import ApiKey, Role, hash_secret
+
+    store.create_schema()
+    key = ApiKey("k1", hash_secret("s3cret"), Role.TENANT, "acme", 100, "op", "ci")
+    store.add_key(key)
+    assert store.get_key("k1") == key
+    assert store.get_key("nope") is None
+    assert [k.id for k in store.list_keys()] == ["k1"]
+    revoked = store.revoke_key("k1", 200)
+    assert revoked is not None
+    assert revoked.revoked_s == 200
+    assert store.revoke_key("k1", 300).revoked_s == 200  # type: ignore[union-attr]
+    assert store.revoke_key("nope", 300) is None
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT secret_sha256 FROM api_keys").scalar_one()
+    assert "s3cret" not in stored
+
+
+def test_the_first_idempotent_result_wins(store: SqlStore):
+    from neocloud.domain.changes import IdempotentResult
+
+    store.create_schema()
+    first = IdempotentResult("h1", 201, '{"id": "L-1"}', 10)
+    assert store.get_result("key-a", "idem-1") is None
+    assert store.put_result("key-a", "idem-1", first) == first
+    assert store.put_result("key-a", "idem-1", IdempotentResult("h2", 201, "{}", 11)) == first
+    assert store.get_result("key-b", "idem-1") is None

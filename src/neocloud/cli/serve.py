@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -45,15 +46,14 @@ def serve(
         services.leasing.leases()  # fail fast: schema and fleet present
     app = create_app(services)
     base = f"http://{host}:{port}"
-    out.print(f"neocloud serving {url}", highlight=False)
-    out.print(f"  dashboard  {base}/", highlight=False)
-    out.print(f"  API docs   {base}/docs", highlight=False)
+    say = functools.partial(out.print, highlight=False, soft_wrap=True)
+    say(f"neocloud serving {url}")
+    say(f"  dashboard  {base}/")
+    say(f"  API docs   {base}/docs")
     if demo:
-        out.print(f"  operator API key (shown once): [bold]{demo_key}[/]", highlight=False)
-        out.print(
-            f"  sign in to the dashboard with it, or: curl -H 'Authorization: Bearer KEY' {base}/v1/leases",
-            highlight=False,
-        )
+        say(f"  operator API key (shown once): [bold]{demo_key}[/]")
+        say(f"  sign in to the dashboard with it, or: curl -H 'Authorization: Bearer {demo_key}' {base}/v1/leases")
+    say("  Ctrl-C to stop")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -221,3 +222,31 @@ class EventRow(Base):
     node: Mapped[str | None] = mapped_column(String)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
+
+
+class ApiKeyRow(Base):
+    """API keys: the SHA-256 of the secret, never the secret."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String, nullable=False)
+    role: Mapped[str] = mapped_column(String, nullable=False)
+    tenant: Mapped[str | None] = mapped_column(String)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_by: Mapped[str] = mapped_column(String, nullable=False)
+    label: Mapped[str] = mapped_column(String, nullable=False)
+    revoked_s: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class IdempotencyRow(Base):
+    """The first result of a POST sent with an Idempotency-Key, per API key."""
+
+    __tablename__ = "idempotency"
+
+    scope: Mapped[str] = mapped_column(String, primary_key=True)
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String, nullable=False)
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -66,8 +66,9 @@ from neocloud.adapters.db.codec import (
     json_default,
 )
 from neocloud.adapters.db.models import NO_OVERLAP
+from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.catalog import BUILTIN_MODELS, builtin_catalog
-from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEvent, StoreError
+from neocloud.domain.changes import Change, Delta, Event, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease
@@ -101,6 +102,8 @@ NODES: Table = T["nodes"]
 BOOKINGS: Table = T["bookings"]
 LEASES: Table = T["leases"]
 TENANTS: Table = T["tenants"]
+API_KEYS: Table = T["api_keys"]
+IDEMPOTENCY: Table = T["idempotency"]
 HEALTH_LOG: Table = T["health_log"]
 EVENTS: Table = T["events"]
 
@@ -330,6 +333,60 @@ class SqlStore:
                 records.extend((r.at_s, r.id, r.node_id, r.state) for r in conn.execute(stmt))
         records.sort()
         return iter([(node, at_s, Health(state)) for at_s, _, node, state in records])
+
+    # -- API keys and idempotent results ------------------------------------------------
+    def add_key(self, key: ApiKey) -> None:
+        row = {
+            "id": key.id,
+            "secret_sha256": key.secret_sha256,
+            "role": key.role.value,
+            "tenant": key.tenant,
+            "created_s": key.created_s,
+            "created_by": key.created_by,
+            "label": key.label,
+            "revoked_s": key.revoked_s,
+        }
+        with self._errors("store an API key"), self._reader.begin() as conn:
+            conn.execute(API_KEYS.insert(), [row])
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        with self._errors("read API keys"), self._reader.begin() as conn:
+            row = conn.execute(select(API_KEYS).where(API_KEYS.c.id == key_id)).one_or_none()
+        return None if row is None else _key(row)
+
+    def list_keys(self) -> list[ApiKey]:
+        with self._errors("read API keys"), self._reader.begin() as conn:
+            rows = conn.execute(select(API_KEYS).order_by(API_KEYS.c.created_s, API_KEYS.c.id)).all()
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
+        k = API_KEYS.c
+        with self._errors("revoke an API key"), self._reader.begin() as conn:
+            conn.execute(update(API_KEYS).where(k.id == key_id, k.revoked_s.is_(None)).values(revoked_s=at_s))
+            row = conn.execute(select(API_KEYS).where(k.id == key_id)).one_or_none()
+        return None if row is None else _key(row)
+
+    def get_result(self, scope: str, key: str) -> IdempotentResult | None:
+        i = IDEMPOTENCY.c
+        with self._errors("read idempotent results"), self._reader.begin() as conn:
+            row = conn.execute(select(IDEMPOTENCY).where(i.scope == scope, i.key == key)).one_or_none()
+        return None if row is None else IdempotentResult(row.request_hash, row.status, row.body, row.created_s)
+
+    def put_result(self, scope: str, key: str, result: IdempotentResult) -> IdempotentResult:
+        """Keep the first result: an existing row for (scope, key) wins."""
+        row = {
+            "scope": scope,
+            "key": key,
+            "request_hash": result.request_hash,
+            "status": result.status,
+            "body": result.body,
+            "created_s": result.created_s,
+        }
+        stmt = _upsert_module(self.dialect).insert(IDEMPOTENCY).values(row).on_conflict_do_nothing()
+        with self._errors("store an idempotent result"), self._reader.begin() as conn:
+            conn.execute(stmt)
+        found = self.get_result(scope, key)
+        return result if found is None else found
 
     # -- writes ----------------------------------------------------------------------
     @contextmanager
@@ -623,6 +680,16 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     """One executemany per chunk of rows (a 100k-GPU lease is 12,500 bookings)."""
     for k in range(0, len(rows), 10 * CHUNK):
         conn.execute(insert(table), rows[k : k + 10 * CHUNK])
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(
+        row.id, row.secret_sha256, Role(row.role), row.tenant, row.created_s, row.created_by, row.label, row.revoked_s
+    )
+
+
+def _upsert_module(dialect: str) -> Any:
+    return postgresql if dialect == "postgresql" else sqlite
 
 
 def _upsert(conn: Connection) -> Any:

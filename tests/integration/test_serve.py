@@ -1,0 +1,60 @@
+"""The README's run command: ``neocloud serve --demo`` starts, prints a key that works."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+STARTUP_S = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_demo_prints_a_working_operator_key_and_serves_the_dashboard(tmp_path: Path) -> None:
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neocloud.cli.main", "serve", "--demo", "--db", db, "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        lines: list[str] = []
+        deadline = time.monotonic() + STARTUP_S
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "Ctrl-C" in line or not line:
+                break
+        output = "".join(lines)
+        match = re.search(r"operator API key \(shown once\): (nc_\S+)", output)
+        assert match, output
+        key = match.group(1)
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        leases = httpx.get(f"{base}/v1/leases", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert leases.status_code == 200
+        assert len(leases.json()["items"]) == 4
+        assert httpx.get(f"{base}/v1/leases", timeout=10).status_code == 401
+        assert httpx.get(f"{base}/login", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
