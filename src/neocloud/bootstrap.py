@@ -48,9 +48,10 @@ def services(url: str, clock: Clock | None = None) -> Services:
     """The services behind ``neocloud serve`` (and the API tests), on one store."""
     store = ledger_store(url)
     used_clock = clock or SystemClock()
+    leasing = LeasingService(store, used_clock)
     return Services(
-        leasing=LeasingService(store, used_clock),
-        keys=KeyService(store, used_clock),
+        leasing=leasing,
+        keys=KeyService(store, used_clock, record=leasing.record),
         idempotency=store,
         clock=used_clock,
         database=url,

@@ -39,7 +39,8 @@ class World:
 
 def memory_services(clock: ManualClock) -> Services:
     store = MemoryStore()
-    return Services(LeasingService(store, clock), KeyService(store, clock), store, clock, "memory://")
+    leasing = LeasingService(store, clock)
+    return Services(leasing, KeyService(store, clock, record=leasing.record), store, clock, "memory://")
 
 
 @pytest.fixture

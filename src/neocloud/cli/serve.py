@@ -120,8 +120,8 @@ def keys_list(db: DbOpt = None, as_json: Annotated[bool, typer.Option("--json")]
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: str, db: DbOpt = None) -> None:
+def keys_revoke(key_id: str, db: DbOpt = None, actor: Annotated[str | None, typer.Option("--actor")] = None) -> None:
     """Revoke a key: requests with it get 401 from now on."""
     with bad_input():
-        key = bootstrap.services(db_url(db)).keys.revoke(key_id)
+        key = bootstrap.services(db_url(db)).keys.revoke(key_id, actor=actor_name(actor))
     out.print(f"key {key.id} revoked", highlight=False)

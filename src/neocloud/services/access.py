@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from neocloud.domain.access import (
     AccessDenied,
@@ -14,15 +15,19 @@ from neocloud.domain.access import (
     matches,
     parse_token,
 )
+from neocloud.domain.changes import Event
 from neocloud.domain.clock import Clock, to_s
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.ports import KeyStore
 
 
 class KeyService:
-    def __init__(self, store: KeyStore, clock: Clock) -> None:
+    """``record`` appends to the event log (creating and revoking keys are changes too)."""
+
+    def __init__(self, store: KeyStore, clock: Clock, record: Callable[[Event], None] | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.record = record
 
     def create(
         self, *, role: Role, tenant: str | None, actor: str, known_tenants: set[str], label: str = ""
@@ -39,6 +44,7 @@ class KeyService:
         secret = secrets.token_urlsafe(32)
         key = ApiKey(key_id, hash_secret(secret), role, tenant, to_s(self.clock.now()), actor, label)
         self.store.add_key(key)
+        self._log("key.created", key, actor)
         return key, format_token(key_id, secret)
 
     def authenticate(self, token: str | None) -> Principal:
@@ -54,8 +60,15 @@ class KeyService:
     def list(self) -> list[ApiKey]:
         return self.store.list_keys()
 
-    def revoke(self, key_id: str) -> ApiKey:
+    def revoke(self, key_id: str, actor: str = "unknown") -> ApiKey:
         key = self.store.revoke_key(key_id, to_s(self.clock.now()))
         if key is None:
             raise NotFound(f"no key {key_id!r}")
+        self._log("key.revoked", key, actor)
         return key
+
+    def _log(self, kind: str, key: ApiKey, actor: str) -> None:
+        if self.record is None:
+            return
+        view = {"key": key.id, "role": key.role.value, "tenant": key.tenant, "label": key.label}
+        self.record(Event(kind, key.id, to_s(self.clock.now()), actor, tenant=key.tenant, after=view))

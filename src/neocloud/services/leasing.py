@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from neocloud.domain.changes import Change, Delta, EventQuery, StoredEvent
+from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEvent
 from neocloud.domain.clock import Clock, to_s
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
@@ -102,8 +102,16 @@ class LeasingService:
         with self._locked() as (writer, _):
             if name in self._tenants:
                 raise RequestError([f"tenant: {name!r} already exists"])
-            writer.add_tenant(name, self._now(), actor)
+            now_s = self._now()
+            writer.add_tenant(name, now_s, actor)
+            writer.write(Change(events=(Event("tenant.added", name, now_s, actor, tenant=name),)))
+            self._version = writer.version
             self._tenants.add(name)
+
+    @serialized
+    def record(self, event: Event) -> None:
+        """Append an event that changes no capacity (an API key created or revoked)."""
+        self._write(lambda engine, now_s: (None, Change(events=(event,))))
 
     def fleet(self) -> Fleet:
         """The stored fleet, each node with its current health."""
