@@ -21,6 +21,7 @@ time goes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import json
@@ -100,10 +101,8 @@ def run_store(name: str, url: str, raw_commits_per_s: float, n: int) -> dict[str
     profiler = cProfile.Profile()  # a separate, profiled run: the profiler slows what it watches
     profiler.enable()
     for req in requests[n:]:
-        try:
+        with contextlib.suppress(Unplaceable):
             svc.create(req, actor="bench")
-        except Unplaceable:
-            pass
     profiler.disable()
 
     times = []
