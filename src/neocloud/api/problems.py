@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from neocloud.domain.access import AccessDenied
 from neocloud.domain.changes import StoreError
@@ -30,7 +31,9 @@ class Forbidden(DomainError):
     """The key is valid but its role may not do this."""
 
 
-def problem(status: int, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, request: Request, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": title,
@@ -39,8 +42,10 @@ def problem(status: int, title: str, detail: str, request: Request, **extra: Any
         "instance": str(request.url.path),
     }
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
 def install(app: FastAPI) -> None:
@@ -108,10 +113,31 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail), request)
+        title = _TITLES.get(exc.status_code, "Error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # RFC 9110: a 405 lists every method of the resource, not only the first route's.
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return problem(exc.status_code, title, str(exc.detail), request, headers=headers)
 
 
 _TITLES = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 400: "Bad request"}
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods the OpenAPI document gives this request's path, as an ``Allow`` value
+    (Starlette's own ``Allow`` names only the first route that matched the path). The most
+    specific paths win: ``/v1/leases/quote`` is not ``/v1/leases/{lease_id}``."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    matching = [t for t in paths if compile_path(t)[0].fullmatch(request.url.path)]
+    fewest = min((t.count("{") for t in matching), default=0)
+    methods = {m.upper() for t in matching if t.count("{") == fewest for m in paths[t] if m.upper() in _METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE"}
 
 
 def _field_problem(text: str) -> dict[str, str]:

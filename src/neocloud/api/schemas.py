@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.changes import Change, StoredEvent
@@ -46,7 +46,15 @@ def parse_instant(value: Any) -> Any:
     return value
 
 
-Instant = Annotated[datetime, BeforeValidator(parse_instant)]
+def in_utc(value: datetime) -> datetime:
+    """The instant in UTC; one that UTC cannot hold (``0001-01-01T00:00:00+01:00``) is invalid, not a 500."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
+
+
+Instant = Annotated[datetime, BeforeValidator(parse_instant), AfterValidator(in_utc)]
 
 
 def iso(t_s: int | None) -> str | None:
@@ -513,6 +521,41 @@ class KeyOut(BaseModel):
 
 class KeyCreatedOut(KeyOut):
     token: str = Field(description="The bearer token; shown this once and never again.")
+
+
+class ProblemOut(BaseModel):
+    """An error as RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, str]] | None = Field(None, description="422: each bad field and what is wrong with it.")
+    alternatives: list[dict[str, Any]] | None = Field(
+        None, description="409 when capacity refused: what could be booked instead."
+    )
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": ProblemOut.model_json_schema()}},
+    }
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("The body could not be read (not JSON, or not UTF-8)."),
+    401: _problem_response("No API key, or an unknown or revoked one."),
+    403: _problem_response("The key's role may not do this."),
+    404: _problem_response("No such thing (or another tenant's)."),
+    409: _problem_response("Refused by the rules or by capacity (with alternatives), or an illegal health move."),
+    422: _problem_response("Invalid request: each bad field named."),
+    503: _problem_response("The store is unavailable."),
+}
+"""The problem details every ``/v1`` route may answer, for the OpenAPI document (routers' ``responses=``)."""
 
 
 def paged(page: Page[Any], convert: Any) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from neocloud.api.auth import OperatorDep, ServicesDep
-from neocloud.api.schemas import KeyCreatedOut, KeyIn, KeyOut, TenantIn, TenantOut
+from neocloud.api.schemas import PROBLEMS, KeyCreatedOut, KeyIn, KeyOut, TenantIn, TenantOut
 
-router = APIRouter(prefix="/v1", tags=["admin"])
+router = APIRouter(prefix="/v1", tags=["admin"], responses=PROBLEMS)
 
 
 @router.get("/tenants", response_model=list[TenantOut])
@@ -35,6 +35,6 @@ def create_key(body: KeyIn, who: OperatorDep, svc: ServicesDep) -> KeyCreatedOut
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: str, _: OperatorDep, svc: ServicesDep) -> KeyOut:
+def revoke_key(key_id: str, who: OperatorDep, svc: ServicesDep) -> KeyOut:
     """Revoke a key; requests with it get 401 from now on."""
-    return KeyOut.of(svc.keys.revoke(key_id))
+    return KeyOut.of(svc.keys.revoke(key_id, actor=who.actor))

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from neocloud.api.auth import PrincipalDep, ServicesDep
-from neocloud.api.schemas import AvailabilityOut, Instant, seconds
+from neocloud.api.schemas import PROBLEMS, AvailabilityOut, Instant, seconds
 
-router = APIRouter(prefix="/v1", tags=["availability"])
+router = APIRouter(prefix="/v1", tags=["availability"], responses=PROBLEMS)
 
 
 @router.get("/availability", response_model=list[AvailabilityOut])

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from neocloud.api.auth import PrincipalDep, ServicesDep, tenant_scope
-from neocloud.api.schemas import EventOut, Instant, PageOut, seconds
+from neocloud.api.schemas import PROBLEMS, EventOut, Instant, PageOut, seconds
 from neocloud.domain.changes import EventQuery
 
-router = APIRouter(prefix="/v1", tags=["events"])
+router = APIRouter(prefix="/v1", tags=["events"], responses=PROBLEMS)
 
 
 @router.get("/events", response_model=PageOut[EventOut])

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from neocloud.api.auth import PrincipalDep, ServicesDep
-from neocloud.api.schemas import NodeOut, PageOut, SiteOut, UnitOut, paged
+from neocloud.api.schemas import PROBLEMS, NodeOut, PageOut, SiteOut, UnitOut, paged
 from neocloud.domain.health import Health
 from neocloud.services.catalog import NodeFilter
 
-router = APIRouter(prefix="/v1", tags=["fleet"])
+router = APIRouter(prefix="/v1", tags=["fleet"], responses=PROBLEMS)
 
 
 def node_filter(

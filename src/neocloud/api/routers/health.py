@@ -6,12 +6,12 @@ from fastapi import APIRouter, Request, Response
 
 from neocloud.api.auth import OperatorDep, ServicesDep
 from neocloud.api.idempotent import respond
-from neocloud.api.schemas import ChangeOut, HealthIn, MaintenanceIn, seconds
+from neocloud.api.schemas import PROBLEMS, ChangeOut, HealthIn, MaintenanceIn, seconds
 from neocloud.domain.access import Principal
 from neocloud.domain.health import Health
 from neocloud.services.container import Services
 
-router = APIRouter(prefix="/v1", tags=["health"])
+router = APIRouter(prefix="/v1", tags=["health"], responses=PROBLEMS)
 
 
 @router.post("/nodes/{node_id}/failure", response_model=ChangeOut)

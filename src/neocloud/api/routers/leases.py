@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant, tenant_scope
 from neocloud.api.idempotent import respond
 from neocloud.api.schemas import (
+    PROBLEMS,
     CapacitySeriesOut,
     ExtendIn,
     LeaseCreatedOut,
@@ -29,7 +30,7 @@ from neocloud.api.schemas import (
 )
 from neocloud.domain.leases import LeaseState
 
-router = APIRouter(prefix="/v1/leases", tags=["leases"])
+router = APIRouter(prefix="/v1/leases", tags=["leases"], responses=PROBLEMS)
 
 
 @router.post("/quote", response_model=QuoteOut)

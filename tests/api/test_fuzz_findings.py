@@ -1,0 +1,63 @@
+"""Regressions for what the schemathesis fuzzing (test_fuzz.py) found."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import World
+from tests.api.test_behaviour import PROBLEM, book
+
+OPERATIONS = ("get", "post", "put", "patch", "delete")
+
+
+def test_every_v1_operation_documents_its_problem_details(world: World) -> None:
+    paths = world.app.openapi()["paths"]
+    for path, operations in paths.items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, op in operations.items():
+            if method not in OPERATIONS:
+                continue
+            for status in ("400", "401", "403", "404", "409", "422"):
+                content = op["responses"][status]["content"]
+                assert list(content) == [PROBLEM], (method, path, status)
+                assert {"title", "status", "detail"} <= set(content[PROBLEM]["schema"]["properties"])
+
+
+def test_a_body_that_is_not_utf8_is_a_documented_400_problem(world: World) -> None:
+    r = world.client.post(
+        "/v1/tenants",
+        content=b"\x12\xff\xfe\xce\xbc",
+        headers={**world.auth("operator"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("TRACE", "/healthz", "GET, HEAD"),
+        ("OPTIONS", "/v1/leases", "GET, HEAD, POST"),  # two routes: Starlette named only the first
+        ("PUT", "/v1/tenants", "GET, HEAD, POST"),
+        ("OPTIONS", "/v1/leases/quote", "POST"),  # not /v1/leases/{lease_id}
+        ("DELETE", "/v1/leases/L-1", "GET, HEAD"),
+    ],
+)
+def test_a_405_lists_every_method_of_the_resource_in_allow(world: World, method: str, path: str, allow: str) -> None:
+    r = world.client.request(method, path, headers=world.auth("operator"))
+    assert r.status_code == 405
+    assert r.headers["content-type"] == PROBLEM
+    assert r.headers["allow"] == allow
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-01:00"])
+def test_an_instant_utc_cannot_hold_is_a_422_not_a_500(world: World, instant: str) -> None:
+    lease = book(world, "operator", tenant="acme-ai")["id"]
+    r = world.client.post(f"/v1/leases/{lease}/extend", json={"end": instant}, headers=world.auth("operator"))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM
+    assert r.json()["errors"][0]["field"] == "end"
+    quote = {"tenant": "acme-ai", "gpus": 8, "start": instant, "end": "2027-02-01"}
+    r = world.client.post("/v1/leases/quote", json=quote, headers=world.auth("operator"))
+    assert r.status_code == 422, r.text
