@@ -34,6 +34,10 @@ def importers() -> dict[str, Importer]:
     return dict(IMPORTERS)
 
 
+SERVER_READ_STALENESS_S = 0.05
+SERVER_KEY_CACHE_S = 5.0
+
+
 def ledger_store(url: str) -> SqlStore:
     """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``):
     the ledger, API keys and idempotent results."""
@@ -44,14 +48,17 @@ def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
     return LeasingService(ledger_store(url), clock or SystemClock())
 
 
-def services(url: str, clock: Clock | None = None) -> Services:
-    """The services behind ``neocloud serve`` (and the API tests), on one store."""
+def services(url: str, clock: Clock | None = None, *, server: bool = False) -> Services:
+    """The services behind ``neocloud serve`` (and the API tests), on one store.
+
+    A ``server`` reads other processes' commits at most 50 ms late and trusts a
+    looked-up API key for 5 s (its own writes and revocations apply at once)."""
     store = ledger_store(url)
     used_clock = clock or SystemClock()
-    leasing = LeasingService(store, used_clock)
+    leasing = LeasingService(store, used_clock, read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0)
     return Services(
         leasing=leasing,
-        keys=KeyService(store, used_clock, record=leasing.record),
+        keys=KeyService(store, used_clock, record=leasing.record, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         idempotency=store,
         clock=used_clock,
         database=url,

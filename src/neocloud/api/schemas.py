@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import to_json
 
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.changes import Change, StoredEvent
@@ -558,6 +560,12 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 """The problem details every ``/v1`` route may answer, for the OpenAPI document (routers' ``responses=``)."""
 
 
-def paged(page: Page[Any], convert: Any) -> dict[str, Any]:
-    """A service page as ``{"items": [...], "next_cursor": ...}``."""
-    return {"items": [convert(x) for x in page.items], "next_cursor": page.next_cursor}
+def paged(page: Page[Any], convert: Any) -> Response:
+    """A service page as ``{"items": [...], "next_cursor": ...}``, serialised by
+    pydantic-core in one pass (the route's response_model still documents it)."""
+    return json_response({"items": [convert(x) for x in page.items], "next_cursor": page.next_cursor})
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """JSON of models, lists and dicts of them, without FastAPI re-validating them."""
+    return Response(to_json(content), status_code=status_code, media_type="application/json")

@@ -50,7 +50,7 @@ def bad_input() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (Unplaceable, LeaseRuleError, BookingConflict) as exc:
         err.print("[red]refused[/]: ", end="", highlight=False)
-        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        err.print(readable_times(str(exc)), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None
     except StoreError as exc:
         err.print("[red]error[/]: ", end="", highlight=False)
@@ -64,6 +64,19 @@ def bad_input() -> Iterator[None]:
         err.print("[red]error[/]: ", end="", highlight=False)
         err.print(f"{where}{exc.strerror or exc}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+# Engine messages carry times as epoch seconds; 2001-09-09 .. 2096-10-02 reads as a time.
+_EPOCH_S = re.compile(r"(?<![\d.])[1-3]\d{9}(?![\d.])")
+
+
+def readable_times(message: str) -> str:
+    """Epoch seconds in a refusal message written as ISO 8601 UTC, ``2027-01-01T00:00:00Z``."""
+
+    def iso(match: re.Match[str]) -> str:
+        return datetime.fromtimestamp(int(match.group()), UTC).isoformat().replace("+00:00", "Z")
+
+    return _EPOCH_S.sub(iso, message)
 
 
 def parse_settings(items: list[str]) -> dict[str, str]:
@@ -90,6 +103,7 @@ def parse_time(option: str, text: str) -> datetime:
         err.print(
             f"[red]error[/]: {option} {text!r}: not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if _DATE.match(value) or parsed.tzinfo is None:

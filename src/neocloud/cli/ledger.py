@@ -28,8 +28,8 @@ from neocloud.cli.views import (
 from neocloud.domain.changes import Change, EventQuery
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
-from neocloud.domain.leases import LeaseRequest, LeaseState, SparePolicy, Step
-from neocloud.domain.money import Money
+from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, SparePolicy, Step
+from neocloud.domain.money import BadMoney, Money
 from neocloud.domain.shape import Locality, Shape, Unit
 from neocloud.leasing.engine import Quote, Refusal
 from neocloud.services.leasing import LeasingService
@@ -127,12 +127,16 @@ def _request(o: _Opts) -> LeaseRequest:
         sla_pct = Decimal(sla)
     except InvalidOperation:
         _fail(f"--sla {sla!r}: not a number")
+    try:
+        price_per_gpu_hour = Money.parse(price)
+    except BadMoney as exc:
+        _fail(f"--{exc}")  # the message starts "price '...': ", so this names the option
     return LeaseRequest(
         tenant=tenant,
         shape=shape,
         start_s=start_s,
         end_s=end_s,
-        price_per_gpu_hour=Money.parse(price),
+        price_per_gpu_hour=price_per_gpu_hour,
         sla_availability_pct=sla_pct,
         steps=tuple(_step(s) for s in step),
         spares=_spares(spares),
@@ -281,6 +285,7 @@ def lease_create(
             f"{iso(lease.start_s)} to {iso(lease.end_s)}, {quote.total}"
             + (f", hold expires {iso(lease.hold_expires_s)}" if lease.hold_expires_s else ""),
             highlight=False,
+            soft_wrap=True,
         ),
     )
 
@@ -360,13 +365,21 @@ def lease_extend(
 def lease_shrink(
     lease_id: str,
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs to keep.")],
-    from_: Annotated[str | None, typer.Option("--from", help="From when (default now).")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="From when (default now, or the lease's start if later).")
+    ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
 ) -> None:
     """Hold fewer GPUs from a date on; whole nodes are released."""
     from_s = None if from_ is None else to_s(parse_time("--from", from_))
-    _lease_op(lambda svc, who: svc.shrink(lease_id, gpus, from_s, actor=who), db, actor)
+
+    def op(svc: LeasingService, who: str) -> Lease:
+        # "from now" on a lease that has not started yet means from its start
+        at_s = from_s if from_s is not None else max(to_s(svc.clock.now()), svc.show(lease_id).lease.start_s)
+        return svc.shrink(lease_id, gpus, at_s, actor=who)
+
+    _lease_op(op, db, actor)
 
 
 @lease_app.command("terminate")
@@ -517,6 +530,7 @@ def _print_view(view: Any) -> None:
         f"[bold]{data['id']}[/] {data['state']} · tenant {data['tenant']} · {data['gpus']:,} {data['model']} "
         f"GPUs · {data['start']} to {data['end']}",
         highlight=False,
+        soft_wrap=True,
     )
     kinds: dict[str, int] = {}
     for b in data["bookings"]:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from neocloud import bootstrap
 from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err
-from neocloud.cli.views import short_time
+from neocloud.cli.views import iso, short_time
 from neocloud.domain.access import Role
 
 out = Console()
@@ -42,7 +42,7 @@ def serve(
     with bad_input():
         if demo:
             demo_key = _fresh_demo(url, explicit=db is not None)
-        services = bootstrap.services(url)
+        services = bootstrap.services(url, server=True)
         services.leasing.leases()  # fail fast: schema and fleet present
     app = create_app(services)
     base = f"http://{host}:{port}"
@@ -104,9 +104,9 @@ def keys_list(db: DbOpt = None, as_json: Annotated[bool, typer.Option("--json")]
             "role": k.role.value,
             "tenant": k.tenant,
             "label": k.label,
-            "created": short_time(k.created_s),
+            "created": iso(k.created_s),
             "created_by": k.created_by,
-            "revoked": short_time(k.revoked_s) if k.revoked_s else None,
+            "revoked": iso(k.revoked_s) if k.revoked_s else None,
         }
         for k in keys
     ]
@@ -114,8 +114,15 @@ def keys_list(db: DbOpt = None, as_json: Annotated[bool, typer.Option("--json")]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     table = Table("id", "role", "tenant", "label", "created", "revoked", title=f"{len(rows)} key(s)")
-    for r in rows:
-        table.add_row(r["id"], r["role"], r["tenant"] or "", r["label"], r["created"], r["revoked"] or "")
+    for k, r in zip(keys, rows, strict=True):
+        table.add_row(
+            r["id"],
+            r["role"],
+            r["tenant"] or "",
+            r["label"],
+            short_time(k.created_s),
+            short_time(k.revoked_s) if k.revoked_s else "",
+        )
     out.print(table)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 
 from neocloud.domain.access import (
@@ -24,10 +25,18 @@ from neocloud.services.ports import KeyStore
 class KeyService:
     """``record`` appends to the event log (creating and revoking keys are changes too)."""
 
-    def __init__(self, store: KeyStore, clock: Clock, record: Callable[[Event], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: KeyStore,
+        clock: Clock,
+        record: Callable[[Event], None] | None = None,
+        cache_s: float = 0.0,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.record = record
+        self.cache_s = cache_s  # how long a looked-up key is trusted before reading it again
+        self._cache: dict[str, tuple[ApiKey | None, float]] = {}
 
     def create(
         self, *, role: Role, tenant: str | None, actor: str, known_tenants: set[str], label: str = ""
@@ -52,7 +61,7 @@ class KeyService:
         parsed = parse_token(token or "")
         if parsed is None:
             raise AccessDenied("missing or malformed API key: send 'Authorization: Bearer nc_<id>_<secret>'")
-        key = self.store.get_key(parsed[0])
+        key = self._lookup(parsed[0])
         if key is None or not matches(key, parsed[1]):
             raise AccessDenied("invalid or revoked API key")
         return Principal(key.id, key.role, key.tenant)
@@ -62,9 +71,23 @@ class KeyService:
 
     def revoke(self, key_id: str, actor: str = "unknown") -> ApiKey:
         key = self.store.revoke_key(key_id, to_s(self.clock.now()))
+        self._cache.pop(key_id, None)
         if key is None:
             raise NotFound(f"no key {key_id!r}")
         self._log("key.revoked", key, actor)
+        return key
+
+    def _lookup(self, key_id: str) -> ApiKey | None:
+        """The stored key, from a short cache: a revocation elsewhere takes effect within ``cache_s``."""
+        now = time.monotonic()
+        hit = self._cache.get(key_id)
+        if hit is not None and now - hit[1] < self.cache_s:
+            return hit[0]
+        key = self.store.get_key(key_id)
+        if self.cache_s > 0:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key_id] = (key, now)
         return key
 
     def _log(self, kind: str, key: ApiKey, actor: str) -> None:

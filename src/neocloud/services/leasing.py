@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from neocloud.domain.shape import Shape
 from neocloud.leasing.availability import ModelAvailability, availability
 from neocloud.leasing.delivered import CapacityPoint, delivered_series
 from neocloud.leasing.engine import Engine, Quote, Refusal, RequestError, Unplaceable
-from neocloud.placement.snapshot import HEALTHY_CODE, build_snapshot
+from neocloud.placement.snapshot import HEALTH_CODES, HEALTHY_CODE, build_snapshot
 from neocloud.services.ports import LedgerStore, Writer
 
 T = TypeVar("T")
@@ -49,6 +50,7 @@ def serialized(method: F) -> F:
 
 
 DEFAULT_HOLD_S = 15 * 60
+AVAILABILITY_CACHE = 64  # answers kept per ledger version (a write changes the version)
 
 
 def new_lease_id() -> str:
@@ -76,6 +78,7 @@ class LeasingService:
         *,
         new_id: Callable[[], str] = new_lease_id,
         hold_s: int = DEFAULT_HOLD_S,
+        read_staleness_s: float = 0.0,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -86,6 +89,10 @@ class LeasingService:
         self._tenants: set[str] = set()
         self._dirty = False
         self._mutex = threading.RLock()
+        self.read_staleness_s = read_staleness_s
+        self._checked_at = -1e18
+        self._availability: dict[tuple[object, ...], list[ModelAvailability]] = {}
+        self._fleet: Fleet | None = None
 
     # -- setup ----------------------------------------------------------------
     @serialized
@@ -113,9 +120,19 @@ class LeasingService:
         """Append an event that changes no capacity (an API key created or revoked)."""
         self._write(lambda engine, now_s: (None, Change(events=(event,))))
 
+    @serialized
     def fleet(self) -> Fleet:
-        """The stored fleet, each node with its current health."""
-        return self.store.fleet()
+        """The fleet with each node's current health. The topology is read from the
+        store once and cached (it does not change after init); health is refreshed
+        from the cached engine. Callers must not modify it."""
+        engine = self._read()
+        if self._fleet is None:
+            self._fleet = self.store.fleet()
+        codes = engine.health.tolist()
+        index = engine.node_index
+        for node in self._fleet.nodes:
+            node.health = HEALTH_CODES[codes[index[node.id]]]
+        return self._fleet
 
     @serialized
     def free_node(self, model: str, start_s: int, end_s: int) -> str | None:
@@ -240,7 +257,14 @@ class LeasingService:
         for model in models or ():
             if model not in engine.snap.models:
                 raise RequestError([f"model: unknown GPU model {model!r}; known: {', '.join(engine.snap.models)}"])
-        return availability(engine.snap, engine.ledger, engine.health, start_s, end_s, models=models, site=site)
+        key = (self._version, start_s, end_s, models, site)
+        found = self._availability.get(key)
+        if found is None:
+            if len(self._availability) >= AVAILABILITY_CACHE:
+                self._availability.clear()
+            found = availability(engine.snap, engine.ledger, engine.health, start_s, end_s, models=models, site=site)
+            self._availability[key] = found
+        return found
 
     @serialized
     def set_health(self, node: str, state: Health, *, at_s: int | None, actor: str, reason: str) -> Change:
@@ -348,10 +372,16 @@ class LeasingService:
             raise
 
     def _read(self) -> Engine:
-        """The cached engine, caught up with what the store committed (no lock taken)."""
+        """The cached engine, caught up with what the store committed (no write lock).
+
+        This process's own writes reach the cache at once; what other processes
+        commit is picked up at most ``read_staleness_s`` later (one cheap version read
+        per interval instead of one per request)."""
         engine = self._ensure()
-        delta = self.store.delta_since(self._version)
-        self._absorb(engine, delta)
+        now = time.monotonic()
+        if now - self._checked_at >= self.read_staleness_s:
+            self._absorb(engine, self.store.delta_since(self._version))
+            self._checked_at = now
         return engine
 
     def _ensure(self) -> Engine:

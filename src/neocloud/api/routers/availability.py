@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from neocloud.api.auth import PrincipalDep, ServicesDep
-from neocloud.api.schemas import PROBLEMS, AvailabilityOut, Instant, seconds
+from neocloud.api.schemas import PROBLEMS, AvailabilityOut, Instant, json_response, seconds
 
 router = APIRouter(prefix="/v1", tags=["availability"], responses=PROBLEMS)
 
@@ -20,8 +20,8 @@ def availability(
     end: Annotated[Instant, Query(description="Window end (exclusive), ISO 8601 (UTC).")],
     model: Annotated[list[str] | None, Query(description="GPU model(s): repeat or comma-separate.")] = None,
     site: str | None = None,
-) -> list[AvailabilityOut]:
+) -> Any:
     """Free GPUs for the whole window per model, the largest free units and free GPUs over time."""
     models = tuple(m for item in model or [] for m in item.split(",") if m) or None
     rows = svc.leasing.availability(seconds(start) or 0, seconds(end) or 0, models=models, site=site)
-    return [AvailabilityOut.of(r) for r in rows]
+    return json_response([AvailabilityOut.of(r) for r in rows])
