@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +39,7 @@ def serve(
     from neocloud.api.app import create_app
 
     url = db_url(db) if (db or not demo) else f"sqlite:///{DEMO_DB}"
+    _check_port(host, port)
     demo_key = ""
     with bad_input():
         if demo:
@@ -55,6 +57,17 @@ def serve(
         say(f"  sign in to the dashboard with it, or: curl -H 'Authorization: Bearer {demo_key}' {base}/v1/leases")
     say("  Ctrl-C to stop")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse before touching any database when the address is taken or invalid."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        err.print(f"[red]error[/]: cannot listen on {host}:{port}: {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _fresh_demo(url: str, explicit: bool) -> str:
