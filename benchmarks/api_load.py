@@ -117,12 +117,15 @@ def _wait_ready(base: str, alive: Callable[[], bool]) -> None:
     raise SystemExit(f"the server at {base} was not ready in {READY_WAIT_S:.0f} s")
 
 
+WORKERS = 1
+
+
 @contextmanager
 def serve_subprocess(url: str) -> Iterator[tuple[str, int]]:
     """``neocloud serve --db url`` on a free port; (base URL, pid)."""
     port = _free_port()
     exe = Path(sys.executable).with_name("neocloud")
-    cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--db", url]
+    cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--db", url, "--workers", str(WORKERS)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -299,9 +302,12 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--memory", action="store_true", help="Also a MemoryStore served in-process.")
+    parser.add_argument("--workers", type=int, default=1, help="neocloud serve --workers N.")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks of the server here.")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/api_load.json"))
     args = parser.parse_args()
+    global WORKERS  # noqa: PLW0603 - the subprocess command reads it
+    WORKERS = args.workers
     rows = []
     if args.memory:
         print("memory (in-process):", flush=True)

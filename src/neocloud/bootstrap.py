@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from fastapi import FastAPI
 
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
@@ -63,3 +66,16 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
         clock=used_clock,
         database=url,
     )
+
+
+def worker_app() -> FastAPI:
+    """The app of one uvicorn worker process (``neocloud serve --workers N``), on the
+    database named by ``NEOCLOUD_DB``. Each worker has its own cached view of the
+    ledger, caught up with the others' commits by version: they share the database,
+    not memory."""
+    from neocloud.api.app import create_app
+
+    url = os.environ.get("NEOCLOUD_DB")
+    if not url:
+        raise RuntimeError("NEOCLOUD_DB is not set: neocloud serve sets it for its workers")
+    return create_app(services(url, server=True))

@@ -58,3 +58,23 @@ def test_serve_demo_prints_a_working_operator_key_and_serves_the_dashboard(tmp_p
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_worker_factory_serves_the_database_named_by_neocloud_db(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+    from fastapi.testclient import TestClient
+
+    from neocloud import bootstrap
+    from neocloud.bootstrap import worker_app as app
+    from neocloud.services.demo import build_demo
+
+    monkeypatch.delenv("NEOCLOUD_DB", raising=False)
+    with pytest.raises(RuntimeError, match="NEOCLOUD_DB is not set"):
+        app()
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    keys = build_demo(bootstrap.services(url))
+    monkeypatch.setenv("NEOCLOUD_DB", url)
+    client = TestClient(app())
+    response = client.get("/v1/leases", headers={"Authorization": f"Bearer {keys.operator}"})
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -32,6 +33,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     db: DbOpt = None,
     demo: Annotated[bool, typer.Option("--demo", help="Serve a fresh demo database (./neocloud-demo.db).")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes sharing the database (one cached view each).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (/v1, /docs, /metrics) and the dashboard (/)."""
     import uvicorn
@@ -56,7 +60,13 @@ def serve(
         say(f"  operator API key (shown once): [bold]{demo_key}[/]")
         say(f"  sign in to the dashboard with it, or: curl -H 'Authorization: Bearer {demo_key}' {base}/v1/leases")
     say("  Ctrl-C to stop")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    os.environ["NEOCLOUD_DB"] = url  # the workers' factory reads it
+    uvicorn.run(
+        "neocloud.bootstrap:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning"
+    )
 
 
 def _check_port(host: str, port: int) -> None:
