@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from neocloud.api import app as app_module
-from neocloud.api.app import create_app, tick_forever
+from neocloud.api.app import Ticker, create_app
 from neocloud.domain.leases import LeaseState
 from tests.api.conftest import World
 from tests.api.test_roles import lease_body
@@ -222,7 +222,7 @@ def test_the_lifespan_ticker_expires_holds_while_nobody_writes(world: World, mon
         for _ in range(200):
             if not world.services.leasing.leases(state=LeaseState.HELD):
                 break
-            asyncio.run(asyncio.sleep(0.01))
+            time.sleep(0.01)
     assert not world.services.leasing.leases(state=LeaseState.HELD)
 
 
@@ -236,12 +236,12 @@ def test_a_failing_tick_is_logged_not_fatal(world: World, caplog: pytest.LogCapt
 
     world.services.leasing.tick = broken  # type: ignore[method-assign]
 
-    async def run() -> None:
-        task = asyncio.create_task(tick_forever(world.services, 0.001))
-        await asyncio.sleep(0.1)
-        task.cancel()
-
-    asyncio.run(run())
+    ticker = Ticker(world.services, 0.001)
+    ticker.start()
+    deadline = time.monotonic() + 10
+    while calls < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ticker.stop()
     assert calls >= 2
     assert "clock tick failed" in caplog.text
 

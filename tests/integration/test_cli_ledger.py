@@ -160,6 +160,30 @@ def test_create_confirms_and_lists_and_shows_the_lease(ledger: Ledger) -> None:
     assert "bookings: lease 8" in human
 
 
+def test_a_hold_lasts_as_long_as_asked(ledger: Ledger) -> None:
+    held = ledger.create("--gpus", "8", "--model", "H100", *window(), "--hold", "--hold-minutes", "90")
+    created = datetime.fromisoformat(held["created"].replace("Z", "+00:00"))
+    expires = datetime.fromisoformat(held["hold_expires"].replace("Z", "+00:00"))
+    assert (expires - created).total_seconds() == 90 * 60
+    assert (
+        ledger(
+            "lease",
+            "create",
+            "--tenant",
+            "acme",
+            "--gpus",
+            "8",
+            "--model",
+            "H100",
+            *window(),
+            "--hold",
+            "--hold-minutes",
+            "0",
+        ).exit_code
+        == 2
+    )
+
+
 def test_create_with_hold_then_confirm_and_cancel(ledger: Ledger) -> None:
     held = ledger.create("--gpus", "64", "--model", "H200", *window(), "--hold")
     assert held["state"] == "held"

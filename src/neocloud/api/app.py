@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,7 +19,8 @@ from neocloud.web import routes as web
 
 log = logging.getLogger(__name__)
 TICK_INTERVAL_S = 30.0
-TICK_TIMEOUT_S = 20.0
+SLOW_TICK_S = 20.0
+STOP_WAIT_S = 10.0
 
 
 def create_app(services: Services) -> FastAPI:
@@ -45,22 +46,43 @@ def create_app(services: Services) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the clock ticker while the app serves, so held leases expire while nobody writes."""
-    task = asyncio.create_task(tick_forever(app.state.services, TICK_INTERVAL_S))
+    ticker = Ticker(app.state.services, TICK_INTERVAL_S)
+    ticker.start()
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        ticker.stop()
 
 
-async def tick_forever(services: Services, interval_s: float) -> None:
-    """``services.leasing.tick()`` every ``interval_s``; each tick bounded, failures logged."""
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            await asyncio.wait_for(asyncio.to_thread(services.leasing.tick), TICK_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("clock tick took over %.0f s; trying again next interval", TICK_TIMEOUT_S)
-        except Exception:
-            log.exception("clock tick failed; trying again next interval")
+class Ticker:
+    """``services.leasing.tick()`` every ``interval_s`` on a daemon thread of its own.
+
+    A thread, not a task on the event loop: a tick takes the service's lock and may
+    wait on the database, and stopping must never hang the server's shutdown. A failed
+    tick is logged and retried at the next interval; ``stop`` waits at most
+    ``STOP_WAIT_S`` for a tick in progress.
+    """
+
+    def __init__(self, services: Services, interval_s: float) -> None:
+        self.services = services
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="neocloud-clock", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=STOP_WAIT_S)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            started = time.monotonic()
+            try:
+                self.services.leasing.tick()
+            except Exception:
+                log.exception("clock tick failed; trying again next interval")
+            took = time.monotonic() - started
+            if took > SLOW_TICK_S:
+                log.warning("clock tick took %.1f s", took)

@@ -249,13 +249,17 @@ def lease_create(
     price: PriceOpt = "2.35 USD",
     sla: SlaOpt = "99.0",
     hold: Annotated[bool, typer.Option("--hold", help="Hold (expires) instead of confirming at once.")] = False,
+    hold_minutes: Annotated[
+        int, typer.Option("--hold-minutes", min=1, max=10_080, help="How long a --hold lasts before it expires.")
+    ] = 15,
     db: DbOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Book a lease: confirmed at once, or held with --hold."""
+    """Book a lease: confirmed at once, or held with --hold (expiring after --hold-minutes)."""
     with bad_input():
         svc = service(db)
+        svc.hold_s = hold_minutes * 60
         request = _request(
             _Opts(
                 tenant,
