@@ -61,3 +61,45 @@ def test_an_instant_utc_cannot_hold_is_a_422_not_a_500(world: World, instant: st
     quote = {"tenant": "acme-ai", "gpus": 8, "start": instant, "end": "2027-02-01"}
     r = world.client.post("/v1/leases/quote", json=quote, headers=world.auth("operator"))
     assert r.status_code == 422, r.text
+
+
+def test_two_concurrent_retries_with_one_idempotency_key_book_once() -> None:
+    """Review finding: each request built its own Idempotency, so its per-key lock was never shared."""
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from neocloud.api.app import create_app
+    from neocloud.domain.clock import ManualClock
+    from neocloud.services.demo import build_demo
+    from tests.api.conftest import START, memory_services
+    from tests.api.test_roles import lease_body
+
+    services = memory_services(ManualClock(START))
+    keys = build_demo(services)
+    original = services.leasing.create
+
+    def slow(*args: object, **kwargs: object) -> object:
+        result = original(*args, **kwargs)  # type: ignore[arg-type]
+        time.sleep(0.3)  # keep the first request in flight while the retry arrives
+        return result
+
+    services.leasing.create = slow  # type: ignore[method-assign]
+    headers = {"Authorization": f"Bearer {keys.tenants['initech']}", "Idempotency-Key": "retry-1"}
+    before = len(services.leasing.leases(tenant="initech"))
+    answers: list[object] = []
+    with TestClient(create_app(services)) as client:
+        threads = [
+            threading.Thread(
+                target=lambda: answers.append(client.post("/v1/leases", json=lease_body(), headers=headers))
+            )
+            for _ in range(2)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    assert services.idempotent is services.idempotent
+    assert len(services.leasing.leases(tenant="initech")) - before == 1
+    assert sorted(a.headers.get("idempotent-replayed") or "" for a in answers) == ["", "true"]  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -254,3 +255,34 @@ def test_whole_nvl72_racks_and_a_whole_site():
     site = a_request(start=T0 + 40 * DAY, shape=Shape(("H100", "GB200"), unit=Unit.SITE, site="s1"))
     lease = book(engine, site, "S1")
     assert lease.gpus == 64 + 64 + 144
+
+
+def test_a_failed_node_held_twice_by_one_lease_uses_its_spare_once():
+    """Review finding: the same spare was cut twice (the second cut lengthened it) and
+    the failure could not be recorded at all."""
+    from neocloud.domain.changes import Change
+    from neocloud.domain.ledger import Draft
+
+    engine = an_engine()
+    book(engine, a_request(32, start=T0 + 10, spares=SparePolicy("block", 1)), "L1")
+    first = sorted(nodes_of(engine, "L1"), key=lambda n: engine.node_index[n])[0]
+    engine.apply(engine.maintenance(first, start_s=T0 + DAY, end_s=T0 + 2 * DAY, now_s=T0, actor="op", window_id="m1"))
+    moved = next(b.node for b in engine.lease_nodes("L1") if b.start_s == T0 + DAY)
+    busy = {b.node for b in engine.ledger.bookings() if b.start_s < T0 + 40 * DAY and b.end_s > T0 + 3 * DAY}
+    block = first.split("-")[0]
+    fill = [n for n in engine.snap.node_ids if n.startswith(block) and n not in busy and n != first]
+    engine.apply(Change(book=tuple(Draft(n, T0 + 3 * DAY, T0 + 40 * DAY, HolderKind.POOL, "fill") for n in fill)))
+    engine.apply(
+        engine.maintenance(moved, start_s=T0 + 3 * DAY, end_s=T0 + 4 * DAY, now_s=T0, actor="op", window_id="m2")
+    )
+    assert len([b for b in engine.lease_nodes("L1") if b.node == first]) == 2  # the lease holds `first` twice
+    change = engine.set_health(first, Health.FAILED, at_s=T0 + 100, now_s=T0 + 100, actor="op", reason="x")
+    spare_cuts = [cut for cut in change.truncate if engine.ledger.get(cut[0]).kind is HolderKind.SPARE]
+    assert len(spare_cuts) == 1
+    engine.apply(change)  # used to raise: "truncate cannot extend booking"
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for b in engine.ledger.bookings():
+        spans.setdefault(b.node, []).append((b.start_s, b.end_s))
+    for intervals in spans.values():
+        intervals.sort()
+        assert all(e1 <= s2 for (_, e1), (s2, _) in itertools.pairwise(intervals))

@@ -641,13 +641,17 @@ class Engine:
 
     def _heal(self, node: str, at_s: int, now_s: int, actor: str) -> Change:
         change = Change()
+        used_spares: set[int] = set()  # one spare booking serves one failed booking
+        used_nodes: set[str] = set()
         for b in self.ledger.overlapping(node, at_s, 2**62):
             lease = self.leases.get(b.holder)
             if b.kind is not HolderKind.LEASE or lease is None or lease.state not in LIVE_STATES:
                 continue
             from_s = max(at_s, b.start_s)
-            spare = self._spare_for(lease.id, node, from_s, b.end_s)
+            spare = self._spare_for(lease.id, node, from_s, b.end_s, exclude=used_spares)
             if spare is not None:
+                used_spares.add(spare.id)
+                used_nodes.add(spare.node)
                 change += Change(
                     truncate=((spare.id, from_s),) if from_s > spare.start_s else (),
                     release=(spare.id,) if from_s <= spare.start_s else (),
@@ -656,8 +660,9 @@ class Engine:
                     b, self.node_index[spare.node], from_s, now_s=now_s, actor=actor, why="node failed (spare)"
                 )
                 continue
-            target = self._replacement(node, from_s, b.end_s, self._lease_scope(lease.id), set())
+            target = self._replacement(node, from_s, b.end_s, self._lease_scope(lease.id), used_nodes)
             if target is not None:
+                used_nodes.add(self.snap.node_ids[target])
                 change += self._swap(b, target, from_s, now_s=now_s, actor=actor, why="node failed")
                 continue
             marked = replace(lease, degraded_nodes=tuple(sorted({*lease.degraded_nodes, node})))
@@ -683,9 +688,13 @@ class Engine:
             )
         return change
 
-    def _spare_for(self, lease_id: str, node: str, start_s: int, end_s: int) -> Booking | None:
+    def _spare_for(
+        self, lease_id: str, node: str, start_s: int, end_s: int, exclude: set[int] | None = None
+    ) -> Booking | None:
         idx = self.node_index[node]
         for b in self.ledger.of_holder(lease_id):
+            if exclude and b.id in exclude:
+                continue
             j = self.node_index[b.node]
             if (
                 b.kind is HolderKind.SPARE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
@@ -20,6 +20,11 @@ class Services:
     idempotency: IdempotencyStore
     clock: Clock
     database: str
+    _idempotent: Idempotency = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # One per app: its per-key locks must be shared by every request of the process.
+        object.__setattr__(self, "_idempotent", Idempotency(self.idempotency, self.clock))
 
     @property
     def catalog(self) -> Catalog:
@@ -28,8 +33,8 @@ class Services:
 
     @property
     def idempotent(self) -> Idempotency:
-        """First results of POSTs sent with an ``Idempotency-Key``."""
-        return Idempotency(self.idempotency, self.clock)
+        """First results of POSTs sent with an ``Idempotency-Key`` (one instance, shared)."""
+        return self._idempotent
 
     def create_key(self, *, role: Role, tenant: str | None, label: str, actor: str) -> tuple[ApiKey, str]:
         """A new API key (checked against the stored tenants) and its token, shown once."""

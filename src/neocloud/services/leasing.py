@@ -110,6 +110,7 @@ class LeasingService:
             if name in self._tenants:
                 raise RequestError([f"tenant: {name!r} already exists"])
             now_s = self._now()
+            self._dirty = True  # the cache takes the tenant before the commit: drop it if that fails
             writer.add_tenant(name, now_s, actor)
             writer.write(Change(events=(Event("tenant.added", name, now_s, actor, tenant=name),)))
             self._version = writer.version
