@@ -425,18 +425,8 @@ class NodeOut(BaseModel):
 
     @classmethod
     def of(cls, n: Node) -> NodeOut:
-        return cls(
-            id=n.id,
-            serial=n.serial,
-            gpu_model=n.gpu_model,
-            gpu_count=n.gpu_count,
-            site=n.site,
-            pod=n.pod,
-            block=n.block,
-            rack=n.rack,
-            nvlink_domain=n.nvlink_domain,
-            health=n.health,
-        )
+        """Every field is an attribute of the same name on the domain object."""
+        return cls.model_validate(n, from_attributes=True)
 
 
 class SiteOut(BaseModel):
@@ -455,20 +445,8 @@ class SiteOut(BaseModel):
 
     @classmethod
     def of(cls, s: SiteSummary) -> SiteOut:
-        return cls(
-            name=s.name,
-            region=s.region,
-            power_mw_budget=s.power_mw_budget,
-            power_mw_used=s.power_mw_used,
-            gpus=s.gpus,
-            gpus_by_model=s.gpus_by_model,
-            nodes=s.nodes,
-            pods=s.pods,
-            fabric_blocks=s.fabric_blocks,
-            nvlink_domains=s.nvlink_domains,
-            racks=s.racks,
-            nodes_by_health=s.nodes_by_health,
-        )
+        """Every field is an attribute of the same name on the domain object."""
+        return cls.model_validate(s, from_attributes=True)
 
 
 class UnitOut(BaseModel):
@@ -482,15 +460,8 @@ class UnitOut(BaseModel):
 
     @classmethod
     def of(cls, u: UnitSummary) -> UnitOut:
-        return cls(
-            name=u.name,
-            site=u.site,
-            pod=u.pod,
-            nodes=u.nodes,
-            gpus=u.gpus,
-            gpus_by_model=u.gpus_by_model,
-            nodes_by_health=u.nodes_by_health,
-        )
+        """Every field is an attribute of the same name on the domain object."""
+        return cls.model_validate(u, from_attributes=True)
 
 
 class TenantOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -225,7 +225,6 @@ def lease_quote(
                 sla,
             )
         )
-        request = _all_models(svc, request)
         quote = svc.quote(request)
     _emit(quote_json(quote), as_json, lambda: _print_quote(quote))
     if isinstance(quote, Refusal):
@@ -259,7 +258,6 @@ def lease_create(
     """Book a lease: confirmed at once, or held with --hold (expiring after --hold-minutes)."""
     with bad_input():
         svc = service(db)
-        svc.hold_s = hold_minutes * 60
         request = _request(
             _Opts(
                 tenant,
@@ -278,8 +276,7 @@ def lease_create(
                 sla,
             )
         )
-        request = _all_models(svc, request)
-        lease, quote = svc.create(request, actor=actor_name(actor), hold=hold)
+        lease, quote = svc.create(request, actor=actor_name(actor), hold=hold, hold_s=hold_minutes * 60)
     data = {**lease_json(lease), "quote": quote_json(quote)}
     _emit(
         data,
@@ -292,13 +289,6 @@ def lease_create(
             soft_wrap=True,
         ),
     )
-
-
-def _all_models(svc: LeasingService, request: LeaseRequest) -> LeaseRequest:
-    if request.shape.models != ("*",):
-        return request
-    models = tuple(svc.fleet_models())
-    return replace(request, shape=replace(request.shape, models=models))
 
 
 @lease_app.command("list")

@@ -73,13 +73,21 @@ def transition(
     has no such edge (a retired node never comes back; a failed node goes through
     maintenance or repair, never straight to degraded).
     """
-    if (current, target) not in TRANSITIONS:
-        allowed = sorted(t.value for (f, t) in TRANSITIONS if f is current)
-        raise IllegalTransition(
-            f"node {node_id!r}: cannot go from {current.value} to {target.value}; "
-            f"allowed from {current.value}: {', '.join(allowed) or 'none (terminal state)'}"
-        )
+    problem = transition_problem(node_id, current, target)
+    if problem is not None:
+        raise IllegalTransition(problem)
     if at.tzinfo is None:
         raise ValueError("transition time must be timezone-aware (UTC)")
     record = HealthTransition(node_id, current, target, at, reason)
     return target, (*history, record)
+
+
+def transition_problem(node_id: str, current: Health, target: Health) -> str | None:
+    """Why the table refuses ``current -> target`` (naming the moves it allows), or ``None``."""
+    if (current, target) in TRANSITIONS:
+        return None
+    allowed = sorted(t.value for (f, t) in TRANSITIONS if f is current)
+    return (
+        f"node {node_id!r}: cannot go from {current.value} to {target.value}; "
+        f"allowed from {current.value}: {', '.join(allowed) or 'none (terminal state)'}"
+    )

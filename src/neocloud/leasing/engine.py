@@ -20,8 +20,7 @@ import numpy.typing as npt
 from neocloud.domain.changes import Change, Event, HealthChange
 from neocloud.domain.clock import from_s
 from neocloud.domain.errors import DomainError
-from neocloud.domain.health import TRANSITIONS as HEALTH_TRANSITIONS
-from neocloud.domain.health import Health
+from neocloud.domain.health import Health, transition_problem
 from neocloud.domain.leases import (
     LIVE_STATES,
     Lease,
@@ -416,12 +415,9 @@ class Engine:
         """Record a health change; a failed node in a lease is swapped for a spare or a free node."""
         idx = self._node(node)
         current = HEALTH_CODES[int(self.health[idx])]
-        if (current, target) not in HEALTH_TRANSITIONS:
-            allowed = sorted(t.value for (f, t) in HEALTH_TRANSITIONS if f is current)
-            raise LeaseRuleError(
-                f"node {node}: cannot go from {current.value} to {target.value}; "
-                f"allowed: {', '.join(allowed) or 'none'}"
-            )
+        problem = transition_problem(node, current, target)
+        if problem is not None:
+            raise LeaseRuleError(problem)
         health = HealthChange(node, current, target, at_s, reason)
         event = Event(
             f"node.{target.value}",

@@ -150,11 +150,6 @@ class LeasingService:
         return engine.snap.node_ids[int(found[0])] if found.size else None
 
     @serialized
-    def fleet_models(self) -> list[str]:
-        """GPU models present in the fleet."""
-        return list(self._read().snap.models)
-
-    @serialized
     def tenants(self) -> set[str]:
         self._read()
         return set(self._tenants)
@@ -168,8 +163,11 @@ class LeasingService:
         return engine.quote(request, self._now())
 
     @serialized
-    def create(self, request: LeaseRequest, *, actor: str, hold: bool = False) -> tuple[Lease, Quote]:
-        """Book a request: confirmed at once, or held for the hold time when ``hold``."""
+    def create(
+        self, request: LeaseRequest, *, actor: str, hold: bool = False, hold_s: int | None = None
+    ) -> tuple[Lease, Quote]:
+        """Book a request: confirmed at once, or held when ``hold`` for ``hold_s`` seconds
+        (default: the service's hold time)."""
         lease_id = self.new_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[tuple[Lease, Quote], Change]:
@@ -179,7 +177,7 @@ class LeasingService:
             if isinstance(quote, Refusal):
                 raise Unplaceable(quote)
             lease, change = engine.book_quote(
-                quote, lease_id=lease_id, now_s=now_s, actor=actor, hold_s=self.hold_s if hold else None
+                quote, lease_id=lease_id, now_s=now_s, actor=actor, hold_s=(hold_s or self.hold_s) if hold else None
             )
             return (lease, quote), change
 

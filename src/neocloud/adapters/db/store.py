@@ -34,7 +34,8 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -231,19 +232,16 @@ class SqlStore:
             ).one()
             if meta.fleet_loaded_s is not None:
                 raise StoreError(f"the store already holds fleet {meta.fleet_name!r}")
-            _insert_many(conn, SITES, [_site_row(s, k) for k, s in enumerate(fleet.sites)])
-            _insert_many(
-                conn, PODS, [{"name": p.name, "position": k, "site": p.site} for k, p in enumerate(fleet.pods)]
-            )
-            _insert_many(
-                conn,
-                BLOCKS,
-                [{"name": b.name, "position": k, "site": b.site, "pod": b.pod} for k, b in enumerate(fleet.blocks)],
-            )
-            _insert_many(conn, RACKS, [_rack_row(r, k) for k, r in enumerate(fleet.racks)])
+            for table, items in (
+                (SITES, fleet.sites),
+                (PODS, fleet.pods),
+                (BLOCKS, fleet.blocks),
+                (RACKS, fleet.racks),
+            ):
+                _insert_many(conn, table, [_topology_row(x, k) for k, x in enumerate(items)])
             custom = [m for m in fleet.catalog.models() if m not in BUILTIN_MODELS]
             _insert_many(conn, GPU_MODELS, [gpu_model_row(m, k) for k, m in enumerate(custom)])
-            _insert_many(conn, NODES, [_node_row(n, k) for k, n in enumerate(fleet.nodes)])
+            _insert_many(conn, NODES, [_topology_row(n, k, version=0) for k, n in enumerate(fleet.nodes)])
             _insert_many(
                 conn,
                 HEALTH_LOG,
@@ -710,41 +708,8 @@ def _json(value: object) -> str | None:
     return None if value is None else _dumps(value)
 
 
-def _site_row(s: Site, position: int) -> dict[str, Any]:
-    return {
-        "name": s.name,
-        "position": position,
-        "region": s.region,
-        "power_mw": s.power_mw,
-        "pue": s.pue,
-        "electricity_usd_per_kwh": s.electricity_usd_per_kwh,
-        "facility_power_mw": s.facility_power_mw,
-    }
-
-
-def _rack_row(r: Rack, position: int) -> dict[str, Any]:
-    return {
-        "name": r.name,
-        "position": position,
-        "site": r.site,
-        "pod": r.pod,
-        "block": r.block,
-        "power_kw": r.power_kw,
-    }
-
-
-def _node_row(n: Node, position: int) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "position": position,
-        "serial": n.serial,
-        "gpu_model": n.gpu_model,
-        "gpu_count": n.gpu_count,
-        "site": n.site,
-        "pod": n.pod,
-        "block": n.block,
-        "rack": n.rack,
-        "nvlink_domain": n.nvlink_domain,
-        "health": n.health.value,
-        "version": 0,
-    }
+def _topology_row(obj: Any, position: int, **extra: Any) -> dict[str, Any]:
+    """A site, pod, block, rack or node as a row: its fields (enums by value, not the
+    health history, which lives in health_log), its load position, and ``extra``."""
+    row = {f.name: getattr(obj, f.name) for f in fields(obj) if f.name != "history"}
+    return {**{k: v.value if isinstance(v, Enum) else v for k, v in row.items()}, "position": position, **extra}

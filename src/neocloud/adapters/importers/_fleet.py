@@ -15,12 +15,17 @@ Rules every importer follows (docs/importers.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from neocloud.adapters.importers._csv import Row, RowErrors, count, read_rows, text, unique
 from neocloud.domain.catalog import builtin_catalog
 from neocloud.domain.errors import FieldError, SpecError
 from neocloud.domain.spec import BlockSpec, FleetSpec, GpuModelSpec, NodeSpec, PodSpec, SiteSpec
+
+#: Reads a row's GPU model: ``(name, memory per GPU or None)``, or ``None`` after recording the problem.
+ModelOf = Callable[[Row, RowErrors], tuple[str, float | None] | None]
 
 SITE_PUE = 1.25
 UNKNOWN_REGION = "unknown"
@@ -124,6 +129,37 @@ def flat_fleet(name: str, inventory: Inventory, region: str = UNKNOWN_REGION) ->
 
 def _prefixed(name: str, model: str) -> str:
     return model if model.startswith(f"{name}-") else f"{name}-{model}"
+
+
+def read_machines(path: Path, *, machine: str, gpus: str, model_columns: Sequence[str], model_of: ModelOf) -> Inventory:
+    """GPU machines from a CSV with an id and a GPU-count column; ``model_of`` reads a
+    row's model (name, memory per GPU when stated) from ``model_columns``.
+
+    Rows with 0 GPUs are counted as CPU-only and skipped (their model is not read);
+    every bad row is reported in one :class:`SpecError`.
+    """
+    errors = RowErrors(path)
+    seen: dict[str, int] = {}
+    nodes: list[SourceNode] = []
+    cpu_only = 0
+    for row in read_rows(path, (machine, gpus, *model_columns)):
+        node_id, gpu_count = text(row, machine, errors), count(row, gpus, errors)
+        if node_id is not None and not unique(row, machine, node_id, seen, errors):
+            continue
+        if gpu_count == 0:
+            cpu_only += 1
+            continue
+        model = model_of(row, errors)
+        if node_id is not None and gpu_count is not None and model is not None:
+            nodes.append(SourceNode(node_id, model[0], gpu_count, model[1]))
+    errors.raise_if_any()
+    return Inventory(tuple(nodes), cpu_only)
+
+
+def import_flat(name: str, path: Path, inventory: Inventory) -> FleetSpec:
+    """A source without topology as a fleet (:func:`flat_fleet`); no GPU machine is an error."""
+    require_nodes(str(path), inventory)
+    return flat_fleet(name, inventory)
 
 
 def require_nodes(path: str, inventory: Inventory) -> None:

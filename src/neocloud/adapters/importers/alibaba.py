@@ -34,65 +34,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neocloud.adapters.importers._csv import RowErrors, count, read_rows, text, unique
-from neocloud.adapters.importers._fleet import Inventory, SourceNode, flat_fleet, require_nodes
+from neocloud.adapters.importers._csv import Row, RowErrors, text
+from neocloud.adapters.importers._fleet import Inventory, import_flat, read_machines
 from neocloud.domain.spec import FleetSpec
 
 
 def import_openb(path: Path) -> FleetSpec:
     """An openb node list (``sn, gpu, model``; CPU-only rows skipped) as a fleet spec."""
-    return _flat("alibaba-openb", path, read_openb(path))
+    return import_flat("alibaba-openb", path, read_openb(path))
 
 
 def import_pai(path: Path) -> FleetSpec:
     """A PAI machine spec (``machine, gpu_type, cap_gpu``; CPU-only rows skipped) as a fleet spec."""
-    return _flat("alibaba-pai", path, read_pai(path))
+    return import_flat("alibaba-pai", path, read_pai(path))
 
 
 def import_spot(path: Path) -> FleetSpec:
     """A spot-GPU node list (``node_name, gpu_model, gpu_capacity_num``) as a fleet spec."""
-    return _flat("alibaba-spot", path, read_spot(path))
+    return import_flat("alibaba-spot", path, read_spot(path))
 
 
 def read_openb(path: Path) -> Inventory:
     """The GPU nodes of an openb node list."""
-    return read_machines(path, machine="sn", model="model", gpus="gpu")
+    return _read(path, machine="sn", model="model", gpus="gpu")
 
 
 def read_pai(path: Path) -> Inventory:
     """The GPU machines of a PAI machine spec."""
-    return read_machines(path, machine="machine", model="gpu_type", gpus="cap_gpu")
+    return _read(path, machine="machine", model="gpu_type", gpus="cap_gpu")
 
 
 def read_spot(path: Path) -> Inventory:
     """The GPU nodes of a spot-GPU node list."""
-    return read_machines(path, machine="node_name", model="gpu_model", gpus="gpu_capacity_num")
+    return _read(path, machine="node_name", model="gpu_model", gpus="gpu_capacity_num")
 
 
-def _flat(name: str, path: Path, inventory: Inventory) -> FleetSpec:
-    require_nodes(str(path), inventory)
-    return flat_fleet(name, inventory)
+def _read(path: Path, *, machine: str, model: str, gpus: str) -> Inventory:
+    """Machines whose model is named in the ``model`` column (memory unknown)."""
 
+    def model_of(row: Row, errors: RowErrors) -> tuple[str, float | None] | None:
+        name = text(row, model, errors)
+        return None if name is None else (name, None)
 
-def read_machines(path: Path, *, machine: str, model: str, gpus: str) -> Inventory:
-    """GPU machines from a CSV with id, model and GPU-count columns of these names.
-
-    Rows with 0 GPUs are counted as CPU-only and skipped (their model may be empty);
-    every bad row is reported in one :class:`SpecError`.
-    """
-    errors = RowErrors(path)
-    seen: dict[str, int] = {}
-    nodes: list[SourceNode] = []
-    cpu_only = 0
-    for row in read_rows(path, (machine, model, gpus)):
-        node_id, gpu_count = text(row, machine, errors), count(row, gpus, errors)
-        if node_id is not None and not unique(row, machine, node_id, seen, errors):
-            continue
-        if gpu_count == 0:
-            cpu_only += 1
-            continue
-        gpu_model = text(row, model, errors)
-        if node_id is not None and gpu_count is not None and gpu_model is not None:
-            nodes.append(SourceNode(node_id, gpu_model, gpu_count))
-    errors.raise_if_any()
-    return Inventory(tuple(nodes), cpu_only)
+    return read_machines(path, machine=machine, gpus=gpus, model_columns=(model,), model_of=model_of)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neocloud.adapters.importers._csv import RowErrors, count, memory_gb, read_rows, text, unique
-from neocloud.adapters.importers._fleet import Inventory, SourceNode, flat_fleet, require_nodes
+from neocloud.adapters.importers._csv import Row, RowErrors, memory_gb
+from neocloud.adapters.importers._fleet import Inventory, import_flat, read_machines
 from neocloud.domain.spec import FleetSpec
 
 FLEET_NAME = "philly"
@@ -32,26 +32,14 @@ MACHINE, GPUS, MEMORY = "machineId", "number of GPUs", "single GPU mem"
 
 def import_philly(path: Path) -> FleetSpec:
     """The Philly machine list at ``path`` as a fleet spec (see the module doc)."""
-    inventory = read_philly(path)
-    require_nodes(str(path), inventory)
-    return flat_fleet(FLEET_NAME, inventory)
+    return import_flat(FLEET_NAME, path, read_philly(path))
 
 
 def read_philly(path: Path) -> Inventory:
     """The GPU machines of a Philly machine list; :class:`SpecError` lists every bad row."""
-    errors = RowErrors(path)
-    seen: dict[str, int] = {}
-    nodes: list[SourceNode] = []
-    cpu_only = 0
-    for row in read_rows(path, (MACHINE, GPUS, MEMORY)):
-        machine, gpus = text(row, MACHINE, errors), count(row, GPUS, errors)
-        if machine is not None and not unique(row, MACHINE, machine, seen, errors):
-            continue
-        if gpus == 0:
-            cpu_only += 1
-            continue
+
+    def model_of(row: Row, errors: RowErrors) -> tuple[str, float | None] | None:
         mem = memory_gb(row, MEMORY, errors)
-        if machine is not None and gpus is not None and mem is not None:
-            nodes.append(SourceNode(machine, f"philly-{mem:g}GB", gpus, mem))
-    errors.raise_if_any()
-    return Inventory(tuple(nodes), cpu_only)
+        return None if mem is None else (f"philly-{mem:g}GB", mem)
+
+    return read_machines(path, machine=MACHINE, gpus=GPUS, model_columns=(MEMORY,), model_of=model_of)
