@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from neocloud.domain.ledger import Draft, HolderKind, Ledger
 from neocloud.domain.presets import preset
 from neocloud.domain.shape import Locality, Shape
@@ -48,6 +50,7 @@ def stream(n: int, seed: int) -> list[tuple[int, int, int]]:
 
 def replay(snap: FleetSnapshot, requests: list[tuple[int, int, int]], policy: Policy) -> dict[str, Any]:
     ledger = Ledger(snap.node_ids)
+    healthy = np.ones(len(snap.node_ids), np.bool_)  # a fresh fleet: every node healthy
     ends: list[tuple[int, int]] = []
     accepted = 0
     gpu_hours = 0.0
@@ -58,12 +61,12 @@ def replay(snap: FleetSnapshot, requests: list[tuple[int, int, int]], policy: Po
         while ends and ends[0][0] <= arrival:
             heapq.heappop(ends)
         unavailable = ledger.busy_at(arrival)
-        frag = measure(snap, unavailable)
+        frag = measure(snap, unavailable, healthy)
         stranded.append(frag.stranded_fraction)
         whole_blocks.append(frag.free_whole_blocks)
         locality = Locality.BLOCK if gpus <= 512 else Locality.POD
         window = ledger.unavailable(arrival, arrival + duration)
-        result = carve(snap, window, Shape(("H100",), gpus=gpus, locality=locality), policy=policy)
+        result = carve(snap, ~window & healthy, Shape(("H100",), gpus=gpus, locality=locality), policy=policy)
         if isinstance(result, Placement):
             ledger.book(
                 Draft(snap.node_ids[i], arrival, arrival + duration, HolderKind.LEASE, f"r{k}") for i in result.nodes

@@ -13,9 +13,9 @@ from neocloud.domain.health import Health
 from neocloud.domain.leases import LeaseRequest, LeaseState
 from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
-from neocloud.domain.shape import Locality, Shape
+from neocloud.domain.shape import Locality, Shape, Unit
 from neocloud.domain.spec import build_fleet
-from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
+from neocloud.leasing.engine import NotFound, Quote, RequestError, Unplaceable
 from neocloud.services.leasing import LeasingService
 from tests.integration.stores import STORE_KINDS, store_factory
 
@@ -122,3 +122,48 @@ def test_availability_over_a_window(service: LeasingService):
     assert avail.free_gpus == avail.healthy_gpus - 64
     assert avail.series[0][0] == t0
     assert avail.largest_free["block"] == 256
+
+
+def test_a_node_failed_in_a_running_service_is_never_placed_in_a_new_lease(service: LeasingService):
+    """Issue 9 §1: the failure reaches the one health array placement is handed."""
+    h100_nodes = sorted(n.id for n in service.fleet().nodes if n.gpu_model == "H100")
+    failed = set(h100_nodes[:6])
+    for node in failed:
+        service.set_health(node, Health.FAILED, at_s=None, actor="op", reason="test")
+    healthy = len(h100_nodes) - len(failed)
+    lease, _ = service.create(h100(healthy * 8, locality=Locality.ANYWHERE), actor="op", hold=True)
+    assert not failed & {b.node for b in service.show(lease.id).bookings}
+    with pytest.raises(Unplaceable):  # the failed nodes are all that is left
+        service.create(h100(8, locality=Locality.ANYWHERE), actor="op")
+
+
+def test_a_quote_after_a_hold_expired_sees_the_freed_capacity_without_a_write(service: LeasingService):
+    """Issue 9 §2: reads apply the clock (tentatively: nothing is written)."""
+    everything = h100(512, locality=Locality.ANYWHERE)
+    held, _ = service.create(everything, actor="op", hold=True)
+    assert not isinstance(service.quote(everything), Quote)
+    version = service.store.delta_since(-1).version
+    service.clock.advance(minutes=16)  # type: ignore[attr-defined]
+    assert isinstance(service.quote(everything), Quote)
+    assert [lease.state for lease in service.leases()] == [LeaseState.EXPIRED]
+    assert service.show(held.id).lease.state is LeaseState.EXPIRED
+    h100_free = next(a for a in service.availability(everything.start_s, everything.end_s) if a.model == "H100")
+    assert h100_free.free_gpus == 512
+    assert service.store.delta_since(-1).version == version  # the reads wrote nothing
+
+
+def test_a_lease_that_has_not_started_shrinks_from_its_start_by_default(service: LeasingService):
+    """Issue 9 §7: one rule for the CLI and the API, in the engine."""
+    lease, _ = service.create(h100(64, start_days=5), actor="op")
+    shrunk = service.shrink(lease.id, 32, None, actor="op")
+    assert [(s.start_s, s.gpus) for s in shrunk.contract] == [(lease.start_s, 32)]
+
+
+def test_a_whole_site_lease_books_its_failed_nodes_as_degraded(service: LeasingService):
+    """Issue 9 §7: a whole unit is contracted as it is; what is down at booking is a deficit."""
+    node = next(n.id for n in service.fleet().nodes if n.site == "demo-east")
+    service.set_health(node, Health.FAILED, at_s=None, actor="op", reason="test")
+    t0 = to_s(START) + DAY
+    whole = LeaseRequest("acme", Shape(("*",), unit=Unit.SITE, site="demo-east"), t0, t0 + 30 * DAY, Money(Decimal(2)))
+    lease, _ = service.create(whole, actor="op")
+    assert lease.degraded_nodes == (node,)

@@ -30,7 +30,7 @@ from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment, Spa
 from neocloud.domain.ledger import BookingConflict, Draft, HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
-from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.domain.shape import Level, Locality, Shape, Unit
 from neocloud.domain.spec import GpuModelSpec, build_fleet
 from neocloud.services.ports import LedgerStore
 from tests.builders import a_block, a_fleet, a_group, a_node, a_site
@@ -98,7 +98,7 @@ def a_lease(lease_id: str = "L-1", **kw: object) -> Lease:
         Money(Decimal("2.350"), "EUR"),
         Decimal("99.95"),
         steps=(Step(40_000, 32),),
-        spares=SparePolicy("block", 1),
+        spares=SparePolicy(Level.BLOCK, 1),
     )
     lease = Lease(
         lease_id,
@@ -342,7 +342,7 @@ requests = st.builds(
     price_per_gpu_hour=st.builds(Money, finite, st.from_regex(r"[A-Z]{3}", fullmatch=True)),
     sla_availability_pct=finite,
     steps=st.lists(st.builds(Step, seconds, st.integers(0, 10**6)), max_size=3).map(tuple),
-    spares=st.none() | st.builds(SparePolicy, names, st.integers(0, 100)),
+    spares=st.none() | st.builds(SparePolicy, st.sampled_from(Level), st.integers(0, 100)),
 )
 leases = st.builds(
     Lease,

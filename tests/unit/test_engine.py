@@ -9,12 +9,11 @@ import pytest
 
 from neocloud.domain.health import Health
 from neocloud.domain.leases import LeaseRequest, LeaseRuleError, LeaseState, SparePolicy, Step
-from neocloud.domain.ledger import HolderKind, Ledger
+from neocloud.domain.ledger import HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape, Unit
 from neocloud.domain.spec import build_fleet
 from neocloud.leasing.engine import Engine, Refusal, RequestError, Unplaceable
-from neocloud.placement.snapshot import build_snapshot
 from tests.builders import a_block, a_fleet, a_group, a_site
 
 DAY = 86_400
@@ -30,8 +29,7 @@ def an_engine() -> Engine:
         a_block("b2", node_groups=(h100,)),
         a_block("g1", node_groups=(gb200,)),
     )
-    snap = build_snapshot(build_fleet(a_fleet(a_site(blocks=blocks, power_mw=2.0))))
-    return Engine(snap, Ledger(snap.node_ids))
+    return Engine.of_fleet(build_fleet(a_fleet(a_site(blocks=blocks, power_mw=2.0))))
 
 
 def a_request(gpus: int = 32, start: int = T0 + DAY, days: int = 30, **kw) -> LeaseRequest:
@@ -232,7 +230,9 @@ def test_maintenance_on_a_leased_node_swaps_when_it_can():
     engine.apply(
         engine.maintenance(node, start_s=T0 + 2 * DAY, end_s=T0 + 3 * DAY, now_s=T0, actor="op", window_id="mw")
     )
-    assert [b.kind for b in engine.ledger.overlapping(node, T0 + 2 * DAY, T0 + 3 * DAY)] == [HolderKind.MAINTENANCE]
+    assert [b.kind for b in engine.view.ledger.overlapping(node, T0 + 2 * DAY, T0 + 3 * DAY)] == [
+        HolderKind.MAINTENANCE
+    ]
     assert len({b.node for b in engine.lease_nodes("L1") if b.end_s > T0 + 3 * DAY}) == 4
 
 
@@ -265,10 +265,10 @@ def test_a_failed_node_held_twice_by_one_lease_uses_its_spare_once():
 
     engine = an_engine()
     book(engine, a_request(32, start=T0 + 10, spares=SparePolicy("block", 1)), "L1")
-    first = sorted(nodes_of(engine, "L1"), key=lambda n: engine.node_index[n])[0]
+    first = sorted(nodes_of(engine, "L1"), key=lambda n: engine.view.ledger.node_index[n])[0]
     engine.apply(engine.maintenance(first, start_s=T0 + DAY, end_s=T0 + 2 * DAY, now_s=T0, actor="op", window_id="m1"))
     moved = next(b.node for b in engine.lease_nodes("L1") if b.start_s == T0 + DAY)
-    busy = {b.node for b in engine.ledger.bookings() if b.start_s < T0 + 40 * DAY and b.end_s > T0 + 3 * DAY}
+    busy = {b.node for b in engine.view.ledger.bookings() if b.start_s < T0 + 40 * DAY and b.end_s > T0 + 3 * DAY}
     block = first.split("-")[0]
     fill = [n for n in engine.snap.node_ids if n.startswith(block) and n not in busy and n != first]
     engine.apply(Change(book=tuple(Draft(n, T0 + 3 * DAY, T0 + 40 * DAY, HolderKind.POOL, "fill") for n in fill)))
@@ -277,11 +277,11 @@ def test_a_failed_node_held_twice_by_one_lease_uses_its_spare_once():
     )
     assert len([b for b in engine.lease_nodes("L1") if b.node == first]) == 2  # the lease holds `first` twice
     change = engine.set_health(first, Health.FAILED, at_s=T0 + 100, now_s=T0 + 100, actor="op", reason="x")
-    spare_cuts = [cut for cut in change.truncate if engine.ledger.get(cut[0]).kind is HolderKind.SPARE]
+    spare_cuts = [cut for cut in change.truncate if engine.view.ledger.get(cut[0]).kind is HolderKind.SPARE]
     assert len(spare_cuts) == 1
     engine.apply(change)  # used to raise: "truncate cannot extend booking"
     spans: dict[str, list[tuple[int, int]]] = {}
-    for b in engine.ledger.bookings():
+    for b in engine.view.ledger.bookings():
         spans.setdefault(b.node, []).append((b.start_s, b.end_s))
     for intervals in spans.values():
         intervals.sort()

@@ -1,5 +1,12 @@
 """Hypothesis drives the engine with random lease and node operations against a
-simple reference model, and checks the ledger's invariants after every step."""
+simple reference model, and checks the ledger's invariants after every step.
+
+No rule swallows a refusal unchecked: each refusal is compared with what a brute
+force over the reference model says (a request refused for capacity really does not
+fit; an extension of free nodes, a legal health move or a valid shrink is never
+refused), and every booking a change makes is checked against the reference health
+of its node.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +17,15 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from neocloud.domain.changes import Change
 from neocloud.domain.errors import DomainError
-from neocloud.domain.health import Health
-from neocloud.domain.leases import FINAL_STATES, LeaseRequest, LeaseState
-from neocloud.domain.ledger import HolderKind, Ledger
+from neocloud.domain.health import TRANSITIONS, Health
+from neocloud.domain.leases import FINAL_STATES, LIVE_STATES, LeaseRequest, LeaseState
+from neocloud.domain.ledger import HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape
 from neocloud.domain.spec import build_fleet
-from neocloud.leasing.engine import Engine
-from neocloud.placement.snapshot import HEALTHY_CODE, build_snapshot
+from neocloud.leasing.engine import Engine, Unplaceable
 from tests.builders import a_block, a_fleet, a_group, a_site
 
 HOUR = 3600
@@ -35,18 +42,35 @@ class LedgerMachine(RuleBasedStateMachine):
     def setup(self) -> None:
         group = a_group(count=8, nodes_per_rack=8, rack_power_kw=85.0)
         blocks = (a_block("b1", node_groups=(group,)), a_block("b2", node_groups=(group,)))
-        snap = build_snapshot(build_fleet(a_fleet(a_site(blocks=blocks, power_mw=1.0))))
-        self.engine = Engine(snap, Ledger(snap.node_ids))
+        self.engine = Engine.of_fleet(build_fleet(a_fleet(a_site(blocks=blocks, power_mw=1.0))))
         self.now = T0
         self.count = 0
         self.ref: dict[str, LeaseState] = {}
         self.holds: dict[str, int] = {}
+        self.health_ref = dict.fromkeys(self.engine.snap.node_ids, H.HEALTHY)
+        self.failed_since: dict[str, int] = {}  # node -> when it failed (reference)
+        self.booked_on_unhealthy: list[tuple[str, str]] = []
 
-    def _apply(self, change) -> None:
-        self.engine.apply(change)
+    def _apply(self, change: Change) -> None:
+        booked = self.engine.apply(change)
+        for b in booked:  # every node a change newly places lands on a node healthy at that moment
+            if self.health_ref[b.node] is H.HEALTHY or b.kind not in (HolderKind.LEASE, HolderKind.SPARE):
+                continue
+            before = self.engine.view.ledger.overlapping(b.node, b.start_s - 1, b.start_s)
+            if any(o.holder == b.holder and o.end_s == b.start_s for o in before):
+                continue  # an extension continues the lease's own node (a failed one stays a deficit)
+            self.booked_on_unhealthy.append((b.holder, b.node))
         for lease in change.leases:
             if lease.id in self.ref and self.ref[lease.id] != lease.state:
                 self.ref[lease.id] = lease.state  # the clock moved it; checked in tick()
+
+    def _free_healthy(self, start: int, end: int) -> dict[str, list[str]]:
+        """Brute force over the reference: per block, nodes healthy now and unbooked in the window."""
+        out: dict[str, list[str]] = {}
+        for node in self.engine.snap.node_ids:
+            if self.health_ref[node] is H.HEALTHY and not self.engine.view.ledger.overlapping(node, start, end):
+                out.setdefault(node.split("-")[0], []).append(node)
+        return out
 
     @rule(
         gpus=st.sampled_from([8, 16, 32, 64, 96]),
@@ -66,7 +90,13 @@ class LedgerMachine(RuleBasedStateMachine):
             _lease, change = self.engine.create(
                 request, lease_id=lease_id, now_s=self.now, actor="h", hold_s=HOUR if hold else None
             )
-        except DomainError:
+        except Unplaceable:
+            free = self._free_healthy(start, start + hours * HOUR)
+            need = gpus // 8
+            fits = (
+                max(map(len, free.values()), default=0) if locality is Locality.BLOCK else sum(map(len, free.values()))
+            )
+            assert fits < need, f"refused {gpus} GPUs ({locality}) though {fits} free healthy nodes fit"
             return
         self._apply(change)
         self.ref[lease_id] = LeaseState.HELD if hold else LeaseState.CONFIRMED
@@ -115,12 +145,19 @@ class LedgerMachine(RuleBasedStateMachine):
         if lease_id is None:
             return
         lease = self.engine.lease(lease_id)
+        new_end = lease.end_s + hours * HOUR
+        tail = [b for b in self.engine.lease_nodes(lease_id) if b.end_s == lease.end_s]
+        clear = all(not self.engine.view.ledger.overlapping(b.node, lease.end_s, new_end) for b in tail)
         try:
-            self._apply(
-                self.engine.extend(lease_id, lease.end_s + hours * HOUR, now_s=self.now, actor="h", allow_swap=swap)
-            )
-        except DomainError:
+            change = self.engine.extend(lease_id, new_end, now_s=self.now, actor="h", allow_swap=swap)
+        except DomainError as e:
+            refused = str(e)
+        else:
+            refused = None
+        if refused is not None:
+            assert lease.state not in LIVE_STATES or not clear, f"extend of free nodes refused: {refused}"
             return
+        self._apply(change)
         assert lease.state not in FINAL_STATES
         assert self.engine.lease(lease_id).end_s == lease.end_s + hours * HOUR
 
@@ -131,10 +168,14 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         lease = self.engine.lease(lease_id)
         at = max(self.now, lease.start_s)
+        allowed = lease.state in LIVE_STATES and at < lease.end_s and lease.contracted_at(at) > 8
         try:
-            self._apply(self.engine.shrink(lease_id, 8, from_s=at, now_s=self.now, actor="h"))
-        except DomainError:
+            change = self.engine.shrink(lease_id, 8, from_s=at, now_s=self.now, actor="h")
+        except DomainError as e:
+            assert not allowed, f"a valid shrink was refused: {e}"  # noqa: PT017 - a rule, not a test of one call
             return
+        assert allowed
+        self._apply(change)
         assert self.engine.lease(lease_id).contracted_at(at) == 8
 
     @rule(data=st.data())
@@ -171,10 +212,19 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), state=st.sampled_from([H.FAILED, H.HEALTHY, H.DEGRADED, H.MAINTENANCE]))
     def health(self, data: st.DataObject, state: Health) -> None:
         node = data.draw(st.sampled_from(self.engine.snap.node_ids))
+        legal = (self.health_ref[node], state) in TRANSITIONS
         try:
-            self._apply(self.engine.set_health(node, state, at_s=self.now, now_s=self.now, actor="h", reason="r"))
+            change = self.engine.set_health(node, state, at_s=self.now, now_s=self.now, actor="h", reason="r")
         except DomainError:
+            assert not legal
             return
+        assert legal
+        self.health_ref[node] = state
+        if state is H.FAILED:
+            self.failed_since[node] = self.now
+        elif state is H.HEALTHY:
+            self.failed_since.pop(node, None)
+        self._apply(change)
 
     @precondition(lambda self: hasattr(self, "engine"))
     @rule(data=st.data(), start_h=st.integers(0, 24), hours=st.integers(1, 24))
@@ -195,7 +245,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not hasattr(self, "engine"):
             return
         per_node: dict[str, list[tuple[int, int]]] = {}
-        for b in self.engine.ledger.bookings():
+        for b in self.engine.view.ledger.bookings():
             per_node.setdefault(b.node, []).append((b.start_s, b.end_s))
         for spans in per_node.values():
             spans.sort()
@@ -211,7 +261,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def live_leases_hold_their_contract_from_now_on(self) -> None:
         if not hasattr(self, "engine"):
             return
-        for lease in self.engine.leases.values():
+        for lease in self.engine.view.leases.values():
             if lease.state not in (LeaseState.HELD, LeaseState.CONFIRMED, LeaseState.ACTIVE):
                 continue
             t = max(self.now, lease.start_s)
@@ -226,15 +276,29 @@ class LedgerMachine(RuleBasedStateMachine):
     def released_leases_hold_nothing_in_the_future(self) -> None:
         if not hasattr(self, "engine"):
             return
-        for lease in self.engine.leases.values():
+        for lease in self.engine.view.leases.values():
             if lease.state in (LeaseState.CANCELLED, LeaseState.EXPIRED):
                 assert self.engine.lease_nodes(lease.id) == []
 
     @invariant()
-    def health_array_is_consistent(self) -> None:
-        if hasattr(self, "engine"):
-            assert ((self.engine.health >= 0) & (self.engine.health < 5)).all()
-            _ = HEALTHY_CODE
+    def every_new_booking_lands_on_a_healthy_node(self) -> None:
+        assert getattr(self, "booked_on_unhealthy", []) == []
+
+    @invariant()
+    def no_live_lease_keeps_a_failed_node_unless_it_is_marked_degraded(self) -> None:
+        """A node that failed at ``t`` serves no live lease after ``t``: the booking was
+        cut there (swapped), or the lease names the node among its degraded nodes."""
+        for node, since in getattr(self, "failed_since", {}).items():
+            for b in self.engine.view.ledger.overlapping(node, since, 2**62):
+                lease = self.engine.view.leases.get(b.holder)
+                if b.kind is not HolderKind.LEASE or lease is None or lease.state not in LIVE_STATES:
+                    continue
+                assert node in lease.degraded_nodes, (lease.id, node, b)
+
+    @invariant()
+    def the_view_health_is_the_reference_health(self) -> None:
+        for node, state in getattr(self, "health_ref", {}).items():
+            assert self.engine.view.health_of(node) is state
 
 
 LedgerMachine.TestCase.settings = settings(

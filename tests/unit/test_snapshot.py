@@ -10,8 +10,9 @@ import pytest
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.presets import preset
+from neocloud.domain.shape import Level
 from neocloud.domain.spec import build_fleet
-from neocloud.placement.snapshot import HEALTH_CODES, FleetSnapshot, build_snapshot
+from neocloud.placement.snapshot import HEALTH_CODES, FleetSnapshot, build_snapshot, health_codes
 
 # demo-east: 576 GB200 = 8 NVL72 racks of 18 trays, 4 racks per block, one pod;
 # demo-west: 512 H100 + 512 H200 in 8-GPU nodes, 32 nodes per block, a pod per model.
@@ -29,15 +30,14 @@ def snap(fleet: Fleet) -> FleetSnapshot:
 
 
 def test_the_arrays_have_the_documented_shapes(snap: FleetSnapshot) -> None:
-    for name in ("node_model", "node_gpus", "node_health", "node_domain", "node_block", "node_pod", "node_site"):
+    for name in ("node_model", "node_gpus", "node_domain", "node_block", "node_pod", "node_site"):
         assert getattr(snap, name).shape == (NODES,), name
-    for name in ("domain_block", "domain_model", "domain_nodes", "domain_gpus", "domain_healthy_gpus"):
+    for name in ("domain_block", "domain_model", "domain_nodes", "domain_gpus"):
         assert getattr(snap, name).shape == (DOMAINS,), name
     assert snap.domain_node_start.shape == (DOMAINS,)
     for name in ("block_pod", "block_site", "block_node_start", "block_node_end"):
         assert getattr(snap, name).shape == (BLOCKS,), name
     assert snap.block_gpus.shape == (BLOCKS, MODELS)
-    assert snap.block_healthy_gpus.shape == (BLOCKS, MODELS)
     assert (len(snap.node_ids), len(snap.domain_ids), len(snap.block_names)) == (NODES, DOMAINS, BLOCKS)
     assert (len(snap.pod_names), len(snap.site_names)) == (PODS, SITES)
     assert snap.models == ("GB200", "H100", "H200")
@@ -66,32 +66,32 @@ def test_a_domain_slice_holds_exactly_that_domains_nodes(snap: FleetSnapshot, fl
     assert [int(snap.domain_nodes[d]) for d in nvl] == [18] * 8
 
 
-def test_domain_healthy_gpus_leave_out_failed_maintenance_and_degraded_nodes(snap: FleetSnapshot, fleet: Fleet) -> None:
-    healthy: Counter[str] = Counter()
-    for node in fleet.nodes:
-        if node.health is Health.HEALTHY:
-            healthy[node.nvlink_domain] += node.gpu_count
-    assert [int(g) for g in snap.domain_healthy_gpus] == [healthy[d] for d in snap.domain_ids]
-    # the demo has nodes in each of those states, so some domains lose capacity
-    states = Counter(node.health for node in fleet.nodes)
-    assert min(states[Health.FAILED], states[Health.MAINTENANCE], states[Health.DEGRADED]) > 0
-    lost = sum(n.gpu_count for n in fleet.nodes if n.health is not Health.HEALTHY)
-    assert int((snap.domain_gpus - snap.domain_healthy_gpus).sum()) == lost > 0
+def test_the_snapshot_holds_no_mutable_state(snap: FleetSnapshot) -> None:
+    """Health and bookings change; the snapshot is topology only, so nothing can read a
+    stale copy of them from it (issue 9: health kept twice drifted)."""
+    fields = set(FleetSnapshot.__dataclass_fields__)
+    assert not {f for f in fields if "health" in f or "free" in f or "booked" in f}, fields
 
 
-def test_node_health_codes_match_the_fleet(snap: FleetSnapshot, fleet: Fleet) -> None:
+def test_health_codes_read_the_fleets_health_in_snapshot_order(snap: FleetSnapshot, fleet: Fleet) -> None:
     by_id = {n.id: n for n in fleet.nodes}
-    assert [HEALTH_CODES[c] for c in snap.node_health] == [by_id[i].health for i in snap.node_ids]
+    codes = health_codes(fleet, snap)
+    assert [HEALTH_CODES[c] for c in codes] == [by_id[i].health for i in snap.node_ids]
+    states = Counter(node.health for node in fleet.nodes)  # the demo has nodes in several states
+    assert min(states[Health.FAILED], states[Health.MAINTENANCE], states[Health.DEGRADED]) > 0
 
 
-@pytest.mark.parametrize("healthy_only", [False, True])
-def test_gpus_by_model_matches_a_direct_count(snap: FleetSnapshot, fleet: Fleet, healthy_only: bool) -> None:
+def test_gpus_by_model_matches_a_direct_count(snap: FleetSnapshot, fleet: Fleet) -> None:
     direct: Counter[str] = Counter()
     for node in fleet.nodes:
-        if not healthy_only or node.health is Health.HEALTHY:
-            direct[node.gpu_model] += node.gpu_count
-    assert snap.gpus_by_model(healthy_only=healthy_only) == dict(direct)
-    if healthy_only:  # the demo's failed, degraded and in-maintenance nodes are left out
-        assert sum(direct.values()) < fleet.gpu_count
-    else:
-        assert sum(direct.values()) == fleet.gpu_count == 1600
+        direct[node.gpu_model] += node.gpu_count
+    assert snap.gpus_by_model() == dict(direct)
+    assert sum(direct.values()) == fleet.gpu_count == 1600
+
+
+@pytest.mark.parametrize("level", list(Level))
+def test_every_node_has_one_unit_at_every_level(snap: FleetSnapshot, level: Level) -> None:
+    unit_of = snap.unit_of(level)
+    assert unit_of.shape == (NODES,)
+    assert int(unit_of.min()) >= 0
+    assert int(unit_of.max()) < snap.n_units(level) == len(snap.unit_names(level))

@@ -7,6 +7,7 @@ no such thing (or another tenant's thing) 404, refused by the rules or by capaci
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,7 +18,7 @@ from starlette.routing import compile_path
 
 from neocloud.domain.access import AccessDenied
 from neocloud.domain.changes import StoreError
-from neocloud.domain.errors import DomainError
+from neocloud.domain.errors import DomainError, Instant
 from neocloud.domain.health import IllegalTransition
 from neocloud.domain.leases import LeaseRuleError
 from neocloud.domain.ledger import BookingConflict, UnknownNode
@@ -48,6 +49,19 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
+def _iso(t_s: int) -> str:
+    return datetime.fromtimestamp(t_s, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _rendered(request: Request, exc: DomainError) -> tuple[str, dict[str, Any]]:
+    """The message for this caller (the private part, naming other holders, only for an
+    operator key) and the public facts, instants in ISO 8601."""
+    who = getattr(request.state, "principal", None)
+    operator = who is not None and who.is_operator
+    facts = {k: _iso(v) if isinstance(v, Instant) else v for k, v in exc.public_facts().items()}
+    return exc.render(_iso, operator=operator), facts
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn exceptions into problem details."""
 
@@ -66,7 +80,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return problem(404, "Not found", str(exc), request)
+        return problem(404, "Not found", _rendered(request, exc)[0], request)
 
     @app.exception_handler(AccessDenied)
     async def _denied(request: Request, exc: AccessDenied) -> JSONResponse:
@@ -87,13 +101,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(422, "Invalid request", str(exc), request)
+        detail, facts = _rendered(request, exc)
+        return problem(422, "Invalid request", detail, request, **({"facts": facts} if facts else {}))
 
     for refused in (Unplaceable, LeaseRuleError, BookingConflict, IllegalTransition):
 
         @app.exception_handler(refused)
         async def _conflict(request: Request, exc: Exception) -> JSONResponse:
-            extra: dict[str, Any] = {}
+            assert isinstance(exc, DomainError)
+            detail, facts = _rendered(request, exc)
+            extra: dict[str, Any] = {"facts": facts} if facts else {}
             if isinstance(exc, Unplaceable):
                 extra["alternatives"] = [
                     {
@@ -105,7 +122,7 @@ def install(app: FastAPI) -> None:
                     }
                     for a in exc.refusal.alternatives
                 ]
-            return problem(409, "Refused", str(exc), request, **extra)
+            return problem(409, "Refused", detail, request, **extra)
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:

@@ -23,7 +23,7 @@ from neocloud.domain.fleet import Node, SiteSummary
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseRequest, Segment, SparePolicy, Step
 from neocloud.domain.money import Money
-from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.domain.shape import Level, Locality, Shape, Unit
 from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.delivered import CapacityPoint
 from neocloud.leasing.engine import Alternative, Quote, Refusal
@@ -115,7 +115,7 @@ class LeaseIn(Schema):
             price_per_gpu_hour=Money(self.price, self.currency),
             sla_availability_pct=self.sla,
             steps=tuple(Step(to_s(s.at), s.gpus) for s in self.steps),
-            spares=SparePolicy(self.spares.per, self.spares.count) if self.spares else None,
+            spares=SparePolicy(Level(self.spares.per), self.spares.count) if self.spares else None,
         )
 
 
@@ -509,6 +509,9 @@ class ProblemOut(BaseModel):
     errors: list[dict[str, str]] | None = Field(None, description="422: each bad field and what is wrong with it.")
     alternatives: list[dict[str, Any]] | None = Field(
         None, description="409 when capacity refused: what could be booked instead."
+    )
+    facts: dict[str, Any] | None = Field(
+        None, description="The refusal's facts (times in ISO 8601, ids, counts), as its message states them."
     )
 
 

@@ -46,18 +46,21 @@ def bad_input() -> Iterator[None]:
             err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except NotFound as exc:
-        err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        err.print("[red]error[/]: ", end="", highlight=False)
+        err.print(exc.render(iso_z), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (Unplaceable, LeaseRuleError, BookingConflict) as exc:
         err.print("[red]refused[/]: ", end="", highlight=False)
-        err.print(readable_times(str(exc)), markup=False, highlight=False, soft_wrap=True)
+        err.print(exc.render(iso_z), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None
     except StoreError as exc:
         err.print("[red]error[/]: ", end="", highlight=False)
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (DomainError, UnknownFormat) as exc:
-        err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        err.print("[red]error[/]: ", end="", highlight=False)
+        message = exc.render(iso_z) if isinstance(exc, DomainError) else str(exc)
+        err.print(message, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except OSError as exc:  # unreadable input, unwritable output: name the file and the reason
         where = f"{exc.filename}: " if exc.filename else ""
@@ -66,17 +69,9 @@ def bad_input() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-# Engine messages carry times as epoch seconds; 2001-09-09 .. 2096-10-02 reads as a time.
-_EPOCH_S = re.compile(r"(?<![\d.])[1-3]\d{9}(?![\d.])")
-
-
-def readable_times(message: str) -> str:
-    """Epoch seconds in a refusal message written as ISO 8601 UTC, ``2027-01-01T00:00:00Z``."""
-
-    def iso(match: re.Match[str]) -> str:
-        return datetime.fromtimestamp(int(match.group()), UTC).isoformat().replace("+00:00", "Z")
-
-    return _EPOCH_S.sub(iso, message)
+def iso_z(t_s: int) -> str:
+    """How the CLI writes an instant in a message: ISO 8601 UTC, ``2027-01-01T00:00:00Z``."""
+    return datetime.fromtimestamp(t_s, UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_settings(items: list[str]) -> dict[str, str]:

@@ -30,7 +30,7 @@ from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, SparePolicy, Step
 from neocloud.domain.money import BadMoney, Money
-from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.domain.shape import Level, Locality, Shape, Unit
 from neocloud.leasing.engine import Quote, Refusal
 from neocloud.services.leasing import LeasingService
 
@@ -156,7 +156,9 @@ def _spares(text: str | None) -> SparePolicy | None:
     per, sep, count = text.partition(":")
     if not sep or not count.strip().isdigit():
         _fail(f"--spares {text!r}: expected UNIT:COUNT, like block:2 or nvlink_domain:1")
-    return SparePolicy(per.strip(), int(count))
+    if per.strip() not in tuple(Level):
+        _fail(f"--spares {text!r}: spares.per: must be nvlink_domain or block")
+    return SparePolicy(Level(per.strip()), int(count))
 
 
 def _fail(message: str) -> Any:

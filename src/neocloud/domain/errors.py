@@ -1,12 +1,73 @@
-"""Domain errors. Edges (CLI, API) map them to exit codes and HTTP problems."""
+"""Domain errors. Edges (CLI, API) map them to exit codes and HTTP problems.
+
+A refusal carries its facts as fields (times, ids, counts), not only as prose: the
+message is a template over ``facts`` and each edge renders it (:meth:`DomainError.render`)
+with its own time format, so no message ever shows epoch seconds. ``private`` is what
+only the operator may read (other tenants' holders); edges show it to the operator
+only, so a refusal to a tenant says what blocks it without naming who.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+class Instant(int):
+    """Seconds since the epoch (UTC), marked so that messages render it as a time."""
+
+
+def minutes_utc(t_s: int) -> str:
+    """``2027-05-30 00:00 UTC``: how an instant reads in a message by default."""
+    return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class DomainError(Exception):
-    """A rule of the domain was broken; the message says which and why."""
+    """A rule of the domain was broken; the message says which and why.
+
+    ``message`` may name ``{fields}`` of ``facts``; :class:`Instant` facts render as
+    times. ``private`` (a template over the same facts) adds what only the operator
+    may see.
+    """
+
+    def __init__(self, message: str = "", /, *, private: str | None = None, **facts: object) -> None:
+        self.template = message
+        self.private = private
+        self.facts = facts
+        super().__init__(message)
+
+    def render(self, instant: Callable[[int], str] = minutes_utc, *, operator: bool = True) -> str:
+        """The message with facts filled in; the private part only for the ``operator``."""
+        text = self._fill(self.template, instant)
+        if operator and self.private:
+            text = f"{text} ({self._fill(self.private, instant)})"
+        return text
+
+    def public_facts(self) -> dict[str, object]:
+        """The facts as plain values (instants as seconds), without private ones."""
+        return {k: v for k, v in self.facts.items() if not k.startswith("_")}
+
+    def __str__(self) -> str:
+        return self.render(operator=False)
+
+    def _fill(self, template: str, instant: Callable[[int], str]) -> str:
+        if not self.facts:
+            return template
+        values = {k: instant(v) if isinstance(v, Instant) else v for k, v in self.facts.items()}
+        return template.format(**values)
+
+
+class RequestError(DomainError):
+    """A request with invalid fields; ``problems`` names each field and what is wrong."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class NotFound(DomainError):
+    """No such lease or node (for a tenant: not one of theirs)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,9 @@ class Health(StrEnum):
 
 H = Health
 
+#: States in which a node serves nothing: a lease holding one is short of it.
+DOWN = frozenset({H.FAILED, H.MAINTENANCE, H.RETIRED})
+
 #: Legal transitions, each with why it exists. Anything absent is refused.
 TRANSITIONS: dict[tuple[Health, Health], str] = {
     (H.HEALTHY, H.DEGRADED): "a GPU, NVLink or NIC reports errors but the node still runs",

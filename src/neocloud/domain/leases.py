@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from neocloud.domain.errors import DomainError
 from neocloud.domain.money import Money
-from neocloud.domain.shape import Shape
+from neocloud.domain.shape import Level, Shape
 
 
 class LeaseState(StrEnum):
@@ -51,11 +51,14 @@ class LeaseRuleError(DomainError):
     """A lease operation that its rules do not allow; the message says why."""
 
 
+SPARE_LEVELS = (Level.NVLINK_DOMAIN, Level.BLOCK)
+
+
 @dataclass(frozen=True, slots=True)
 class SparePolicy:
-    """``count`` spare nodes held aside per ``per`` unit (``nvlink_domain`` or ``block``)."""
+    """``count`` spare nodes held aside per ``per`` unit (an NVLink domain or a block)."""
 
-    per: str
+    per: Level
     count: int
 
 
@@ -187,7 +190,7 @@ def validate_request(request: LeaseRequest, now_s: int) -> list[str]:
     if request.steps and shape.unit is not None:
         problems.append("steps: only GPU-count leases can have steps")
     if request.spares is not None:
-        if request.spares.per not in ("nvlink_domain", "block"):
+        if request.spares.per not in SPARE_LEVELS:
             problems.append("spares.per: must be nvlink_domain or block")
         if request.spares.count <= 0:
             problems.append("spares.count: must be positive")

@@ -6,11 +6,17 @@ Intervals are half-open ``[start_s, end_s)`` in integer seconds since the Unix
 epoch (UTC). The invariant, checked on every change and enforced again by the
 database: **no two bookings of one node overlap.**
 
-Data-oriented: bookings live in parallel NumPy arrays (node index, start, end) with
-room to grow, so "which nodes are taken at any time in this window" is one
-vectorised pass, and a per-node sorted list answers "what overlaps this interval
-on this node" by bisection. Changes are all-or-nothing: :meth:`Ledger.book`
-checks every draft against the ledger and against each other before inserting any.
+Data-oriented: bookings live in parallel NumPy arrays (node index, start, end, id),
+so "which nodes are taken at any time in this window" is one vectorised pass, and a
+per-node sorted list answers "what overlaps this interval on this node" by
+bisection. Changes are all-or-nothing: :meth:`Ledger.book` checks every draft
+against the ledger and against each other before inserting any.
+
+**Every operation costs what the change costs, not what history costs.** A holder
+index answers "this lease's bookings" in O(its bookings); a released slot is
+reused; and bookings that ended before the time the ledger was told (``retire``)
+move from the *live* arrays to a *past* archive, so a window from that time on
+scans only what is live. Windows that reach into the past scan both.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from neocloud.domain.errors import DomainError
+from neocloud.domain.errors import DomainError, Instant
 
 
 class HolderKind(StrEnum):
@@ -61,17 +67,89 @@ class BookingConflict(DomainError):
 
     def __init__(self, conflicts: list[tuple[Draft, Booking | Draft]]) -> None:
         self.conflicts = conflicts
-        head = conflicts[0]
-        other = head[1]
+        head, other = conflicts[0]
         super().__init__(
-            f"{len(conflicts)} node interval(s) already taken; first: node {head[0].node!r} "
-            f"[{head[0].start_s}, {head[0].end_s}) overlaps {other.kind.value} {other.holder!r} "
-            f"[{other.start_s}, {other.end_s})"
+            "{count} node interval(s) already taken; first: node {node} [{start}, {end}) overlaps a booking "
+            "[{other_start}, {other_end})",
+            private="{_holder}",
+            count=len(conflicts),
+            node=head.node,
+            start=Instant(head.start_s),
+            end=Instant(head.end_s),
+            other_start=Instant(other.start_s),
+            other_end=Instant(other.end_s),
+            _holder=f"{other.kind.value} {other.holder}",
         )
 
 
 class UnknownNode(DomainError):
     """A booking names a node that the fleet does not have."""
+
+
+FOREVER_S = 2**62  # "no end": later than any booking
+_EMPTY_START = np.iinfo(np.int64).max  # a free slot matches no window
+_EMPTY_END = np.iinfo(np.int64).min
+
+
+class _Slots:
+    """Bookings as parallel arrays with a free list: one table of the ledger."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.node = np.zeros(size, np.int32)
+        self.start = np.full(size, _EMPTY_START, np.int64)
+        self.end = np.full(size, _EMPTY_END, np.int64)
+        self.ids = np.zeros(size, np.int64)
+        self.slot: dict[int, int] = {}
+        self.free: list[int] = []
+        self.used = 0  # high-water mark: slots at or above it were never used
+
+    def __len__(self) -> int:
+        return len(self.slot)
+
+    def add(self, booking_id: int, node: int, start_s: int, end_s: int) -> None:
+        if self.free:
+            k = self.free.pop()
+        else:
+            if self.used == self.node.size:
+                self._grow()
+            k = self.used
+            self.used += 1
+        self.node[k], self.start[k], self.end[k], self.ids[k] = node, start_s, end_s, booking_id
+        self.slot[booking_id] = k
+
+    def extend(self, other: _Slots, rows: npt.NDArray[np.intp]) -> None:
+        """Append ``other``'s rows (slot numbers) in one vectorised copy."""
+        while self.used + rows.size > self.node.size:
+            self._grow()
+        k = np.arange(self.used, self.used + rows.size)
+        self.node[k], self.start[k], self.end[k], self.ids[k] = (
+            other.node[rows],
+            other.start[rows],
+            other.end[rows],
+            other.ids[rows],
+        )
+        self.slot.update(zip(other.ids[rows].tolist(), k.tolist(), strict=True))
+        self.used += rows.size
+
+    def remove(self, booking_id: int) -> None:
+        k = self.slot.pop(booking_id)
+        self.start[k], self.end[k] = _EMPTY_START, _EMPTY_END
+        self.free.append(k)
+
+    def set_end(self, booking_id: int, end_s: int) -> None:
+        self.end[self.slot[booking_id]] = end_s
+
+    def hits(self, start_s: int, end_s: int) -> npt.NDArray[np.bool_]:
+        n = self.used
+        hit: npt.NDArray[np.bool_] = (self.start[:n] < end_s) & (self.end[:n] > start_s)
+        return hit
+
+    def _grow(self) -> None:
+        size = self.node.size * 2
+        self.node = np.resize(self.node, size)
+        self.start = np.concatenate([self.start, np.full(size - self.start.size, _EMPTY_START, np.int64)])
+        self.end = np.concatenate([self.end, np.full(size - self.end.size, _EMPTY_END, np.int64)])
+        self.ids = np.resize(self.ids, size)
 
 
 class Ledger:
@@ -82,11 +160,11 @@ class Ledger:
         self.node_index = {n: i for i, n in enumerate(self.node_ids)}
         self._per_node: list[list[tuple[int, int, int]]] = [[] for _ in self.node_ids]
         self._bookings: dict[int, Booking] = {}
-        self._slot: dict[int, int] = {}
-        self._node = np.zeros(1024, np.int32)
-        self._start = np.zeros(1024, np.int64)
-        self._end = np.zeros(1024, np.int64)
-        self._used = 0
+        self._by_holder: dict[str, dict[int, None]] = {}  # holder -> its booking ids (an ordered set)
+        self._live = _Slots()
+        self._past = _Slots(64)
+        self._retired_before = -FOREVER_S  # every booking ending by then is in the past archive
+        self._changes_since_retire = 0
         self._next_id = 1
 
     # -- queries ----------------------------------------------------------
@@ -97,11 +175,13 @@ class Ledger:
         return self._bookings.get(booking_id)
 
     def bookings(self) -> list[Booking]:
-        """All bookings, by id."""
+        """All bookings, by id (the whole history: for exports and tests, not hot paths)."""
         return [self._bookings[k] for k in sorted(self._bookings)]
 
     def of_holder(self, holder: str) -> list[Booking]:
-        return [b for b in self.bookings() if b.holder == holder]
+        """The holder's bookings, by id: O(its bookings)."""
+        ids = self._by_holder.get(holder)
+        return [self._bookings[k] for k in sorted(ids)] if ids else []
 
     def overlapping(self, node: str, start_s: int, end_s: int) -> list[Booking]:
         """Bookings of ``node`` that overlap ``[start_s, end_s)``."""
@@ -116,24 +196,33 @@ class Ledger:
                 out.append(self._bookings[bid])
         return out
 
+    def in_window(self, start_s: int, end_s: int) -> list[Booking]:
+        """Every booking overlapping ``[start_s, end_s)``, by id."""
+        ids = np.concatenate([t.ids[: t.used][t.hits(start_s, end_s)] for t in self._tables(start_s)])
+        return [self._bookings[int(k)] for k in np.sort(ids)]
+
     def unavailable(self, start_s: int, end_s: int) -> npt.NDArray[np.bool_]:
         """Per node (fleet order): True if any booking overlaps ``[start_s, end_s)``."""
-        n = self._used
-        hit = (self._start[:n] < end_s) & (self._end[:n] > start_s)
         mask = np.zeros(len(self.node_ids), np.bool_)
-        mask[self._node[:n][hit]] = True
+        for t in self._tables(start_s):
+            mask[t.node[: t.used][t.hits(start_s, end_s)]] = True
         return mask
 
     def window(
         self, start_s: int, end_s: int
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Bookings overlapping ``[start_s, end_s)``: node index, start and end clipped to the window."""
-        n = self._used
-        hit = (self._start[:n] < end_s) & (self._end[:n] > start_s)
+        parts = []
+        for t in self._tables(start_s):
+            hit = t.hits(start_s, end_s)
+            n = t.used
+            parts.append((t.node[:n][hit], np.maximum(t.start[:n][hit], start_s), np.minimum(t.end[:n][hit], end_s)))
+        if len(parts) == 1:
+            return parts[0]
         return (
-            self._node[:n][hit],
-            np.maximum(self._start[:n][hit], start_s),
-            np.minimum(self._end[:n][hit], end_s),
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
         )
 
     def busy_at(self, t_s: int) -> npt.NDArray[np.bool_]:
@@ -142,9 +231,8 @@ class Ledger:
 
     def change_times(self, after_s: int, limit: int = 1000) -> list[int]:
         """Distinct booking end times after ``after_s``, ascending (candidate later starts)."""
-        n = self._used
-        ends = self._end[:n]
-        later = np.unique(ends[(ends > after_s) & (ends > self._start[:n])])
+        ends = np.concatenate([t.end[: t.used] for t in self._tables(after_s)])
+        later = np.unique(ends[ends > after_s])
         return [int(t) for t in later[:limit]]
 
     # -- changes ----------------------------------------------------------
@@ -164,8 +252,12 @@ class Ledger:
         """Remove a booking entirely."""
         booking = self._bookings.pop(booking_id)
         self._unindex(booking)
-        slot = self._slot.pop(booking_id)
-        self._end[slot] = self._start[slot]  # an empty interval matches no window
+        holders = self._by_holder[booking.holder]
+        del holders[booking_id]
+        if not holders:
+            del self._by_holder[booking.holder]
+        self._table_of(booking_id).remove(booking_id)
+        self._changes_since_retire += 1
         return booking
 
     def truncate(self, booking_id: int, new_end_s: int) -> Booking:
@@ -174,15 +266,46 @@ class Ledger:
         if new_end_s <= booking.start_s:
             return self.release(booking_id)
         if new_end_s > booking.end_s:
-            raise DomainError(f"truncate cannot extend booking {booking_id}; use extend")
+            raise DomainError("truncate cannot extend booking {booking}; use extend", booking=booking_id)
         self._unindex(booking)
         updated = Booking(booking.id, booking.node, booking.start_s, new_end_s, booking.kind, booking.holder)
         self._bookings[booking_id] = updated
         self._index_booking(updated)
-        self._end[self._slot[booking_id]] = new_end_s
+        self._table_of(booking_id).set_end(booking_id, new_end_s)
         return updated
 
+    def retire(self, before_s: int) -> None:
+        """Move bookings that end by ``before_s`` to the past archive, when worth it.
+
+        Windows from ``before_s`` on then scan only live bookings. The move scans the
+        live table, so it runs only once enough changed since the last one (half the
+        live table): amortised O(1) per change, whatever the history.
+        """
+        if before_s <= self._retired_before:
+            return
+        if self._changes_since_retire < max(256, len(self._live) // 2):
+            return
+        live = self._live
+        n = live.used
+        occupied = live.start[:n] != _EMPTY_START
+        done = np.flatnonzero(occupied & (live.end[:n] <= before_s))
+        keep = np.flatnonzero(occupied & (live.end[:n] > before_s))
+        self._past.extend(live, done)
+        fresh = _Slots(max(1024, 2 * keep.size))
+        fresh.extend(live, keep)
+        self._live = fresh
+        self._retired_before = before_s
+        self._changes_since_retire = 0
+
     # -- internals --------------------------------------------------------
+    def _tables(self, start_s: int) -> tuple[_Slots, ...]:
+        """The tables a window from ``start_s`` must scan: the past archive only if it
+        reaches before the retirement time."""
+        return (self._live,) if start_s >= self._retired_before else (self._live, self._past)
+
+    def _table_of(self, booking_id: int) -> _Slots:
+        return self._live if booking_id in self._live.slot else self._past
+
     def _index(self, node: str) -> int:
         idx = self.node_index.get(node)
         if idx is None:
@@ -194,7 +317,12 @@ class Ledger:
         seen: dict[str, list[Draft]] = {}
         for d in drafts:
             if d.start_s >= d.end_s:
-                raise DomainError(f"booking of node {d.node!r}: start {d.start_s} is not before end {d.end_s}")
+                raise DomainError(
+                    "booking of node {node}: start {start} is not before end {end}",
+                    node=d.node,
+                    start=Instant(d.start_s),
+                    end=Instant(d.end_s),
+                )
             clash = self.overlapping(d.node, d.start_s, d.end_s)
             if clash:
                 conflicts.append((d, clash[0]))
@@ -213,14 +341,10 @@ class Ledger:
         booking = Booking(bid, d.node, d.start_s, d.end_s, d.kind, d.holder)
         self._bookings[bid] = booking
         self._index_booking(booking)
-        if self._used == self._node.size:
-            self._grow()
-        slot = self._used
-        self._node[slot] = self.node_index[d.node]
-        self._start[slot] = d.start_s
-        self._end[slot] = d.end_s
-        self._slot[bid] = slot
-        self._used += 1
+        self._by_holder.setdefault(d.holder, {})[bid] = None
+        table = self._past if d.end_s <= self._retired_before else self._live
+        table.add(bid, self.node_index[d.node], d.start_s, d.end_s)
+        self._changes_since_retire += 1
         return booking
 
     def _index_booking(self, b: Booking) -> None:
@@ -228,10 +352,5 @@ class Ledger:
 
     def _unindex(self, b: Booking) -> None:
         entries = self._per_node[self.node_index[b.node]]
-        entries.remove((b.start_s, b.end_s, b.id))
-
-    def _grow(self) -> None:
-        size = self._node.size * 2
-        self._node = np.resize(self._node, size)
-        self._start = np.resize(self._start, size)
-        self._end = np.resize(self._end, size)
+        k = bisect.bisect_left(entries, (b.start_s, b.end_s, b.id))
+        del entries[k]

@@ -14,9 +14,10 @@ import numpy as np
 import numpy.typing as npt
 
 from neocloud.domain.ledger import Ledger
+from neocloud.domain.shape import Level
 from neocloud.placement.snapshot import HEALTHY_CODE, FleetSnapshot
 
-LEVELS = ("nvlink_domain", "block", "pod", "site")
+LEVELS = (Level.NVLINK_DOMAIN, Level.BLOCK, Level.POD, Level.SITE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class ModelAvailability:
     total_gpus: int
     healthy_gpus: int
     free_gpus: int
-    largest_free: dict[str, int]
+    largest_free: dict[str, int]  # per level name (``block`` ...)
     whole_free: dict[str, int]
     series: list[tuple[int, int]]
 
@@ -60,32 +61,23 @@ def availability(
                 total_gpus=int(gpus[of_model].sum()),
                 healthy_gpus=int(gpus[of_model & healthy].sum()),
                 free_gpus=int(gpus[free].sum()),
-                largest_free={lv: _largest(snap, lv, free) for lv in LEVELS},
-                whole_free={lv: _whole(snap, lv, of_model, free) for lv in LEVELS},
+                largest_free={lv.value: _largest(snap, lv, free) for lv in LEVELS},
+                whole_free={lv.value: _whole(snap, lv, of_model, free) for lv in LEVELS},
                 series=_series(snap, of_model & healthy, (nodes, starts, ends), (start_s, end_s)),
             )
         )
     return out
 
 
-def _unit(snap: FleetSnapshot, level: str) -> npt.NDArray[np.int32]:
-    return {
-        "nvlink_domain": snap.node_domain,
-        "block": snap.node_block,
-        "pod": snap.node_pod,
-        "site": snap.node_site,
-    }[level]
-
-
-def _largest(snap: FleetSnapshot, level: str, free: npt.NDArray[np.bool_]) -> int:
+def _largest(snap: FleetSnapshot, level: Level, free: npt.NDArray[np.bool_]) -> int:
     if not free.any():
         return 0
-    return int(np.bincount(_unit(snap, level)[free], weights=snap.node_gpus[free]).max())
+    return int(np.bincount(snap.unit_of(level)[free], weights=snap.node_gpus[free]).max())
 
 
-def _whole(snap: FleetSnapshot, level: str, of_model: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_]) -> int:
-    unit = _unit(snap, level)
-    size = int(unit.max()) + 1 if unit.size else 0
+def _whole(snap: FleetSnapshot, level: Level, of_model: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_]) -> int:
+    unit = snap.unit_of(level)
+    size = snap.n_units(level)
     members = np.bincount(unit[of_model], minlength=size)
     free_members = np.bincount(unit[free], minlength=size)
     all_members = np.bincount(unit, minlength=size)

@@ -1,8 +1,10 @@
 """Carving capacity along the topology: pure placement on the fleet snapshot.
 
-``carve(snapshot, unavailable, shape)`` returns a :class:`Placement` (node indices)
+``carve(snapshot, eligible, shape)`` returns a :class:`Placement` (node indices)
 or an :class:`Infeasible` with the reason and what *would* fit. It never mutates
-anything; the caller books the nodes.
+anything; the caller books the nodes. ``eligible`` is the caller's word on which
+nodes may be used (free for the dates and, for GPU counts, healthy): placement
+keeps no state of its own and reads no health, so it can never read a stale copy.
 
 Topology levels, outermost first: site, pod, fabric block, NVLink domain, node. A
 request's *locality* is the level whose unit must contain all its nodes
@@ -22,42 +24,24 @@ to measure against; see docs/placement.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from neocloud.domain.shape import Locality, Shape, Unit
-from neocloud.placement.snapshot import HEALTHY_CODE, FleetSnapshot
+from neocloud.domain.shape import Level, Locality, Shape, Unit
+from neocloud.placement.snapshot import FleetSnapshot
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 Policy = Literal["best_fit", "first_fit"]
+DOMAIN_DEPTH = Level.NVLINK_DOMAIN.depth
 
 
-class Level(IntEnum):
-    SITE = 0
-    POD = 1
-    BLOCK = 2
-    NVLINK_DOMAIN = 3
-    NODE = 4
-
-
-LOCALITY_LEVEL: dict[Locality, int] = {
-    Locality.NVLINK_DOMAIN: Level.NVLINK_DOMAIN,
-    Locality.BLOCK: Level.BLOCK,
-    Locality.POD: Level.POD,
-    Locality.SITE: Level.SITE,
-    Locality.ANYWHERE: -1,
-}
-UNIT_LEVEL: dict[Unit, int] = {
-    Unit.NODE: Level.NODE,
-    Unit.NVLINK_DOMAIN: Level.NVLINK_DOMAIN,
-    Unit.BLOCK: Level.BLOCK,
-    Unit.POD: Level.POD,
-    Unit.SITE: Level.SITE,
-}
+def _depth(locality: Locality) -> int:
+    """The locality's level as a depth (-1: anywhere, no constraint)."""
+    level = locality.level
+    return -1 if level is None else level.depth
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,18 +63,22 @@ class Infeasible:
 
 
 def carve(
-    snap: FleetSnapshot, unavailable: BoolArray, shape: Shape, policy: Policy = "best_fit"
+    snap: FleetSnapshot, eligible: BoolArray, shape: Shape, policy: Policy = "best_fit"
 ) -> Placement | Infeasible:
-    """Place ``shape`` on nodes not ``unavailable`` (booked or otherwise excluded)."""
+    """Place ``shape`` on ``eligible`` nodes only (per node, fleet order).
+
+    For a GPU count the caller leaves out booked and unhealthy nodes; for whole units
+    only booked ones (a whole unit is contracted as it is, its unhealthy nodes a
+    delivery deficit until repaired)."""
     if shape.unit is not None and shape.unit is not Unit.NODE:
-        return _whole_units(snap, unavailable, shape)
+        return _whole_units(snap, ~eligible, shape)
     reasons: list[str] = []
     best_max = 0
     for model in shape.models:
         if model not in snap.models:
             reasons.append(f"no {model} GPUs in the fleet" + (f" site {shape.site!r}" if shape.site else ""))
             continue
-        result = _carve_model(snap, unavailable, shape, model, policy)
+        result = _carve_model(snap, eligible, shape, model, policy)
         if isinstance(result, Placement):
             return result
         reasons.append(result.reason)
@@ -99,7 +87,7 @@ def carve(
 
 
 def _carve_model(
-    snap: FleetSnapshot, unavailable: BoolArray, shape: Shape, model: str, policy: Policy
+    snap: FleetSnapshot, eligible: BoolArray, shape: Shape, model: str, policy: Policy
 ) -> Placement | Infeasible:
     in_scope, scope = _scope(snap, shape, (model,))
     if in_scope is None:
@@ -114,9 +102,9 @@ def _carve_model(
             f"ask for {need // per_node * per_node:,} or {(need // per_node + 1) * per_node:,}",
             need // per_node * per_node,
         )
-    free = in_scope & ~unavailable & (snap.node_health == HEALTHY_CODE) & (snap.node_gpus == per_node)
+    free = in_scope & eligible & (snap.node_gpus == per_node)
     gpus = np.where(free, snap.node_gpus, 0).astype(np.int64)
-    loc_level = LOCALITY_LEVEL[shape.locality]
+    loc_level = _depth(shape.locality)
     picked = _Search(snap, gpus, loc_level, policy).pick(np.flatnonzero(free), need, top=-1)
     if picked is None:
         most = _max_in_unit(snap, free, gpus, loc_level)
@@ -159,21 +147,21 @@ class _Search:
         if need <= 0:
             return np.zeros(0, np.int64) if need == 0 else None
         finest_allowed = max(self.loc_level, top + 1)
-        for level in range(Level.NVLINK_DOMAIN, finest_allowed - 1, -1):
-            _, inverse, sums = _sums(self.snap, cand, self.gpus, level)
+        for depth in range(DOMAIN_DEPTH, finest_allowed - 1, -1):
+            inverse, sums = _sums(self.snap, cand, self.gpus, depth)
             fits = np.flatnonzero(sums >= need)
             if fits.size:
                 inside = cand[inverse == self._choose(fits, sums)]
-                if level == Level.NVLINK_DOMAIN:
+                if depth == DOMAIN_DEPTH:
                     return _take_nodes(inside, self.gpus, need)
-                return self.pick(inside, need, level)
-        if self.loc_level > top or top >= Level.NVLINK_DOMAIN:
+                return self.pick(inside, need, depth)
+        if self.loc_level > top or top >= DOMAIN_DEPTH:
             return None
         return self.span(cand, need, top + 1)
 
-    def span(self, cand: IntArray, need: int, level: int) -> IntArray | None:
-        """Spread ``need`` over the units of ``level`` in ``cand``: whole ones first."""
-        _, inverse, sums = _sums(self.snap, cand, self.gpus, level)
+    def span(self, cand: IntArray, need: int, depth: int) -> IntArray | None:
+        """Spread ``need`` over the units at ``depth`` in ``cand``: whole ones first."""
+        inverse, sums = _sums(self.snap, cand, self.gpus, depth)
         if int(sums.sum()) < need:
             return None
         present = np.flatnonzero(sums)
@@ -193,10 +181,10 @@ class _Search:
         if not fits.size:
             return None
         inside = cand[inverse == self._choose(fits, sums)]
-        if level == Level.NVLINK_DOMAIN:
+        if depth == DOMAIN_DEPTH:
             sub = _take_nodes(inside, self.gpus, remaining)
         else:
-            sub = self.pick(inside, remaining, level)
+            sub = self.pick(inside, remaining, depth)
         return None if sub is None else np.concatenate([*taken, sub])
 
     def _choose(self, fits: IntArray, sums: IntArray) -> int:
@@ -209,42 +197,19 @@ def _take_nodes(cand: IntArray, gpus: IntArray, need: int) -> IntArray | None:
     return take if int(gpus[take].sum()) == need else None
 
 
-def _sums(
-    snap: FleetSnapshot, cand: IntArray, gpus: IntArray, level: int
-) -> tuple[None, npt.NDArray[np.int32], IntArray]:
-    """Each candidate's unit at ``level`` and free GPUs per unit (every unit of the
+def _sums(snap: FleetSnapshot, cand: IntArray, gpus: IntArray, depth: int) -> tuple[npt.NDArray[np.int32], IntArray]:
+    """Each candidate's unit at ``depth`` and free GPUs per unit (every unit of the
     level, zero where no candidate): a counting pass, no sort."""
-    unit_of = _unit_index(snap, level)
-    size = _level_size(snap, level)
-    mine = unit_of[cand]
-    sums = np.bincount(mine, weights=gpus[cand], minlength=size).astype(np.int64)
-    return None, mine, sums
-
-
-def _level_size(snap: FleetSnapshot, level: int) -> int:
-    if level == Level.SITE:
-        return len(snap.site_names)
-    if level == Level.POD:
-        return len(snap.pod_names)
-    if level == Level.BLOCK:
-        return len(snap.block_names)
-    return len(snap.domain_ids)
-
-
-def _unit_index(snap: FleetSnapshot, level: int) -> npt.NDArray[np.int32]:
-    if level == Level.SITE:
-        return snap.node_site
-    if level == Level.POD:
-        return snap.node_pod
-    if level == Level.BLOCK:
-        return snap.node_block
-    return snap.node_domain
+    level = Level.at_depth(depth)
+    mine = snap.unit_of(level)[cand]
+    sums = np.bincount(mine, weights=gpus[cand], minlength=snap.n_units(level)).astype(np.int64)
+    return mine, sums
 
 
 def _max_in_unit(snap: FleetSnapshot, free: BoolArray, gpus: IntArray, loc_level: int) -> int:
     if loc_level < 0:
         return int(gpus.sum())
-    per_unit = np.bincount(_unit_index(snap, loc_level)[free], weights=gpus[free])
+    per_unit = np.bincount(snap.unit_of(Level.at_depth(loc_level))[free], weights=gpus[free])
     return int(per_unit.max()) if per_unit.size else 0
 
 
@@ -259,15 +224,15 @@ def _whole_units(snap: FleetSnapshot, unavailable: BoolArray, shape: Shape) -> P
     if in_scope is None:
         return Infeasible(f"unknown site {shape.site!r}", 0)
     model = "+".join(m for m in snap.models if m in shape.models)
-    level = UNIT_LEVEL[shape.unit]
-    unit_of = _unit_index(snap, level)
-    n_units = int(unit_of.max()) + 1 if unit_of.size else 0
+    level = shape.unit.level
+    unit_of = snap.unit_of(level)
+    n_units = snap.n_units(level)
     total = np.bincount(unit_of, minlength=n_units)
     of_model = np.bincount(unit_of[in_scope], minlength=n_units)
     busy = np.bincount(unit_of[in_scope & unavailable], minlength=n_units)
     whole = np.flatnonzero((of_model == total) & (of_model > 0) & (busy == 0))
-    label = shape.unit.value.replace("_", " ")
-    loc_level = LOCALITY_LEVEL[shape.locality]
+    label = level.label
+    loc_level = _depth(shape.locality)
     groups = _group_units(snap, level, whole, loc_level)
     fitting = [g for g in groups if g.size >= shape.units]
     if not fitting:
@@ -284,24 +249,24 @@ def _whole_units(snap: FleetSnapshot, unavailable: BoolArray, shape: Shape) -> P
     return Placement(held, nodes, int(snap.node_gpus[nodes].sum()), scope)
 
 
-def _group_units(snap: FleetSnapshot, level: int, units: IntArray, loc_level: int) -> list[IntArray]:
+def _group_units(snap: FleetSnapshot, level: Level, units: IntArray, loc_level: int) -> list[IntArray]:
     """Whole-free units grouped by the locality unit that contains them."""
     if loc_level < 0:
         return [units]
-    if loc_level >= level:  # the locality unit is this unit (or finer): one unit per group
+    if loc_level >= level.depth:  # the locality unit is this unit (or finer): one unit per group
         return [units[k : k + 1] for k in range(units.size)]
-    parent = _parent_of_units(snap, level, loc_level)[units]
+    parent = _parent_of_units(snap, level, Level.at_depth(loc_level))[units]
     return [units[parent == p] for p in np.unique(parent)]
 
 
-def _parent_of_units(snap: FleetSnapshot, level: int, parent_level: int) -> npt.NDArray[np.int32]:
+def _parent_of_units(snap: FleetSnapshot, level: Level, parent_level: Level) -> npt.NDArray[np.int32]:
     """For each unit at ``level``, its unit at ``parent_level`` (outer)."""
-    first = np.zeros(int(_unit_index(snap, level).max()) + 1, np.int64)
-    unit_of = _unit_index(snap, level)
+    unit_of = snap.unit_of(level)
+    first = np.zeros(snap.n_units(level), np.int64)
     first[unit_of[::-1]] = np.arange(unit_of.size - 1, -1, -1)
-    return _unit_index(snap, parent_level)[first]
+    return snap.unit_of(parent_level)[first]
 
 
-def _unit_gpus(snap: FleetSnapshot, level: int, units: IntArray) -> IntArray:
-    per_unit = np.bincount(_unit_index(snap, level), weights=snap.node_gpus)
+def _unit_gpus(snap: FleetSnapshot, level: Level, units: IntArray) -> IntArray:
+    per_unit = np.bincount(snap.unit_of(level), weights=snap.node_gpus, minlength=snap.n_units(level))
     return per_unit[units].astype(np.int64)

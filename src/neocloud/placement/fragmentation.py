@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neocloud.placement.snapshot import HEALTHY_CODE, FleetSnapshot
+from neocloud.placement.snapshot import FleetSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,8 @@ class Fragmentation:
     free_whole_blocks: int
 
 
-def measure(snap: FleetSnapshot, unavailable: npt.NDArray[np.bool_]) -> Fragmentation:
-    """Fragmentation of the capacity not ``unavailable`` (healthy nodes only)."""
-    healthy = snap.node_health == HEALTHY_CODE
+def measure(snap: FleetSnapshot, unavailable: npt.NDArray[np.bool_], healthy: npt.NDArray[np.bool_]) -> Fragmentation:
+    """Fragmentation of the capacity not ``unavailable``, counting ``healthy`` nodes only."""
     free = healthy & ~unavailable
     n_blocks = len(snap.block_names)
     free_gpus = np.bincount(snap.node_block[free], weights=snap.node_gpus[free], minlength=n_blocks)

@@ -6,13 +6,19 @@ indices plus counters per block and per domain. It is built in one pass over the
 nodes and never refers back to domain objects, so a decision on a 25k-node site
 touches a few arrays, not a graph of Python objects.
 
+**The snapshot is the fixed topology only.** It never changes after it is built.
+What changes (each node's health, what is booked when) lives in one place, the
+leasing view (``leasing/view.py``), and placement is handed the eligible nodes as an
+argument. :func:`health_codes` reads a fleet's health once, to start a view.
+
 Layout (``n`` nodes, ``d`` domains, ``b`` blocks, ``m`` GPU models):
 
-* ``node_*``: ``(n,)`` arrays: model, gpus, health code, domain, block, pod, site;
-* ``domain_*``: ``(d,)`` arrays: block, model, nodes, gpus, healthy_gpus;
-* ``block_*``: ``(b,)`` arrays: pod, site; ``block_gpus`` and
-  ``block_healthy_gpus`` are ``(b, m)`` counters per GPU model;
-* names (``node_ids``, ``domain_ids``, ``block_names`` ...) map indices back.
+* ``node_*``: ``(n,)`` arrays: model, gpus, domain, block, pod, site;
+* ``domain_*``: ``(d,)`` arrays: block, model, nodes, gpus;
+* ``block_*``: ``(b,)`` arrays: pod, site; ``block_gpus`` is a ``(b, m)`` counter
+  per GPU model;
+* names (``node_ids``, ``domain_ids``, ``block_names`` ...) map indices back;
+  :meth:`FleetSnapshot.unit_of` gives each node's unit at any :class:`Level`.
 
 Nodes of one block are contiguous (``block_node_start``/``block_node_end``) and so
 are nodes of one NVLink domain, so a block or a domain is a slice.
@@ -27,6 +33,7 @@ import numpy.typing as npt
 
 from neocloud.domain.fleet import Fleet, Node
 from neocloud.domain.health import Health
+from neocloud.domain.shape import Level
 
 IntArray = npt.NDArray[np.int32]
 HEALTH_CODES: tuple[Health, ...] = tuple(Health)
@@ -43,7 +50,6 @@ class FleetSnapshot:
     node_ids: tuple[str, ...]
     node_model: IntArray
     node_gpus: IntArray
-    node_health: npt.NDArray[np.int8]
     node_domain: IntArray
     node_block: IntArray
     node_pod: IntArray
@@ -52,12 +58,10 @@ class FleetSnapshot:
     domain_model: IntArray
     domain_nodes: IntArray
     domain_gpus: IntArray
-    domain_healthy_gpus: IntArray
     domain_node_start: IntArray
     block_pod: IntArray
     block_site: IntArray
     block_gpus: IntArray
-    block_healthy_gpus: IntArray
     block_node_start: IntArray
     block_node_end: IntArray
 
@@ -65,10 +69,44 @@ class FleetSnapshot:
     def total_gpus(self) -> int:
         return int(self.node_gpus.sum())
 
-    def gpus_by_model(self, healthy_only: bool = False) -> dict[str, int]:
+    def gpus_by_model(self) -> dict[str, int]:
         """GPUs per model over the whole fleet."""
-        counts = self.block_healthy_gpus if healthy_only else self.block_gpus
-        return {m: int(c) for m, c in zip(self.models, counts.sum(axis=0), strict=True) if c}
+        return {m: int(c) for m, c in zip(self.models, self.block_gpus.sum(axis=0), strict=True) if c}
+
+    def unit_of(self, level: Level) -> IntArray:
+        """Per node (fleet order): the index of its unit at ``level``."""
+        if level is Level.SITE:
+            return self.node_site
+        if level is Level.POD:
+            return self.node_pod
+        if level is Level.BLOCK:
+            return self.node_block
+        if level is Level.NVLINK_DOMAIN:
+            return self.node_domain
+        return np.arange(len(self.node_ids), dtype=np.int32)
+
+    def n_units(self, level: Level) -> int:
+        """How many units the fleet has at ``level``."""
+        return len(self.unit_names(level))
+
+    def unit_names(self, level: Level) -> tuple[str, ...]:
+        """The names of the units at ``level``, by index."""
+        if level is Level.SITE:
+            return self.site_names
+        if level is Level.POD:
+            return self.pod_names
+        if level is Level.BLOCK:
+            return self.block_names
+        if level is Level.NVLINK_DOMAIN:
+            return self.domain_ids
+        return self.node_ids
+
+
+def health_codes(fleet: Fleet, snap: FleetSnapshot) -> npt.NDArray[np.int8]:
+    """Each node's health in ``fleet`` as codes (index into :data:`HEALTH_CODES`), in
+    the snapshot's node order: the starting point of a leasing view, read once."""
+    by_id = {node.id: node.health for node in fleet.nodes}
+    return np.fromiter((HEALTH_CODES.index(by_id[n]) for n in snap.node_ids), np.int8, len(snap.node_ids))
 
 
 def build_snapshot(fleet: Fleet) -> FleetSnapshot:
@@ -78,7 +116,6 @@ def build_snapshot(fleet: Fleet) -> FleetSnapshot:
     site_index = {s.name: i for i, s in enumerate(fleet.sites)}
     models = tuple(sorted({n.gpu_model for n in fleet.nodes}))
     model_index = {m: i for i, m in enumerate(models)}
-    health_index = {h: i for i, h in enumerate(HEALTH_CODES)}
     # Stable order: by block, then domain (domains never span blocks).
     order = sorted(
         range(len(fleet.nodes)), key=lambda k: (block_index[fleet.nodes[k].block], fleet.nodes[k].nvlink_domain)
@@ -88,16 +125,12 @@ def build_snapshot(fleet: Fleet) -> FleetSnapshot:
     node_block = np.fromiter((block_index[x.block] for x in nodes), np.int32, n)
     node_model = np.fromiter((model_index[x.gpu_model] for x in nodes), np.int32, n)
     node_gpus = np.fromiter((x.gpu_count for x in nodes), np.int32, n)
-    node_health = np.fromiter((health_index[x.health] for x in nodes), np.int8, n)
     domain_ids, node_domain, domain_start = _domains(nodes)
     block_pod = np.array([pod_index[b.pod] for b in fleet.blocks], np.int32)
     block_site = np.array([site_index[b.site] for b in fleet.blocks], np.int32)
-    healthy = np.where(node_health == HEALTHY_CODE, node_gpus, 0).astype(np.int32)
     nb, nm, nd = len(fleet.blocks), len(models), len(domain_ids)
     block_gpus = _counter((nb, nm), (node_block, node_model), node_gpus)
-    block_healthy = _counter((nb, nm), (node_block, node_model), healthy)
     bounds = np.searchsorted(node_block, np.arange(nb + 1, dtype=np.int32)).astype(np.int32)
-    domain_first = domain_start
     return FleetSnapshot(
         models=models,
         site_names=tuple(s.name for s in fleet.sites),
@@ -107,21 +140,18 @@ def build_snapshot(fleet: Fleet) -> FleetSnapshot:
         node_ids=tuple(x.id for x in nodes),
         node_model=node_model,
         node_gpus=node_gpus,
-        node_health=node_health,
         node_domain=node_domain,
         node_block=node_block,
         node_pod=block_pod[node_block] if nb else np.zeros(0, np.int32),
         node_site=block_site[node_block] if nb else np.zeros(0, np.int32),
-        domain_block=node_block[domain_first] if nd else np.zeros(0, np.int32),
-        domain_model=node_model[domain_first] if nd else np.zeros(0, np.int32),
+        domain_block=node_block[domain_start] if nd else np.zeros(0, np.int32),
+        domain_model=node_model[domain_start] if nd else np.zeros(0, np.int32),
         domain_nodes=np.bincount(node_domain, minlength=nd).astype(np.int32),
         domain_gpus=np.bincount(node_domain, weights=node_gpus, minlength=nd).astype(np.int32),
-        domain_healthy_gpus=np.bincount(node_domain, weights=healthy, minlength=nd).astype(np.int32),
-        domain_node_start=domain_first,
+        domain_node_start=domain_start,
         block_pod=block_pod,
         block_site=block_site,
         block_gpus=block_gpus,
-        block_healthy_gpus=block_healthy,
         block_node_start=bounds[:-1].copy(),
         block_node_end=bounds[1:].copy(),
     )

@@ -19,7 +19,7 @@ from neocloud.domain.leases import LeaseRequest, SparePolicy, Step
 from neocloud.domain.ledger import HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
-from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.domain.shape import Level, Locality, Shape, Unit
 from neocloud.domain.spec import build_fleet
 from neocloud.services.container import Services
 
@@ -62,7 +62,7 @@ def build_demo(services: Services) -> DemoKeys:
             start,
             start + 180 * DAY,
             usd,
-            spares=SparePolicy("block", 1),
+            spares=SparePolicy(Level.BLOCK, 1),
         ),
         actor=ACTOR,
     )

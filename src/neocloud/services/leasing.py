@@ -22,6 +22,7 @@ import numpy as np
 
 from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEvent
 from neocloud.domain.clock import Clock, to_s
+from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseRequest, LeaseState
@@ -29,8 +30,10 @@ from neocloud.domain.ledger import Booking, Ledger
 from neocloud.domain.shape import Shape
 from neocloud.leasing.availability import ModelAvailability, availability
 from neocloud.leasing.delivered import CapacityPoint, delivered_series
-from neocloud.leasing.engine import Engine, Quote, Refusal, RequestError, Unplaceable
-from neocloud.placement.snapshot import HEALTH_CODES, HEALTHY_CODE, build_snapshot
+from neocloud.leasing.engine import Engine
+from neocloud.leasing.quote import Quote, Refusal, Unplaceable
+from neocloud.leasing.view import LedgerView
+from neocloud.placement.snapshot import HEALTH_CODES, build_snapshot, health_codes
 from neocloud.services.ports import LedgerStore, Writer
 
 T = TypeVar("T")
@@ -93,6 +96,7 @@ class LeasingService:
         self._checked_at = -1e18
         self._availability: dict[tuple[object, ...], list[ModelAvailability]] = {}
         self._fleet: Fleet | None = None
+        self._due_key: tuple[tuple[str, str], ...] = ()  # what a read applied tentatively
 
     # -- setup ----------------------------------------------------------------
     @serialized
@@ -129,8 +133,8 @@ class LeasingService:
         engine = self._read()
         if self._fleet is None:
             self._fleet = self.store.fleet()
-        codes = engine.health.tolist()
-        index = engine.node_index
+        codes = engine.view.health.tolist()
+        index = engine.view.ledger.node_index
         for node in self._fleet.nodes:
             node.health = HEALTH_CODES[codes[index[node.id]]]
         return self._fleet
@@ -138,16 +142,12 @@ class LeasingService:
     @serialized
     def free_node(self, model: str, start_s: int, end_s: int) -> str | None:
         """A healthy node of ``model`` that nothing holds over ``[start_s, end_s)``."""
-        engine = self._read()
-        if model not in engine.snap.models:
+        view = self._read().view
+        if model not in view.snap.models:
             return None
-        ok = (
-            ~engine.ledger.unavailable(start_s, end_s)
-            & (engine.health == HEALTHY_CODE)
-            & (engine.snap.node_model == engine.snap.models.index(model))
-        )
+        ok = view.eligible(start_s, end_s) & (view.snap.node_model == view.snap.models.index(model))
         found = np.flatnonzero(ok)
-        return engine.snap.node_ids[int(found[0])] if found.size else None
+        return view.snap.node_ids[int(found[0])] if found.size else None
 
     @serialized
     def tenants(self) -> set[str]:
@@ -157,10 +157,10 @@ class LeasingService:
     # -- leases ---------------------------------------------------------------
     @serialized
     def quote(self, request: LeaseRequest) -> Quote | Refusal:
-        engine = self._read()
-        request = _all_models(engine, request)
-        self._check_request(engine, request)
-        return engine.quote(request, self._now())
+        with self._as_of_now() as (engine, now_s):
+            request = _all_models(engine, request)
+            self._check_request(engine, request)
+            return engine.quote(request, now_s)
 
     @serialized
     def create(
@@ -212,36 +212,35 @@ class LeasingService:
     @serialized
     def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
         return self._lease_op(
-            lease_id,
-            tenant,
-            lambda e, now: e.shrink(lease_id, gpus, from_s=now if from_s is None else from_s, now_s=now, actor=actor),
+            lease_id, tenant, lambda e, now: e.shrink(lease_id, gpus, from_s=from_s, now_s=now, actor=actor)
         )
 
     @serialized
     def leases(self, *, tenant: str | None = None, state: LeaseState | None = None) -> list[Lease]:
-        engine = self._read()
-        out = [
-            lease
-            for lease in engine.leases.values()
-            if (tenant is None or lease.tenant == tenant) and (state is None or lease.state is state)
-        ]
+        """Leases as of now (a hold past its expiry is expired, a start reached is active)."""
+        with self._as_of_now() as (engine, _):
+            out = [
+                lease
+                for lease in engine.view.leases.values()
+                if (tenant is None or lease.tenant == tenant) and (state is None or lease.state is state)
+            ]
         return sorted(out, key=lambda lease: (lease.created_s, lease.id))
 
     @serialized
     def show(self, lease_id: str, *, tenant: str | None = None) -> LeaseView:
-        engine = self._read()
-        lease = engine.lease(lease_id, tenant)
-        bookings = engine.lease_nodes(lease_id)
-        gpus = {b.node: int(engine.per_node_gpus[engine.node_index[b.node]]) for b in bookings}
+        with self._as_of_now() as (engine, now_s):
+            lease = engine.lease(lease_id, tenant)
+            bookings = engine.lease_nodes(lease_id)
+            gpus = {b.node: engine.view.node_gpus(b.node) for b in bookings}
         log = list(self.store.health_log(sorted(gpus)))
-        capacity = delivered_series(lease, bookings, gpus, log, until_s=max(self._now(), lease.start_s + 1))
+        capacity = delivered_series(lease, bookings, gpus, log, until_s=max(now_s, lease.start_s + 1))
         return LeaseView(lease, bookings, capacity)
 
     @serialized
     def bookings(self, start_s: int, end_s: int) -> list[Booking]:
         """Every holder's bookings (leases, spares, pools, maintenance) overlapping ``[start_s, end_s)``."""
-        engine = self._read()
-        return [b for b in engine.ledger.bookings() if b.start_s < end_s and b.end_s > start_s]
+        with self._as_of_now() as (engine, _):
+            return engine.view.ledger.in_window(start_s, end_s)
 
     # -- capacity ----------------------------------------------------------------
     @serialized
@@ -250,20 +249,21 @@ class LeasingService:
     ) -> list[ModelAvailability]:
         if start_s >= end_s:
             raise RequestError(["start: must be before end"])
-        engine = self._read()
-        if site is not None and site not in engine.snap.site_names:
-            raise RequestError([f"site: unknown site {site!r}; known: {', '.join(engine.snap.site_names)}"])
-        for model in models or ():
-            if model not in engine.snap.models:
-                raise RequestError([f"model: unknown GPU model {model!r}; known: {', '.join(engine.snap.models)}"])
-        key = (self._version, start_s, end_s, models, site)
-        found = self._availability.get(key)
-        if found is None:
-            if len(self._availability) >= AVAILABILITY_CACHE:
-                self._availability.clear()
-            found = availability(engine.snap, engine.ledger, engine.health, start_s, end_s, models=models, site=site)
-            self._availability[key] = found
-        return found
+        with self._as_of_now() as (engine, _):
+            view = engine.view
+            if site is not None and site not in view.snap.site_names:
+                raise RequestError([f"site: unknown site {site!r}; known: {', '.join(view.snap.site_names)}"])
+            for model in models or ():
+                if model not in view.snap.models:
+                    raise RequestError([f"model: unknown GPU model {model!r}; known: {', '.join(view.snap.models)}"])
+            key = (self._version, self._due_key, start_s, end_s, models, site)
+            found = self._availability.get(key)
+            if found is None:
+                if len(self._availability) >= AVAILABILITY_CACHE:
+                    self._availability.clear()
+                found = availability(view.snap, view.ledger, view.health, start_s, end_s, models=models, site=site)
+                self._availability[key] = found
+            return found
 
     @serialized
     def set_health(self, node: str, state: Health, *, at_s: int | None, actor: str, reason: str) -> Change:
@@ -351,7 +351,27 @@ class LeasingService:
                 self._dirty = True
                 engine.apply(change, writer.write(change))
             self._version = writer.version
+            engine.view.retire(now_s)
             return result
+
+    @contextmanager
+    def _as_of_now(self) -> Iterator[tuple[Engine, int]]:
+        """The cached view as of now, for a read: what the clock made due (expired
+        holds, starts, ends) is applied tentatively and taken back afterwards, so a
+        read never waits for a write to see the present and never writes."""
+        engine = self._read()
+        now_s = self._now()
+        due = engine.tick(now_s)
+        if due.empty:
+            self._due_key = ()
+            yield engine, now_s
+            return
+        self._due_key = tuple(sorted((lease.id, lease.state.value) for lease in due.leases))
+        undo = engine.simulate(due)
+        try:
+            yield engine, now_s
+        finally:
+            undo()
 
     @contextmanager
     def _locked(self) -> Iterator[tuple[Writer, Engine]]:
@@ -387,7 +407,7 @@ class LeasingService:
         if self._engine is None:
             fleet = self.store.fleet()
             snap = build_snapshot(fleet)
-            self._engine = Engine(snap, Ledger(snap.node_ids))
+            self._engine = Engine(LedgerView(snap, Ledger(snap.node_ids), health_codes(fleet, snap)))
             self._version = -1
             self._tenants = set()
             self._absorb(self._engine, self.store.delta_since(-1))

@@ -14,7 +14,7 @@ from typing import Any
 from neocloud.domain.catalog import GpuModel
 from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment, SparePolicy, StateChange, Step
 from neocloud.domain.money import Money
-from neocloud.domain.shape import Locality, Shape, Unit
+from neocloud.domain.shape import Level, Locality, Shape, Unit
 
 Json = dict[str, Any]
 
@@ -113,7 +113,7 @@ def _decode_request(d: Mapping[str, Any]) -> LeaseRequest:
         price_per_gpu_hour=Money(Decimal(price["amount"]), price["currency"]),
         sla_availability_pct=Decimal(d["sla_availability_pct"]),
         steps=tuple(Step(int(at), int(g)) for at, g in d["steps"]),
-        spares=None if spares is None else SparePolicy(spares["per"], int(spares["count"])),
+        spares=None if spares is None else SparePolicy(Level(spares["per"]), int(spares["count"])),
     )
 
 

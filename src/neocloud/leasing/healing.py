@@ -1,0 +1,229 @@
+"""Health and maintenance: record a node's health, heal the leases it was in.
+
+A failed node in a live lease is swapped for the lease's spare (same model, same
+unit), else for a free healthy node in the lease's locality (same block first);
+with neither, the lease is marked degraded until the node is healthy again. A
+maintenance window is booked only if every lease on the node can move off it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
+
+from neocloud.domain.changes import Change, Event, HealthChange
+from neocloud.domain.errors import Instant
+from neocloud.domain.health import Health, transition_problem
+from neocloud.domain.leases import LIVE_STATES, Lease, LeaseRuleError
+from neocloud.domain.ledger import FOREVER_S, Booking, Draft, HolderKind
+from neocloud.domain.shape import Locality
+from neocloud.leasing.audit import lease_event, node_event
+from neocloud.leasing.plan import scope_mask
+from neocloud.leasing.view import LedgerView
+from neocloud.placement.snapshot import HEALTH_CODES, HEALTHY_CODE
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+def set_health(
+    view: LedgerView, node: str, target: Health, *, at_s: int, now_s: int, actor: str, reason: str
+) -> Change:
+    """Record a health change; a failed node in a lease is swapped for a spare or a free node."""
+    current = HEALTH_CODES[int(view.health[view.node(node)])]
+    problem = transition_problem(node, current, target)
+    if problem is not None:
+        raise LeaseRuleError(problem.replace("{", "{{").replace("}", "}}"))
+    health = HealthChange(node, current, target, at_s, reason)
+    after = {"health": target.value, "at": at_s, "reason": reason}
+    event = node_event(f"node.{target.value}", node, now_s, actor, before={"health": current.value}, after=after)
+    change = Change(health=(health,), events=(event,))
+    if target is Health.FAILED:
+        change += heal(view, node, at_s, now_s, actor)
+    elif target is Health.HEALTHY:
+        change += restore(view, node, now_s, actor)
+    return change
+
+
+def maintenance(
+    view: LedgerView, node: str, *, start_s: int, end_s: int, now_s: int, actor: str, window_id: str
+) -> Change:
+    """Book a maintenance window; a lease on the node must be swapped to a free node or it is refused."""
+    view.node(node)
+    if start_s >= end_s:
+        raise LeaseRuleError("maintenance: start must be before end")
+    if start_s < now_s:
+        raise LeaseRuleError(
+            "maintenance: start {start} is in the past (now {now})", start=Instant(start_s), now=Instant(now_s)
+        )
+    change = Change()
+    for b in view.ledger.overlapping(node, start_s, end_s):
+        facts = {"node": node, "start": Instant(b.start_s), "end": Instant(b.end_s), "_holder": f"{b.kind} {b.holder}"}
+        if b.kind is not HolderKind.LEASE:
+            raise LeaseRuleError(
+                "maintenance on {node} refused: it is held [{start}, {end})", private="by {_holder}", **facts
+            )
+        from_s = max(start_s, b.start_s)
+        target = replacement(view, node, from_s, b.end_s, scope=lease_scope(view, b.holder), exclude=set())
+        if target is None:
+            raise LeaseRuleError(
+                "maintenance on {node} refused: a lease holds it [{start}, {end}) and no free healthy node in "
+                "its block can take over from {from_}",
+                private="lease {_holder}",
+                from_=Instant(from_s),
+                **facts,
+            )
+        change += swap(view, b, target, from_s, now_s=now_s, actor=actor, why="maintenance")
+    drafts = (Draft(node, start_s, end_s, HolderKind.MAINTENANCE, window_id),)
+    after = {"node": node, "start": start_s, "end": end_s}
+    event = node_event("maintenance.booked", node, now_s, actor, subject=window_id, after=after)
+    return change + Change(book=drafts, events=(event,))
+
+
+def heal(view: LedgerView, node: str, at_s: int, now_s: int, actor: str) -> Change:
+    """Swap ``node`` out of every live lease it serves from ``at_s`` on."""
+    change = Change()
+    used_spares: set[int] = set()  # one spare booking serves one failed booking
+    used_nodes: set[str] = set()
+    for b in view.ledger.overlapping(node, at_s, FOREVER_S):
+        lease = view.leases.get(b.holder)
+        if b.kind is not HolderKind.LEASE or lease is None or lease.state not in LIVE_STATES:
+            continue
+        from_s = max(at_s, b.start_s)
+        spare = _spare_for(view, lease.id, node, from_s, b.end_s, exclude=used_spares)
+        if spare is not None:
+            used_spares.add(spare.id)
+            used_nodes.add(spare.node)
+            change += Change(
+                truncate=((spare.id, from_s),) if from_s > spare.start_s else (),
+                release=(spare.id,) if from_s <= spare.start_s else (),
+            )
+            change += swap(view, b, view.node(spare.node), from_s, now_s=now_s, actor=actor, why="node failed (spare)")
+            continue
+        target = replacement(view, node, from_s, b.end_s, scope=lease_scope(view, lease.id), exclude=used_nodes)
+        if target is not None:
+            used_nodes.add(view.snap.node_ids[target])
+            change += swap(view, b, target, from_s, now_s=now_s, actor=actor, why="node failed")
+            continue
+        change += _degrade(lease, node, from_s, now_s, actor)
+    return change
+
+
+def restore(view: LedgerView, node: str, now_s: int, actor: str) -> Change:
+    """A repaired node stops counting as a deficit of the leases it was left in."""
+    change = Change()
+    for lease in view.leases.values():
+        if node not in lease.degraded_nodes:
+            continue
+        restored = replace(lease, degraded_nodes=tuple(n for n in lease.degraded_nodes if n != node))
+        event = lease_event(
+            "lease.restored",
+            lease,
+            now_s,
+            actor,
+            node=node,
+            before={"degraded_nodes": list(lease.degraded_nodes)},
+            after={"degraded_nodes": list(restored.degraded_nodes)},
+        )
+        change += Change(leases=(restored,), events=(event,))
+    return change
+
+
+def replacement(
+    view: LedgerView, node: str, start_s: int, end_s: int, *, scope: BoolArray, exclude: set[str]
+) -> int | None:
+    """A free, healthy node of the same model and size in ``scope``, same block first."""
+    idx = view.node(node)
+    snap = view.snap
+    ok = (
+        scope
+        & view.eligible(start_s, end_s)
+        & (snap.node_model == snap.node_model[idx])
+        & (snap.node_gpus == snap.node_gpus[idx])
+    )
+    ok[idx] = False
+    for name in exclude:
+        ok[view.node(name)] = False
+    same_block = np.flatnonzero(ok & (snap.node_block == snap.node_block[idx]))
+    if same_block.size:
+        return int(same_block[0])
+    anywhere = np.flatnonzero(ok)
+    return int(anywhere[0]) if anywhere.size else None
+
+
+def block_mask(view: LedgerView, node: str) -> BoolArray:
+    """The nodes of ``node``'s fabric block."""
+    mask: BoolArray = view.snap.node_block == view.snap.node_block[view.node(node)]
+    return mask
+
+
+def lease_scope(view: LedgerView, lease_id: str) -> BoolArray:
+    """Where a lease's replacement nodes may come from: its locality unit(s)."""
+    lease = view.leases.get(lease_id)
+    nodes = np.array([view.node(b.node) for b in view.ledger.of_holder(lease_id)], np.int64)
+    locality = lease.request.shape.locality if lease is not None else Locality.BLOCK
+    if locality is Locality.NVLINK_DOMAIN:
+        locality = Locality.BLOCK  # a whole NVL rack cannot take a tray from elsewhere
+    return scope_mask(view, nodes, locality)
+
+
+def swap(view: LedgerView, booking: Booking, target: int, from_s: int, *, now_s: int, actor: str, why: str) -> Change:
+    """Move ``booking`` to node ``target`` from ``from_s`` on."""
+    lease = view.leases.get(booking.holder)
+    new_node = view.snap.node_ids[target]
+    cut = Change(truncate=((booking.id, from_s),)) if from_s > booking.start_s else Change(release=(booking.id,))
+    draft = Draft(new_node, from_s, booking.end_s, booking.kind, booking.holder)
+    event = Event(
+        "lease.swapped",
+        booking.holder,
+        now_s,
+        actor,
+        tenant=lease.tenant if lease else None,
+        lease_id=booking.holder,
+        node=booking.node,
+        before={"node": booking.node},
+        after={"node": new_node, "from": from_s, "reason": why},
+    )
+    note = f"{booking.holder}: {booking.node} -> {new_node} ({why})"
+    return cut + Change(book=(draft,), events=(event,), notes=(note,))
+
+
+def _degrade(lease: Lease, node: str, from_s: int, now_s: int, actor: str) -> Change:
+    marked = replace(lease, degraded_nodes=tuple(sorted({*lease.degraded_nodes, node})))
+    event = lease_event(
+        "lease.degraded",
+        lease,
+        now_s,
+        actor,
+        node=node,
+        before={"degraded_nodes": list(lease.degraded_nodes)},
+        after={
+            "degraded_nodes": list(marked.degraded_nodes),
+            "from": from_s,
+            "reason": "no spare or free healthy node in the lease's locality",
+        },
+    )
+    return Change(
+        leases=(marked,), events=(event,), notes=(f"lease {lease.id} degraded: {node} failed, no replacement",)
+    )
+
+
+def _spare_for(
+    view: LedgerView, lease_id: str, node: str, start_s: int, end_s: int, *, exclude: set[int]
+) -> Booking | None:
+    idx = view.node(node)
+    healthy = view.health == HEALTHY_CODE
+    for b in view.ledger.of_holder(lease_id):
+        if b.id in exclude:
+            continue
+        j = view.node(b.node)
+        if (
+            b.kind is HolderKind.SPARE
+            and b.start_s <= start_s < b.end_s
+            and b.end_s >= end_s
+            and healthy[j]
+            and view.snap.node_model[j] == view.snap.node_model[idx]
+        ):
+            return b
+    return None

@@ -1,0 +1,131 @@
+"""Quoting: a plan with its price, or a refusal with what would fit instead.
+
+For people (the CLI, the API, the dashboard); a scheduler calls ``plan`` itself.
+The search for alternatives tries a looser locality and later starts (at most
+``MAX_LATER_STARTS`` of them, at the times bookings end), each a cheap ``plan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from neocloud.domain.errors import DomainError, RequestError, minutes_utc
+from neocloud.domain.leases import LeaseRequest, Segment, validate_request
+from neocloud.domain.money import Money
+from neocloud.domain.shape import LOOSER, Locality
+from neocloud.leasing.plan import Layer, Plan, plan
+from neocloud.leasing.view import LedgerView
+from neocloud.placement.carve import Infeasible
+
+HOUR_S = 3600
+MAX_LATER_STARTS = 200
+
+
+class AlternativeKind(StrEnum):
+    LATER_START = "later_start"
+    FEWER_GPUS = "fewer_gpus"
+    LOOSER_LOCALITY = "looser_locality"
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A change to the request that would fit."""
+
+    kind: AlternativeKind
+    description: str
+    start_s: int | None = None
+    gpus: int | None = None
+    locality: Locality | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A placement plan for a request: nodes, spares and price. Nothing is booked."""
+
+    request: LeaseRequest
+    model: str
+    gpus: int
+    layers: tuple[Layer, ...]
+    spares: tuple[str, ...]
+    contract: tuple[Segment, ...]
+    gpu_hours: Decimal
+    total: Money
+    blocks: dict[str, int]
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(n for layer in self.layers for n in layer.nodes)
+
+    @classmethod
+    def of_plan(cls, p: Plan) -> Quote:
+        hours = sum((Decimal(s.gpus) * Decimal(s.end_s - s.start_s) / HOUR_S for s in p.contract), Decimal(0))
+        return cls(
+            request=p.request,
+            model=p.model,
+            gpus=p.gpus,
+            layers=p.layers,
+            spares=p.spares,
+            contract=p.contract,
+            gpu_hours=hours,
+            total=p.request.price_per_gpu_hour.times(hours),
+            blocks=p.blocks,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request cannot be placed, and what would fit instead."""
+
+    reason: str
+    alternatives: tuple[Alternative, ...] = ()
+
+
+class Unplaceable(DomainError):
+    """A request that does not fit; carries the refusal with its alternatives."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+        alts = "; ".join(a.description for a in refusal.alternatives)
+        super().__init__(refusal.reason + (f". Alternatives: {alts}" if alts else ""))
+
+
+def quote(view: LedgerView, request: LeaseRequest, now_s: int) -> Quote | Refusal:
+    """Place ``request`` on free capacity; a priced plan, or the reason and alternatives."""
+    problems = validate_request(request, now_s)
+    if problems:
+        raise RequestError(problems)
+    found = plan(view, request)
+    if isinstance(found, Plan):
+        return Quote.of_plan(found)
+    return Refusal(found.reason, alternatives(view, request, found))
+
+
+def alternatives(view: LedgerView, request: LeaseRequest, failed: Infeasible) -> tuple[Alternative, ...]:
+    """Fewer GPUs, a looser locality, a later start: each only if it would fit."""
+    out: list[Alternative] = []
+    shape = request.shape
+    if shape.unit is None and 0 < failed.max_gpus < (shape.gpus or 0):
+        text = f"{failed.max_gpus:,} GPUs fit with the same locality and dates"
+        out.append(Alternative(AlternativeKind.FEWER_GPUS, text, gpus=failed.max_gpus))
+    looser = LOOSER.get(shape.locality)
+    while looser is not None:
+        if isinstance(plan(view, replace(request, shape=replace(shape, locality=looser))), Plan):
+            text = f"fits with locality {looser.value}"
+            out.append(Alternative(AlternativeKind.LOOSER_LOCALITY, text, locality=looser))
+            break
+        looser = LOOSER.get(looser)
+    days = (request.end_s - request.start_s) / 86_400
+    for t in view.ledger.change_times(request.start_s, MAX_LATER_STARTS):
+        if isinstance(plan(view, shifted(request, t - request.start_s)), Plan):
+            text = f"fits if it starts at {minutes_utc(t)} for the same {days:g} days"
+            out.append(Alternative(AlternativeKind.LATER_START, text, start_s=t))
+            break
+    return tuple(out)
+
+
+def shifted(request: LeaseRequest, by_s: int) -> LeaseRequest:
+    """The same request moved ``by_s`` seconds later (steps too)."""
+    steps = tuple(replace(s, at_s=s.at_s + by_s) for s in request.steps)
+    return replace(request, start_s=request.start_s + by_s, end_s=request.end_s + by_s, steps=steps)
