@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
+from neocloud.adapters.memory import MemoryStore
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.spec import FleetSpec
@@ -56,15 +57,23 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
 
     A ``server`` reads other processes' commits at most 50 ms late and trusts a
     looked-up API key for 5 s (its own writes and revocations apply at once)."""
-    store = ledger_store(url)
-    used_clock = clock or SystemClock()
-    leasing = LeasingService(store, used_clock, read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0)
+    return _services(ledger_store(url), clock or SystemClock(), database=url, server=server)
+
+
+def in_memory(clock: Clock | None = None) -> Services:
+    """The whole system on the in-memory store: tests, benchmarks and the simulator's
+    what-ifs get the same wiring as the server, without a database."""
+    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False)
+
+
+def _services(store: SqlStore | MemoryStore, clock: Clock, *, database: str, server: bool) -> Services:
+    leasing = LeasingService(store, clock, read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0)
     return Services(
         leasing=leasing,
-        keys=KeyService(store, used_clock, record=leasing.record, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
+        keys=KeyService(store, clock, record=leasing.record, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         idempotency=store,
-        clock=used_clock,
-        database=url,
+        clock=clock,
+        database=database,
     )
 
 
