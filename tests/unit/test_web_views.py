@@ -3,6 +3,7 @@ sign-in, and tenant isolation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -65,6 +66,20 @@ def test_site_rows_count_every_gpu_once(demo: tuple[Services, DemoKeys]) -> None
     assert 0 < total.utilization_pct < 100
 
 
+def test_the_failed_count_holds_failed_nodes_only_and_degraded_ones_have_their_own(
+    demo: tuple[Services, DemoKeys],
+) -> None:
+    services, _ = demo
+    now = to_s(services.clock.now())
+    fleet = services.leasing.fleet()
+    _, total = views.site_rows(fleet, services.leasing.bookings(now, now + 1), now)
+    gpus_in = {h: sum(n.gpu_count for n in fleet.nodes if n.health is h) for h in Health}
+    assert gpus_in[Health.DEGRADED] > 0  # the demo has degraded nodes, so the two can differ
+    assert total.by_category["failed"] == gpus_in[Health.FAILED]
+    assert total.by_category["degraded"] == gpus_in[Health.DEGRADED]
+    assert total.by_category["retired"] == gpus_in[Health.RETIRED]
+
+
 def test_node_category_puts_health_before_the_holder() -> None:
     node = _fleet_nodes()[0]
     node.health = Health.HEALTHY
@@ -73,6 +88,10 @@ def test_node_category_puts_health_before_the_holder() -> None:
     assert views.node_category(node, None) == "free"
     node.health = Health.FAILED
     assert views.node_category(node, held) == "failed"
+    node.health = Health.DEGRADED
+    assert views.node_category(node, held) == "degraded"
+    node.health = Health.RETIRED
+    assert views.node_category(node, None) == "retired"
     node.health = Health.MAINTENANCE
     assert views.node_category(node, None) == "maintenance"
     node.health = Health.HEALTHY
@@ -231,6 +250,20 @@ def test_operator_sees_every_lease_and_node(app_and_keys: tuple[TestClient, Serv
     for lease in services.leasing.leases():
         if lease.state not in views.HIDDEN_STATES:
             assert f'data-lease="{lease.id}"' in timeline
+
+
+def test_the_overview_failed_card_shows_failed_gpus_only(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:
+    _, services, keys = app_and_keys
+    nodes = services.leasing.fleet().nodes
+    failed = sum(n.gpu_count for n in nodes if n.health is Health.FAILED)
+    degraded = sum(n.gpu_count for n in nodes if n.health is Health.DEGRADED)
+    html = _client(app_and_keys, keys.operator).get("/").text
+    card = re.search(r'id="failed-card">.*?class="value">([\d,]+)<', html)
+    assert card is not None
+    assert card.group(1) == f"{failed:,}"
+    card = re.search(r'id="degraded-card">.*?class="value">([\d,]+)<', html)
+    assert card is not None
+    assert card.group(1) == f"{degraded:,}"
 
 
 def test_static_files_are_served(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:

@@ -2,9 +2,9 @@
 
 Pure functions (no request, no templates) so that the unit tests can check the
 numbers the pages show. A node is counted in exactly one category at an instant:
-its health first (failed, degraded or retired: ``failed``; ``maintenance``), then
-what holds it (a lease, a lease's spare, an internal pool, a maintenance window),
-else ``free``.
+its health first (``degraded``, ``failed``, ``maintenance``, ``retired``: each its
+own), then what holds it (a lease, a lease's spare, an internal pool, a maintenance
+window), else ``free``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.delivered import CapacityPoint
 
 DAY = 86_400
-CATEGORIES = ("leased", "internal", "spare", "free", "failed", "maintenance")
+CATEGORIES = ("leased", "internal", "spare", "free", "degraded", "failed", "maintenance", "retired")
+#: Health states that put a node in the category of the same name, whatever holds it.
+HEALTH_CATEGORIES = frozenset({Health.DEGRADED, Health.FAILED, Health.MAINTENANCE, Health.RETIRED})
+#: Health events that mark a failure on the timeline.
 UNHEALTHY = frozenset({Health.FAILED, Health.DEGRADED, Health.RETIRED})
 #: Colour-blind friendly, distinct on white; tenants take them in name order.
 PALETTE = ("#2f6fdf", "#e07b00", "#1a9e77", "#9b4dca", "#c2185b", "#00838f", "#7a8b00", "#6d4c41")
@@ -32,8 +35,10 @@ CATEGORY_COLORS = {
     "internal": "#8e9bb0",
     "spare": "#9b4dca",
     "free": "#1a9e77",
+    "degraded": "#ef6c00",
     "failed": "#d32f2f",
     "maintenance": "#f5a623",
+    "retired": "#4f586a",
 }
 HIDDEN_STATES = frozenset({LeaseState.CANCELLED, LeaseState.EXPIRED, LeaseState.QUOTED})
 
@@ -82,10 +87,9 @@ def holders_at(bookings: Iterable[Booking], t_s: int) -> dict[str, Booking]:
 
 
 def node_category(node: Node, held: Booking | None) -> str:
-    if node.health in UNHEALTHY:
-        return "failed"
-    if node.health is Health.MAINTENANCE:
-        return "maintenance"
+    """Its health if not healthy (``degraded``, ``failed``...), else what holds it, else ``free``."""
+    if node.health in HEALTH_CATEGORIES:
+        return node.health.value
     if held is None:
         return "free"
     return {
