@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
-from neocloud.web.views import HIDDEN_STATES
+import pytest
+
+from neocloud.web.views import HIDDEN_STATES, tick_label_width
 from tests.browser.conftest import WAIT_MS, Served, shot, sign_in
 
 
@@ -76,6 +79,24 @@ def test_timeline_leads_to_the_lease(page: Any, served: Served) -> None:
     assert _charts_drawn(page) == 1
     shot(page, "lease-degraded")
     assert page.console.errors == []
+
+
+@pytest.mark.parametrize("months", [12, 24])
+def test_timeline_month_labels_do_not_overlap_as_drawn(page: Any, served: Served, months: int) -> None:
+    sign_in(page, served, served.keys.operator)
+    page.goto(f"{served.url}/timeline?months={months}")
+    boxes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('svg#gantt text.ticklabel')).map(t => {
+            const b = t.getBBox();
+            return {text: t.textContent, x: b.x, right: b.x + b.width, width: b.width};
+        })"""
+    )  # in the SVG's own units, as the view model computes them
+    assert len(boxes) >= 6
+    for box in boxes:
+        assert box["width"] <= tick_label_width(box["text"]), box  # the model's bound holds for the real font
+    for a, b in itertools.pairwise(boxes):
+        assert a["right"] < b["x"], (a, b)
+    shot(page, f"timeline-{months}-months")
 
 
 def test_tenant_sees_only_its_leases(page: Any, served: Served) -> None:

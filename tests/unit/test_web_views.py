@@ -3,15 +3,17 @@ sign-in, and tenant isolation."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from neocloud.domain.changes import EventQuery
 from neocloud.domain.clock import to_s
-from neocloud.domain.fleet import Node
+from neocloud.domain.fleet import Fleet, Node
 from neocloud.domain.health import Health
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.leasing.delivered import CapacityPoint
@@ -100,8 +102,12 @@ def test_node_category_puts_health_before_the_holder() -> None:
 
 
 def _fleet_nodes() -> list[Node]:
+    return _demo_fleet().nodes
+
+
+def _demo_fleet() -> Fleet:
     services, _, _ = demo_services()
-    return services.leasing.fleet().nodes
+    return services.leasing.fleet()
 
 
 def test_capacity_chart_steps_through_contract_and_delivery(demo: tuple[Services, DemoKeys]) -> None:
@@ -161,6 +167,41 @@ def test_timeline_rows_and_marks(demo: tuple[Services, DemoKeys]) -> None:
         operator=False,
     )
     assert {row.label for lane in tenant_view.lanes for row in lane.rows} == {"acme-ai"}
+
+
+def _timeline_of(months: int, now: int) -> views.Timeline:
+    window = views.timeline_window(now, months)
+    return views.build_timeline(_demo_fleet(), [], [], failures=[], colors={}, window=window, now_s=now, operator=True)
+
+
+@pytest.mark.parametrize("months", [3, 6, 12, 18, 24])
+def test_timeline_month_labels_never_overlap(months: int) -> None:
+    now = to_s(datetime(2027, 1, 6, 9, 0, tzinfo=UTC))
+    timeline = _timeline_of(months, now)
+    gridlines = [x for x, _ in timeline.ticks]
+    labelled = [(x, label) for x, label in timeline.ticks if label]
+    assert len(gridlines) >= months  # a line at every month
+    assert len(labelled) >= 3
+    for (x, label), (next_x, _) in itertools.pairwise(labelled):
+        assert x + views.tick_label_width(label) + views.TICK_GAP <= next_x, (months, label)
+    last_x, last = labelled[-1]
+    assert last_x + views.TICK_DX + views.tick_label_width(last) <= timeline.width
+    if months <= 6:  # room for every month's name, but perhaps the last one's at the right edge
+        assert [x for x, _ in labelled] == gridlines[: len(labelled)]
+        assert len(labelled) >= len(gridlines) - 1
+
+
+def test_timeline_labels_thin_to_calendar_steps_at_24_months() -> None:
+    timeline = _timeline_of(24, to_s(datetime(2027, 1, 6, 9, 0, tzinfo=UTC)))
+    months = [label.split()[0] for _, label in timeline.ticks if label]
+    assert len(months) < len(timeline.ticks)  # thinned: some gridlines have no name
+    step = {("Jan", "Mar"): 2, ("Jan", "Apr"): 3}[(months[0], months[1])]
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert all(names.index(m) % step == 0 for m in months)
+
+
+def test_tick_label_width_grows_with_the_text() -> None:
+    assert views.tick_label_width("May 2027") > views.tick_label_width("May") > 0
 
 
 def test_tenant_colors_are_stable() -> None:

@@ -9,6 +9,7 @@ window), else ``free``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -228,7 +229,7 @@ class Timeline:
     width: int
     height: int
     label_w: int
-    ticks: tuple[tuple[float, str], ...]
+    ticks: tuple[tuple[float, str], ...]  # (x, month name or "" for a gridline only)
     now_x: float | None
     lanes: tuple[SiteLane, ...]
     legend: tuple[tuple[str, str], ...]
@@ -245,14 +246,38 @@ def timeline_window(now_s: int, months: int) -> tuple[int, int]:
     return start, to_s(today + timedelta(days=30 * months))
 
 
-def _month_ticks(start_s: int, end_s: int, scale: float) -> tuple[tuple[float, str], ...]:
+#: Month labels: 11 px text (``.ticklabel`` in style.css) drawn ``TICK_DX`` px right of
+#: its gridline; at most 0.66 em per character in the fonts we name (DejaVu Sans, the
+#: widest, averages 0.6 em on "May 2027"), and at least ``TICK_GAP`` px between two.
+TICK_FONT_PX = 11
+TICK_EM_PER_CHAR = 0.66
+TICK_DX = 4
+TICK_GAP = 8
+#: Label every n-th month, n the first of these that leaves room (calendar-aligned).
+MONTH_STEPS = (1, 2, 3, 4, 6, 12)
+
+
+def tick_label_width(label: str) -> float:
+    """An upper bound of the drawn width of a month label, in px of the SVG."""
+    return len(label) * TICK_FONT_PX * TICK_EM_PER_CHAR
+
+
+def _month_ticks(start_s: int, end_s: int, scale: float, width: int) -> tuple[tuple[float, str], ...]:
+    """A gridline at each month in the window; its name ("Jan 2027") on every n-th
+    month, n the smallest step at which no two names overlap (``""``: line only)."""
+    months = []
     dt = from_s(start_s).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    ticks = []
     while to_s(dt) < end_s:
-        if start_s <= to_s(dt) < end_s - 20 * DAY:
-            ticks.append((LABEL_W + (to_s(dt) - start_s) * scale, dt.strftime("%b %Y")))
+        if to_s(dt) >= start_s:
+            months.append((LABEL_W + (to_s(dt) - start_s) * scale, dt.month, dt.strftime("%b %Y")))
         dt = dt.replace(year=dt.year + 1, month=1) if dt.month == 12 else dt.replace(month=dt.month + 1)
-    return tuple(ticks)
+    for step in MONTH_STEPS:
+        named = [(x, label) for x, month, label in months if (month - 1) % step == 0]
+        named = [(x, label) for x, label in named if x + TICK_DX + tick_label_width(label) <= width]
+        if all(x + tick_label_width(a) + TICK_GAP <= nx for (x, a), (nx, _) in itertools.pairwise(named)):
+            break
+    shown = dict(named)
+    return tuple((x, shown.get(x, "")) for x, _, _ in months)
 
 
 def failure_times(events: Iterable[StoredEvent]) -> list[tuple[str, int, str]]:
@@ -339,8 +364,9 @@ def build_timeline(
         kept.append(lane)
     legend = tuple(sorted({(r.label, r.bars[0].color) for lane in kept for r in lane.rows if r.bars[0].lease_id}))
     now_x = x_of(now_s) if start_s <= now_s < end_s else None
+    width = LABEL_W + CHART_W + 10
     return Timeline(
-        start_s, end_s, LABEL_W + CHART_W + 10, y + 10, LABEL_W, _month_ticks(start_s, end_s, scale), now_x,
+        start_s, end_s, width, y + 10, LABEL_W, _month_ticks(start_s, end_s, scale, width), now_x,
         tuple(kept), legend,
     )  # fmt: skip
 
