@@ -7,6 +7,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +16,10 @@ from neocloud.domain.changes import EventQuery
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet, Node
 from neocloud.domain.health import Health
+from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment
 from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.domain.money import Money
+from neocloud.domain.shape import Shape
 from neocloud.leasing.delivered import CapacityPoint
 from neocloud.services.container import Services
 from neocloud.services.demo import DemoKeys
@@ -110,19 +114,79 @@ def _demo_fleet() -> Fleet:
     return services.leasing.fleet()
 
 
-def test_capacity_chart_steps_through_contract_and_delivery(demo: tuple[Services, DemoKeys]) -> None:
-    services, _ = demo
-    lease = next(le for le in services.leasing.leases() if le.tenant == "frontier-lab")
-    now = to_s(services.clock.now())
-    points = [CapacityPoint(lease.start_s, lease.gpus, lease.gpus), CapacityPoint(lease.start_s + 1, lease.gpus, 500)]
-    chart = views.capacity_chart(lease, points, now)
-    contracted, delivered = chart["datasets"]  # type: ignore[misc]
-    assert contracted["data"][0] == {"x": lease.start_s * 1000, "y": lease.gpus}
-    assert contracted["data"][-1]["x"] == lease.end_s * 1000
-    assert [p["y"] for p in delivered["data"]] == [lease.gpus, 500, 500]
-    assert delivered["data"][-1]["x"] == now * 1000
-    assert chart["xmin"] == lease.start_s * 1000
-    assert lease.start_s < views.chart_end(lease, now) <= lease.end_s
+def a_lease(gpus: int, start_s: int, end_s: int, state: LeaseState = LeaseState.ACTIVE) -> Lease:
+    request = LeaseRequest("acme", Shape(("H100",), gpus=gpus), start_s, end_s, Money(Decimal("2.00")))
+    return Lease("L-1", request, state, "H100", (Segment(start_s, end_s, gpus),), start_s - DAY)
+
+
+T0 = to_s(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+
+
+def test_a_40_gpu_loss_on_a_230k_gpu_lease_shows_as_40_missing_gpus() -> None:
+    lease = a_lease(230_000, T0, T0 + 365 * DAY)
+    capacity = [CapacityPoint(T0, 230_000, 230_000), CapacityPoint(T0 + DAY, 230_000, 229_960)]
+    now = T0 + 2 * DAY
+    shortfall = views.shortfall(lease, capacity, now)
+    assert shortfall.status == "measured"
+    assert (shortfall.missing_now, shortfall.contracted_now) == (40, 230_000)
+    assert (shortfall.worst_missing, shortfall.worst_at_s) == (40, T0 + DAY)
+    assert shortfall.missing_gpu_hours == 40 * 24
+    assert shortfall.delivered_pct == "99.99%"  # 40 GPUs for one day of two: 99.9913%, rounded down
+    assert shortfall.delivered_pct_now == "99.98%"  # 40 of 230,000: 99.9826%
+    chart = shortfall.chart
+    assert chart is not None
+    (missing,) = chart["datasets"]  # type: ignore[misc]
+    assert [(p["x"], p["y"]) for p in missing["data"]] == [(T0 * 1000, 0), ((T0 + DAY) * 1000, 40), (now * 1000, 40)]
+    assert missing["data"][1]["note"] == "99.98% delivered"
+    assert chart["ymax"] == 40  # the axis is the shortfall's, not the contract's 0-250k
+    assert (chart["xmin"], chart["xmax"]) == (T0 * 1000, now * 1000)  # what was measured, not the term
+
+
+def test_a_lease_delivered_in_full_shows_nothing_missing() -> None:
+    lease = a_lease(64, T0, T0 + 30 * DAY)
+    shortfall = views.shortfall(lease, [CapacityPoint(T0, 64, 64)], T0 + 3600)
+    assert (shortfall.missing_now, shortfall.worst_missing, shortfall.worst_at_s) == (0, 0, None)
+    assert shortfall.delivered_pct == shortfall.delivered_pct_now == "100%"
+    assert shortfall.chart is not None
+    assert shortfall.chart["ymax"] == 1  # a visible zero line, not an axis collapsed to a point
+
+
+def test_a_lease_that_has_not_started_says_so_instead_of_a_single_dot() -> None:
+    lease = a_lease(64, T0 + 7 * DAY, T0 + 30 * DAY, LeaseState.CONFIRMED)
+    # what the service measures before the start: one point, at the start
+    shortfall = views.shortfall(lease, [CapacityPoint(lease.start_s, 64, 64)], T0)
+    assert shortfall.status == "not_started"
+    assert shortfall.chart is None
+    assert shortfall.message == "Not started: it starts 2027-01-11 09:00 UTC; delivery is measured from then."
+
+
+@pytest.mark.parametrize("state", [LeaseState.CANCELLED, LeaseState.EXPIRED])
+def test_a_lease_cancelled_or_expired_before_its_start_never_started(state: LeaseState) -> None:
+    lease = a_lease(64, T0, T0 + 30 * DAY, state)
+    shortfall = views.shortfall(lease, [CapacityPoint(T0, 64, 0)], T0 + 5 * DAY)
+    assert shortfall.status == "never_started"
+    assert shortfall.chart is None
+    assert shortfall.message == f"Never started: {state.value} before its start (2027-01-04 09:00 UTC)."
+
+
+def test_an_ended_lease_is_measured_to_its_end() -> None:
+    lease = a_lease(64, T0, T0 + 10 * DAY, LeaseState.ENDED)
+    capacity = [CapacityPoint(T0, 64, 64), CapacityPoint(T0 + 5 * DAY, 64, 32)]
+    shortfall = views.shortfall(lease, capacity, T0 + 40 * DAY)
+    assert shortfall.measured_to_s == lease.end_s
+    assert shortfall.missing_gpu_hours == 32 * 5 * 24
+    assert shortfall.delivered_pct == "75.00%"
+    assert shortfall.chart is not None
+    assert shortfall.chart["xmax"] == lease.end_s * 1000
+
+
+def test_delivered_percent_never_rounds_a_shortfall_up_to_100() -> None:
+    assert views.delivered_percent(0, 230_000) == "100%"
+    assert views.delivered_percent(40, 230_000) == "99.98%"
+    assert views.delivered_percent(1, 230_000) == "99.99%"  # 99.99957%: down, never up to 100
+    assert views.delivered_percent(1, 10**12) == "99.99%"
+    assert views.delivered_percent(32, 64) == "50.00%"
+    assert views.delivered_percent(0, 0) == "-"
 
 
 def test_timeline_rows_and_marks(demo: tuple[Services, DemoKeys]) -> None:

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from neocloud.domain.changes import StoredEvent
 from neocloud.domain.clock import from_s, to_s
@@ -151,31 +152,111 @@ def lease_site(lease: Lease, bookings: Iterable[Booking], node_site: dict[str, s
     return lease.request.shape.site or "unplaced"
 
 
-def chart_end(lease: Lease, now_s: int) -> int:
-    """Where the capacity chart ends: the whole term before the start, else what has
-    elapsed and as much again ahead (at least a week), so that recent days stay readable."""
-    if now_s <= lease.start_s:
-        return lease.end_s
-    return min(lease.end_s, now_s + max(7 * DAY, now_s - lease.start_s))
+#: Lease states that end a lease before its start: it delivered and owed nothing.
+NEVER_STARTED = frozenset({LeaseState.CANCELLED, LeaseState.EXPIRED})
 
 
-def capacity_chart(lease: Lease, capacity: Sequence[CapacityPoint], now_s: int) -> dict[str, object]:
-    """Contracted GPUs over the whole lease against delivered-healthy GPUs up to now."""
-    contracted = [{"x": s.start_s * 1000, "y": s.gpus} for s in lease.contract]
-    if lease.contract:
-        contracted.append({"x": lease.contract[-1].end_s * 1000, "y": lease.contract[-1].gpus})
-    delivered = [{"x": p.t_s * 1000, "y": p.delivered} for p in capacity]
-    if capacity:
-        until = min(max(now_s, capacity[-1].t_s), lease.end_s)
-        delivered.append({"x": until * 1000, "y": capacity[-1].delivered})
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """What a lease's delivered-healthy GPUs fell short of its contract, from its start
+    up to ``measured_to_s`` (now, or its end): GPUs missing over time and delivered %.
+
+    ``status``: ``measured``, ``not_started`` (it starts later) or ``never_started``
+    (cancelled or expired first); only a measured lease has numbers and a ``chart``.
+    GPU counts are at the last measured instant (``_now``) or the worst (``worst_``).
+    """
+
+    status: str
+    message: str
+    measured_to_s: int
+    contracted_now: int = 0
+    missing_now: int = 0
+    worst_missing: int = 0
+    worst_at_s: int | None = None
+    contracted_gpu_s: int = 0
+    missing_gpu_s: int = 0
+    chart: dict[str, object] | None = None
+
+    @property
+    def missing_gpu_hours(self) -> Decimal:
+        return Decimal(self.missing_gpu_s) / 3600
+
+    @property
+    def delivered_pct(self) -> str:
+        """Delivered of contracted GPU-hours since the start."""
+        return delivered_percent(self.missing_gpu_s, self.contracted_gpu_s)
+
+    @property
+    def delivered_pct_now(self) -> str:
+        return delivered_percent(self.missing_now, self.contracted_now)
+
+
+def shortfall(lease: Lease, capacity: Sequence[CapacityPoint], now_s: int) -> Shortfall:
+    """The lease page's delivery view from the service's step series ``capacity``
+    (contracted and delivered GPUs from each point to the next). Delivery above the
+    contract at an instant does not make up for a shortfall at another."""
+    if lease.state in NEVER_STARTED:
+        when = short_time(lease.start_s)
+        return Shortfall("never_started", f"Never started: {lease.state.value} before its start ({when} UTC).", 0)
+    if now_s < lease.start_s or not capacity:
+        when = short_time(lease.start_s)
+        return Shortfall("not_started", f"Not started: it starts {when} UTC; delivery is measured from then.", 0)
+    until = min(now_s, lease.end_s)
+    steps = [(p, end - p.t_s) for p, end in _spans(capacity, until) if p.t_s < until]
+    missing = [max(0, p.contracted - p.delivered) for p, _ in steps]
+    worst = max(missing, default=0)
+    last = steps[-1][0] if steps else capacity[0]
+    term = f"; the term runs to {short_time(lease.end_s)} UTC." if until < lease.end_s else ", the end of the term."
+    return Shortfall(
+        "measured",
+        f"From the start ({short_time(lease.start_s)}) to {short_time(until)} UTC{term}",
+        until,
+        contracted_now=last.contracted,
+        missing_now=max(0, last.contracted - last.delivered),
+        worst_missing=worst,
+        worst_at_s=next(p.t_s for (p, _), m in zip(steps, missing, strict=True) if m == worst) if worst else None,
+        contracted_gpu_s=sum(p.contracted * span for p, span in steps),
+        missing_gpu_s=sum(m * span for (_, span), m in zip(steps, missing, strict=True)),
+        chart=_shortfall_chart(lease.start_s, until, [p for p, _ in steps], missing, worst),
+    )
+
+
+def delivered_percent(missing: int, whole: int) -> str:
+    """``100 * (whole - missing) / whole`` rounded down to 2 decimals, so that it never
+    reads 100% while anything is missing (``100%`` only then; ``-`` of nothing)."""
+    if whole <= 0:
+        return "-"
+    if missing <= 0:
+        return "100%"
+    return f"{Decimal((whole - missing) * 10_000 // whole).scaleb(-2)}%"
+
+
+def _spans(capacity: Sequence[CapacityPoint], until_s: int) -> list[tuple[CapacityPoint, int]]:
+    """Each point with where its step ends: the next point, or ``until_s`` for the last."""
+    ends = [min(nxt.t_s, until_s) for nxt in capacity[1:]] + [until_s]
+    return list(zip(capacity, ends, strict=True))
+
+
+def _shortfall_chart(
+    start_s: int, until_s: int, points: list[CapacityPoint], missing: list[int], worst: int
+) -> dict[str, object]:
+    """GPUs missing as a step line (x in epoch ms) on an axis of its own size, each
+    step noting the delivered % of that moment."""
+    data: list[dict[str, object]] = [
+        {"x": p.t_s * 1000, "y": m, "note": f"{delivered_percent(m, p.contracted)} delivered"}
+        for p, m in zip(points, missing, strict=True)
+    ]
+    if data:
+        data.append({**data[-1], "x": until_s * 1000})
     return {
         "type": "step",
-        "ylabel": "GPUs",
-        "xmin": lease.start_s * 1000,
-        "xmax": chart_end(lease, now_s) * 1000,
+        "ylabel": "GPUs missing",
+        "ymax": max(worst, 1),
+        "integer": True,
+        "xmin": start_s * 1000,
+        "xmax": until_s * 1000,
         "datasets": [
-            {"label": "contracted", "data": contracted, "borderColor": "#8e9bb0", "borderDash": [6, 4]},
-            {"label": "delivered healthy", "data": delivered, "borderColor": "#2f6fdf", "fill": True},
+            {"label": "GPUs contracted, not delivered healthy", "data": data, "borderColor": "#d32f2f", "fill": True}
         ],
     }
 
