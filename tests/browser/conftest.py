@@ -103,13 +103,19 @@ def browser() -> Iterator[Any]:
 
 
 class Console:
-    """Errors the page reported: console errors, uncaught exceptions, failed requests."""
+    """Errors the page reported: console errors, uncaught exceptions, failed requests
+    (but not those the browser cancelled itself, ``net::ERR_ABORTED``: a favicon still
+    loading when a click navigates away)."""
 
     def __init__(self, page: Any) -> None:
         self.errors: list[str] = []
         page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url} {r.failure}"))
+        page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request: Any) -> None:
+        if request.failure != "net::ERR_ABORTED":
+            self.errors.append(f"request failed: {request.url} {request.failure}")
 
 
 @pytest.fixture

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
-from neocloud.web.views import HIDDEN_STATES
+import pytest
+
+from neocloud.domain.clock import to_s
+from neocloud.web.views import HIDDEN_STATES, tick_label_width
 from tests.browser.conftest import WAIT_MS, Served, shot, sign_in
 
 
@@ -76,6 +80,56 @@ def test_timeline_leads_to_the_lease(page: Any, served: Served) -> None:
     assert _charts_drawn(page) == 1
     shot(page, "lease-degraded")
     assert page.console.errors == []
+
+
+@pytest.mark.parametrize("who", ["operator", "frontier-lab"])
+def test_a_degraded_lease_shows_its_missing_gpus_and_delivered_percent(page: Any, served: Served, who: str) -> None:
+    leasing = served.services.leasing
+    lease = next(le for le in leasing.leases() if le.degraded)
+    now = to_s(served.services.clock.now())
+    held = {b.node for b in leasing.show(lease.id).bookings if b.kind.value == "lease" and b.start_s <= now < b.end_s}
+    healthy = sum(n.gpu_count for n in leasing.fleet().nodes if n.id in held and n.health.value == "healthy")
+    missing = lease.contracted_at(now) - healthy
+    assert missing > 0
+    sign_in(page, served, served.keys.operator if who == "operator" else served.keys.tenants[lease.tenant])
+    page.goto(f"{served.url}/leases/{lease.id}")
+    assert page.inner_text("#missing-now") == f"{missing:,}"
+    assert page.inner_text("#delivered-pct") not in {"100%", "-"}
+    assert _charts_drawn(page) == 1
+    shot(page, f"lease-shortfall-{who}")
+    assert page.console.errors == []
+
+
+@pytest.mark.parametrize("who", ["operator", "initech"])
+def test_a_lease_that_has_not_started_says_so_and_draws_no_chart(page: Any, served: Served, who: str) -> None:
+    now = to_s(served.services.clock.now())
+    lease = next(
+        le for le in served.services.leasing.leases(tenant="initech") if le.start_s > now and le.state.value == "held"
+    )
+    sign_in(page, served, served.keys.operator if who == "operator" else served.keys.tenants["initech"])
+    page.goto(f"{served.url}/leases/{lease.id}")
+    assert "Not started" in page.inner_text("#delivery-note")
+    assert page.locator("#delivery canvas").count() == 0
+    shot(page, f"lease-not-started-{who}")
+    assert page.console.errors == []
+
+
+@pytest.mark.parametrize("months", [12, 24])
+def test_timeline_month_labels_do_not_overlap_as_drawn(page: Any, served: Served, months: int) -> None:
+    sign_in(page, served, served.keys.operator)
+    page.goto(f"{served.url}/timeline?months={months}")
+    boxes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('svg#gantt text.ticklabel')).map(t => {
+            const b = t.getBBox();
+            return {text: t.textContent, x: b.x, right: b.x + b.width, width: b.width};
+        })"""
+    )  # in the SVG's own units, as the view model computes them
+    assert len(boxes) >= 6
+    for box in boxes:
+        assert box["width"] <= tick_label_width(box["text"]), box  # the model's bound holds for the real font
+    for a, b in itertools.pairwise(boxes):
+        assert a["right"] < b["x"], (a, b)
+    shot(page, f"timeline-{months}-months")
 
 
 def test_tenant_sees_only_its_leases(page: Any, served: Served) -> None:

@@ -3,16 +3,23 @@ sign-in, and tenant isolation."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 
 from neocloud.domain.changes import EventQuery
 from neocloud.domain.clock import to_s
-from neocloud.domain.fleet import Node
+from neocloud.domain.fleet import Fleet, Node
 from neocloud.domain.health import Health
+from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment
 from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.domain.money import Money
+from neocloud.domain.shape import Shape
 from neocloud.leasing.delivered import CapacityPoint
 from neocloud.services.container import Services
 from neocloud.services.demo import DemoKeys
@@ -65,6 +72,20 @@ def test_site_rows_count_every_gpu_once(demo: tuple[Services, DemoKeys]) -> None
     assert 0 < total.utilization_pct < 100
 
 
+def test_the_failed_count_holds_failed_nodes_only_and_degraded_ones_have_their_own(
+    demo: tuple[Services, DemoKeys],
+) -> None:
+    services, _ = demo
+    now = to_s(services.clock.now())
+    fleet = services.leasing.fleet()
+    _, total = views.site_rows(fleet, services.leasing.bookings(now, now + 1), now)
+    gpus_in = {h: sum(n.gpu_count for n in fleet.nodes if n.health is h) for h in Health}
+    assert gpus_in[Health.DEGRADED] > 0  # the demo has degraded nodes, so the two can differ
+    assert total.by_category["failed"] == gpus_in[Health.FAILED]
+    assert total.by_category["degraded"] == gpus_in[Health.DEGRADED]
+    assert total.by_category["retired"] == gpus_in[Health.RETIRED]
+
+
 def test_node_category_puts_health_before_the_holder() -> None:
     node = _fleet_nodes()[0]
     node.health = Health.HEALTHY
@@ -73,6 +94,10 @@ def test_node_category_puts_health_before_the_holder() -> None:
     assert views.node_category(node, None) == "free"
     node.health = Health.FAILED
     assert views.node_category(node, held) == "failed"
+    node.health = Health.DEGRADED
+    assert views.node_category(node, held) == "degraded"
+    node.health = Health.RETIRED
+    assert views.node_category(node, None) == "retired"
     node.health = Health.MAINTENANCE
     assert views.node_category(node, None) == "maintenance"
     node.health = Health.HEALTHY
@@ -81,23 +106,87 @@ def test_node_category_puts_health_before_the_holder() -> None:
 
 
 def _fleet_nodes() -> list[Node]:
+    return _demo_fleet().nodes
+
+
+def _demo_fleet() -> Fleet:
     services, _, _ = demo_services()
-    return services.leasing.fleet().nodes
+    return services.leasing.fleet()
 
 
-def test_capacity_chart_steps_through_contract_and_delivery(demo: tuple[Services, DemoKeys]) -> None:
-    services, _ = demo
-    lease = next(le for le in services.leasing.leases() if le.tenant == "frontier-lab")
-    now = to_s(services.clock.now())
-    points = [CapacityPoint(lease.start_s, lease.gpus, lease.gpus), CapacityPoint(lease.start_s + 1, lease.gpus, 500)]
-    chart = views.capacity_chart(lease, points, now)
-    contracted, delivered = chart["datasets"]  # type: ignore[misc]
-    assert contracted["data"][0] == {"x": lease.start_s * 1000, "y": lease.gpus}
-    assert contracted["data"][-1]["x"] == lease.end_s * 1000
-    assert [p["y"] for p in delivered["data"]] == [lease.gpus, 500, 500]
-    assert delivered["data"][-1]["x"] == now * 1000
-    assert chart["xmin"] == lease.start_s * 1000
-    assert lease.start_s < views.chart_end(lease, now) <= lease.end_s
+def a_lease(gpus: int, start_s: int, end_s: int, state: LeaseState = LeaseState.ACTIVE) -> Lease:
+    request = LeaseRequest("acme", Shape(("H100",), gpus=gpus), start_s, end_s, Money(Decimal("2.00")))
+    return Lease("L-1", request, state, "H100", (Segment(start_s, end_s, gpus),), start_s - DAY)
+
+
+T0 = to_s(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+
+
+def test_a_40_gpu_loss_on_a_230k_gpu_lease_shows_as_40_missing_gpus() -> None:
+    lease = a_lease(230_000, T0, T0 + 365 * DAY)
+    capacity = [CapacityPoint(T0, 230_000, 230_000), CapacityPoint(T0 + DAY, 230_000, 229_960)]
+    now = T0 + 2 * DAY
+    shortfall = views.shortfall(lease, capacity, now)
+    assert shortfall.status == "measured"
+    assert (shortfall.missing_now, shortfall.contracted_now) == (40, 230_000)
+    assert (shortfall.worst_missing, shortfall.worst_at_s) == (40, T0 + DAY)
+    assert shortfall.missing_gpu_hours == 40 * 24
+    assert shortfall.delivered_pct == "99.99%"  # 40 GPUs for one day of two: 99.9913%, rounded down
+    assert shortfall.delivered_pct_now == "99.98%"  # 40 of 230,000: 99.9826%
+    chart = shortfall.chart
+    assert chart is not None
+    (missing,) = chart["datasets"]  # type: ignore[misc]
+    assert [(p["x"], p["y"]) for p in missing["data"]] == [(T0 * 1000, 0), ((T0 + DAY) * 1000, 40), (now * 1000, 40)]
+    assert missing["data"][1]["note"] == "99.98% delivered"
+    assert chart["ymax"] == 40  # the axis is the shortfall's, not the contract's 0-250k
+    assert (chart["xmin"], chart["xmax"]) == (T0 * 1000, now * 1000)  # what was measured, not the term
+
+
+def test_a_lease_delivered_in_full_shows_nothing_missing() -> None:
+    lease = a_lease(64, T0, T0 + 30 * DAY)
+    shortfall = views.shortfall(lease, [CapacityPoint(T0, 64, 64)], T0 + 3600)
+    assert (shortfall.missing_now, shortfall.worst_missing, shortfall.worst_at_s) == (0, 0, None)
+    assert shortfall.delivered_pct == shortfall.delivered_pct_now == "100%"
+    assert shortfall.chart is not None
+    assert shortfall.chart["ymax"] == 1  # a visible zero line, not an axis collapsed to a point
+
+
+def test_a_lease_that_has_not_started_says_so_instead_of_a_single_dot() -> None:
+    lease = a_lease(64, T0 + 7 * DAY, T0 + 30 * DAY, LeaseState.CONFIRMED)
+    # what the service measures before the start: one point, at the start
+    shortfall = views.shortfall(lease, [CapacityPoint(lease.start_s, 64, 64)], T0)
+    assert shortfall.status == "not_started"
+    assert shortfall.chart is None
+    assert shortfall.message == "Not started: it starts 2027-01-11 09:00 UTC; delivery is measured from then."
+
+
+@pytest.mark.parametrize("state", [LeaseState.CANCELLED, LeaseState.EXPIRED])
+def test_a_lease_cancelled_or_expired_before_its_start_never_started(state: LeaseState) -> None:
+    lease = a_lease(64, T0, T0 + 30 * DAY, state)
+    shortfall = views.shortfall(lease, [CapacityPoint(T0, 64, 0)], T0 + 5 * DAY)
+    assert shortfall.status == "never_started"
+    assert shortfall.chart is None
+    assert shortfall.message == f"Never started: {state.value} before its start (2027-01-04 09:00 UTC)."
+
+
+def test_an_ended_lease_is_measured_to_its_end() -> None:
+    lease = a_lease(64, T0, T0 + 10 * DAY, LeaseState.ENDED)
+    capacity = [CapacityPoint(T0, 64, 64), CapacityPoint(T0 + 5 * DAY, 64, 32)]
+    shortfall = views.shortfall(lease, capacity, T0 + 40 * DAY)
+    assert shortfall.measured_to_s == lease.end_s
+    assert shortfall.missing_gpu_hours == 32 * 5 * 24
+    assert shortfall.delivered_pct == "75.00%"
+    assert shortfall.chart is not None
+    assert shortfall.chart["xmax"] == lease.end_s * 1000
+
+
+def test_delivered_percent_never_rounds_a_shortfall_up_to_100() -> None:
+    assert views.delivered_percent(0, 230_000) == "100%"
+    assert views.delivered_percent(40, 230_000) == "99.98%"
+    assert views.delivered_percent(1, 230_000) == "99.99%"  # 99.99957%: down, never up to 100
+    assert views.delivered_percent(1, 10**12) == "99.99%"
+    assert views.delivered_percent(32, 64) == "50.00%"
+    assert views.delivered_percent(0, 0) == "-"
 
 
 def test_timeline_rows_and_marks(demo: tuple[Services, DemoKeys]) -> None:
@@ -142,6 +231,41 @@ def test_timeline_rows_and_marks(demo: tuple[Services, DemoKeys]) -> None:
         operator=False,
     )
     assert {row.label for lane in tenant_view.lanes for row in lane.rows} == {"acme-ai"}
+
+
+def _timeline_of(months: int, now: int) -> views.Timeline:
+    window = views.timeline_window(now, months)
+    return views.build_timeline(_demo_fleet(), [], [], failures=[], colors={}, window=window, now_s=now, operator=True)
+
+
+@pytest.mark.parametrize("months", [3, 6, 12, 18, 24])
+def test_timeline_month_labels_never_overlap(months: int) -> None:
+    now = to_s(datetime(2027, 1, 6, 9, 0, tzinfo=UTC))
+    timeline = _timeline_of(months, now)
+    gridlines = [x for x, _ in timeline.ticks]
+    labelled = [(x, label) for x, label in timeline.ticks if label]
+    assert len(gridlines) >= months  # a line at every month
+    assert len(labelled) >= 3
+    for (x, label), (next_x, _) in itertools.pairwise(labelled):
+        assert x + views.tick_label_width(label) + views.TICK_GAP <= next_x, (months, label)
+    last_x, last = labelled[-1]
+    assert last_x + views.TICK_DX + views.tick_label_width(last) <= timeline.width
+    if months <= 6:  # room for every month's name, but perhaps the last one's at the right edge
+        assert [x for x, _ in labelled] == gridlines[: len(labelled)]
+        assert len(labelled) >= len(gridlines) - 1
+
+
+def test_timeline_labels_thin_to_calendar_steps_at_24_months() -> None:
+    timeline = _timeline_of(24, to_s(datetime(2027, 1, 6, 9, 0, tzinfo=UTC)))
+    months = [label.split()[0] for _, label in timeline.ticks if label]
+    assert len(months) < len(timeline.ticks)  # thinned: some gridlines have no name
+    step = {("Jan", "Mar"): 2, ("Jan", "Apr"): 3}[(months[0], months[1])]
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert all(names.index(m) % step == 0 for m in months)
+
+
+def test_tick_label_width_grows_with_the_text() -> None:
+    assert views.tick_label_width("May 2027") > views.tick_label_width("May") > 0
 
 
 def test_tenant_colors_are_stable() -> None:
@@ -231,6 +355,20 @@ def test_operator_sees_every_lease_and_node(app_and_keys: tuple[TestClient, Serv
     for lease in services.leasing.leases():
         if lease.state not in views.HIDDEN_STATES:
             assert f'data-lease="{lease.id}"' in timeline
+
+
+def test_the_overview_failed_card_shows_failed_gpus_only(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:
+    _, services, keys = app_and_keys
+    nodes = services.leasing.fleet().nodes
+    failed = sum(n.gpu_count for n in nodes if n.health is Health.FAILED)
+    degraded = sum(n.gpu_count for n in nodes if n.health is Health.DEGRADED)
+    html = _client(app_and_keys, keys.operator).get("/").text
+    card = re.search(r'id="failed-card">.*?class="value">([\d,]+)<', html)
+    assert card is not None
+    assert card.group(1) == f"{failed:,}"
+    card = re.search(r'id="degraded-card">.*?class="value">([\d,]+)<', html)
+    assert card is not None
+    assert card.group(1) == f"{degraded:,}"
 
 
 def test_static_files_are_served(app_and_keys: tuple[TestClient, Services, DemoKeys]) -> None:

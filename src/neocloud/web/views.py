@@ -2,16 +2,18 @@
 
 Pure functions (no request, no templates) so that the unit tests can check the
 numbers the pages show. A node is counted in exactly one category at an instant:
-its health first (failed, degraded or retired: ``failed``; ``maintenance``), then
-what holds it (a lease, a lease's spare, an internal pool, a maintenance window),
-else ``free``.
+its health first (``degraded``, ``failed``, ``maintenance``, ``retired``: each its
+own), then what holds it (a lease, a lease's spare, an internal pool, a maintenance
+window), else ``free``.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from neocloud.domain.changes import StoredEvent
 from neocloud.domain.clock import from_s, to_s
@@ -23,7 +25,10 @@ from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.delivered import CapacityPoint
 
 DAY = 86_400
-CATEGORIES = ("leased", "internal", "spare", "free", "failed", "maintenance")
+CATEGORIES = ("leased", "internal", "spare", "free", "degraded", "failed", "maintenance", "retired")
+#: Health states that put a node in the category of the same name, whatever holds it.
+HEALTH_CATEGORIES = frozenset({Health.DEGRADED, Health.FAILED, Health.MAINTENANCE, Health.RETIRED})
+#: Health events that mark a failure on the timeline.
 UNHEALTHY = frozenset({Health.FAILED, Health.DEGRADED, Health.RETIRED})
 #: Colour-blind friendly, distinct on white; tenants take them in name order.
 PALETTE = ("#2f6fdf", "#e07b00", "#1a9e77", "#9b4dca", "#c2185b", "#00838f", "#7a8b00", "#6d4c41")
@@ -32,8 +37,10 @@ CATEGORY_COLORS = {
     "internal": "#8e9bb0",
     "spare": "#9b4dca",
     "free": "#1a9e77",
+    "degraded": "#ef6c00",
     "failed": "#d32f2f",
     "maintenance": "#f5a623",
+    "retired": "#4f586a",
 }
 HIDDEN_STATES = frozenset({LeaseState.CANCELLED, LeaseState.EXPIRED, LeaseState.QUOTED})
 
@@ -82,10 +89,9 @@ def holders_at(bookings: Iterable[Booking], t_s: int) -> dict[str, Booking]:
 
 
 def node_category(node: Node, held: Booking | None) -> str:
-    if node.health in UNHEALTHY:
-        return "failed"
-    if node.health is Health.MAINTENANCE:
-        return "maintenance"
+    """Its health if not healthy (``degraded``, ``failed``...), else what holds it, else ``free``."""
+    if node.health in HEALTH_CATEGORIES:
+        return node.health.value
     if held is None:
         return "free"
     return {
@@ -146,31 +152,111 @@ def lease_site(lease: Lease, bookings: Iterable[Booking], node_site: dict[str, s
     return lease.request.shape.site or "unplaced"
 
 
-def chart_end(lease: Lease, now_s: int) -> int:
-    """Where the capacity chart ends: the whole term before the start, else what has
-    elapsed and as much again ahead (at least a week), so that recent days stay readable."""
-    if now_s <= lease.start_s:
-        return lease.end_s
-    return min(lease.end_s, now_s + max(7 * DAY, now_s - lease.start_s))
+#: Lease states that end a lease before its start: it delivered and owed nothing.
+NEVER_STARTED = frozenset({LeaseState.CANCELLED, LeaseState.EXPIRED})
 
 
-def capacity_chart(lease: Lease, capacity: Sequence[CapacityPoint], now_s: int) -> dict[str, object]:
-    """Contracted GPUs over the whole lease against delivered-healthy GPUs up to now."""
-    contracted = [{"x": s.start_s * 1000, "y": s.gpus} for s in lease.contract]
-    if lease.contract:
-        contracted.append({"x": lease.contract[-1].end_s * 1000, "y": lease.contract[-1].gpus})
-    delivered = [{"x": p.t_s * 1000, "y": p.delivered} for p in capacity]
-    if capacity:
-        until = min(max(now_s, capacity[-1].t_s), lease.end_s)
-        delivered.append({"x": until * 1000, "y": capacity[-1].delivered})
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """What a lease's delivered-healthy GPUs fell short of its contract, from its start
+    up to ``measured_to_s`` (now, or its end): GPUs missing over time and delivered %.
+
+    ``status``: ``measured``, ``not_started`` (it starts later) or ``never_started``
+    (cancelled or expired first); only a measured lease has numbers and a ``chart``.
+    GPU counts are at the last measured instant (``_now``) or the worst (``worst_``).
+    """
+
+    status: str
+    message: str
+    measured_to_s: int
+    contracted_now: int = 0
+    missing_now: int = 0
+    worst_missing: int = 0
+    worst_at_s: int | None = None
+    contracted_gpu_s: int = 0
+    missing_gpu_s: int = 0
+    chart: dict[str, object] | None = None
+
+    @property
+    def missing_gpu_hours(self) -> Decimal:
+        return Decimal(self.missing_gpu_s) / 3600
+
+    @property
+    def delivered_pct(self) -> str:
+        """Delivered of contracted GPU-hours since the start."""
+        return delivered_percent(self.missing_gpu_s, self.contracted_gpu_s)
+
+    @property
+    def delivered_pct_now(self) -> str:
+        return delivered_percent(self.missing_now, self.contracted_now)
+
+
+def shortfall(lease: Lease, capacity: Sequence[CapacityPoint], now_s: int) -> Shortfall:
+    """The lease page's delivery view from the service's step series ``capacity``
+    (contracted and delivered GPUs from each point to the next). Delivery above the
+    contract at an instant does not make up for a shortfall at another."""
+    if lease.state in NEVER_STARTED:
+        when = short_time(lease.start_s)
+        return Shortfall("never_started", f"Never started: {lease.state.value} before its start ({when} UTC).", 0)
+    if now_s < lease.start_s or not capacity:
+        when = short_time(lease.start_s)
+        return Shortfall("not_started", f"Not started: it starts {when} UTC; delivery is measured from then.", 0)
+    until = min(now_s, lease.end_s)
+    steps = [(p, end - p.t_s) for p, end in _spans(capacity, until) if p.t_s < until]
+    missing = [max(0, p.contracted - p.delivered) for p, _ in steps]
+    worst = max(missing, default=0)
+    last = steps[-1][0] if steps else capacity[0]
+    term = f"; the term runs to {short_time(lease.end_s)} UTC." if until < lease.end_s else ", the end of the term."
+    return Shortfall(
+        "measured",
+        f"From the start ({short_time(lease.start_s)}) to {short_time(until)} UTC{term}",
+        until,
+        contracted_now=last.contracted,
+        missing_now=max(0, last.contracted - last.delivered),
+        worst_missing=worst,
+        worst_at_s=next(p.t_s for (p, _), m in zip(steps, missing, strict=True) if m == worst) if worst else None,
+        contracted_gpu_s=sum(p.contracted * span for p, span in steps),
+        missing_gpu_s=sum(m * span for (_, span), m in zip(steps, missing, strict=True)),
+        chart=_shortfall_chart(lease.start_s, until, [p for p, _ in steps], missing, worst),
+    )
+
+
+def delivered_percent(missing: int, whole: int) -> str:
+    """``100 * (whole - missing) / whole`` rounded down to 2 decimals, so that it never
+    reads 100% while anything is missing (``100%`` only then; ``-`` of nothing)."""
+    if whole <= 0:
+        return "-"
+    if missing <= 0:
+        return "100%"
+    return f"{Decimal((whole - missing) * 10_000 // whole).scaleb(-2)}%"
+
+
+def _spans(capacity: Sequence[CapacityPoint], until_s: int) -> list[tuple[CapacityPoint, int]]:
+    """Each point with where its step ends: the next point, or ``until_s`` for the last."""
+    ends = [min(nxt.t_s, until_s) for nxt in capacity[1:]] + [until_s]
+    return list(zip(capacity, ends, strict=True))
+
+
+def _shortfall_chart(
+    start_s: int, until_s: int, points: list[CapacityPoint], missing: list[int], worst: int
+) -> dict[str, object]:
+    """GPUs missing as a step line (x in epoch ms) on an axis of its own size, each
+    step noting the delivered % of that moment."""
+    data: list[dict[str, object]] = [
+        {"x": p.t_s * 1000, "y": m, "note": f"{delivered_percent(m, p.contracted)} delivered"}
+        for p, m in zip(points, missing, strict=True)
+    ]
+    if data:
+        data.append({**data[-1], "x": until_s * 1000})
     return {
         "type": "step",
-        "ylabel": "GPUs",
-        "xmin": lease.start_s * 1000,
-        "xmax": chart_end(lease, now_s) * 1000,
+        "ylabel": "GPUs missing",
+        "ymax": max(worst, 1),
+        "integer": True,
+        "xmin": start_s * 1000,
+        "xmax": until_s * 1000,
         "datasets": [
-            {"label": "contracted", "data": contracted, "borderColor": "#8e9bb0", "borderDash": [6, 4]},
-            {"label": "delivered healthy", "data": delivered, "borderColor": "#2f6fdf", "fill": True},
+            {"label": "GPUs contracted, not delivered healthy", "data": data, "borderColor": "#d32f2f", "fill": True}
         ],
     }
 
@@ -224,7 +310,7 @@ class Timeline:
     width: int
     height: int
     label_w: int
-    ticks: tuple[tuple[float, str], ...]
+    ticks: tuple[tuple[float, str], ...]  # (x, month name or "" for a gridline only)
     now_x: float | None
     lanes: tuple[SiteLane, ...]
     legend: tuple[tuple[str, str], ...]
@@ -241,14 +327,38 @@ def timeline_window(now_s: int, months: int) -> tuple[int, int]:
     return start, to_s(today + timedelta(days=30 * months))
 
 
-def _month_ticks(start_s: int, end_s: int, scale: float) -> tuple[tuple[float, str], ...]:
+#: Month labels: 11 px text (``.ticklabel`` in style.css) drawn ``TICK_DX`` px right of
+#: its gridline; at most 0.66 em per character in the fonts we name (DejaVu Sans, the
+#: widest, averages 0.6 em on "May 2027"), and at least ``TICK_GAP`` px between two.
+TICK_FONT_PX = 11
+TICK_EM_PER_CHAR = 0.66
+TICK_DX = 4
+TICK_GAP = 8
+#: Label every n-th month, n the first of these that leaves room (calendar-aligned).
+MONTH_STEPS = (1, 2, 3, 4, 6, 12)
+
+
+def tick_label_width(label: str) -> float:
+    """An upper bound of the drawn width of a month label, in px of the SVG."""
+    return len(label) * TICK_FONT_PX * TICK_EM_PER_CHAR
+
+
+def _month_ticks(start_s: int, end_s: int, scale: float, width: int) -> tuple[tuple[float, str], ...]:
+    """A gridline at each month in the window; its name ("Jan 2027") on every n-th
+    month, n the smallest step at which no two names overlap (``""``: line only)."""
+    months = []
     dt = from_s(start_s).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    ticks = []
     while to_s(dt) < end_s:
-        if start_s <= to_s(dt) < end_s - 20 * DAY:
-            ticks.append((LABEL_W + (to_s(dt) - start_s) * scale, dt.strftime("%b %Y")))
+        if to_s(dt) >= start_s:
+            months.append((LABEL_W + (to_s(dt) - start_s) * scale, dt.month, dt.strftime("%b %Y")))
         dt = dt.replace(year=dt.year + 1, month=1) if dt.month == 12 else dt.replace(month=dt.month + 1)
-    return tuple(ticks)
+    for step in MONTH_STEPS:
+        named = [(x, label) for x, month, label in months if (month - 1) % step == 0]
+        named = [(x, label) for x, label in named if x + TICK_DX + tick_label_width(label) <= width]
+        if all(x + tick_label_width(a) + TICK_GAP <= nx for (x, a), (nx, _) in itertools.pairwise(named)):
+            break
+    shown = dict(named)
+    return tuple((x, shown.get(x, "")) for x, _, _ in months)
 
 
 def failure_times(events: Iterable[StoredEvent]) -> list[tuple[str, int, str]]:
@@ -335,8 +445,9 @@ def build_timeline(
         kept.append(lane)
     legend = tuple(sorted({(r.label, r.bars[0].color) for lane in kept for r in lane.rows if r.bars[0].lease_id}))
     now_x = x_of(now_s) if start_s <= now_s < end_s else None
+    width = LABEL_W + CHART_W + 10
     return Timeline(
-        start_s, end_s, LABEL_W + CHART_W + 10, y + 10, LABEL_W, _month_ticks(start_s, end_s, scale), now_x,
+        start_s, end_s, width, y + 10, LABEL_W, _month_ticks(start_s, end_s, scale, width), now_x,
         tuple(kept), legend,
     )  # fmt: skip
 

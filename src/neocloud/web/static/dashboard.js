@@ -10,7 +10,18 @@
     return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
   }
 
+  var HOUR = 3600000;
+  var DAY = 24 * HOUR;
+  // Tick spacings that land on whole UTC hours or midnights: the first giving at most 8 ticks.
+  var SPACINGS = [HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 56 * DAY, 91 * DAY, 182 * DAY];
+
+  function spacing(span) {
+    for (var k = 0; k < SPACINGS.length; k++) if (span / SPACINGS[k] <= 8) return SPACINGS[k];
+    return 364 * DAY;
+  }
+
   function stepConfig(spec) {
+    var every = spacing(spec.xmax - spec.xmin);
     return {
       type: "line",
       data: {
@@ -35,12 +46,23 @@
         maintainAspectRatio: false,
         interaction: { mode: "nearest", axis: "x", intersect: false },
         scales: {
-          x: { type: "linear", min: spec.xmin, max: spec.xmax, ticks: { callback: day, maxTicksLimit: 8 }, grid: { color: "#eef0f4" } },
-          y: { beginAtZero: true, title: { display: true, text: spec.ylabel || "" }, grid: { color: "#eef0f4" } },
+          x: { type: "linear", min: spec.xmin, max: spec.xmax, ticks: { callback: every < DAY ? stamp : day, stepSize: every, includeBounds: false }, grid: { color: "#eef0f4" } },
+          y: {
+            beginAtZero: true,
+            suggestedMax: spec.ymax,
+            ticks: { precision: spec.integer ? 0 : undefined },
+            title: { display: true, text: spec.ylabel || "" },
+            grid: { color: "#eef0f4" },
+          },
         },
         plugins: {
           legend: { position: "bottom", labels: { boxWidth: 14 } },
-          tooltip: { callbacks: { title: function (items) { return items.length ? stamp(items[0].parsed.x) + " UTC" : ""; } } },
+          tooltip: {
+            callbacks: {
+              title: function (items) { return items.length ? stamp(items[0].parsed.x) + " UTC" : ""; },
+              afterLabel: function (item) { return item.raw && item.raw.note ? item.raw.note : ""; },
+            },
+          },
         },
       },
     };
