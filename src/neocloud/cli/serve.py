@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err
+from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err, stdout_console
 from neocloud.cli.views import iso, short_time
 from neocloud.domain.access import Role
 
-out = Console()
+out = stdout_console()
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 DEMO_DB = Path("neocloud-demo.db")
 
