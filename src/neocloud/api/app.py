@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from neocloud import __version__
 from neocloud.api import problems
 from neocloud.api.metrics import Metrics, MetricsMiddleware
-from neocloud.api.routers import admin, availability, events, fleet, health, leases, system
+from neocloud.api.routers import admin, availability, docs, events, fleet, health, leases, system
 from neocloud.services.container import Services
 from neocloud.web import routes as web
 
@@ -29,7 +29,8 @@ def create_app(services: Services) -> FastAPI:
         title="neocloud",
         version=__version__,
         description="Control plane for GPU data centers run as a cloud: fleet, leases, availability, health.",
-        docs_url="/docs",
+        docs_url=None,  # served by routers/docs.py from local files, not from a CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=_lifespan,
     )
@@ -37,7 +38,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.metrics = Metrics(services)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
-    for module in (system, fleet, leases, availability, health, events, admin):
+    for module in (system, docs, fleet, leases, availability, health, events, admin):
         app.include_router(module.router)
     web.mount(app)
     return app
