@@ -174,7 +174,7 @@ def test_keys_never_show_hashes_and_the_token_only_once(world: World) -> None:
 # -- metrics ------------------------------------------------------------------------------
 def test_metrics_expose_gpus_leases_and_requests(world: World) -> None:
     world.client.get("/v1/leases", headers=world.auth("operator"))
-    text = world.client.get("/metrics").text
+    text = world.client.get("/metrics", headers=world.auth("operator")).text
     assert 'neocloud_gpus{site="demo-west",state="healthy"}' in text
     assert 'neocloud_leases{state="held"} 1.0' in text
     assert 'neocloud_http_requests_total{method="GET",route="/v1/leases",status="200"} 1.0' in text

@@ -146,6 +146,12 @@ def test_a_malformed_or_revoked_key_is_401(world: World) -> None:
     assert world.client.get("/v1/sites", headers=world.auth(TENANT)).status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+@pytest.mark.parametrize("path", ["/healthz", "/docs", "/openapi.json"])
 def test_system_routes_need_no_key(world: World, path: str) -> None:
     assert world.client.get(path).status_code == 200
+
+
+def test_metrics_need_an_operator_key_by_default(world: World) -> None:
+    assert world.client.get("/metrics").status_code == 401
+    assert world.client.get("/metrics", headers=world.auth(TENANT)).status_code == 403
+    assert world.client.get("/metrics", headers=world.auth("operator")).status_code == 200

@@ -23,8 +23,9 @@ SLOW_TICK_S = 20.0
 STOP_WAIT_S = 10.0
 
 
-def create_app(services: Services) -> FastAPI:
-    """An app serving ``services``; routers call the same services as the CLI."""
+def create_app(services: Services, *, metrics_token: str | None = None) -> FastAPI:
+    """An app serving ``services``; routers call the same services as the CLI.
+    ``/metrics`` takes an operator key, and ``metrics_token`` too when it is given."""
     app = FastAPI(
         title="neocloud",
         version=__version__,
@@ -35,7 +36,7 @@ def create_app(services: Services) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.services = services
-    app.state.metrics = Metrics(services)
+    app.state.metrics = Metrics(services, metrics_token)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
     for module in (system, docs, fleet, leases, availability, health, events, admin):
