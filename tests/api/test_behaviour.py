@@ -31,6 +31,7 @@ def test_another_tenants_lease_is_404_for_every_lease_route(world: World) -> Non
     for method, path in [
         ("GET", f"/v1/leases/{lease}"),
         ("GET", f"/v1/leases/{lease}/capacity"),
+        ("GET", f"/v1/leases/{lease}/bookings"),
         ("POST", f"/v1/leases/{lease}/confirm"),
         ("POST", f"/v1/leases/{lease}/cancel"),
         ("POST", f"/v1/leases/{lease}/terminate"),

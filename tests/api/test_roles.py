@@ -83,6 +83,7 @@ CASES = {
     "list": Case("GET", "/v1/leases?state=confirmed", 200, 200),
     "show": Case("GET", "/v1/leases/{lease}", 200, 200, setup=own_lease),
     "capacity": Case("GET", "/v1/leases/{lease}/capacity", 200, 200, setup=own_lease),
+    "bookings": Case("GET", "/v1/leases/{lease}/bookings?limit=5", 200, 200, setup=own_lease),
     "confirm": Case("POST", "/v1/leases/{lease}/confirm", 200, 200, setup=held_lease),
     "cancel": Case("POST", "/v1/leases/{lease}/cancel", 200, 200, setup=own_lease),
     "extend": Case("POST", "/v1/leases/{lease}/extend", 200, 200, body={"end": "2027-02-15"}, setup=own_lease),

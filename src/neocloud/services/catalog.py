@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from neocloud.domain.fleet import Fleet, Node, SiteSummary, summarize
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseState
+from neocloud.domain.ledger import Booking
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.leasing import LeasingService
 
@@ -95,6 +96,12 @@ class Catalog:
         found = self.leasing.leases(tenant=tenant, state=state)
         return page(found, lambda lease: f"{lease.created_s:015d}|{lease.id}", limit, cursor)
 
+    def lease_bookings(self, lease_id: str, *, tenant: str | None, limit: int, cursor: str | None) -> Page[Booking]:
+        """A lease's bookings (nodes and spares) by node, then start, a page at a time;
+        another tenant's lease is :class:`NotFound`."""
+        found = self.leasing.lease_bookings(lease_id, tenant=tenant)
+        return page(found, _booking_key, limit, cursor)
+
     def _filtered(self, where: NodeFilter) -> Fleet:
         fleet = self.leasing.fleet()
         self._check(fleet, where)
@@ -167,3 +174,8 @@ def decode_cursor(cursor: str) -> str:
 
 def _unit_key(unit: UnitSummary) -> str:
     return f"{unit.site}/{unit.pod}/{unit.name}"
+
+
+def _booking_key(b: Booking) -> str:
+    # NUL sorts before every character of a node id, so "n1" and its bookings come before "n10"
+    return f"{b.node}\x00{b.start_s:016d}\x00{b.id:016d}"
