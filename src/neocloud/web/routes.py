@@ -264,7 +264,7 @@ def lease_page(request: Request, lease_id: str, cursor: str | None = None) -> HT
 
 
 def _lease_bookings(svc: Services, who: Principal, lease_id: str, cursor: str | None) -> Page[Booking]:
-    """A page of the lease's bookings in node order; a cursor that is not one starts over."""
+    """A page of the lease's bookings, oldest first; a cursor that is not one starts over."""
     try:
         return svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=BOOKINGS_PER_PAGE, cursor=cursor)
     except RequestError:

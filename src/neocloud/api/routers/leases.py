@@ -81,7 +81,7 @@ def bookings(
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Any:
-    """The lease's bookings (its nodes and spares, each over a time span) by node, a page at a time."""
+    """The lease's bookings (its nodes and spares, each over a time span), oldest first, a page at a time."""
     page = svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=limit, cursor=cursor)
     return paged(page, BookingOut.of)
 
