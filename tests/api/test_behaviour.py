@@ -249,7 +249,13 @@ def test_a_failing_tick_is_logged_not_fatal(world: World, caplog: pytest.LogCapt
 
 def test_the_openapi_document_lists_every_v1_route(world: World) -> None:
     paths = world.client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/leases/{lease_id}/capacity", "/v1/nodes/{node_id}/repair", "/v1/keys/{key_id}", "/v1/events"):
+    for path in (
+        "/v1/leases/{lease_id}/capacity",
+        "/v1/leases/{lease_id}/bookings",
+        "/v1/nodes/{node_id}/repair",
+        "/v1/keys/{key_id}",
+        "/v1/events",
+    ):
         assert path in paths
 
 
