@@ -98,7 +98,7 @@ def history_run() -> list[dict[str, Any]]:
         by_hour[hour] = ids
         if len(engine.view.ledger) >= checkpoints[0]:
             checkpoints.pop(0)
-            live = len(engine.view.ledger._live)  # noqa: SLF001 - the benchmark reports the split
+            live = len(engine.view.ledger._live)
             row = {"bookings": len(engine.view.ledger), "live_bookings": live, "hours": hour}
             row |= timed_decisions(engine, now, by_hour[hour], by_hour[hour][-1])
             rows.append(row)

@@ -79,12 +79,14 @@ def _services(store: SqlStore | MemoryStore, clock: Clock, *, database: str, ser
 
 def worker_app() -> FastAPI:
     """The app of one uvicorn worker process (``neocloud serve --workers N``), on the
-    database named by ``NEOCLOUD_DB``. Each worker has its own cached view of the
+    database named by ``NEOCLOUD_DB`` (and with the scrape token in
+    ``NEOCLOUD_METRICS_TOKEN``, if set). Each worker has its own cached view of the
     ledger, caught up with the others' commits by version: they share the database,
     not memory."""
     from neocloud.api.app import create_app
+    from neocloud.api.metrics import SCRAPE_ENV_VAR
 
     url = os.environ.get("NEOCLOUD_DB")
     if not url:
         raise RuntimeError("NEOCLOUD_DB is not set: neocloud serve sets it for its workers")
-    return create_app(services(url, server=True))
+    return create_app(services(url, server=True), metrics_token=os.environ.get(SCRAPE_ENV_VAR))

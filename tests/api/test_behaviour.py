@@ -31,6 +31,7 @@ def test_another_tenants_lease_is_404_for_every_lease_route(world: World) -> Non
     for method, path in [
         ("GET", f"/v1/leases/{lease}"),
         ("GET", f"/v1/leases/{lease}/capacity"),
+        ("GET", f"/v1/leases/{lease}/bookings"),
         ("POST", f"/v1/leases/{lease}/confirm"),
         ("POST", f"/v1/leases/{lease}/cancel"),
         ("POST", f"/v1/leases/{lease}/terminate"),
@@ -174,7 +175,7 @@ def test_keys_never_show_hashes_and_the_token_only_once(world: World) -> None:
 # -- metrics ------------------------------------------------------------------------------
 def test_metrics_expose_gpus_leases_and_requests(world: World) -> None:
     world.client.get("/v1/leases", headers=world.auth("operator"))
-    text = world.client.get("/metrics").text
+    text = world.client.get("/metrics", headers=world.auth("operator")).text
     assert 'neocloud_gpus{site="demo-west",state="healthy"}' in text
     assert 'neocloud_leases{state="held"} 1.0' in text
     assert 'neocloud_http_requests_total{method="GET",route="/v1/leases",status="200"} 1.0' in text
@@ -248,7 +249,13 @@ def test_a_failing_tick_is_logged_not_fatal(world: World, caplog: pytest.LogCapt
 
 def test_the_openapi_document_lists_every_v1_route(world: World) -> None:
     paths = world.client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/leases/{lease_id}/capacity", "/v1/nodes/{node_id}/repair", "/v1/keys/{key_id}", "/v1/events"):
+    for path in (
+        "/v1/leases/{lease_id}/capacity",
+        "/v1/leases/{lease_id}/bookings",
+        "/v1/nodes/{node_id}/repair",
+        "/v1/keys/{key_id}",
+        "/v1/events",
+    ):
         assert path in paths
 
 

@@ -83,6 +83,7 @@ CASES = {
     "list": Case("GET", "/v1/leases?state=confirmed", 200, 200),
     "show": Case("GET", "/v1/leases/{lease}", 200, 200, setup=own_lease),
     "capacity": Case("GET", "/v1/leases/{lease}/capacity", 200, 200, setup=own_lease),
+    "bookings": Case("GET", "/v1/leases/{lease}/bookings?limit=5", 200, 200, setup=own_lease),
     "confirm": Case("POST", "/v1/leases/{lease}/confirm", 200, 200, setup=held_lease),
     "cancel": Case("POST", "/v1/leases/{lease}/cancel", 200, 200, setup=own_lease),
     "extend": Case("POST", "/v1/leases/{lease}/extend", 200, 200, body={"end": "2027-02-15"}, setup=own_lease),
@@ -146,6 +147,12 @@ def test_a_malformed_or_revoked_key_is_401(world: World) -> None:
     assert world.client.get("/v1/sites", headers=world.auth(TENANT)).status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+@pytest.mark.parametrize("path", ["/healthz", "/docs", "/openapi.json"])
 def test_system_routes_need_no_key(world: World, path: str) -> None:
     assert world.client.get(path).status_code == 200
+
+
+def test_metrics_need_an_operator_key_by_default(world: World) -> None:
+    assert world.client.get("/metrics").status_code == 401
+    assert world.client.get("/metrics", headers=world.auth(TENANT)).status_code == 403
+    assert world.client.get("/metrics", headers=world.auth("operator")).status_code == 200

@@ -152,6 +152,9 @@ def test_create_confirms_and_lists_and_shows_the_lease(ledger: Ledger) -> None:
     view = ledger.json("lease", "show", lease["id"])
     assert len(view["bookings"]) == 8
     assert {b["kind"] for b in view["bookings"]} == {"lease"}
+    assert sum(b["nodes"] for b in view["blocks"]) == 8
+    assert sum(b["gpus"] for b in view["blocks"]) == 64
+    assert view["blocks_at"] == lease["start"]  # not started: what it starts with
     assert [(h["from"], h["to"]) for h in view["history"]] == [("quoted", "confirmed")]
     assert view["capacity"][0]["contracted_gpus"] == 64
     assert all(p.keys() == {"from", "contracted_gpus", "delivered_gpus"} for p in view["capacity"])

@@ -78,3 +78,34 @@ def test_the_worker_factory_serves_the_database_named_by_neocloud_db(tmp_path: P
     response = client.get("/v1/leases", headers={"Authorization": f"Bearer {keys.operator}"})
     assert response.status_code == 200
     assert len(response.json()["items"]) == 4
+
+
+def test_a_weak_metrics_token_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "neocloud.cli.main", "serve", "--db", f"sqlite:///{db}", "--metrics-token", "abc"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_S,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--metrics-token (or $NEOCLOUD_METRICS_TOKEN): must be 16 to 256 visible ASCII" in done.stderr
+    assert not db.exists()
+
+
+def test_the_worker_factory_takes_the_scrape_token_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from neocloud import bootstrap
+    from neocloud.bootstrap import worker_app
+    from neocloud.services.demo import build_demo
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    build_demo(bootstrap.services(url))
+    monkeypatch.setenv("NEOCLOUD_DB", url)
+    monkeypatch.setenv("NEOCLOUD_METRICS_TOKEN", "prometheus-scrape-token-1")
+    client = TestClient(worker_app())
+    assert client.get("/metrics", headers={"Authorization": "Bearer prometheus-scrape-token-1"}).status_code == 200
+    assert client.get("/metrics").status_code == 401

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from neocloud import __version__
 from neocloud.api import problems
 from neocloud.api.metrics import Metrics, MetricsMiddleware
-from neocloud.api.routers import admin, availability, events, fleet, health, leases, system
+from neocloud.api.routers import admin, availability, docs, events, fleet, health, leases, system
 from neocloud.services.container import Services
 from neocloud.web import routes as web
 
@@ -23,21 +23,23 @@ SLOW_TICK_S = 20.0
 STOP_WAIT_S = 10.0
 
 
-def create_app(services: Services) -> FastAPI:
-    """An app serving ``services``; routers call the same services as the CLI."""
+def create_app(services: Services, *, metrics_token: str | None = None) -> FastAPI:
+    """An app serving ``services``; routers call the same services as the CLI.
+    ``/metrics`` takes an operator key, and ``metrics_token`` too when it is given."""
     app = FastAPI(
         title="neocloud",
         version=__version__,
         description="Control plane for GPU data centers run as a cloud: fleet, leases, availability, health.",
-        docs_url="/docs",
+        docs_url=None,  # served by routers/docs.py from local files, not from a CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=_lifespan,
     )
     app.state.services = services
-    app.state.metrics = Metrics(services)
+    app.state.metrics = Metrics(services, metrics_token)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
-    for module in (system, fleet, leases, availability, health, events, admin):
+    for module in (system, docs, fleet, leases, availability, health, events, admin):
         app.include_router(module.router)
     web.mount(app)
     return app

@@ -1,9 +1,18 @@
 """Prometheus metrics, a registry per app: fleet and lease gauges computed at scrape,
-request counts and latencies by route template and status (ASGI middleware)."""
+request counts and latencies by route template and status (ASGI middleware).
+
+Who may scrape: ``/metrics`` tells the fleet's size per site and the leases per state,
+so it is not public. By default it needs an operator API key (``Authorization: Bearer
+nc_...``); with a scrape token configured (``neocloud serve --metrics-token``, or
+``NEOCLOUD_METRICS_TOKEN``) ``Authorization: Bearer <token>`` also reads it, and only
+it: the token opens no other route. A tenant key is a 403, no or a wrong credential a 401.
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -12,12 +21,25 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from neocloud.api.problems import Forbidden
+from neocloud.domain.access import AccessDenied
 from neocloud.domain.leases import LeaseState
 from neocloud.services.container import Services
 
 log = logging.getLogger(__name__)
+SCRAPE_ENV_VAR = "NEOCLOUD_METRICS_TOKEN"
+TOKEN_MIN, TOKEN_MAX = 16, 256
+_TOKEN = re.compile(rf"[!-~]{{{TOKEN_MIN},{TOKEN_MAX}}}")  # visible ASCII: it travels in a header
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a scrape token (``None`` when it can)."""
+    if _TOKEN.fullmatch(token):
+        return None
+    return f"must be {TOKEN_MIN} to {TOKEN_MAX} visible ASCII characters, no spaces (got {len(token)} characters)"
 
 
 class LedgerCollector(Collector):
@@ -46,9 +68,13 @@ class LedgerCollector(Collector):
 
 
 class Metrics:
-    """The app's registry and its request instruments."""
+    """The app's registry, its request instruments and who may read them."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, token: str | None = None) -> None:
+        if token is not None and (problem := token_problem(token)) is not None:
+            raise ValueError(f"metrics token: {problem}")
+        self.services = services
+        self.token = token
         self.registry = CollectorRegistry()
         self.registry.register(LedgerCollector(services))
         self.requests = PromCounter(
@@ -63,6 +89,19 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+
+    def authorize(self, request: Request) -> None:
+        """Let the scrape token or an operator key through; :class:`AccessDenied` (401)
+        for no or a wrong credential, :class:`Forbidden` (403) for a tenant key."""
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        credential = credential.strip() if scheme.lower() == "bearer" else ""
+        wanted = "the scrape token or an operator API key" if self.token else "an operator API key"
+        if not credential:
+            raise AccessDenied(f"/metrics needs {wanted}: send 'Authorization: Bearer ...'")
+        if self.token is not None and hmac.compare_digest(credential.encode(), self.token.encode()):
+            return
+        if not self.services.keys.authenticate(credential).is_operator:
+            raise Forbidden(f"/metrics needs {wanted}, not a tenant key")
 
 
 class MetricsMiddleware:

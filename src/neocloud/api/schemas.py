@@ -22,12 +22,14 @@ from neocloud.domain.clock import from_s, to_s
 from neocloud.domain.fleet import Node, SiteSummary
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseRequest, Segment, SparePolicy, Step
+from neocloud.domain.ledger import Booking
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Level, Locality, Shape, Unit
 from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.delivered import CapacityPoint
 from neocloud.leasing.engine import Alternative, Quote, Refusal
 from neocloud.services.catalog import Page, UnitSummary
+from neocloud.services.lease_blocks import BlockShare
 from neocloud.services.leasing import LeaseView
 
 T = TypeVar("T")
@@ -293,16 +295,52 @@ class HistoryOut(BaseModel):
 
 
 class BookingOut(BaseModel):
+    """One node held for a lease (``kind`` ``lease``) or as its spare (``spare``) over ``[start, end)``."""
+
     id: int
     node: str
     kind: str
     start: str | None
     end: str | None
 
+    @classmethod
+    def of(cls, b: Booking) -> BookingOut:
+        return cls(id=b.id, node=b.node, kind=b.kind.value, start=iso(b.start_s), end=iso(b.end_s))
+
+
+class BlockShareOut(BaseModel):
+    """What the lease holds in one fabric block at ``blocks_at``: its nodes and their GPUs,
+    spare nodes, and how many of those are not healthy now."""
+
+    site: str
+    block: str
+    model: str
+    nodes: int
+    gpus: int
+    spares: int
+    unhealthy_nodes: int
+
+    @classmethod
+    def of(cls, s: BlockShare) -> BlockShareOut:
+        return cls(
+            site=s.site,
+            block=s.block,
+            model=s.model,
+            nodes=s.nodes,
+            gpus=s.gpus,
+            spares=s.spares,
+            unhealthy_nodes=s.unhealthy,
+        )
+
 
 class LeaseViewOut(LeaseOut):
+    """The lease with its history, a summary of its nodes per block and its capacity
+    series. Its bookings, one per node and time span, are paged at ``/bookings``."""
+
     history: list[HistoryOut]
-    bookings: list[BookingOut]
+    blocks_at: str | None
+    blocks: list[BlockShareOut]
+    bookings_total: int
     capacity: list[CapacityOut]
 
     @classmethod
@@ -317,12 +355,14 @@ class LeaseViewOut(LeaseOut):
             )
             for h in view.lease.history
         ]
-        bookings = [
-            BookingOut(id=b.id, node=b.node, kind=b.kind.value, start=iso(b.start_s), end=iso(b.end_s))
-            for b in view.bookings
-        ]
-        capacity = [CapacityOut.of(p) for p in view.capacity]
-        return cls(**LeaseOut.of(view.lease).model_dump(), history=history, bookings=bookings, capacity=capacity)
+        return cls(
+            **LeaseOut.of(view.lease).model_dump(),
+            history=history,
+            blocks_at=iso(view.blocks_at_s),
+            blocks=[BlockShareOut.of(s) for s in view.blocks],
+            bookings_total=len(view.bookings),
+            capacity=[CapacityOut.of(p) for p in view.capacity],
+        )
 
 
 class CapacitySeriesOut(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,11 +19,31 @@ from neocloud.domain.ledger import BookingConflict
 from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
 from neocloud.services.fleet import UnknownFormat
 
-err = Console(stderr=True)
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 MAX_ERRORS_SHOWN = 50
 DEFAULT_DB = "sqlite:///neocloud.db"
+# Piped or redirected, a table is as wide as its widest values: no column is ever cut.
+UNBOUNDED_COLUMNS = 1_000_000
+
+
+def stdout_console() -> Console:
+    """The console for standard output. On a terminal, tables fit its width (and may
+    wrap or shorten a cell). Piped or redirected, every value is printed whole: Rich
+    would otherwise assume 80 columns (or the width of a terminal on stdin or stderr)
+    and cut values to ``confirm…``. ``COLUMNS`` does not narrow piped output."""
+    return Console() if _is_terminal(sys.stdout) else Console(width=UNBOUNDED_COLUMNS)
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed
+        return False
+
+
+err = Console(stderr=True)
 
 
 @contextmanager

@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import bad_input, parse_settings
+from neocloud.cli.common import bad_input, parse_settings, stdout_console
 from neocloud.domain.fleet import SiteSummary
 from neocloud.domain.presets import PRESET_HELP
 from neocloud.services.fleet import FleetReport, Written, generate_fleet, import_fleet, show_fleet
 
 app = typer.Typer(help="Fleet files: generate presets, import inventories, validate and show.", no_args_is_help=True)
-out = Console()
+out = stdout_console()
 
 JSON_FIELDS = (
     "name",

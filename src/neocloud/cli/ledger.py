@@ -10,11 +10,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err, parse_time
+from neocloud.cli.common import (
+    EXIT_BAD_INPUT,
+    actor_name,
+    bad_input,
+    db_url,
+    err,
+    parse_time,
+    stdout_console,
+)
 from neocloud.cli.views import (
     availability_json,
     change_summary,
@@ -34,7 +41,7 @@ from neocloud.domain.shape import Level, Locality, Shape, Unit
 from neocloud.leasing.engine import Quote, Refusal
 from neocloud.services.leasing import LeasingService
 
-out = Console()
+out = stdout_console()
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $NEOCLOUD_DB or sqlite:///neocloud.db).")
 ]

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err
+from neocloud.api.metrics import SCRAPE_ENV_VAR, token_problem
+from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err, stdout_console
 from neocloud.cli.views import iso, short_time
 from neocloud.domain.access import Role
 
-out = Console()
+out = stdout_console()
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 DEMO_DB = Path("neocloud-demo.db")
 
@@ -36,6 +36,15 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes sharing the database (one cached view each).")
     ] = 1,
+    metrics_token: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics-token",
+            envvar=SCRAPE_ENV_VAR,
+            show_envvar=True,
+            help="A bearer token that may read /metrics (besides operator keys); prefer the environment variable.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (/v1, /docs, /metrics) and the dashboard (/)."""
     import uvicorn
@@ -43,6 +52,9 @@ def serve(
     from neocloud.api.app import create_app
 
     url = db_url(db) if (db or not demo) else f"sqlite:///{DEMO_DB}"
+    if metrics_token is not None and (problem := token_problem(metrics_token)) is not None:
+        err.print(f"[red]error[/]: --metrics-token (or ${SCRAPE_ENV_VAR}): {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     _check_port(host, port)
     demo_key = ""
     with bad_input():
@@ -50,12 +62,13 @@ def serve(
             demo_key = _fresh_demo(url, explicit=db is not None)
         services = bootstrap.services(url, server=True)
         services.leasing.leases()  # fail fast: schema and fleet present
-    app = create_app(services)
+    app = create_app(services, metrics_token=metrics_token)
     base = f"http://{host}:{port}"
     say = functools.partial(out.print, highlight=False, soft_wrap=True)
     say(f"neocloud serving {url}")
     say(f"  dashboard  {base}/")
     say(f"  API docs   {base}/docs")
+    say(f"  metrics    {base}/metrics ({'the scrape token or ' if metrics_token else ''}an operator key)")
     if demo:
         say(f"  operator API key (shown once): [bold]{demo_key}[/]")
         say(f"  sign in to the dashboard with it, or: curl -H 'Authorization: Bearer {demo_key}' {base}/v1/leases")
@@ -63,7 +76,9 @@ def serve(
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
-    os.environ["NEOCLOUD_DB"] = url  # the workers' factory reads it
+    os.environ["NEOCLOUD_DB"] = url  # the workers' factory reads it, and the token
+    if metrics_token is not None:
+        os.environ[SCRAPE_ENV_VAR] = metrics_token
     uvicorn.run(
         "neocloud.bootstrap:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning"
     )

@@ -86,6 +86,19 @@ def lease_view_json(view: LeaseView) -> dict[str, Any]:
         }
         for h in view.lease.history
     ]
+    out["blocks_at"] = iso(view.blocks_at_s)
+    out["blocks"] = [
+        {
+            "site": s.site,
+            "block": s.block,
+            "model": s.model,
+            "nodes": s.nodes,
+            "gpus": s.gpus,
+            "spares": s.spares,
+            "unhealthy_nodes": s.unhealthy,
+        }
+        for s in view.blocks
+    ]
     out["bookings"] = [
         {"id": b.id, "node": b.node, "kind": b.kind.value, "start": iso(b.start_s), "end": iso(b.end_s)}
         for b in view.bookings

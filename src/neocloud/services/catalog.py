@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from typing import Generic, TypeVar
 from neocloud.domain.fleet import Fleet, Node, SiteSummary, summarize
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseState
+from neocloud.domain.ledger import Booking
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.leasing import LeasingService
 
@@ -95,6 +97,17 @@ class Catalog:
         found = self.leasing.leases(tenant=tenant, state=state)
         return page(found, lambda lease: f"{lease.created_s:015d}|{lease.id}", limit, cursor)
 
+    def lease_bookings(self, lease_id: str, *, tenant: str | None, limit: int, cursor: str | None) -> Page[Booking]:
+        """A lease's bookings (nodes and spares) in the order they were made (by id), a
+        page at a time: a bisection into them, not a sort (a whole-site lease has tens of
+        thousands); another tenant's lease is :class:`NotFound`."""
+        check_limit(limit)
+        found = sorted(self.leasing.lease_bookings(lease_id, tenant=tenant), key=_booking_id)  # sorted already
+        start = bisect.bisect_right(found, _after_id(cursor), key=_booking_id) if cursor else 0
+        chosen = found[start : start + limit]
+        more = start + limit < len(found)
+        return Page(chosen, encode_cursor(str(chosen[-1].id)) if more else None)
+
     def _filtered(self, where: NodeFilter) -> Fleet:
         fleet = self.leasing.fleet()
         self._check(fleet, where)
@@ -144,13 +157,17 @@ def group_nodes(nodes: Sequence[Node], key: Callable[[Node], tuple[str, str, str
 
 def page(items: Sequence[T], key: Callable[[T], str], limit: int, cursor: str | None) -> Page[T]:
     """The items after ``cursor`` in ``key`` order, at most ``limit`` of them."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise RequestError([f"limit: must be between 1 and {MAX_LIMIT}"])
+    check_limit(limit)
     after = decode_cursor(cursor) if cursor else None
     rest = sorted((item for item in items if after is None or key(item) > after), key=key)
     chosen = rest[:limit]
     more = len(rest) > limit
     return Page(chosen, encode_cursor(key(chosen[-1])) if more and chosen else None)
+
+
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RequestError([f"limit: must be between 1 and {MAX_LIMIT}"])
 
 
 def encode_cursor(key: str) -> str:
@@ -167,3 +184,15 @@ def decode_cursor(cursor: str) -> str:
 
 def _unit_key(unit: UnitSummary) -> str:
     return f"{unit.site}/{unit.pod}/{unit.name}"
+
+
+def _booking_id(b: Booking) -> int:
+    return b.id
+
+
+def _after_id(cursor: str) -> int:
+    """The booking id a bookings cursor names."""
+    text = decode_cursor(cursor)
+    if not (text.isascii() and text.isdigit()):
+        raise RequestError([f"cursor: {cursor!r} is not a cursor this API returned"])
+    return int(text)

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -34,6 +34,7 @@ from neocloud.leasing.engine import Engine
 from neocloud.leasing.quote import Quote, Refusal, Unplaceable
 from neocloud.leasing.view import LedgerView
 from neocloud.placement.snapshot import HEALTH_CODES, build_snapshot, health_codes
+from neocloud.services.lease_blocks import BlockShare, block_shares, summary_instant
 from neocloud.services.ports import LedgerStore, Writer
 
 T = TypeVar("T")
@@ -66,11 +67,14 @@ def new_window_id() -> str:
 
 @dataclass(frozen=True, slots=True)
 class LeaseView:
-    """A lease with its nodes and its contracted vs delivered capacity."""
+    """A lease with its nodes, what they are per block at ``blocks_at_s`` (now, within
+    the term), and its contracted vs delivered capacity."""
 
     lease: Lease
     bookings: list[Booking]
     capacity: list[CapacityPoint]
+    blocks: list[BlockShare] = field(default_factory=list)
+    blocks_at_s: int = 0
 
 
 class LeasingService:
@@ -234,7 +238,18 @@ class LeasingService:
             gpus = {b.node: engine.view.node_gpus(b.node) for b in bookings}
         log = list(self.store.health_log(sorted(gpus)))
         capacity = delivered_series(lease, bookings, gpus, log, until_s=max(now_s, lease.start_s + 1))
-        return LeaseView(lease, bookings, capacity)
+        at_s = summary_instant(lease.start_s, lease.end_s, now_s)
+        view = engine.view
+        blocks = block_shares(view.snap, view.ledger.node_index, view.health, bookings, at_s)
+        return LeaseView(lease, bookings, capacity, blocks, at_s)
+
+    @serialized
+    def lease_bookings(self, lease_id: str, *, tenant: str | None = None) -> list[Booking]:
+        """The bookings of one lease (its nodes and spares over its whole term); another
+        tenant's lease is :class:`NotFound`, as in :meth:`show`."""
+        with self._as_of_now() as (engine, _):
+            engine.lease(lease_id, tenant)
+            return engine.lease_nodes(lease_id)
 
     @serialized
     def bookings(self, start_s: int, end_s: int) -> list[Booking]:

@@ -24,8 +24,9 @@ from neocloud.domain.access import AccessDenied, Principal
 from neocloud.domain.changes import EventQuery, StoredEvent
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
-from neocloud.domain.ledger import HolderKind
-from neocloud.leasing.engine import NotFound
+from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.leasing.engine import NotFound, RequestError
+from neocloud.services.catalog import Page
 from neocloud.services.container import Services
 from neocloud.web import views
 
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 CHART_JS = "/static/vendor/chartjs-4.6.1/chart.umd.min.js"
 COOKIE = "neocloud_key"
 NODES_PER_PAGE = 50
+BOOKINGS_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
 FAR_FUTURE_S = 2**62
 CSP = (
@@ -225,7 +227,7 @@ def _all_events(svc: Services, kinds: list[str], since_s: int) -> list[StoredEve
 
 
 @router.get("/leases/{lease_id}", response_class=HTMLResponse)
-def lease_page(request: Request, lease_id: str) -> HTMLResponse:
+def lease_page(request: Request, lease_id: str, cursor: str | None = None) -> HTMLResponse:
     who = signed_in(request)
     svc = _services(request)
     try:
@@ -233,26 +235,23 @@ def lease_page(request: Request, lease_id: str) -> HTMLResponse:
     except NotFound:
         return _not_found(request, who, f"lease {lease_id}")
     now = _now(svc)
-    nodes = {n.id: n for n in svc.leasing.fleet().nodes}
     lease = view.lease
+    bookings = _lease_bookings(svc, who, lease.id, cursor)
+    nodes = {n.id: n for n in svc.leasing.fleet().nodes}
     events = svc.leasing.events(EventQuery(lease_id=lease.id, tenant=who.tenant_scope(), limit=200))
-    site = views.lease_site(lease, view.bookings, {n: v.site for n, v in nodes.items()})
     return _page(
         request,
         "lease.html",
         who,
         lease=lease,
-        site=site,
-        bookings=sorted(
-            view.bookings,
-            key=lambda b: (
-                b.node not in lease.degraded_nodes,
-                b.node in nodes and nodes[b.node].health is Health.HEALTHY,
-                b.kind is not HolderKind.LEASE,
-                b.node,
-                b.start_s,
-            ),
-        ),
+        site=", ".join(sorted({s.site for s in view.blocks})) or lease.request.shape.site or "unplaced",
+        blocks=sorted(view.blocks, key=lambda s: s.unhealthy == 0),  # blocks with trouble first
+        blocks_at=view.blocks_at_s,
+        bookings_total=len(view.bookings),
+        bookings=bookings.items,
+        first_page=cursor is None,
+        next_cursor=bookings.next_cursor,
+        per_page=BOOKINGS_PER_PAGE,
         nodes=nodes,
         shortfall=views.shortfall(lease, view.capacity, now),
         events=events,
@@ -260,6 +259,14 @@ def lease_page(request: Request, lease_id: str) -> HTMLResponse:
         color=views.tenant_colors(svc.leasing.tenants()).get(lease.tenant, views.PALETTE[0]),
         now=now,
     )
+
+
+def _lease_bookings(svc: Services, who: Principal, lease_id: str, cursor: str | None) -> Page[Booking]:
+    """A page of the lease's bookings, oldest first; a cursor that is not one starts over."""
+    try:
+        return svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=BOOKINGS_PER_PAGE, cursor=cursor)
+    except RequestError:
+        return svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=BOOKINGS_PER_PAGE, cursor=None)
 
 
 @router.get("/nodes", response_class=HTMLResponse)

@@ -1,4 +1,4 @@
-"""Leases: quote, create, list, show, confirm, cancel, extend, shrink, terminate, capacity.
+"""Leases: quote, create, list, show, bookings, confirm, cancel, extend, shrink, terminate, capacity.
 
 Tenants see and change only their own leases (another tenant's is 404). Every POST
 that books or changes a lease honours ``Idempotency-Key``.
@@ -14,6 +14,7 @@ from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant, tenant_s
 from neocloud.api.idempotent import respond
 from neocloud.api.schemas import (
     PROBLEMS,
+    BookingOut,
     CapacitySeriesOut,
     ExtendIn,
     LeaseCreatedOut,
@@ -68,8 +69,21 @@ def list_leases(
 
 @router.get("/{lease_id}", response_model=LeaseViewOut)
 def show(lease_id: str, who: PrincipalDep, svc: ServicesDep) -> LeaseViewOut:
-    """A lease with its history, bookings and contracted vs delivered GPUs."""
+    """A lease with its history, its nodes per block and contracted vs delivered GPUs."""
     return LeaseViewOut.of_view(svc.leasing.show(lease_id, tenant=who.tenant_scope()))
+
+
+@router.get("/{lease_id}/bookings", response_model=PageOut[BookingOut])
+def bookings(
+    lease_id: str,
+    who: PrincipalDep,
+    svc: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> Any:
+    """The lease's bookings (its nodes and spares, each over a time span), oldest first, a page at a time."""
+    page = svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=limit, cursor=cursor)
+    return paged(page, BookingOut.of)
 
 
 @router.get("/{lease_id}/capacity", response_model=CapacitySeriesOut)

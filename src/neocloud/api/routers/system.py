@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from neocloud.api.metrics import Metrics
+
 router = APIRouter(tags=["system"])
 
 
@@ -16,5 +18,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    """Prometheus exposition of this app's registry."""
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus exposition of this app's registry, for the scrape token or an operator key."""
+    scrape: Metrics = request.app.state.metrics
+    scrape.authorize(request)
+    return Response(generate_latest(scrape.registry), media_type=CONTENT_TYPE_LATEST)
