@@ -17,9 +17,10 @@ from starlette.routing import compile_path
 
 from neocloud.domain.access import AccessDenied
 from neocloud.domain.changes import StoreError
+from neocloud.domain.clock import from_s
 from neocloud.domain.errors import DomainError
 from neocloud.domain.health import IllegalTransition
-from neocloud.domain.leases import LeaseRuleError
+from neocloud.domain.leases import HeldByOthers, LeaseRuleError
 from neocloud.domain.ledger import BookingConflict, UnknownNode
 from neocloud.domain.money import BadMoney
 from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
@@ -105,6 +106,10 @@ def install(app: FastAPI) -> None:
                     }
                     for a in exc.refusal.alternatives
                 ]
+            if isinstance(exc, HeldByOthers):  # holders only in the operator's copy (services.visibility)
+                extra.update(lease=exc.lease_id, blocked_nodes=exc.blocked, blocked_from=_iso(exc.from_s))
+                if exc.holders:
+                    extra["holders"] = list(exc.holders)
             return problem(409, "Refused", str(exc), request, **extra)
 
     @app.exception_handler(StoreError)
@@ -138,6 +143,10 @@ def _allowed_methods(request: Request) -> str:
 
 
 _METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE"}
+
+
+def _iso(t_s: int) -> str:
+    return from_s(t_s).isoformat().replace("+00:00", "Z")
 
 
 def _field_problem(text: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from neocloud.domain.errors import DomainError
 from neocloud.domain.health import Health, transition_problem
 from neocloud.domain.leases import (
     LIVE_STATES,
+    HeldByOthers,
     Lease,
     LeaseRequest,
     LeaseRuleError,
@@ -339,12 +340,9 @@ class Engine:
             if isinstance(swaps_or_reason, str):
                 raise LeaseRuleError(f"extend {lease_id} to {new_end_s} refused: {swaps_or_reason}")
             if not allow_swap:
-                moves = ", ".join(f"{b.node}->{self.snap.node_ids[t]}" for b, t in swaps_or_reason)
-                raise LeaseRuleError(
-                    f"extend {lease_id} to {new_end_s}: {len(blocked)} node(s) are taken after {old_end} "
-                    f"({self._holders(blocked, old_end, new_end_s)}); free nodes in the same blocks could take "
-                    f"over from {old_end}: {moves}. Ask again allowing the swap"
-                )
+                moves = tuple((b.node, self.snap.node_ids[t]) for b, t in swaps_or_reason)
+                holders = self._holders(blocked, old_end, new_end_s)
+                raise HeldByOthers(lease_id, new_end_s, len(blocked), old_end, holders, moves)
             swaps = swaps_or_reason
         drafts = [Draft(b.node, old_end, new_end_s, b.kind, lease_id) for b in keep]
         drafts += [Draft(self.snap.node_ids[t], old_end, new_end_s, b.kind, lease_id) for b, t in swaps]
@@ -572,11 +570,11 @@ class Engine:
             (blocked if self.ledger.overlapping(b.node, start_s, end_s) else free).append(b)
         return free, blocked
 
-    def _holders(self, bookings: list[Booking], start_s: int, end_s: int) -> str:
+    def _holders(self, bookings: list[Booking], start_s: int, end_s: int) -> tuple[str, ...]:
         holders = {
             f"{o.kind.value} {o.holder}" for b in bookings for o in self.ledger.overlapping(b.node, start_s, end_s)
         }
-        return "held by " + ", ".join(sorted(holders))
+        return tuple(sorted(holders))
 
     def _swap_targets(
         self, blocked: list[Booking], start_s: int, end_s: int, exclude: set[str]
