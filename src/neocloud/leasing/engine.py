@@ -52,7 +52,7 @@ class RequestError(DomainError):
 
 
 class NotFound(DomainError):
-    """No such lease or node (for a tenant: not one of theirs)."""
+    """No such lease or node (for a tenant: not one of theirs, see ``services.visibility``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,9 +466,9 @@ class Engine:
         return change + Change(book=drafts, events=(event,))
 
     # -- reads ---------------------------------------------------------------
-    def lease(self, lease_id: str, tenant: str | None = None) -> Lease:
+    def lease(self, lease_id: str) -> Lease:
         lease = self.leases.get(lease_id)
-        if lease is None or (tenant is not None and lease.tenant != tenant):
+        if lease is None:
             raise NotFound(f"no lease {lease_id!r}")
         return lease
 

@@ -19,6 +19,7 @@ from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseState
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.leasing import LeasingService
+from neocloud.services.visibility import Viewer
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
@@ -90,9 +91,11 @@ class Catalog:
             raise NotFound(f"no node {node_id!r}")
         return found
 
-    def leases(self, *, tenant: str | None, state: LeaseState | None, limit: int, cursor: str | None) -> Page[Lease]:
-        """Leases in creation order (oldest first), a page at a time."""
-        found = self.leasing.leases(tenant=tenant, state=state)
+    def leases(
+        self, viewer: Viewer, *, tenant: str | None, state: LeaseState | None, limit: int, cursor: str | None
+    ) -> Page[Lease]:
+        """Leases the viewer may see (of ``tenant`` if given), in creation order, a page at a time."""
+        found = self.leasing.leases(tenant=tenant, state=state, viewer=viewer)
         return page(found, lambda lease: f"{lease.created_s:015d}|{lease.id}", limit, cursor)
 
     def _filtered(self, where: NodeFilter) -> Fleet:
