@@ -51,10 +51,15 @@ def test_a_tenant_lists_only_its_own_leases_and_naming_another_is_404(world: Wor
     assert r.status_code == 404
 
 
-def test_a_tenant_sees_only_its_own_events(world: World) -> None:
+def test_a_tenant_sees_only_its_own_events_and_the_health_of_its_nodes(world: World) -> None:
     items = world.client.get("/v1/events?limit=1000", headers=world.auth("acme-ai")).json()["items"]
     assert items
-    assert {e["tenant"] for e in items} == {"acme-ai"}
+    assert {e["tenant"] for e in items} == {"acme-ai", None}
+    health = [e for e in items if e["tenant"] is None]
+    leasing = world.services.leasing
+    acme = {b.node for le in leasing.leases(tenant="acme-ai") for b in leasing.show(le.id).bookings}
+    assert health
+    assert all(e["kind"].startswith("node.") and e["node"] in acme for e in health)
     assert world.client.get("/v1/events?tenant=initech", headers=world.auth("acme-ai")).status_code == 404
 
 

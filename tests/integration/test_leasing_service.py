@@ -17,6 +17,7 @@ from neocloud.domain.shape import Locality, Shape, Unit
 from neocloud.domain.spec import build_fleet
 from neocloud.leasing.engine import NotFound, Quote, RequestError, Unplaceable
 from neocloud.services.leasing import LeasingService
+from neocloud.services.visibility import Viewer
 from tests.integration.stores import STORE_KINDS, store_factory
 
 START = datetime(2027, 1, 4, tzinfo=UTC)
@@ -84,9 +85,12 @@ def test_a_hold_expires_when_the_clock_passes_it(service: LeasingService):
 def test_tenants_cannot_see_each_others_leases(service: LeasingService):
     lease, _ = service.create(h100(8), actor="op")
     with pytest.raises(NotFound):
-        service.show(lease.id, tenant="globex")
+        service.show(lease.id, viewer=Viewer("globex"))
     with pytest.raises(NotFound):
-        service.cancel(lease.id, actor="globex", tenant="globex")
+        service.cancel(lease.id, actor="globex", viewer=Viewer("globex"))
+    with pytest.raises(NotFound):
+        service.leases(tenant="acme", viewer=Viewer("globex"))
+    assert service.leases(viewer=Viewer("globex")) == []
 
 
 def test_every_change_is_in_the_event_log_with_its_actor(service: LeasingService):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from neocloud.domain.health import Health
-from neocloud.domain.leases import LeaseRequest, LeaseRuleError, LeaseState, SparePolicy, Step
+from neocloud.domain.leases import HeldByOthers, LeaseRequest, LeaseRuleError, LeaseState, SparePolicy, Step
 from neocloud.domain.ledger import HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape, Unit
@@ -123,6 +123,26 @@ def test_extend_fails_when_a_later_lease_holds_the_node_and_offers_a_swap():
     book(engine, later, "L2")  # takes a whole block after L1 ends: one of the two blocks
     with pytest.raises(LeaseRuleError, match=r"Ask again allowing the swap|no free healthy node"):
         engine.extend("L1", start_later + DAY, now_s=T0, actor="op")
+
+
+def test_a_blocked_extend_is_refused_with_how_many_nodes_from_when_and_who_holds_them():
+    engine = an_engine()
+    book(engine, a_request(32, days=10), "L1")
+    end = engine.lease("L1").end_s
+    blockers = sorted(nodes_of(engine, "L1"))[:2]
+    for k, node in enumerate(blockers):
+        window = engine.maintenance(node, start_s=end, end_s=end + DAY, now_s=T0, actor="op", window_id=f"mw{k}")
+        engine.apply(window)
+    with pytest.raises(HeldByOthers) as refused:
+        engine.extend("L1", end + 5 * DAY, now_s=T0, actor="op")
+    told = refused.value
+    assert (told.lease_id, told.blocked, told.from_s, told.end_s) == ("L1", 2, end, end + 5 * DAY)
+    assert told.holders == ("maintenance mw0", "maintenance mw1")
+    assert [a for a, _ in told.swaps] == blockers
+    assert str(told).startswith(
+        "extend L1 to 2027-01-31 08:00 UTC: 2 of the lease's nodes are booked after 2027-01-26 08:00 UTC "
+        "(held by maintenance mw0, maintenance mw1); free nodes in the same blocks could take over"
+    )
 
 
 def test_extend_with_swap_moves_the_blocked_nodes_within_their_block():

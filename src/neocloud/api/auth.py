@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from neocloud.api.problems import Forbidden
 from neocloud.domain.access import Principal
-from neocloud.leasing.engine import NotFound, RequestError
+from neocloud.leasing.engine import RequestError
 from neocloud.services.container import Services
 
 
@@ -32,16 +32,6 @@ def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
     if not who.is_operator:
         raise Forbidden("this needs an operator key")
     return who
-
-
-def tenant_scope(who: Principal, asked: str | None) -> str | None:
-    """The tenant a query may see: the operator any (``None``: all); a tenant only its own
-    (naming another tenant is 404, as if it did not exist)."""
-    if who.is_operator:
-        return asked
-    if asked is not None and asked != who.tenant:
-        raise NotFound(f"no tenant {asked!r}")
-    return who.tenant
 
 
 def acting_tenant(who: Principal, asked: str | None) -> str:

@@ -20,7 +20,7 @@ from neocloud.domain.access import AccessDenied
 from neocloud.domain.changes import StoreError
 from neocloud.domain.errors import DomainError, Instant
 from neocloud.domain.health import IllegalTransition
-from neocloud.domain.leases import LeaseRuleError
+from neocloud.domain.leases import HeldByOthers, LeaseRuleError
 from neocloud.domain.ledger import BookingConflict, UnknownNode
 from neocloud.domain.money import BadMoney
 from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
@@ -122,6 +122,10 @@ def install(app: FastAPI) -> None:
                     }
                     for a in exc.refusal.alternatives
                 ]
+            if isinstance(exc, HeldByOthers):  # holders only in the operator's copy (services.visibility)
+                extra.update(lease=exc.lease_id, blocked_nodes=exc.blocked, blocked_from=_iso(exc.from_s))
+                if exc.holders:
+                    extra["holders"] = list(exc.holders)
             return problem(409, "Refused", detail, request, **extra)
 
     @app.exception_handler(StoreError)

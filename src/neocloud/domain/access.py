@@ -58,10 +58,6 @@ class Principal:
     def is_operator(self) -> bool:
         return self.role is Role.OPERATOR
 
-    def tenant_scope(self) -> str | None:
-        """``None`` for the operator (everything), else the tenant's own name."""
-        return None if self.is_operator else self.tenant
-
 
 class AccessDenied(DomainError):
     """No valid key, or a key that may not do this."""

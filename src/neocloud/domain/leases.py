@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
+from neocloud.domain.clock import from_s
 from neocloud.domain.errors import DomainError
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Level, Shape
@@ -52,6 +53,63 @@ class LeaseRuleError(DomainError):
 
 
 SPARE_LEVELS = (Level.NVLINK_DOMAIN, Level.BLOCK)
+
+
+class HeldByOthers(LeaseRuleError):
+    """An extension refused because other holders book some of the lease's nodes after its end.
+
+    Structured so that each viewer is told what it may know: ``blocked`` of the lease's
+    nodes are booked from ``from_s`` on; ``holders`` (``"lease L-..."``, ``"pool x"``) and
+    ``swaps`` (``(node, free node that could take over)``) are the operator's to see,
+    and are empty in the copy a tenant gets (:meth:`for_tenant`). The message is made
+    from the fields.
+    """
+
+    def __init__(  # noqa: PLR0917 - the fields of one refusal
+        self,
+        lease_id: str,
+        end_s: int,
+        blocked: int,
+        from_s: int,
+        holders: tuple[str, ...] = (),
+        swaps: tuple[tuple[str, str], ...] = (),
+        swappable: bool = False,
+    ) -> None:
+        self.lease_id = lease_id
+        self.end_s = end_s
+        self.blocked = blocked
+        self.from_s = from_s
+        self.holders = holders
+        self.swaps = swaps
+        self.swappable = swappable or bool(swaps)
+        super().__init__(self._text())
+
+    def for_tenant(self) -> HeldByOthers:
+        """The same refusal without who holds the nodes or which free nodes could take over."""
+        return HeldByOthers(self.lease_id, self.end_s, self.blocked, self.from_s, swappable=self.swappable)
+
+    def _text(self) -> str:
+        head = f"extend {self.lease_id} to {_when(self.end_s)}: "
+        if not self.holders:
+            text = head + f"{self.blocked} of your nodes are booked after {_when(self.from_s)}"
+            if self.swappable:
+                text += f"; free nodes in the same blocks could take over {self.blocked} of them from then"
+        else:
+            text = head + (
+                f"{self.blocked} of the lease's nodes are booked after {_when(self.from_s)} "
+                f"(held by {', '.join(self.holders)})"
+            )
+            if self.swaps:
+                moves = ", ".join(f"{a}->{b}" for a, b in self.swaps)
+                text += f"; free nodes in the same blocks could take over from {_when(self.from_s)}: {moves}"
+        return text + (". Ask again allowing the swap" if self.swappable else "")
+
+
+def _when(t_s: int) -> str:
+    """``2027-05-30`` at midnight UTC, else ``2027-05-30 13:45 UTC``."""
+    dt = from_s(t_s)
+    midnight = (dt.hour, dt.minute, dt.second) == (0, 0, 0)
+    return dt.strftime("%Y-%m-%d") if midnight else dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from neocloud.domain.errors import Instant, RequestError
 from neocloud.domain.health import DOWN
 from neocloud.domain.leases import (
     LIVE_STATES,
+    HeldByOthers,
     Lease,
     LeaseRuleError,
     LeaseState,
@@ -29,11 +30,6 @@ from neocloud.leasing.quote import Quote, Refusal, Unplaceable
 from neocloud.leasing.view import LedgerView
 from neocloud.placement.carve import Infeasible, carve
 from neocloud.placement.snapshot import HEALTH_CODES
-
-
-class ExtendBlocked(LeaseRuleError):
-    """An extension that later bookings block. Facts: ``lease``, ``end``, ``blocked``
-    (how many of the lease's nodes), ``after`` (from when); the holders are private."""
 
 
 def book(
@@ -154,22 +150,16 @@ def extend(
         facts = {"lease": lease_id, "end": Instant(new_end_s), "blocked": len(blocked), "after": Instant(old_end)}
         holders = _holders(view, blocked, old_end, new_end_s)
         if found is None:
-            raise ExtendBlocked(
+            raise LeaseRuleError(
                 "extend {lease} to {end} refused: {blocked} of its nodes are booked after {after} and their "
                 "blocks have no free healthy node to take over",
                 private="held by {_holders}",
-                _holders=holders,
+                _holders=", ".join(holders),
                 **facts,
             )
         if not allow_swap:
-            raise ExtendBlocked(
-                "extend {lease} to {end}: {blocked} of its nodes are booked after {after}; free nodes in the same "
-                "blocks could take over from then ({moves}). Ask again allowing the swap",
-                private="held by {_holders}",
-                _holders=holders,
-                moves=", ".join(f"{b.node}->{view.snap.node_ids[t]}" for b, t in found),
-                **facts,
-            )
+            moves = tuple((b.node, view.snap.node_ids[t]) for b, t in found)
+            raise HeldByOthers(lease_id, new_end_s, len(blocked), old_end, holders, moves)
         swaps = found
     drafts = [Draft(b.node, old_end, new_end_s, b.kind, lease_id) for b in keep]
     drafts += [Draft(view.snap.node_ids[t], old_end, new_end_s, b.kind, lease_id) for b, t in swaps]
@@ -264,9 +254,9 @@ def _cut_bookings(view: LedgerView, holder: str, at_s: int) -> tuple[tuple[tuple
     return tuple(truncate), tuple(release)
 
 
-def _holders(view: LedgerView, bookings: list[Booking], start_s: int, end_s: int) -> str:
+def _holders(view: LedgerView, bookings: list[Booking], start_s: int, end_s: int) -> tuple[str, ...]:
     found = {f"{o.kind.value} {o.holder}" for b in bookings for o in view.ledger.overlapping(b.node, start_s, end_s)}
-    return ", ".join(sorted(found))
+    return tuple(sorted(found))
 
 
 def _swap_targets(

@@ -21,6 +21,7 @@ from neocloud.domain.leases import Lease, LeaseState
 from neocloud.domain.ledger import Booking
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.leasing import LeasingService
+from neocloud.services.visibility import Viewer
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
@@ -92,17 +93,19 @@ class Catalog:
             raise NotFound(f"no node {node_id!r}")
         return found
 
-    def leases(self, *, tenant: str | None, state: LeaseState | None, limit: int, cursor: str | None) -> Page[Lease]:
-        """Leases in creation order (oldest first), a page at a time."""
-        found = self.leasing.leases(tenant=tenant, state=state)
+    def leases(
+        self, viewer: Viewer, *, tenant: str | None, state: LeaseState | None, limit: int, cursor: str | None
+    ) -> Page[Lease]:
+        """Leases the viewer may see (of ``tenant`` if given), in creation order, a page at a time."""
+        found = self.leasing.leases(tenant=tenant, state=state, viewer=viewer)
         return page(found, lambda lease: f"{lease.created_s:015d}|{lease.id}", limit, cursor)
 
-    def lease_bookings(self, lease_id: str, *, tenant: str | None, limit: int, cursor: str | None) -> Page[Booking]:
+    def lease_bookings(self, lease_id: str, *, viewer: Viewer, limit: int, cursor: str | None) -> Page[Booking]:
         """A lease's bookings (nodes and spares) in the order they were made (by id), a
         page at a time: a bisection into them, not a sort (a whole-site lease has tens of
         thousands); another tenant's lease is :class:`NotFound`."""
         check_limit(limit)
-        found = sorted(self.leasing.lease_bookings(lease_id, tenant=tenant), key=_booking_id)  # sorted already
+        found = sorted(self.leasing.lease_bookings(lease_id, viewer=viewer), key=_booking_id)  # sorted already
         start = bisect.bisect_right(found, _after_id(cursor), key=_booking_id) if cursor else 0
         chosen = found[start : start + limit]
         more = start + limit < len(found)

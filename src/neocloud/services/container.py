@@ -11,6 +11,7 @@ from neocloud.services.catalog import Catalog
 from neocloud.services.idempotency import Idempotency
 from neocloud.services.leasing import LeasingService
 from neocloud.services.ports import IdempotencyStore
+from neocloud.services.visibility import Visibility
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,11 @@ class Services:
     def catalog(self) -> Catalog:
         """Filtered, paged reads of the fleet and the leases."""
         return Catalog(self.leasing)
+
+    @property
+    def visibility(self) -> Visibility:
+        """Bookings, nodes and events as a viewer may see them."""
+        return Visibility(self.leasing)
 
     @property
     def idempotent(self) -> Idempotency:

@@ -13,7 +13,7 @@ import functools
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -22,7 +22,7 @@ import numpy as np
 
 from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEvent
 from neocloud.domain.clock import Clock, to_s
-from neocloud.domain.errors import RequestError
+from neocloud.domain.errors import DomainError, RequestError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseRequest, LeaseState
@@ -36,6 +36,7 @@ from neocloud.leasing.view import LedgerView
 from neocloud.placement.snapshot import HEALTH_CODES, build_snapshot, health_codes
 from neocloud.services.lease_blocks import BlockShare, block_shares, summary_instant
 from neocloud.services.ports import LedgerStore, Writer
+from neocloud.services.visibility import FOREVER_S, OPERATOR, Viewer
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -188,40 +189,44 @@ class LeasingService:
         return self._write(decide)
 
     @serialized
-    def confirm(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
-        return self._lease_op(lease_id, tenant, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor))
+    def confirm(self, lease_id: str, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
+        return self._lease_op(lease_id, viewer, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor))
 
     @serialized
-    def cancel(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
-        return self._lease_op(lease_id, tenant, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor))
+    def cancel(self, lease_id: str, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
+        return self._lease_op(lease_id, viewer, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor))
 
     @serialized
-    def terminate(self, lease_id: str, at_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
+    def terminate(self, lease_id: str, at_s: int | None, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
         return self._lease_op(
             lease_id,
-            tenant,
+            viewer,
             lambda e, now: e.terminate(lease_id, at_s=now if at_s is None else at_s, now_s=now, actor=actor),
         )
 
     @serialized
     def extend(
-        self, lease_id: str, new_end_s: int, *, actor: str, allow_swap: bool = False, tenant: str | None = None
+        self, lease_id: str, new_end_s: int, *, actor: str, allow_swap: bool = False, viewer: Viewer = OPERATOR
     ) -> Lease:
         return self._lease_op(
             lease_id,
-            tenant,
+            viewer,
             lambda e, now: e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap),
         )
 
     @serialized
-    def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
+    def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
         return self._lease_op(
-            lease_id, tenant, lambda e, now: e.shrink(lease_id, gpus, from_s=from_s, now_s=now, actor=actor)
+            lease_id, viewer, lambda e, now: e.shrink(lease_id, gpus, from_s=from_s, now_s=now, actor=actor)
         )
 
     @serialized
-    def leases(self, *, tenant: str | None = None, state: LeaseState | None = None) -> list[Lease]:
-        """Leases as of now (a hold past its expiry is expired, a start reached is active)."""
+    def leases(
+        self, *, tenant: str | None = None, state: LeaseState | None = None, viewer: Viewer = OPERATOR
+    ) -> list[Lease]:
+        """Leases as of now (a hold past its expiry is expired, a start reached is active),
+        in creation order, of ``tenant`` if given (a tenant viewer: only its own)."""
+        tenant = viewer.scope(tenant)
         with self._as_of_now() as (engine, _):
             out = [
                 lease
@@ -231,24 +236,24 @@ class LeasingService:
         return sorted(out, key=lambda lease: (lease.created_s, lease.id))
 
     @serialized
-    def show(self, lease_id: str, *, tenant: str | None = None) -> LeaseView:
+    def show(self, lease_id: str, *, viewer: Viewer = OPERATOR) -> LeaseView:
         with self._as_of_now() as (engine, now_s):
-            lease = engine.lease(lease_id, tenant)
+            lease = viewer.lease(engine.lease(lease_id))
             bookings = engine.lease_nodes(lease_id)
             gpus = {b.node: engine.view.node_gpus(b.node) for b in bookings}
+            at_s = summary_instant(lease.start_s, lease.end_s, now_s)
+            view = engine.view
+            blocks = block_shares(view.snap, view.ledger.node_index, view.health, bookings, at_s)
         log = list(self.store.health_log(sorted(gpus)))
         capacity = delivered_series(lease, bookings, gpus, log, until_s=max(now_s, lease.start_s + 1))
-        at_s = summary_instant(lease.start_s, lease.end_s, now_s)
-        view = engine.view
-        blocks = block_shares(view.snap, view.ledger.node_index, view.health, bookings, at_s)
         return LeaseView(lease, bookings, capacity, blocks, at_s)
 
     @serialized
-    def lease_bookings(self, lease_id: str, *, tenant: str | None = None) -> list[Booking]:
+    def lease_bookings(self, lease_id: str, *, viewer: Viewer = OPERATOR) -> list[Booking]:
         """The bookings of one lease (its nodes and spares over its whole term); another
         tenant's lease is :class:`NotFound`, as in :meth:`show`."""
         with self._as_of_now() as (engine, _):
-            engine.lease(lease_id, tenant)
+            viewer.lease(engine.lease(lease_id))
             return engine.lease_nodes(lease_id)
 
     @serialized
@@ -256,6 +261,19 @@ class LeasingService:
         """Every holder's bookings (leases, spares, pools, maintenance) overlapping ``[start_s, end_s)``."""
         with self._as_of_now() as (engine, _):
             return engine.view.ledger.in_window(start_s, end_s)
+
+    @serialized
+    def bookings_of(self, holders: Iterable[str]) -> list[Booking]:
+        """The bookings of these holders (lease ids), as they are now."""
+        engine = self._read()
+        return [b for holder in holders for b in engine.lease_nodes(holder)]
+
+    @serialized
+    def node_bookings(self, node: str) -> list[Booking]:
+        """Every booking of one node, in time order."""
+        view = self._read().view
+        view.node(node)  # NotFound for a node the fleet does not have
+        return view.ledger.overlapping(node, -FOREVER_S, FOREVER_S)
 
     # -- capacity ----------------------------------------------------------------
     @serialized
@@ -346,13 +364,21 @@ class LeasingService:
         if problems:
             raise RequestError(problems)
 
-    def _lease_op(self, lease_id: str, tenant: str | None, op: Callable[[Engine, int], Change]) -> Lease:
+    def _lease_op(self, lease_id: str, viewer: Viewer, op: Callable[[Engine, int], Change]) -> Lease:
+        """Change one lease the viewer may see; a refusal is told as the viewer may read it."""
+
         def decide(engine: Engine, now_s: int) -> tuple[Lease, Change]:
-            engine.lease(lease_id, tenant)
+            viewer.lease(engine.lease(lease_id))
             change = op(engine, now_s)
             return next(lease for lease in change.leases if lease.id == lease_id), change
 
-        return self._write(decide)
+        try:
+            return self._write(decide)
+        except DomainError as e:
+            shown = viewer.shown(e)
+            if shown is e:
+                raise
+            raise shown from None
 
     def _write(self, decide: Callable[[Engine, int], tuple[T, Change]]) -> T:
         with self._locked() as (writer, engine):

@@ -3,8 +3,9 @@
 Sign-in: a person pastes an API key at ``/login``; it is kept in an HttpOnly,
 SameSite=Strict cookie and resolved on every request exactly like the API's bearer
 keys (``services.keys.authenticate``). Without a valid key a page redirects to
-``/login``. A tenant sees only its own leases (timeline, lease pages, events, the
-nodes they run on); another tenant's lease is a 404, as in the API.
+``/login``. What a page shows is what the services let the principal see
+(``services.visibility``, the same rule as the API's): a tenant sees its own leases,
+the nodes they ran on and its events; another tenant's lease is a 404, as in the API.
 
 Charts are drawn by Chart.js, shipped in ``static/vendor`` (no CDN, no internet).
 """
@@ -24,10 +25,11 @@ from neocloud.domain.access import AccessDenied, Principal
 from neocloud.domain.changes import EventQuery, StoredEvent
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
-from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.domain.ledger import Booking
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.catalog import Page
 from neocloud.services.container import Services
+from neocloud.services.visibility import Viewer
 from neocloud.web import views
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +38,6 @@ COOKIE = "neocloud_key"
 NODES_PER_PAGE = 50
 BOOKINGS_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
-FAR_FUTURE_S = 2**62
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -167,9 +168,7 @@ def overview(request: Request) -> HTMLResponse:
     horizon = now + 180 * views.DAY
     avail = svc.leasing.availability(now, horizon)
     leases = [
-        le
-        for le in svc.leasing.leases(tenant=who.tenant_scope())
-        if le.state not in views.HIDDEN_STATES and le.end_s > now
+        le for le in svc.leasing.leases(viewer=Viewer.of(who)) if le.state not in views.HIDDEN_STATES and le.end_s > now
     ]
     context: dict[str, Any] = {
         "now": now,
@@ -191,19 +190,13 @@ def timeline(request: Request, months: int = 6) -> HTMLResponse:
     now = _now(svc)
     months = min(max(months, 1), 24)
     window = views.timeline_window(now, months)
-    scope = who.tenant_scope()
-    leases = svc.leasing.leases(tenant=scope)
-    mine = {le.id for le in leases}
-    bookings = [
-        b
-        for b in svc.leasing.bookings(*window)
-        if who.is_operator or (b.holder in mine and b.kind in (HolderKind.LEASE, HolderKind.SPARE))
-    ]
-    failures = views.failure_times(_all_events(svc, [f"node.{h.value}" for h in views.UNHEALTHY], window[0]))
+    viewer = Viewer.of(who)
+    unhealthy = [f"node.{h.value}" for h in views.UNHEALTHY]
+    failures = views.failure_times(_all_events(svc, viewer, unhealthy, window[0]))
     chart = views.build_timeline(
         svc.leasing.fleet(),
-        leases,
-        bookings,
+        svc.leasing.leases(viewer=viewer),
+        svc.visibility.bookings(viewer, *window),
         failures=failures,
         colors=views.tenant_colors(svc.leasing.tenants()),
         window=window,
@@ -213,12 +206,12 @@ def timeline(request: Request, months: int = 6) -> HTMLResponse:
     return _page(request, "timeline.html", who, tl=chart, months=months, now=now)
 
 
-def _all_events(svc: Services, kinds: list[str], since_s: int) -> list[StoredEvent]:
+def _all_events(svc: Services, viewer: Viewer, kinds: list[str], since_s: int) -> list[StoredEvent]:
     out: list[StoredEvent] = []
     for kind in kinds:
         after = 0
         while True:
-            batch = svc.leasing.events(EventQuery(kind=kind, after_seq=after, limit=500))
+            batch = svc.visibility.events(viewer, EventQuery(kind=kind, after_seq=after, limit=500))
             out.extend(e for e in batch if (e.event.after or {}).get("at", e.event.at_s) >= since_s)
             if len(batch) < 500:
                 break
@@ -230,15 +223,16 @@ def _all_events(svc: Services, kinds: list[str], since_s: int) -> list[StoredEve
 def lease_page(request: Request, lease_id: str, cursor: str | None = None) -> HTMLResponse:
     who = signed_in(request)
     svc = _services(request)
+    viewer = Viewer.of(who)
     try:
-        view = svc.leasing.show(lease_id, tenant=who.tenant_scope())
+        view = svc.leasing.show(lease_id, viewer=viewer)
     except NotFound:
         return _not_found(request, who, f"lease {lease_id}")
     now = _now(svc)
     lease = view.lease
-    bookings = _lease_bookings(svc, who, lease.id, cursor)
+    bookings = _lease_bookings(svc, viewer, lease.id, cursor)
     nodes = {n.id: n for n in svc.leasing.fleet().nodes}
-    events = svc.leasing.events(EventQuery(lease_id=lease.id, tenant=who.tenant_scope(), limit=200))
+    events = svc.visibility.events(viewer, EventQuery(lease_id=lease.id, limit=200))
     return _page(
         request,
         "lease.html",
@@ -261,12 +255,12 @@ def lease_page(request: Request, lease_id: str, cursor: str | None = None) -> HT
     )
 
 
-def _lease_bookings(svc: Services, who: Principal, lease_id: str, cursor: str | None) -> Page[Booking]:
+def _lease_bookings(svc: Services, viewer: Viewer, lease_id: str, cursor: str | None) -> Page[Booking]:
     """A page of the lease's bookings, oldest first; a cursor that is not one starts over."""
     try:
-        return svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=BOOKINGS_PER_PAGE, cursor=cursor)
+        return svc.catalog.lease_bookings(lease_id, viewer=viewer, limit=BOOKINGS_PER_PAGE, cursor=cursor)
     except RequestError:
-        return svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=BOOKINGS_PER_PAGE, cursor=None)
+        return svc.catalog.lease_bookings(lease_id, viewer=viewer, limit=BOOKINGS_PER_PAGE, cursor=None)
 
 
 @router.get("/nodes", response_class=HTMLResponse)
@@ -283,9 +277,10 @@ def nodes_page(
     now = _now(svc)
     fleet = svc.leasing.fleet()
     site, state, model = _opt(site), _opt(state), _opt(model)
-    bookings = svc.leasing.bookings(now, now + 1)
-    only = None if who.is_operator else _tenant_nodes(svc, who)
-    rows = views.node_rows(fleet, bookings, now, site=site, state=state, model=model, only=only)
+    seen = svc.visibility.nodes_at(Viewer.of(who), now)
+    rows = views.node_rows(
+        fleet, seen.held.values(), now, site=site, state=state, model=model, only=seen.nodes, taken=seen.taken
+    )
     paged = views.paginate(rows, page, NODES_PER_PAGE)
     counts = {h.value: sum(1 for r in rows if r.node.health is h) for h in Health}
     filters = {k: v for k, v in {"site": site, "state": state, "model": model}.items() if v}
@@ -303,31 +298,21 @@ def nodes_page(
     )
 
 
-def _tenant_nodes(svc: Services, who: Principal) -> set[str]:
-    """Nodes that ever held one of the tenant's leases (or their spares)."""
-    mine = {le.id for le in svc.leasing.leases(tenant=who.tenant_scope())}
-    return {b.node for b in svc.leasing.bookings(0, FAR_FUTURE_S) if b.holder in mine}
-
-
 @router.get("/nodes/{node_id}", response_class=HTMLResponse)
 def node_page(request: Request, node_id: str) -> HTMLResponse:
     who = signed_in(request)
     svc = _services(request)
-    node = next((n for n in svc.leasing.fleet().nodes if n.id == node_id), None)
-    if node is None or (not who.is_operator and node_id not in _tenant_nodes(svc, who)):
+    try:
+        view = svc.visibility.node(Viewer.of(who), node_id)
+    except NotFound:
         return _not_found(request, who, f"node {node_id}")
-    bookings = [b for b in svc.leasing.bookings(0, FAR_FUTURE_S) if b.node == node_id]
-    if not who.is_operator:
-        mine = {le.id for le in svc.leasing.leases(tenant=who.tenant_scope())}
-        bookings = [b for b in bookings if b.holder in mine]
-    events = svc.leasing.events(EventQuery(node=node_id, limit=200))
     return _page(
         request,
         "node.html",
         who,
-        node=node,
-        bookings=sorted(bookings, key=lambda b: b.start_s),
-        events=events,
+        node=view.node,
+        bookings=view.bookings,
+        events=view.events,
         summary=views.event_summary,
         now=_now(svc),
     )
@@ -346,12 +331,13 @@ def events_page(
     who = signed_in(request)
     svc = _services(request)
     kind, lease, node, tenant = _opt(kind), _opt(lease), _opt(node), _opt(tenant)
-    scope = who.tenant_scope() or tenant
-    batch = svc.leasing.events(
-        EventQuery(
-            lease_id=lease, node=node, tenant=scope, kind=kind, after_seq=max(after, 0), limit=EVENTS_PER_PAGE + 1
-        )
+    query = EventQuery(
+        lease_id=lease, node=node, tenant=tenant, kind=kind, after_seq=max(after, 0), limit=EVENTS_PER_PAGE + 1
     )
+    try:
+        batch = svc.visibility.events(Viewer.of(who), query)
+    except NotFound:
+        return _not_found(request, who, f"tenant {tenant}")
     more = len(batch) > EVENTS_PER_PAGE
     batch = batch[:EVENTS_PER_PAGE]
     asked = {"kind": kind, "lease": lease, "node": node, "tenant": tenant if who.is_operator else None}
@@ -365,7 +351,7 @@ def events_page(
         next_after=batch[-1].seq if batch else after,
         after=after,
         filters=filters,
-        tenants=sorted(svc.leasing.tenants()),
+        tenants=sorted(svc.leasing.tenants()) if who.is_operator else [],
         summary=views.event_summary,
         query=lambda **kw: urlencode({**filters, **kw}),
     )

@@ -41,6 +41,7 @@ CATEGORY_COLORS = {
     "failed": "#d32f2f",
     "maintenance": "#f5a623",
     "retired": "#4f586a",
+    "taken": "#8e9bb0",  # a tenant's view of a node someone else holds now (services.visibility)
 }
 HIDDEN_STATES = frozenset({LeaseState.CANCELLED, LeaseState.EXPIRED, LeaseState.QUOTED})
 
@@ -88,12 +89,13 @@ def holders_at(bookings: Iterable[Booking], t_s: int) -> dict[str, Booking]:
     return {b.node: b for b in bookings if b.start_s <= t_s < b.end_s}
 
 
-def node_category(node: Node, held: Booking | None) -> str:
-    """Its health if not healthy (``degraded``, ``failed``...), else what holds it, else ``free``."""
+def node_category(node: Node, held: Booking | None, *, taken: bool = False) -> str:
+    """Its health if not healthy (``degraded``, ``failed``...), else what holds it (``taken``:
+    someone the viewer may not see), else ``free``."""
     if node.health in HEALTH_CATEGORIES:
         return node.health.value
     if held is None:
-        return "free"
+        return "taken" if taken else "free"
     return {
         HolderKind.LEASE: "leased",
         HolderKind.SPARE: "spare",
@@ -515,11 +517,14 @@ def node_rows(
     state: str | None = None,
     model: str | None = None,
     only: set[str] | None = None,
+    taken: set[str] | frozenset[str] = frozenset(),
 ) -> list[NodeRow]:
-    """Nodes (filtered by site, health state and GPU model; ``only``: these ids) with what holds them now."""
+    """Nodes (filtered by site, health state and GPU model; ``only``: these ids) with what
+    holds them now. ``bookings`` are those the viewer may see; ``taken`` the nodes held
+    now by someone it may not (shown as ``taken``, without the holder)."""
     held = holders_at(bookings, t_s)
     return [
-        NodeRow(n, node_category(n, held.get(n.id)), held.get(n.id))
+        NodeRow(n, node_category(n, held.get(n.id), taken=n.id in taken), held.get(n.id))
         for n in fleet.nodes
         if (site is None or n.site == site)
         and (state is None or n.health.value == state)

@@ -1,4 +1,4 @@
-"""The event log: who changed what, when. Tenants see only their own tenant's events."""
+"""The event log: who changed what, when. A tenant sees its own events and the health of its nodes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from neocloud.api.auth import PrincipalDep, ServicesDep, tenant_scope
+from neocloud.api.auth import PrincipalDep, ServicesDep
 from neocloud.api.schemas import PROBLEMS, EventOut, Instant, PageOut, seconds
 from neocloud.domain.changes import EventQuery
+from neocloud.services.visibility import Viewer
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=PROBLEMS)
 
@@ -27,17 +28,18 @@ def events(
     after: Annotated[int, Query(ge=0, description="Only events after this seq (the cursor).")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
-    """Events in log order; ``next_cursor`` is the ``after`` of the next page."""
+    """Events in log order; ``next_cursor`` is the ``after`` of the next page. A tenant sees
+    its own events and the health events of nodes while its leases held them."""
     query = EventQuery(
         lease_id=lease,
         node=node,
-        tenant=tenant_scope(who, tenant),
+        tenant=tenant,
         kind=kind,
         since_s=seconds(since),
         until_s=seconds(until),
         after_seq=after,
         limit=limit,
     )
-    found = svc.leasing.events(query)
+    found = svc.visibility.events(Viewer.of(who), query)
     more = str(found[-1].seq) if len(found) == limit else None
     return {"items": [EventOut.of(e) for e in found], "next_cursor": more}

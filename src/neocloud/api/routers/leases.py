@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant, tenant_scope
+from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant
 from neocloud.api.idempotent import respond
 from neocloud.api.schemas import (
     PROBLEMS,
@@ -30,6 +30,7 @@ from neocloud.api.schemas import (
     seconds,
 )
 from neocloud.domain.leases import LeaseState
+from neocloud.services.visibility import Viewer
 
 router = APIRouter(prefix="/v1/leases", tags=["leases"], responses=PROBLEMS)
 
@@ -63,14 +64,14 @@ def list_leases(
     cursor: str | None = None,
 ) -> Any:
     """Leases, oldest first; a tenant sees only its own."""
-    page = svc.catalog.leases(tenant=tenant_scope(who, tenant), state=state, limit=limit, cursor=cursor)
+    page = svc.catalog.leases(Viewer.of(who), tenant=tenant, state=state, limit=limit, cursor=cursor)
     return paged(page, LeaseOut.of)
 
 
 @router.get("/{lease_id}", response_model=LeaseViewOut)
 def show(lease_id: str, who: PrincipalDep, svc: ServicesDep) -> LeaseViewOut:
     """A lease with its history, its nodes per block and contracted vs delivered GPUs."""
-    return LeaseViewOut.of_view(svc.leasing.show(lease_id, tenant=who.tenant_scope()))
+    return LeaseViewOut.of_view(svc.leasing.show(lease_id, viewer=Viewer.of(who)))
 
 
 @router.get("/{lease_id}/bookings", response_model=PageOut[BookingOut])
@@ -82,27 +83,27 @@ def bookings(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Any:
     """The lease's bookings (its nodes and spares, each over a time span), oldest first, a page at a time."""
-    page = svc.catalog.lease_bookings(lease_id, tenant=who.tenant_scope(), limit=limit, cursor=cursor)
+    page = svc.catalog.lease_bookings(lease_id, viewer=Viewer.of(who), limit=limit, cursor=cursor)
     return paged(page, BookingOut.of)
 
 
 @router.get("/{lease_id}/capacity", response_model=CapacitySeriesOut)
 def capacity(lease_id: str, who: PrincipalDep, svc: ServicesDep) -> CapacitySeriesOut:
     """Contracted vs delivered GPUs over time, from each change on."""
-    return CapacitySeriesOut.of(svc.leasing.show(lease_id, tenant=who.tenant_scope()))
+    return CapacitySeriesOut.of(svc.leasing.show(lease_id, viewer=Viewer.of(who)))
 
 
 @router.post("/{lease_id}/confirm", response_model=LeaseOut)
 def confirm(lease_id: str, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Confirm a held lease before its hold expires."""
-    act = lambda: LeaseOut.of(svc.leasing.confirm(lease_id, actor=who.actor, tenant=who.tenant_scope()))  # noqa: E731
+    act = lambda: LeaseOut.of(svc.leasing.confirm(lease_id, actor=who.actor, viewer=Viewer.of(who)))  # noqa: E731
     return respond(request, who=who, svc=svc, payload=None, status=200, act=act)
 
 
 @router.post("/{lease_id}/cancel", response_model=LeaseOut)
 def cancel(lease_id: str, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Cancel a held or confirmed lease before it starts."""
-    act = lambda: LeaseOut.of(svc.leasing.cancel(lease_id, actor=who.actor, tenant=who.tenant_scope()))  # noqa: E731
+    act = lambda: LeaseOut.of(svc.leasing.cancel(lease_id, actor=who.actor, viewer=Viewer.of(who)))  # noqa: E731
     return respond(request, who=who, svc=svc, payload=None, status=200, act=act)
 
 
@@ -112,9 +113,7 @@ def extend(lease_id: str, body: ExtendIn, who: PrincipalDep, svc: ServicesDep, r
 
     def act() -> LeaseOut:
         end_s = seconds(body.end) or 0
-        lease = svc.leasing.extend(
-            lease_id, end_s, actor=who.actor, allow_swap=body.allow_swap, tenant=who.tenant_scope()
-        )
+        lease = svc.leasing.extend(lease_id, end_s, actor=who.actor, allow_swap=body.allow_swap, viewer=Viewer.of(who))
         return LeaseOut.of(lease)
 
     return respond(request, who=who, svc=svc, payload=body, status=200, act=act)
@@ -125,7 +124,7 @@ def shrink(lease_id: str, body: ShrinkIn, who: PrincipalDep, svc: ServicesDep, r
     """Hold fewer GPUs from ``from`` (default now) on."""
 
     def act() -> LeaseOut:
-        lease = svc.leasing.shrink(lease_id, body.gpus, seconds(body.from_), actor=who.actor, tenant=who.tenant_scope())
+        lease = svc.leasing.shrink(lease_id, body.gpus, seconds(body.from_), actor=who.actor, viewer=Viewer.of(who))
         return LeaseOut.of(lease)
 
     return respond(request, who=who, svc=svc, payload=body, status=200, act=act)
@@ -139,7 +138,7 @@ def terminate(
     given = body or TerminateIn()
 
     def act() -> LeaseOut:
-        lease = svc.leasing.terminate(lease_id, seconds(given.at), actor=who.actor, tenant=who.tenant_scope())
+        lease = svc.leasing.terminate(lease_id, seconds(given.at), actor=who.actor, viewer=Viewer.of(who))
         return LeaseOut.of(lease)
 
     return respond(request, who=who, svc=svc, payload=given, status=200, act=act)
