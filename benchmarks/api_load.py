@@ -256,7 +256,7 @@ def run_memory(args: argparse.Namespace) -> dict[str, Any]:
 
     store = MemoryStore()
     clock = SystemClock()
-    services = Services(LeasingService(store, clock), KeyService(store, clock), store, clock, "memory://")
+    services = Services(LeasingService(store, clock), KeyService(store, clock), clock, "memory://")
     t0 = to_s(day_start())
     t = time.perf_counter()
     token, booked = prepare(services, args.leases, t0)

@@ -30,7 +30,6 @@ def demo_services() -> tuple[Services, DemoKeys, ManualClock]:
     services = Services(
         leasing=LeasingService(store, clock),
         keys=KeyService(store, clock),
-        idempotency=store,
         clock=clock,
         database="memory",
     )

@@ -43,7 +43,7 @@ SERVER_KEY_CACHE_S = 5.0
 
 def ledger_store(url: str) -> SqlStore:
     """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``):
-    the ledger, API keys and idempotent results."""
+    the ledger, API keys and the results kept for ``Idempotency-Key``."""
     return open_store(url)
 
 
@@ -61,8 +61,7 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
     leasing = LeasingService(store, used_clock, read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0)
     return Services(
         leasing=leasing,
-        keys=KeyService(store, used_clock, record=leasing.record, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
-        idempotency=store,
+        keys=KeyService(store, used_clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=used_clock,
         database=url,
     )

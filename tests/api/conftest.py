@@ -40,7 +40,7 @@ class World:
 def memory_services(clock: ManualClock) -> Services:
     store = MemoryStore()
     leasing = LeasingService(store, clock)
-    return Services(leasing, KeyService(store, clock, record=leasing.record), store, clock, "memory://")
+    return Services(leasing, KeyService(store, clock), clock, "memory://")
 
 
 @pytest.fixture

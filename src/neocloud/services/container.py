@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.catalog import Catalog
-from neocloud.services.idempotency import Idempotency
 from neocloud.services.leasing import LeasingService
-from neocloud.services.ports import IdempotencyStore
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
     leasing: LeasingService
     keys: KeyService
-    idempotency: IdempotencyStore
     clock: Clock
     database: str
-    _idempotent: Idempotency = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # One per app: its per-key locks must be shared by every request of the process.
-        object.__setattr__(self, "_idempotent", Idempotency(self.idempotency, self.clock))
 
     @property
     def catalog(self) -> Catalog:
         """Filtered, paged reads of the fleet and the leases."""
         return Catalog(self.leasing)
-
-    @property
-    def idempotent(self) -> Idempotency:
-        """First results of POSTs sent with an ``Idempotency-Key`` (one instance, shared)."""
-        return self._idempotent
 
     def create_key(self, *, role: Role, tenant: str | None, label: str, actor: str) -> tuple[ApiKey, str]:
         """A new API key (checked against the stored tenants) and its token, shown once."""

@@ -5,6 +5,10 @@ writers committed (rows newer than its version), let the clock's due changes hap
 (expired holds, starts, ends), decide with the pure engine, write the change, commit,
 and apply it to the cache. If anything fails the cache is dropped and rebuilt from
 the store on the next call, so it can never run ahead of the database.
+
+A write sent with an ``Idempotency-Key`` carries a :class:`Claim`: under the lock,
+before deciding, a key already used replays its kept result (nothing is written);
+otherwise the result is kept in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from neocloud.leasing.availability import ModelAvailability, availability
 from neocloud.leasing.delivered import CapacityPoint, delivered_series
 from neocloud.leasing.engine import Engine, Quote, Refusal, RequestError, Unplaceable
 from neocloud.placement.snapshot import HEALTH_CODES, HEALTHY_CODE, build_snapshot
+from neocloud.services.idempotency import Claim
 from neocloud.services.ports import LedgerStore, Writer
 
 T = TypeVar("T")
@@ -117,11 +122,6 @@ class LeasingService:
             self._tenants.add(name)
 
     @serialized
-    def record(self, event: Event) -> None:
-        """Append an event that changes no capacity (an API key created or revoked)."""
-        self._write(lambda engine, now_s: (None, Change(events=(event,))))
-
-    @serialized
     def fleet(self) -> Fleet:
         """The fleet with each node's current health. The topology is read from the
         store once and cached (it does not change after init); health is refreshed
@@ -164,10 +164,17 @@ class LeasingService:
 
     @serialized
     def create(
-        self, request: LeaseRequest, *, actor: str, hold: bool = False, hold_s: int | None = None
+        self,
+        request: LeaseRequest,
+        *,
+        actor: str,
+        hold: bool = False,
+        hold_s: int | None = None,
+        claim: Claim[tuple[Lease, Quote]] | None = None,
     ) -> tuple[Lease, Quote]:
         """Book a request: confirmed at once, or held when ``hold`` for ``hold_s`` seconds
-        (default: the service's hold time)."""
+        (default: the service's hold time). Every write method takes an optional
+        ``claim`` (an ``Idempotency-Key``), settled in its transaction."""
         lease_id = self.new_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[tuple[Lease, Quote], Change]:
@@ -181,40 +188,71 @@ class LeasingService:
             )
             return (lease, quote), change
 
-        return self._write(decide)
+        return self._write(decide, claim)
 
     @serialized
-    def confirm(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
-        return self._lease_op(lease_id, tenant, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor))
+    def confirm(
+        self, lease_id: str, *, actor: str, tenant: str | None = None, claim: Claim[Lease] | None = None
+    ) -> Lease:
+        return self._lease_op(lease_id, tenant, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor), claim)
 
     @serialized
-    def cancel(self, lease_id: str, *, actor: str, tenant: str | None = None) -> Lease:
-        return self._lease_op(lease_id, tenant, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor))
+    def cancel(
+        self, lease_id: str, *, actor: str, tenant: str | None = None, claim: Claim[Lease] | None = None
+    ) -> Lease:
+        return self._lease_op(lease_id, tenant, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor), claim)
 
     @serialized
-    def terminate(self, lease_id: str, at_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
+    def terminate(
+        self,
+        lease_id: str,
+        at_s: int | None,
+        *,
+        actor: str,
+        tenant: str | None = None,
+        claim: Claim[Lease] | None = None,
+    ) -> Lease:
         return self._lease_op(
             lease_id,
             tenant,
             lambda e, now: e.terminate(lease_id, at_s=now if at_s is None else at_s, now_s=now, actor=actor),
+            claim,
         )
 
     @serialized
     def extend(
-        self, lease_id: str, new_end_s: int, *, actor: str, allow_swap: bool = False, tenant: str | None = None
+        self,
+        lease_id: str,
+        new_end_s: int,
+        *,
+        actor: str,
+        allow_swap: bool = False,
+        tenant: str | None = None,
+        claim: Claim[Lease] | None = None,
     ) -> Lease:
         return self._lease_op(
             lease_id,
             tenant,
             lambda e, now: e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap),
+            claim,
         )
 
     @serialized
-    def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
+    def shrink(
+        self,
+        lease_id: str,
+        gpus: int,
+        from_s: int | None,
+        *,
+        actor: str,
+        tenant: str | None = None,
+        claim: Claim[Lease] | None = None,
+    ) -> Lease:
         return self._lease_op(
             lease_id,
             tenant,
             lambda e, now: e.shrink(lease_id, gpus, from_s=now if from_s is None else from_s, now_s=now, actor=actor),
+            claim,
         )
 
     @serialized
@@ -266,17 +304,28 @@ class LeasingService:
         return found
 
     @serialized
-    def set_health(self, node: str, state: Health, *, at_s: int | None, actor: str, reason: str) -> Change:
+    def set_health(
+        self,
+        node: str,
+        state: Health,
+        *,
+        at_s: int | None,
+        actor: str,
+        reason: str,
+        claim: Claim[Change] | None = None,
+    ) -> Change:
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
             change = engine.set_health(
                 node, state, at_s=now_s if at_s is None else at_s, now_s=now_s, actor=actor, reason=reason
             )
             return change, change
 
-        return self._write(decide)
+        return self._write(decide, claim)
 
     @serialized
-    def maintenance(self, node: str, start_s: int, end_s: int, *, actor: str) -> Change:
+    def maintenance(
+        self, node: str, start_s: int, end_s: int, *, actor: str, claim: Claim[Change] | None = None
+    ) -> Change:
         window_id = new_window_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
@@ -285,7 +334,7 @@ class LeasingService:
             )
             return change, change
 
-        return self._write(decide)
+        return self._write(decide, claim)
 
     @serialized
     def assign_pool(self, pool: str, shape: Shape, start_s: int, end_s: int, *, actor: str) -> Change:
@@ -331,16 +380,22 @@ class LeasingService:
         if problems:
             raise RequestError(problems)
 
-    def _lease_op(self, lease_id: str, tenant: str | None, op: Callable[[Engine, int], Change]) -> Lease:
+    def _lease_op(
+        self, lease_id: str, tenant: str | None, op: Callable[[Engine, int], Change], claim: Claim[Lease] | None
+    ) -> Lease:
         def decide(engine: Engine, now_s: int) -> tuple[Lease, Change]:
             engine.lease(lease_id, tenant)
             change = op(engine, now_s)
             return next(lease for lease in change.leases if lease.id == lease_id), change
 
-        return self._write(decide)
+        return self._write(decide, claim)
 
-    def _write(self, decide: Callable[[Engine, int], tuple[T, Change]]) -> T:
+    def _write(self, decide: Callable[[Engine, int], tuple[T, Change]], claim: Claim[T] | None = None) -> T:
+        """One transaction: the clock's due changes, the decision, and the claim's result
+        if there is a claim (a replay raises :class:`Replayed` before anything is written)."""
         with self._locked() as (writer, engine):
+            if claim is not None:
+                claim.check(writer)
             now_s = self._now()
             due = engine.tick(now_s)
             if not due.empty:
@@ -350,6 +405,8 @@ class LeasingService:
             if not change.empty:
                 self._dirty = True
                 engine.apply(change, writer.write(change))
+            if claim is not None:
+                claim.keep(writer, result, now_s)
             self._version = writer.version
             return result
 
