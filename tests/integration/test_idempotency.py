@@ -2,7 +2,7 @@
 
 The key is claimed in the booking's own transaction, under the write lock. The same
 bodies run on every store; crashes, a full disk and two server processes on the real
-databases.
+databases. A SQLite file that cannot be written is named in the error.
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -337,3 +340,68 @@ def _server(url: str, workers: int) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# -- a SQLite file that cannot be written ---------------------------------------------------
+@pytest.mark.parametrize("suffix", ["-wal", "-shm"])
+def test_a_read_only_wal_or_shm_file_is_named_in_the_error(suffix: str) -> None:
+    """SQLite says only "attempt to write a readonly database"; the store names the file.
+    The write is tried by an unprivileged user: root may write any file."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to leave a file of another user in the database's folder")
+    folder = Path(tempfile.mkdtemp(prefix="neocloud-ro-"))  # not under pytest's root-only tmp folder
+    db = folder / "ledger.db"
+    try:
+        store = open_store(f"sqlite:///{db}")
+        init(store)
+        store.close()  # this process keeps no connection: its forked child starts clean
+        with _reader(db):  # another process keeps the -wal and -shm files in place
+            message = _write_as_another_user(folder, db, read_only=folder / f"ledger.db{suffix}")
+    finally:
+        shutil.rmtree(folder)
+    assert "attempt to write a readonly database" in message, message
+    assert f"({db}{suffix}: not writable by this process's user" in message, message
+
+
+@contextmanager
+def _reader(db: Path) -> Iterator[None]:
+    """A process holding a read connection to ``db``."""
+    script = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT * FROM ledger_meta').fetchall(); "
+        "print('ready', flush=True); sys.stdin.read()"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"ready"
+        yield
+    finally:
+        proc.communicate(timeout=30)
+
+
+def _write_as_another_user(folder: Path, db: Path, read_only: Path) -> str:
+    """The error of a write to ``db`` by a forked child running as ``nobody``, who owns
+    the folder and the database's files except ``read_only`` (root's, mode 0644: a file
+    left by a command run as root). A file of its own SQLite would simply chmod back."""
+    nobody = pwd.getpwnam("nobody")
+    for path in [folder, *folder.iterdir()]:
+        if path != read_only:
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            LeasingService(open_store(f"sqlite:///{db}"), ManualClock(START)).add_tenant("globex", actor="test")
+            os.write(writable, b"no error")
+        except StoreError as e:
+            os.write(writable, str(e).encode())
+        except BaseException:
+            os.write(writable, traceback.format_exc().encode())
+        os._exit(0)
+    os.close(writable)
+    with os.fdopen(readable, "rb") as answer:
+        message = answer.read().decode()
+    os.waitpid(pid, 0)
+    return message

@@ -31,6 +31,7 @@ locking ``SELECT``. Connections come from SQLAlchemy's pool, one per transaction
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -91,6 +92,7 @@ CHUNK = 500
 #: Key of the PostgreSQL advisory lock that serialises schema upgrades.
 _SCHEMA_LOCK = 0x6E656F636C6F7564  # "neocloud"
 _EXCLUSION_VIOLATION = "23P01"
+_SQLITE_READONLY = 8  # the primary result code; the extended codes share its low byte
 
 T = models.Base.metadata.tables
 META: Table = T["ledger_meta"]
@@ -365,6 +367,8 @@ class SqlStore:
             hint = ""
             if "no such table" in reason or getattr(e.orig, "sqlstate", None) == "42P01":
                 hint = " (no neocloud schema here: run neocloud init)"
+            elif self.dialect == "sqlite" and getattr(e.orig, "sqlite_errorcode", 0) & 0xFF == _SQLITE_READONLY:
+                hint = _unwritable(Path(self.engine.url.database or ""))
             raise StoreError(f"{self.url}: cannot {doing}: {reason}{hint}") from e
 
 
@@ -693,6 +697,20 @@ def _upsert(conn: Connection) -> Any:
 def _chunks(items: Sequence[X], size: int = CHUNK) -> Iterator[Sequence[X]]:
     for k in range(0, len(items), size):
         yield items[k : k + size]
+
+
+def _unwritable(database: Path) -> str:
+    """Which of a SQLite database's files this process cannot write, as a hint: SQLite
+    says "attempt to write a readonly database" whether the file, its ``-wal``, its
+    ``-shm`` or the folder they are made in is read-only."""
+    files = [database, database.with_name(f"{database.name}-wal"), database.with_name(f"{database.name}-shm")]
+    blocked = [str(f) for f in files if f.exists() and not os.access(f, os.W_OK)]
+    folder = database.parent
+    if not all(f.exists() for f in files) and not os.access(folder, os.W_OK):
+        blocked.append(f"{folder}/ (the folder, where SQLite makes the -wal and -shm files)")
+    if not blocked:
+        return ""
+    return f" ({', '.join(blocked)}: not writable by this process's user; give it write access)"
 
 
 def _event_row(e: Event) -> tuple[Any, ...]:
