@@ -250,13 +250,7 @@ def run_store(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_memory(args: argparse.Namespace) -> dict[str, Any]:
-    from neocloud.adapters.memory import MemoryStore
-    from neocloud.services.access import KeyService
-    from neocloud.services.leasing import LeasingService
-
-    store = MemoryStore()
-    clock = SystemClock()
-    services = Services(LeasingService(store, clock), KeyService(store, clock), store, clock, "memory://")
+    services = bootstrap.in_memory(SystemClock())
     t0 = to_s(day_start())
     t = time.perf_counter()
     token, booked = prepare(services, args.leases, t0)

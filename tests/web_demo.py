@@ -7,16 +7,14 @@ from decimal import Decimal
 
 from fastapi import FastAPI
 
-from neocloud.adapters.memory import MemoryStore
+from neocloud import bootstrap
 from neocloud.api.app import create_app
 from neocloud.domain.clock import ManualClock, to_s
 from neocloud.domain.leases import LeaseRequest
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape
-from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.demo import DemoKeys, build_demo
-from neocloud.services.leasing import LeasingService
 
 DAY = 86_400
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -26,14 +24,7 @@ def demo_services() -> tuple[Services, DemoKeys, ManualClock]:
     """The demo two days on (leases started, a failure healed, one lease degraded; the
     demo's hold has expired, so initech holds a new lease)."""
     clock = ManualClock(START)
-    store = MemoryStore()
-    services = Services(
-        leasing=LeasingService(store, clock),
-        keys=KeyService(store, clock),
-        idempotency=store,
-        clock=clock,
-        database="memory",
-    )
+    services = bootstrap.in_memory(clock)
     keys = build_demo(services)
     clock.advance(days=2)
     services.leasing.tick()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,7 +18,7 @@ from neocloud.domain.spec import FleetSpec
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
-from neocloud.services.leasing import LeasingService
+from neocloud.services.leasing import LeasingService, new_lease_id
 
 
 class YamlFleetFiles:
@@ -44,7 +45,7 @@ SERVER_KEY_CACHE_S = 5.0
 
 def ledger_store(url: str) -> SqlStore:
     """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``):
-    the ledger, API keys and idempotent results."""
+    the ledger, API keys and the results kept for ``Idempotency-Key``."""
     return open_store(url)
 
 
@@ -60,18 +61,30 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
     return _services(ledger_store(url), clock or SystemClock(), database=url, server=server)
 
 
-def in_memory(clock: Clock | None = None) -> Services:
+def in_memory(clock: Clock | None = None, *, new_id: Callable[[], str] | None = None) -> Services:
     """The whole system on the in-memory store: tests, benchmarks and the simulator's
-    what-ifs get the same wiring as the server, without a database."""
-    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False)
+    what-ifs get the same wiring as the server, without a database. ``new_id`` numbers
+    leases (tests that want stable ids)."""
+    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False, new_id=new_id)
 
 
-def _services(store: SqlStore | MemoryStore, clock: Clock, *, database: str, server: bool) -> Services:
-    leasing = LeasingService(store, clock, read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0)
+def _services(
+    store: SqlStore | MemoryStore,
+    clock: Clock,
+    *,
+    database: str,
+    server: bool,
+    new_id: Callable[[], str] | None = None,
+) -> Services:
+    leasing = LeasingService(
+        store,
+        clock,
+        new_id=new_id or new_lease_id,
+        read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0,
+    )
     return Services(
         leasing=leasing,
-        keys=KeyService(store, clock, record=leasing.record, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
-        idempotency=store,
+        keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,
     )

@@ -10,13 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from neocloud.adapters.memory import MemoryStore
+from neocloud import bootstrap
 from neocloud.api.app import create_app
 from neocloud.domain.clock import ManualClock
-from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.demo import DemoKeys, build_demo
-from neocloud.services.leasing import LeasingService
 
 START = datetime(2027, 1, 4, tzinfo=UTC)
 
@@ -38,9 +36,7 @@ class World:
 
 
 def memory_services(clock: ManualClock) -> Services:
-    store = MemoryStore()
-    leasing = LeasingService(store, clock)
-    return Services(leasing, KeyService(store, clock, record=leasing.record), store, clock, "memory://")
+    return bootstrap.in_memory(clock)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from decimal import Decimal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from neocloud.adapters.memory import MemoryStore
+from neocloud import bootstrap
 from neocloud.api.app import create_app
 from neocloud.domain.access import Role
 from neocloud.domain.clock import ManualClock, to_s
@@ -31,9 +31,7 @@ from neocloud.domain.ledger import Booking
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape
 from neocloud.domain.spec import build_fleet
-from neocloud.services.access import KeyService
 from neocloud.services.container import Services
-from neocloud.services.leasing import LeasingService
 from tests.builders import a_block, a_fleet, a_group, a_site
 
 A = "aurora-labs"
@@ -71,10 +69,9 @@ def sequential_ids() -> Iterator[str]:
 
 def build() -> TwoTenants:
     clock = ManualClock(T0)
-    store = MemoryStore()
     ids = sequential_ids()
-    leasing = LeasingService(store, clock, new_id=lambda: next(ids))
-    services = Services(leasing, KeyService(store, clock, record=leasing.record), store, clock, "memory://")
+    services = bootstrap.in_memory(clock, new_id=lambda: next(ids))
+    leasing = services.leasing
     h100 = a_group(count=14, gpu_model="H100")
     fleet = a_fleet(
         a_site("s1", blocks=(a_block("s1-b1", node_groups=(h100,)),)),

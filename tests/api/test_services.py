@@ -1,16 +1,15 @@
-"""The small services behind the API: paging, unit summaries, idempotent results."""
+"""The small services behind the API: paging and unit summaries (idempotent results:
+tests/integration/test_idempotency.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from neocloud.adapters.memory import MemoryStore
 from neocloud.domain.clock import ManualClock
 from neocloud.domain.health import Health
 from neocloud.leasing.engine import RequestError
 from neocloud.services.catalog import NodeFilter, decode_cursor, encode_cursor, page
 from neocloud.services.demo import build_demo
-from neocloud.services.idempotency import Idempotency, request_hash
 from tests.api.conftest import START, memory_services
 
 
@@ -55,29 +54,3 @@ def test_pods_and_blocks_add_up_to_the_fleet() -> None:
     assert sum(b.nodes_by_health["failed"] for b in blocks) == sum(n.health is Health.FAILED for n in fleet.nodes)
     sites = services.catalog.sites(NodeFilter(site="demo-east"), 10, None).items
     assert [s.name for s in sites] == ["demo-east"]
-
-
-def test_an_idempotent_action_runs_once_and_refuses_another_request() -> None:
-    runs: list[int] = []
-
-    def act() -> tuple[int, str]:
-        runs.append(1)
-        return 201, '{"id": 1}'
-
-    idem = Idempotency(MemoryStore(), ManualClock(START))
-    fp = request_hash("POST", "/v1/leases", "{}")
-    first, replayed_first = idem.run("key-a", "k", fp, act)
-    again, replayed_again = idem.run("key-a", "k", fp, act)
-    assert (replayed_first, replayed_again, len(runs)) == (False, True, 1)
-    assert again == first
-    with pytest.raises(RequestError, match="Idempotency-Key"):
-        idem.run("key-a", "k", request_hash("POST", "/v1/leases", '{"gpus": 8}'), act)
-    idem.run("key-b", "k", fp, act)
-    assert len(runs) == 2
-
-
-def test_a_failed_result_is_not_kept() -> None:
-    idem = Idempotency(MemoryStore(), ManualClock(START))
-    result, _ = idem.run("s", "k", "h", lambda: (409, "{}"))
-    assert result.status == 409
-    assert idem.store.get_result("s", "k") is None

@@ -154,7 +154,9 @@ def test_tenant_sees_only_its_leases(page: Any, served: Served) -> None:
     assert leases_named <= own  # lease events: only the tenant's own
     leasing = served.services.leasing
     held = {b.node for le in leasing.leases(tenant=tenant) for b in leasing.show(le.id).bookings}
-    assert subjects - leases_named <= {tenant} | held  # its tenant.added event, its nodes' health
+    own_keys = {k.id for k in served.services.keys.list() if k.tenant == tenant}
+    # its tenant.added event, its keys' key.created, its nodes' health
+    assert subjects - leases_named <= {tenant} | held | own_keys
     assert page.console.errors == []
     other = next(le for le in served.services.leasing.leases() if le.tenant != tenant)
     response = page.goto(f"{served.url}/leases/{other.id}")

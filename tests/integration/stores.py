@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.memory import MemoryStore
+from neocloud.domain.changes import StoreError
 from neocloud.services.ports import LedgerStore
 from tests.integration.pg import PgServer
 
@@ -55,3 +58,36 @@ def store_factory(kind: str, request: pytest.FixtureRequest) -> StoreFactory:
 
         return make_postgres
     raise ValueError(f"unknown store kind {kind!r}; known: {', '.join(STORE_KINDS)}")
+
+
+class Faulty:
+    """A store whose write transactions fail at one writer operation (``fails``, e.g.
+    ``"keep_result"``), as a full disk or a lost connection would there; the rest is
+    the real store. The transaction around the failure must leave nothing behind."""
+
+    def __init__(self, store: LedgerStore, fails: str) -> None:
+        self._store = store
+        self._fails = fails
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        with self._store.writing() as writer:
+            yield _FaultyWriter(writer, self._fails)
+
+
+class _FaultyWriter:
+    def __init__(self, writer: Any, fails: str) -> None:
+        self._writer = writer
+        self._fails = fails
+
+    def __getattr__(self, name: str) -> Any:
+        if name != self._fails:
+            return getattr(self._writer, name)
+
+        def fail(*args: object) -> None:
+            raise StoreError(f"cannot {name}: database or disk is full")
+
+        return fail

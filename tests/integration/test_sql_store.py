@@ -616,28 +616,35 @@ def test_a_database_without_the_schema_says_so(make):
 def test_api_keys_are_stored_as_hashes_listed_and_revoked(store: SqlStore):
     from neocloud.domain.access import ApiKey, Role, hash_secret
 
-    store.create_schema()
+    store.load_fleet(demo_fleet(), 0, "test")
     key = ApiKey("k1", hash_secret("s3cret"), Role.TENANT, "acme", 100, "op", "ci")
-    store.add_key(key)
+    with store.writing() as w:
+        w.add_key(key)
     assert store.get_key("k1") == key
     assert store.get_key("nope") is None
     assert [k.id for k in store.list_keys()] == ["k1"]
-    revoked = store.revoke_key("k1", 200)
-    assert revoked is not None
-    assert revoked.revoked_s == 200
-    assert store.revoke_key("k1", 300).revoked_s == 200  # type: ignore[union-attr]
-    assert store.revoke_key("nope", 300) is None
+    with store.writing() as w:
+        revoked = w.revoke_key("k1", 200)
+        assert revoked is not None
+        assert revoked.revoked_s == 200
+        assert w.revoke_key("k1", 300).revoked_s == 200  # type: ignore[union-attr]
+        assert w.revoke_key("nope", 300) is None
     with store.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT secret_sha256 FROM api_keys").scalar_one()
     assert "s3cret" not in stored
 
 
-def test_the_first_idempotent_result_wins(store: SqlStore):
+def test_the_database_refuses_a_second_result_for_one_idempotency_key(store: SqlStore):
     from neocloud.domain.changes import IdempotentResult
 
-    store.create_schema()
+    store.load_fleet(demo_fleet(), 0, "test")
     first = IdempotentResult("h1", 201, '{"id": "L-1"}', 10)
-    assert store.get_result("key-a", "idem-1") is None
-    assert store.put_result("key-a", "idem-1", first) == first
-    assert store.put_result("key-a", "idem-1", IdempotentResult("h2", 201, "{}", 11)) == first
-    assert store.get_result("key-b", "idem-1") is None
+    with store.writing() as w:
+        assert w.result("key-a", "idem-1") is None
+        w.keep_result("key-a", "idem-1", first)
+        assert w.result("key-a", "idem-1") == first
+    with pytest.raises(StoreError, match="Idempotency-Key 'idem-1' already holds a result"), store.writing() as w:
+        w.keep_result("key-a", "idem-1", IdempotentResult("h2", 201, "{}", 11))
+    with store.writing() as w:
+        assert w.result("key-a", "idem-1") == first
+        assert w.result("key-b", "idem-1") is None

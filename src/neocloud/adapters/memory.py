@@ -1,7 +1,9 @@
 """An in-memory ledger store: the fake for service tests and the simulator's store.
 
 Same contract as the database stores (versioned rows, one writer at a time,
-all-or-nothing transactions), kept in dictionaries behind a lock.
+all-or-nothing transactions), kept in dictionaries behind a lock. API keys and the
+results kept for ``Idempotency-Key`` are staged by the writer and kept only when its
+transaction commits, with the ledger change.
 """
 
 from __future__ import annotations
@@ -73,9 +75,11 @@ class MemoryStore:
             if self._fleet is None:
                 raise StoreError("no fleet loaded: run neocloud init --fleet FILE")
             staged = copy.deepcopy(self._data)
-            writer = _Writer(staged)
+            writer = _Writer(staged, self._keys, self._idempotent)
             yield writer
             self._data = staged
+            self._keys.update(writer.keys)
+            self._idempotent.update(writer.results)
 
     def events(self, query: EventQuery) -> list[StoredEvent]:
         with self._lock:
@@ -88,39 +92,30 @@ class MemoryStore:
             records = [r for r in self._data.health_log if r[0] in wanted]
         return iter(sorted(records, key=lambda r: r[1]))
 
-    # -- keys and idempotency -------------------------------------------------------
-    def add_key(self, key: ApiKey) -> None:
-        with self._lock:
-            self._keys[key.id] = key
-
+    # -- keys (written through the writer) ---------------------------------------------
     def get_key(self, key_id: str) -> ApiKey | None:
         return self._keys.get(key_id)
 
     def list_keys(self) -> list[ApiKey]:
         return sorted(self._keys.values(), key=lambda k: (k.created_s, k.id))
 
-    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
-        with self._lock:
-            key = self._keys.get(key_id)
-            if key is None:
-                return None
-            if key.revoked_s is None:
-                key = replace(key, revoked_s=at_s)
-                self._keys[key_id] = key
-            return key
-
-    def get_result(self, scope: str, key: str) -> IdempotentResult | None:
-        return self._idempotent.get((scope, key))
-
-    def put_result(self, scope: str, key: str, result: IdempotentResult) -> IdempotentResult:
-        with self._lock:
-            return self._idempotent.setdefault((scope, key), result)
-
 
 class _Writer:
-    def __init__(self, data: _Data) -> None:
+    """Writes ``data`` (a staged copy); keys and kept results go to ``keys`` and
+    ``results``, laid over the committed ``stored_keys`` and ``stored_results``."""
+
+    def __init__(
+        self,
+        data: _Data,
+        stored_keys: dict[str, ApiKey],
+        stored_results: dict[tuple[str, str], IdempotentResult],
+    ) -> None:
         self._data = data
         self.version = data.version
+        self._stored_keys = stored_keys
+        self._stored_results = stored_results
+        self.keys: dict[str, ApiKey] = {}
+        self.results: dict[tuple[str, str], IdempotentResult] = {}
 
     def delta_since(self, version: int) -> Delta:
         return _delta(self._data, version)
@@ -151,6 +146,27 @@ class _Writer:
         d.version += 1
         d.tenants[name] = d.version
         self.version = d.version
+
+    def result(self, scope: str, key: str) -> IdempotentResult | None:
+        found = self.results.get((scope, key))
+        return found if found is not None else self._stored_results.get((scope, key))
+
+    def keep_result(self, scope: str, key: str, result: IdempotentResult) -> None:
+        if self.result(scope, key) is not None:
+            raise StoreError(f"Idempotency-Key {key!r} already holds a result")
+        self.results[(scope, key)] = result
+
+    def add_key(self, key: ApiKey) -> None:
+        if key.id in self.keys or key.id in self._stored_keys:
+            raise StoreError(f"an API key {key.id!r} already exists")
+        self.keys[key.id] = key
+
+    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
+        key = self.keys.get(key_id) or self._stored_keys.get(key_id)
+        if key is None or key.revoked_s is not None:
+            return key
+        self.keys[key_id] = replace(key, revoked_s=at_s)
+        return self.keys[key_id]
 
     def _insert(self, draft: Draft, version: int) -> Booking:
         d = self._data

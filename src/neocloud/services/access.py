@@ -1,10 +1,13 @@
-"""API keys: create (shown once), authenticate, list, revoke."""
+"""API keys: create (shown once), authenticate, list, revoke.
+
+Creating or revoking a key and writing its audit event are one transaction: a key
+never exists without the event that says who made it.
+"""
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
 
 from neocloud.domain.access import (
     AccessDenied,
@@ -16,25 +19,16 @@ from neocloud.domain.access import (
     matches,
     parse_token,
 )
-from neocloud.domain.changes import Event
+from neocloud.domain.changes import Change, Event
 from neocloud.domain.clock import Clock, to_s
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.ports import KeyStore
 
 
 class KeyService:
-    """``record`` appends to the event log (creating and revoking keys are changes too)."""
-
-    def __init__(
-        self,
-        store: KeyStore,
-        clock: Clock,
-        record: Callable[[Event], None] | None = None,
-        cache_s: float = 0.0,
-    ) -> None:
+    def __init__(self, store: KeyStore, clock: Clock, cache_s: float = 0.0) -> None:
         self.store = store
         self.clock = clock
-        self.record = record
         self.cache_s = cache_s  # how long a looked-up key is trusted before reading it again
         self._cache: dict[str, tuple[ApiKey | None, float]] = {}
 
@@ -51,9 +45,11 @@ class KeyService:
             raise RequestError(["tenant: an operator key belongs to no tenant"])
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        key = ApiKey(key_id, hash_secret(secret), role, tenant, to_s(self.clock.now()), actor, label)
-        self.store.add_key(key)
-        self._log("key.created", key, actor)
+        now_s = to_s(self.clock.now())
+        key = ApiKey(key_id, hash_secret(secret), role, tenant, now_s, actor, label)
+        with self.store.writing() as writer:
+            writer.add_key(key)
+            writer.write(_event("key.created", key, now_s, actor))
         return key, format_token(key_id, secret)
 
     def authenticate(self, token: str | None) -> Principal:
@@ -70,11 +66,13 @@ class KeyService:
         return self.store.list_keys()
 
     def revoke(self, key_id: str, actor: str = "unknown") -> ApiKey:
-        key = self.store.revoke_key(key_id, to_s(self.clock.now()))
+        now_s = to_s(self.clock.now())
+        with self.store.writing() as writer:
+            key = writer.revoke_key(key_id, now_s)
+            if key is None:
+                raise NotFound(f"no key {key_id!r}")
+            writer.write(_event("key.revoked", key, now_s, actor))
         self._cache.pop(key_id, None)
-        if key is None:
-            raise NotFound(f"no key {key_id!r}")
-        self._log("key.revoked", key, actor)
         return key
 
     def _lookup(self, key_id: str) -> ApiKey | None:
@@ -90,8 +88,8 @@ class KeyService:
             self._cache[key_id] = (key, now)
         return key
 
-    def _log(self, kind: str, key: ApiKey, actor: str) -> None:
-        if self.record is None:
-            return
-        view = {"key": key.id, "role": key.role.value, "tenant": key.tenant, "label": key.label}
-        self.record(Event(kind, key.id, to_s(self.clock.now()), actor, tenant=key.tenant, after=view))
+
+def _event(kind: str, key: ApiKey, at_s: int, actor: str) -> Change:
+    """The audit event of a key created or revoked (never its hash)."""
+    view = {"key": key.id, "role": key.role.value, "tenant": key.tenant, "label": key.label}
+    return Change(events=(Event(kind, key.id, at_s, actor, tenant=key.tenant, after=view),))

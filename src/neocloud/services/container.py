@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.catalog import Catalog
-from neocloud.services.idempotency import Idempotency
 from neocloud.services.leasing import LeasingService
-from neocloud.services.ports import IdempotencyStore
 from neocloud.services.visibility import Visibility
 
 
@@ -18,14 +16,8 @@ from neocloud.services.visibility import Visibility
 class Services:
     leasing: LeasingService
     keys: KeyService
-    idempotency: IdempotencyStore
     clock: Clock
     database: str
-    _idempotent: Idempotency = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # One per app: its per-key locks must be shared by every request of the process.
-        object.__setattr__(self, "_idempotent", Idempotency(self.idempotency, self.clock))
 
     @property
     def catalog(self) -> Catalog:
@@ -36,11 +28,6 @@ class Services:
     def visibility(self) -> Visibility:
         """Bookings, nodes and events as a viewer may see them."""
         return Visibility(self.leasing)
-
-    @property
-    def idempotent(self) -> Idempotency:
-        """First results of POSTs sent with an ``Idempotency-Key`` (one instance, shared)."""
-        return self._idempotent
 
     def create_key(self, *, role: Role, tenant: str | None, label: str, actor: str) -> tuple[ApiKey, str]:
         """A new API key (checked against the stored tenants) and its token, shown once."""

@@ -5,6 +5,10 @@ writers committed (rows newer than its version), let the clock's due changes hap
 (expired holds, starts, ends), decide with the pure engine, write the change, commit,
 and apply it to the cache. If anything fails the cache is dropped and rebuilt from
 the store on the next call, so it can never run ahead of the database.
+
+A write sent with an ``Idempotency-Key`` carries a :class:`Claim`: under the lock,
+before deciding, a key already used replays its kept result (nothing is written);
+otherwise the result is kept in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from neocloud.leasing.engine import Engine
 from neocloud.leasing.quote import Quote, Refusal, Unplaceable
 from neocloud.leasing.view import LedgerView
 from neocloud.placement.snapshot import HEALTH_CODES, build_snapshot, health_codes
+from neocloud.services.idempotency import Claim
 from neocloud.services.lease_blocks import BlockShare, block_shares, summary_instant
 from neocloud.services.ports import LedgerStore, Writer
 from neocloud.services.visibility import FOREVER_S, OPERATOR, Viewer
@@ -126,11 +131,6 @@ class LeasingService:
             self._tenants.add(name)
 
     @serialized
-    def record(self, event: Event) -> None:
-        """Append an event that changes no capacity (an API key created or revoked)."""
-        self._write(lambda engine, now_s: (None, Change(events=(event,))))
-
-    @serialized
     def fleet(self) -> Fleet:
         """The fleet with each node's current health. The topology is read from the
         store once and cached (it does not change after init); health is refreshed
@@ -169,10 +169,17 @@ class LeasingService:
 
     @serialized
     def create(
-        self, request: LeaseRequest, *, actor: str, hold: bool = False, hold_s: int | None = None
+        self,
+        request: LeaseRequest,
+        *,
+        actor: str,
+        hold: bool = False,
+        hold_s: int | None = None,
+        claim: Claim[tuple[Lease, Quote]] | None = None,
     ) -> tuple[Lease, Quote]:
         """Book a request: confirmed at once, or held when ``hold`` for ``hold_s`` seconds
-        (default: the service's hold time)."""
+        (default: the service's hold time). Every write method takes an optional
+        ``claim`` (an ``Idempotency-Key``), settled in its transaction."""
         lease_id = self.new_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[tuple[Lease, Quote], Change]:
@@ -186,38 +193,68 @@ class LeasingService:
             )
             return (lease, quote), change
 
-        return self._write(decide)
+        return self._write(decide, claim)
 
     @serialized
-    def confirm(self, lease_id: str, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
-        return self._lease_op(lease_id, viewer, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor))
+    def confirm(
+        self, lease_id: str, *, actor: str, viewer: Viewer = OPERATOR, claim: Claim[Lease] | None = None
+    ) -> Lease:
+        return self._lease_op(lease_id, viewer, lambda e, now: e.confirm(lease_id, now_s=now, actor=actor), claim)
 
     @serialized
-    def cancel(self, lease_id: str, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
-        return self._lease_op(lease_id, viewer, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor))
+    def cancel(
+        self, lease_id: str, *, actor: str, viewer: Viewer = OPERATOR, claim: Claim[Lease] | None = None
+    ) -> Lease:
+        return self._lease_op(lease_id, viewer, lambda e, now: e.cancel(lease_id, now_s=now, actor=actor), claim)
 
     @serialized
-    def terminate(self, lease_id: str, at_s: int | None, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
+    def terminate(
+        self,
+        lease_id: str,
+        at_s: int | None,
+        *,
+        actor: str,
+        viewer: Viewer = OPERATOR,
+        claim: Claim[Lease] | None = None,
+    ) -> Lease:
         return self._lease_op(
             lease_id,
             viewer,
             lambda e, now: e.terminate(lease_id, at_s=now if at_s is None else at_s, now_s=now, actor=actor),
+            claim,
         )
 
     @serialized
     def extend(
-        self, lease_id: str, new_end_s: int, *, actor: str, allow_swap: bool = False, viewer: Viewer = OPERATOR
+        self,
+        lease_id: str,
+        new_end_s: int,
+        *,
+        actor: str,
+        allow_swap: bool = False,
+        viewer: Viewer = OPERATOR,
+        claim: Claim[Lease] | None = None,
     ) -> Lease:
         return self._lease_op(
             lease_id,
             viewer,
             lambda e, now: e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap),
+            claim,
         )
 
     @serialized
-    def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, viewer: Viewer = OPERATOR) -> Lease:
+    def shrink(
+        self,
+        lease_id: str,
+        gpus: int,
+        from_s: int | None,
+        *,
+        actor: str,
+        viewer: Viewer = OPERATOR,
+        claim: Claim[Lease] | None = None,
+    ) -> Lease:
         return self._lease_op(
-            lease_id, viewer, lambda e, now: e.shrink(lease_id, gpus, from_s=from_s, now_s=now, actor=actor)
+            lease_id, viewer, lambda e, now: e.shrink(lease_id, gpus, from_s=from_s, now_s=now, actor=actor), claim
         )
 
     @serialized
@@ -299,17 +336,28 @@ class LeasingService:
             return found
 
     @serialized
-    def set_health(self, node: str, state: Health, *, at_s: int | None, actor: str, reason: str) -> Change:
+    def set_health(
+        self,
+        node: str,
+        state: Health,
+        *,
+        at_s: int | None,
+        actor: str,
+        reason: str,
+        claim: Claim[Change] | None = None,
+    ) -> Change:
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
             change = engine.set_health(
                 node, state, at_s=now_s if at_s is None else at_s, now_s=now_s, actor=actor, reason=reason
             )
             return change, change
 
-        return self._write(decide)
+        return self._write(decide, claim)
 
     @serialized
-    def maintenance(self, node: str, start_s: int, end_s: int, *, actor: str) -> Change:
+    def maintenance(
+        self, node: str, start_s: int, end_s: int, *, actor: str, claim: Claim[Change] | None = None
+    ) -> Change:
         window_id = new_window_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
@@ -318,7 +366,7 @@ class LeasingService:
             )
             return change, change
 
-        return self._write(decide)
+        return self._write(decide, claim)
 
     @serialized
     def assign_pool(self, pool: str, shape: Shape, start_s: int, end_s: int, *, actor: str) -> Change:
@@ -364,7 +412,9 @@ class LeasingService:
         if problems:
             raise RequestError(problems)
 
-    def _lease_op(self, lease_id: str, viewer: Viewer, op: Callable[[Engine, int], Change]) -> Lease:
+    def _lease_op(
+        self, lease_id: str, viewer: Viewer, op: Callable[[Engine, int], Change], claim: Claim[Lease] | None
+    ) -> Lease:
         """Change one lease the viewer may see; a refusal is told as the viewer may read it."""
 
         def decide(engine: Engine, now_s: int) -> tuple[Lease, Change]:
@@ -373,15 +423,19 @@ class LeasingService:
             return next(lease for lease in change.leases if lease.id == lease_id), change
 
         try:
-            return self._write(decide)
+            return self._write(decide, claim)
         except DomainError as e:
             shown = viewer.shown(e)
             if shown is e:
                 raise
             raise shown from None
 
-    def _write(self, decide: Callable[[Engine, int], tuple[T, Change]]) -> T:
+    def _write(self, decide: Callable[[Engine, int], tuple[T, Change]], claim: Claim[T] | None = None) -> T:
+        """One transaction: the clock's due changes, the decision, and the claim's result
+        if there is a claim (a replay raises :class:`Replayed` before anything is written)."""
         with self._locked() as (writer, engine):
+            if claim is not None:
+                claim.check(writer)
             now_s = self._now()
             due = engine.tick(now_s)
             if not due.empty:
@@ -391,6 +445,8 @@ class LeasingService:
             if not change.empty:
                 self._dirty = True
                 engine.apply(change, writer.write(change))
+            if claim is not None:
+                claim.keep(writer, result, now_s)
             self._version = writer.version
             engine.view.retire(now_s)
             return result

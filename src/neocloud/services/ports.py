@@ -8,6 +8,10 @@ the store's write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT ... FOR
 UPDATE`` on the version row) for a short transaction that holds no network call.
 The database also makes overlapping bookings of a node impossible whatever the code
 does: an exclusion constraint on PostgreSQL, triggers on SQLite.
+
+Everything one request changes goes through one :class:`Writer`: the ledger change,
+the result kept for its ``Idempotency-Key``, an API key with its audit event. So a
+crash or a full disk leaves all of it or none of it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from neocloud.domain.ledger import Booking
 __all__ = [
     "Delta",
     "EventQuery",
-    "IdempotencyStore",
     "IdempotentResult",
     "KeyStore",
     "LedgerStore",
@@ -50,6 +53,22 @@ class Writer(Protocol):
         ...
 
     def add_tenant(self, name: str, now_s: int, actor: str) -> None: ...
+
+    def result(self, scope: str, key: str) -> IdempotentResult | None:
+        """The result kept for ``(scope, key)`` (an API key's id and an ``Idempotency-Key``),
+        read under the write lock: no other writer can be keeping one meanwhile."""
+        ...
+
+    def keep_result(self, scope: str, key: str, result: IdempotentResult) -> None:
+        """Keep ``result`` for ``(scope, key)``, committed with this transaction or not at
+        all. Raises :class:`StoreError` if one is already kept (the row is unique)."""
+        ...
+
+    def add_key(self, key: ApiKey) -> None: ...
+
+    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
+        """The key as revoked (its first revocation time stays), or ``None`` if there is no such key."""
+        ...
 
 
 class LedgerStore(Protocol):
@@ -82,24 +101,11 @@ class LedgerStore(Protocol):
 
 
 class KeyStore(Protocol):
-    """Where API keys live (hashes only)."""
-
-    def add_key(self, key: ApiKey) -> None: ...
+    """Where API keys live (hashes only). Keys are added and revoked through a
+    :class:`Writer`, in the transaction that also writes their audit event."""
 
     def get_key(self, key_id: str) -> ApiKey | None: ...
 
     def list_keys(self) -> list[ApiKey]: ...
 
-    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
-        """The key as revoked, or ``None`` if there is no such key."""
-        ...
-
-
-class IdempotencyStore(Protocol):
-    """First results of POSTs sent with an ``Idempotency-Key``, per principal."""
-
-    def get_result(self, scope: str, key: str) -> IdempotentResult | None: ...
-
-    def put_result(self, scope: str, key: str, result: IdempotentResult) -> IdempotentResult:
-        """Store ``result`` unless one is already stored for (scope, key); return the stored one."""
-        ...
+    def writing(self) -> AbstractContextManager[Writer]: ...

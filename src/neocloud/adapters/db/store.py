@@ -31,6 +31,7 @@ locking ``SELECT``. Connections come from SQLAlchemy's pool, one per transaction
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -91,6 +92,7 @@ CHUNK = 500
 #: Key of the PostgreSQL advisory lock that serialises schema upgrades.
 _SCHEMA_LOCK = 0x6E656F636C6F7564  # "neocloud"
 _EXCLUSION_VIOLATION = "23P01"
+_SQLITE_READONLY = 8  # the primary result code; the extended codes share its low byte
 
 T = models.Base.metadata.tables
 META: Table = T["ledger_meta"]
@@ -104,7 +106,6 @@ BOOKINGS: Table = T["bookings"]
 LEASES: Table = T["leases"]
 TENANTS: Table = T["tenants"]
 API_KEYS: Table = T["api_keys"]
-IDEMPOTENCY: Table = T["idempotency"]
 HEALTH_LOG: Table = T["health_log"]
 EVENTS: Table = T["events"]
 
@@ -332,21 +333,7 @@ class SqlStore:
         records.sort()
         return iter([(node, at_s, Health(state)) for at_s, _, node, state in records])
 
-    # -- API keys and idempotent results ------------------------------------------------
-    def add_key(self, key: ApiKey) -> None:
-        row = {
-            "id": key.id,
-            "secret_sha256": key.secret_sha256,
-            "role": key.role.value,
-            "tenant": key.tenant,
-            "created_s": key.created_s,
-            "created_by": key.created_by,
-            "label": key.label,
-            "revoked_s": key.revoked_s,
-        }
-        with self._errors("store an API key"), self._reader.begin() as conn:
-            conn.execute(API_KEYS.insert(), [row])
-
+    # -- API keys (written through SqlWriter) -----------------------------------------
     def get_key(self, key_id: str) -> ApiKey | None:
         with self._errors("read API keys"), self._reader.begin() as conn:
             row = conn.execute(select(API_KEYS).where(API_KEYS.c.id == key_id)).one_or_none()
@@ -356,35 +343,6 @@ class SqlStore:
         with self._errors("read API keys"), self._reader.begin() as conn:
             rows = conn.execute(select(API_KEYS).order_by(API_KEYS.c.created_s, API_KEYS.c.id)).all()
         return [_key(r) for r in rows]
-
-    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
-        k = API_KEYS.c
-        with self._errors("revoke an API key"), self._reader.begin() as conn:
-            conn.execute(update(API_KEYS).where(k.id == key_id, k.revoked_s.is_(None)).values(revoked_s=at_s))
-            row = conn.execute(select(API_KEYS).where(k.id == key_id)).one_or_none()
-        return None if row is None else _key(row)
-
-    def get_result(self, scope: str, key: str) -> IdempotentResult | None:
-        i = IDEMPOTENCY.c
-        with self._errors("read idempotent results"), self._reader.begin() as conn:
-            row = conn.execute(select(IDEMPOTENCY).where(i.scope == scope, i.key == key)).one_or_none()
-        return None if row is None else IdempotentResult(row.request_hash, row.status, row.body, row.created_s)
-
-    def put_result(self, scope: str, key: str, result: IdempotentResult) -> IdempotentResult:
-        """Keep the first result: an existing row for (scope, key) wins."""
-        row = {
-            "scope": scope,
-            "key": key,
-            "request_hash": result.request_hash,
-            "status": result.status,
-            "body": result.body,
-            "created_s": result.created_s,
-        }
-        stmt = _upsert_module(self.dialect).insert(IDEMPOTENCY).values(row).on_conflict_do_nothing()
-        with self._errors("store an idempotent result"), self._reader.begin() as conn:
-            conn.execute(stmt)
-        found = self.get_result(scope, key)
-        return result if found is None else found
 
     # -- writes ----------------------------------------------------------------------
     @contextmanager
@@ -409,6 +367,8 @@ class SqlStore:
             hint = ""
             if "no such table" in reason or getattr(e.orig, "sqlstate", None) == "42P01":
                 hint = " (no neocloud schema here: run neocloud init)"
+            elif self.dialect == "sqlite" and getattr(e.orig, "sqlite_errorcode", 0) & 0xFF == _SQLITE_READONLY:
+                hint = _unwritable(Path(self.engine.url.database or ""))
             raise StoreError(f"{self.url}: cannot {doing}: {reason}{hint}") from e
 
 
@@ -480,6 +440,37 @@ class SqlWriter:
         self._driver.run(self._driver.sql.bump, (v, self._next_booking_id))
         self.version = v
 
+    # -- API keys and idempotent results, in the same transaction -------------------------
+    def result(self, scope: str, key: str) -> IdempotentResult | None:
+        row = self._driver.one(self._driver.sql.result, (scope, key))
+        return None if row is None else IdempotentResult(*row)
+
+    def keep_result(self, scope: str, key: str, result: IdempotentResult) -> None:
+        row = (scope, key, result.request_hash, result.status, result.body, result.created_s)
+        try:
+            self._driver.run(self._driver.sql.keep_result, row)
+        except exc.IntegrityError as e:  # the primary key (scope, key): the transaction is void
+            raise StoreError(f"Idempotency-Key {key!r} already holds a result") from e
+
+    def add_key(self, key: ApiKey) -> None:
+        row = {
+            "id": key.id,
+            "secret_sha256": key.secret_sha256,
+            "role": key.role.value,
+            "tenant": key.tenant,
+            "created_s": key.created_s,
+            "created_by": key.created_by,
+            "label": key.label,
+            "revoked_s": key.revoked_s,
+        }
+        self._conn.execute(API_KEYS.insert(), [row])
+
+    def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
+        k = API_KEYS.c
+        self._conn.execute(update(API_KEYS).where(k.id == key_id, k.revoked_s.is_(None)).values(revoked_s=at_s))
+        row = self._conn.execute(select(API_KEYS).where(k.id == key_id)).one_or_none()
+        return None if row is None else _key(row)
+
     # -- internals -------------------------------------------------------------------
     def _cut(self, truncate: Sequence[tuple[int, int]], release: Sequence[int], v: int) -> None:
         """Truncations (a cut at or before the start is a release: the empty interval),
@@ -507,6 +498,8 @@ class _WriteSql:
     node_health: str
     health_log: str
     event: str
+    result: str
+    keep_result: str
     savepoint: str = "SAVEPOINT neocloud_book"
     release_savepoint: str = "RELEASE SAVEPOINT neocloud_book"
     rollback_to_savepoint: str = "ROLLBACK TO SAVEPOINT neocloud_book"
@@ -531,6 +524,10 @@ def _write_sql(postgres: bool) -> _WriteSql:
         event=(
             'INSERT INTO events (kind, subject, at_s, actor, tenant, lease_id, node, "before", "after") '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        result='SELECT request_hash, status, body, created_s FROM idempotency WHERE scope = ? AND "key" = ?',
+        keep_result=(
+            'INSERT INTO idempotency (scope, "key", request_hash, status, body, created_s) VALUES (?, ?, ?, ?, ?, ?)'
         ),
     )
     if not postgres:
@@ -566,6 +563,13 @@ class _Driver:
             self.run(self.sql.lock)
         version, next_booking_id, loaded = self._cursor.fetchone()
         return version, next_booking_id, loaded
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row of a query, or ``None``."""
+        with self._translated(sql, params):
+            self._cursor.execute(sql, params)
+            row = self._cursor.fetchone()
+        return None if row is None else tuple(row)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Runs one statement; the rows it changed (unknown, -1, inside a PostgreSQL batch)."""
@@ -686,10 +690,6 @@ def _key(row: Any) -> ApiKey:
     )
 
 
-def _upsert_module(dialect: str) -> Any:
-    return postgresql if dialect == "postgresql" else sqlite
-
-
 def _upsert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
@@ -697,6 +697,20 @@ def _upsert(conn: Connection) -> Any:
 def _chunks(items: Sequence[X], size: int = CHUNK) -> Iterator[Sequence[X]]:
     for k in range(0, len(items), size):
         yield items[k : k + size]
+
+
+def _unwritable(database: Path) -> str:
+    """Which of a SQLite database's files this process cannot write, as a hint: SQLite
+    says "attempt to write a readonly database" whether the file, its ``-wal``, its
+    ``-shm`` or the folder they are made in is read-only."""
+    files = [database, database.with_name(f"{database.name}-wal"), database.with_name(f"{database.name}-shm")]
+    blocked = [str(f) for f in files if f.exists() and not os.access(f, os.W_OK)]
+    folder = database.parent
+    if not all(f.exists() for f in files) and not os.access(folder, os.W_OK):
+        blocked.append(f"{folder}/ (the folder, where SQLite makes the -wal and -shm files)")
+    if not blocked:
+        return ""
+    return f" ({', '.join(blocked)}: not writable by this process's user; give it write access)"
 
 
 def _event_row(e: Event) -> tuple[Any, ...]:

@@ -8,8 +8,10 @@ from neocloud.api.auth import OperatorDep, ServicesDep
 from neocloud.api.idempotent import respond
 from neocloud.api.schemas import PROBLEMS, ChangeOut, HealthIn, MaintenanceIn, seconds
 from neocloud.domain.access import Principal
+from neocloud.domain.changes import Change
 from neocloud.domain.health import Health
 from neocloud.services.container import Services
+from neocloud.services.idempotency import Claim
 
 router = APIRouter(prefix="/v1", tags=["health"], responses=PROBLEMS)
 
@@ -43,15 +45,15 @@ def maintenance(body: MaintenanceIn, who: OperatorDep, svc: ServicesDep, request
     """Book a maintenance window on a node (refused if a lease holds it then)."""
     start_s, end_s = seconds(body.start) or 0, seconds(body.end) or 0
 
-    def act() -> ChangeOut:
-        return ChangeOut.of(svc.leasing.maintenance(body.node, start_s, end_s, actor=who.actor))
+    def act(claim: Claim[Change] | None) -> Change:
+        return svc.leasing.maintenance(body.node, start_s, end_s, actor=who.actor, claim=claim)
 
-    return respond(request, who=who, svc=svc, payload=body, status=201, act=act)
+    return respond(request, who=who, payload=body, status=201, act=act, view=ChangeOut.of)
 
 
 def _set(request: Request, who: Principal, svc: Services, node_id: str, state: Health, body: HealthIn) -> Response:  # noqa: PLR0917
-    def act() -> ChangeOut:
+    def act(claim: Claim[Change] | None) -> Change:
         at_s = seconds(body.at)
-        return ChangeOut.of(svc.leasing.set_health(node_id, state, at_s=at_s, actor=who.actor, reason=body.reason))
+        return svc.leasing.set_health(node_id, state, at_s=at_s, actor=who.actor, reason=body.reason, claim=claim)
 
-    return respond(request, who=who, svc=svc, payload=body, status=200, act=act)
+    return respond(request, who=who, payload=body, status=200, act=act, view=ChangeOut.of)

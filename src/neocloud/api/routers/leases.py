@@ -29,7 +29,9 @@ from neocloud.api.schemas import (
     paged,
     seconds,
 )
-from neocloud.domain.leases import LeaseState
+from neocloud.domain.leases import Lease, LeaseState
+from neocloud.leasing.engine import Quote
+from neocloud.services.idempotency import Claim
 from neocloud.services.visibility import Viewer
 
 router = APIRouter(prefix="/v1/leases", tags=["leases"], responses=PROBLEMS)
@@ -46,11 +48,12 @@ def create(body: LeaseCreateIn, who: PrincipalDep, svc: ServicesDep, request: Re
     """Book a lease: confirmed at once, or held (it expires) with ``hold``; 409 with alternatives."""
     lease_request = body.to_domain(acting_tenant(who, body.tenant))
 
-    def act() -> LeaseCreatedOut:
-        lease, q = svc.leasing.create(lease_request, actor=who.actor, hold=body.hold)
-        return LeaseCreatedOut.of_booking(lease, q)
+    def act(claim: Claim[tuple[Lease, Quote]] | None) -> tuple[Lease, Quote]:
+        return svc.leasing.create(lease_request, actor=who.actor, hold=body.hold, claim=claim)
 
-    return respond(request, who=who, svc=svc, payload=body, status=201, act=act)
+    return respond(
+        request, who=who, payload=body, status=201, act=act, view=lambda booked: LeaseCreatedOut.of_booking(*booked)
+    )
 
 
 @router.get("", response_model=PageOut[LeaseOut])
@@ -96,38 +99,45 @@ def capacity(lease_id: str, who: PrincipalDep, svc: ServicesDep) -> CapacitySeri
 @router.post("/{lease_id}/confirm", response_model=LeaseOut)
 def confirm(lease_id: str, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Confirm a held lease before its hold expires."""
-    act = lambda: LeaseOut.of(svc.leasing.confirm(lease_id, actor=who.actor, viewer=Viewer.of(who)))  # noqa: E731
-    return respond(request, who=who, svc=svc, payload=None, status=200, act=act)
+
+    def act(claim: Claim[Lease] | None) -> Lease:
+        return svc.leasing.confirm(lease_id, actor=who.actor, viewer=Viewer.of(who), claim=claim)
+
+    return respond(request, who=who, payload=None, status=200, act=act, view=LeaseOut.of)
 
 
 @router.post("/{lease_id}/cancel", response_model=LeaseOut)
 def cancel(lease_id: str, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Cancel a held or confirmed lease before it starts."""
-    act = lambda: LeaseOut.of(svc.leasing.cancel(lease_id, actor=who.actor, viewer=Viewer.of(who)))  # noqa: E731
-    return respond(request, who=who, svc=svc, payload=None, status=200, act=act)
+
+    def act(claim: Claim[Lease] | None) -> Lease:
+        return svc.leasing.cancel(lease_id, actor=who.actor, viewer=Viewer.of(who), claim=claim)
+
+    return respond(request, who=who, payload=None, status=200, act=act, view=LeaseOut.of)
 
 
 @router.post("/{lease_id}/extend", response_model=LeaseOut)
 def extend(lease_id: str, body: ExtendIn, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Move the end later; 409 when later leases hold the nodes (``allow_swap`` moves them)."""
 
-    def act() -> LeaseOut:
+    def act(claim: Claim[Lease] | None) -> Lease:
         end_s = seconds(body.end) or 0
-        lease = svc.leasing.extend(lease_id, end_s, actor=who.actor, allow_swap=body.allow_swap, viewer=Viewer.of(who))
-        return LeaseOut.of(lease)
+        return svc.leasing.extend(
+            lease_id, end_s, actor=who.actor, allow_swap=body.allow_swap, viewer=Viewer.of(who), claim=claim
+        )
 
-    return respond(request, who=who, svc=svc, payload=body, status=200, act=act)
+    return respond(request, who=who, payload=body, status=200, act=act, view=LeaseOut.of)
 
 
 @router.post("/{lease_id}/shrink", response_model=LeaseOut)
 def shrink(lease_id: str, body: ShrinkIn, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Hold fewer GPUs from ``from`` (default now) on."""
 
-    def act() -> LeaseOut:
-        lease = svc.leasing.shrink(lease_id, body.gpus, seconds(body.from_), actor=who.actor, viewer=Viewer.of(who))
-        return LeaseOut.of(lease)
+    def act(claim: Claim[Lease] | None) -> Lease:
+        from_s = seconds(body.from_)
+        return svc.leasing.shrink(lease_id, body.gpus, from_s, actor=who.actor, viewer=Viewer.of(who), claim=claim)
 
-    return respond(request, who=who, svc=svc, payload=body, status=200, act=act)
+    return respond(request, who=who, payload=body, status=200, act=act, view=LeaseOut.of)
 
 
 @router.post("/{lease_id}/terminate", response_model=LeaseOut)
@@ -137,8 +147,8 @@ def terminate(
     """End an active lease early, at ``at`` (default now)."""
     given = body or TerminateIn()
 
-    def act() -> LeaseOut:
-        lease = svc.leasing.terminate(lease_id, seconds(given.at), actor=who.actor, viewer=Viewer.of(who))
-        return LeaseOut.of(lease)
+    def act(claim: Claim[Lease] | None) -> Lease:
+        at_s = seconds(given.at)
+        return svc.leasing.terminate(lease_id, at_s, actor=who.actor, viewer=Viewer.of(who), claim=claim)
 
-    return respond(request, who=who, svc=svc, payload=given, status=200, act=act)
+    return respond(request, who=who, payload=given, status=200, act=act, view=LeaseOut.of)
