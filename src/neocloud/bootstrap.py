@@ -17,6 +17,7 @@ from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService
+from neocloud.services.settings import settings_from
 
 
 class YamlFleetFiles:
@@ -37,6 +38,7 @@ def importers() -> dict[str, Importer]:
     return dict(IMPORTERS)
 
 
+MAX_BODY_BYTES_ENV = "NEOCLOUD_MAX_BODY_BYTES"
 SERVER_READ_STALENESS_S = 0.05
 SERVER_KEY_CACHE_S = 5.0
 
@@ -48,7 +50,19 @@ def ledger_store(url: str) -> SqlStore:
 
 
 def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
-    return LeasingService(ledger_store(url), clock or SystemClock())
+    return _leasing(ledger_store(url), clock or SystemClock())
+
+
+def _leasing(store: SqlStore, clock: Clock, read_staleness_s: float = 0.0) -> LeasingService:
+    """The leasing service with the operator's settings from the environment (services/settings.py)."""
+    settings = settings_from(os.environ)
+    return LeasingService(
+        store,
+        clock,
+        read_staleness_s=read_staleness_s,
+        terms=settings.terms,
+        health_backdate_s=settings.health_backdate_s,
+    )
 
 
 def services(url: str, clock: Clock | None = None, *, server: bool = False) -> Services:
@@ -58,7 +72,7 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
     looked-up API key for 5 s (its own writes and revocations apply at once)."""
     store = ledger_store(url)
     used_clock = clock or SystemClock()
-    leasing = LeasingService(store, used_clock, read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0)
+    leasing = _leasing(store, used_clock, SERVER_READ_STALENESS_S if server else 0.0)
     return Services(
         leasing=leasing,
         keys=KeyService(store, used_clock, record=leasing.record, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
@@ -78,4 +92,9 @@ def worker_app() -> FastAPI:
     url = os.environ.get("NEOCLOUD_DB")
     if not url:
         raise RuntimeError("NEOCLOUD_DB is not set: neocloud serve sets it for its workers")
-    return create_app(services(url, server=True))
+    from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES
+
+    limit = os.environ.get(MAX_BODY_BYTES_ENV, str(DEFAULT_MAX_BODY_BYTES))
+    if not (limit.isascii() and limit.isdigit()):
+        raise RuntimeError(f"{MAX_BODY_BYTES_ENV}={limit!r} is not a number of bytes")
+    return create_app(services(url, server=True), max_body_bytes=int(limit))

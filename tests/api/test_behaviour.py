@@ -57,8 +57,15 @@ def test_a_tenant_sees_only_its_own_events(world: World) -> None:
     assert world.client.get("/v1/events?tenant=initech", headers=world.auth("acme-ai")).status_code == 404
 
 
-def test_a_tenant_books_for_itself_whatever_tenant_it_names(world: World) -> None:
-    assert book(world, "acme-ai", tenant="initech")["tenant"] == "acme-ai"
+def test_a_tenant_key_naming_another_tenant_is_refused_and_books_nothing(world: World) -> None:
+    before = len(world.services.leasing.leases())
+    r = world.client.post("/v1/leases", json=lease_body(tenant="initech"), headers=world.auth("acme-ai"))
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["tenant"]
+    assert "initech" not in r.text
+    assert len(world.services.leasing.leases()) == before
+    assert book(world, "acme-ai", tenant="acme-ai")["tenant"] == "acme-ai"
+    assert book(world, "acme-ai")["tenant"] == "acme-ai"
 
 
 def test_the_event_log_names_the_acting_key(world: World) -> None:

@@ -23,9 +23,10 @@ import numpy as np
 from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEvent
 from neocloud.domain.clock import Clock, to_s
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, LeaseRequest, LeaseState
+from neocloud.domain.health import DEFAULT_BACKDATE_S, Health, health_time_problems
+from neocloud.domain.leases import DEFAULT_TERMS, Lease, LeaseRequest, LeaseState, Terms, horizon_problems
 from neocloud.domain.ledger import Booking, Ledger
+from neocloud.domain.names import reason_problems, tenant_name_problems
 from neocloud.domain.shape import Shape
 from neocloud.leasing.availability import ModelAvailability, availability
 from neocloud.leasing.delivered import CapacityPoint, delivered_series
@@ -79,11 +80,17 @@ class LeasingService:
         new_id: Callable[[], str] = new_lease_id,
         hold_s: int = DEFAULT_HOLD_S,
         read_staleness_s: float = 0.0,
+        terms: Terms = DEFAULT_TERMS,
+        health_backdate_s: int = DEFAULT_BACKDATE_S,
     ) -> None:
+        """``terms``: the operator's list price and SLA for requests that set none;
+        ``health_backdate_s``: how far back a health change may be dated."""
         self.store = store
         self.clock = clock
         self.new_id = new_id
         self.hold_s = hold_s
+        self.terms = terms
+        self.health_backdate_s = health_backdate_s
         self._engine: Engine | None = None
         self._version = -1
         self._tenants: set[str] = set()
@@ -104,11 +111,10 @@ class LeasingService:
 
     @serialized
     def add_tenant(self, name: str, actor: str) -> None:
-        if not name.strip():
-            raise RequestError(["tenant: must not be empty"])
+        """Add a tenant named by the rule of :mod:`neocloud.domain.names` (unique
+        regardless of case among the stored tenants, checked under the write lock)."""
         with self._locked() as (writer, _):
-            if name in self._tenants:
-                raise RequestError([f"tenant: {name!r} already exists"])
+            _refuse(tenant_name_problems(name, self._tenants))
             now_s = self._now()
             self._dirty = True  # the cache takes the tenant before the commit: drop it if that fails
             writer.add_tenant(name, now_s, actor)
@@ -203,11 +209,11 @@ class LeasingService:
     def extend(
         self, lease_id: str, new_end_s: int, *, actor: str, allow_swap: bool = False, tenant: str | None = None
     ) -> Lease:
-        return self._lease_op(
-            lease_id,
-            tenant,
-            lambda e, now: e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap),
-        )
+        def op(e: Engine, now: int) -> Change:
+            _refuse(horizon_problems("end", new_end_s, now))
+            return e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap)
+
+        return self._lease_op(lease_id, tenant, op)
 
     @serialized
     def shrink(self, lease_id: str, gpus: int, from_s: int | None, *, actor: str, tenant: str | None = None) -> Lease:
@@ -267,10 +273,14 @@ class LeasingService:
 
     @serialized
     def set_health(self, node: str, state: Health, *, at_s: int | None, actor: str, reason: str) -> Change:
+        """Record a health change at ``at_s`` (default now): never in the future, at
+        most ``health_backdate_s`` ago."""
+        _refuse(reason_problems(reason))
+
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
-            change = engine.set_health(
-                node, state, at_s=now_s if at_s is None else at_s, now_s=now_s, actor=actor, reason=reason
-            )
+            at = now_s if at_s is None else at_s
+            _refuse(health_time_problems(at, now_s, self.health_backdate_s))
+            change = engine.set_health(node, state, at_s=at, now_s=now_s, actor=actor, reason=reason)
             return change, change
 
         return self._write(decide)
@@ -280,6 +290,7 @@ class LeasingService:
         window_id = new_window_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
+            _refuse(horizon_problems("end", end_s, now_s))
             change = engine.maintenance(
                 node, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor, window_id=window_id
             )
@@ -403,6 +414,11 @@ class LeasingService:
         engine.absorb(delta.bookings, delta.leases, delta.health)
         self._tenants |= delta.tenants
         self._version = delta.version
+
+
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        raise RequestError(problems)
 
 
 def _all_models(engine: Engine, request: LeaseRequest) -> LeaseRequest:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from neocloud.api.auth import PrincipalDep, ServicesDep, tenant_scope
-from neocloud.api.schemas import PROBLEMS, EventOut, Instant, PageOut, seconds
+from neocloud.api.schemas import MAX_SEQ, PROBLEMS, EventOut, Instant, PageOut, seconds
 from neocloud.domain.changes import EventQuery
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=PROBLEMS)
@@ -24,7 +24,7 @@ def events(
     kind: Annotated[str | None, Query(description="Kind, or a prefix of it such as 'lease.'.")] = None,
     since: Instant | None = None,
     until: Instant | None = None,
-    after: Annotated[int, Query(ge=0, description="Only events after this seq (the cursor).")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="Only events after this seq (the cursor).")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Events in log order; ``next_cursor`` is the ``after`` of the next page."""

@@ -36,13 +36,14 @@ router = APIRouter(prefix="/v1/leases", tags=["leases"], responses=PROBLEMS)
 @router.post("/quote", response_model=QuoteOut)
 def quote(body: LeaseIn, who: PrincipalDep, svc: ServicesDep) -> QuoteOut:
     """Where the lease would go and at what price, or why not with alternatives. Books nothing."""
-    return QuoteOut.of(svc.leasing.quote(body.to_domain(acting_tenant(who, body.tenant))))
+    lease_request = body.to_domain(acting_tenant(who, body.tenant), svc.leasing.terms, by_operator=who.is_operator)
+    return QuoteOut.of(svc.leasing.quote(lease_request))
 
 
 @router.post("", status_code=201, response_model=LeaseCreatedOut)
 def create(body: LeaseCreateIn, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Book a lease: confirmed at once, or held (it expires) with ``hold``; 409 with alternatives."""
-    lease_request = body.to_domain(acting_tenant(who, body.tenant))
+    lease_request = body.to_domain(acting_tenant(who, body.tenant), svc.leasing.terms, by_operator=who.is_operator)
 
     def act() -> LeaseCreatedOut:
         lease, q = svc.leasing.create(lease_request, actor=who.actor, hold=body.hold)
