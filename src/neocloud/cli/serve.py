@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neocloud import bootstrap
+from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err
 from neocloud.cli.views import iso, short_time
 from neocloud.domain.access import Role
@@ -22,6 +23,8 @@ from neocloud.domain.access import Role
 out = Console()
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 DEMO_DB = Path("neocloud-demo.db")
+MIN_BODY_LIMIT = 1 << 10  # a sign-in form and the smallest requests fit
+MAX_BODY_LIMIT = 1 << 30
 
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $NEOCLOUD_DB or sqlite:///neocloud.db).")
@@ -36,6 +39,15 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes sharing the database (one cached view each).")
     ] = 1,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            min=MIN_BODY_LIMIT,
+            max=MAX_BODY_LIMIT,
+            envvar=bootstrap.MAX_BODY_BYTES_ENV,
+            help="Refuse request bodies over this many bytes with 413.",
+        ),
+    ] = DEFAULT_MAX_BODY_BYTES,
 ) -> None:
     """Serve the REST API (/v1, /docs, /metrics) and the dashboard (/)."""
     import uvicorn
@@ -50,7 +62,7 @@ def serve(
             demo_key = _fresh_demo(url, explicit=db is not None)
         services = bootstrap.services(url, server=True)
         services.leasing.leases()  # fail fast: schema and fleet present
-    app = create_app(services)
+    app = create_app(services, max_body_bytes=max_body_bytes)
     base = f"http://{host}:{port}"
     say = functools.partial(out.print, highlight=False, soft_wrap=True)
     say(f"neocloud serving {url}")
@@ -63,7 +75,8 @@ def serve(
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
-    os.environ["NEOCLOUD_DB"] = url  # the workers' factory reads it
+    os.environ["NEOCLOUD_DB"] = url  # the workers' factory reads them
+    os.environ[bootstrap.MAX_BODY_BYTES_ENV] = str(max_body_bytes)
     uvicorn.run(
         "neocloud.bootstrap:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning"
     )
