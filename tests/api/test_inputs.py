@@ -99,14 +99,15 @@ def run_asgi(app: FastAPI, headers: list[tuple[bytes, bytes]], chunks: Iterator[
     return start["status"], body, read
 
 
-def endless() -> Iterator[bytes]:
-    while True:
+def sixteen_mib() -> Iterator[bytes]:
+    """16 MiB of JSON whitespace in 64 KiB chunks (a bounded stream, far over the limit)."""
+    for _ in range(16 * 1024 * 1024 // CHUNK):
         yield b" " * CHUNK
 
 
 def test_a_chunked_body_is_counted_as_it_streams_and_refused_once_over_the_limit(world: World) -> None:
     status, body, read = run_asgi(
-        world.app, [(b"authorization", world.auth("operator")["Authorization"].encode())], endless()
+        world.app, [(b"authorization", world.auth("operator")["Authorization"].encode())], sixteen_mib()
     )
     assert status == 413
     assert json.loads(body)["status"] == 413
@@ -115,7 +116,7 @@ def test_a_chunked_body_is_counted_as_it_streams_and_refused_once_over_the_limit
 
 def test_a_content_length_that_understates_the_body_does_not_get_past_the_limit(world: World) -> None:
     token = world.auth("operator")["Authorization"].encode()
-    status, _, read = run_asgi(world.app, [(b"authorization", token), (b"content-length", b"10")], endless())
+    status, _, read = run_asgi(world.app, [(b"authorization", token), (b"content-length", b"10")], sixteen_mib())
     assert status == 413
     assert read == DEFAULT_MAX_BODY_BYTES // CHUNK + 1
 
