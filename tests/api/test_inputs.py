@@ -379,3 +379,11 @@ def test_a_lease_in_year_9999_is_refused_not_booked(world: World) -> None:
     assert fields(r) == ["end"]
     assert "more than 10 years ahead" in r.json()["errors"][0]["problem"]
     assert state(world) == before
+
+
+@pytest.mark.parametrize("path", ["/v1/nodes", "/v1/leases"])
+def test_a_cursor_has_a_bounded_length(world: World, path: str) -> None:
+    r = world.client.get(f"{path}?cursor={'x' * 5000}", headers=world.auth("operator"))
+    assert r.status_code == 422
+    assert fields(r) == ["query.cursor"]
+    assert len(r.text) < 1000  # the 5,000 characters are not echoed back

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant, tenant_scope
 from neocloud.api.idempotent import respond
 from neocloud.api.schemas import (
+    MAX_CURSOR,
     PROBLEMS,
     CapacitySeriesOut,
     ExtendIn,
@@ -60,7 +61,7 @@ def list_leases(
     tenant: Annotated[str | None, Query(description="Operator: only this tenant's leases.")] = None,
     state: LeaseState | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
 ) -> Any:
     """Leases, oldest first; a tenant sees only its own."""
     page = svc.catalog.leases(tenant=tenant_scope(who, tenant), state=state, limit=limit, cursor=cursor)
