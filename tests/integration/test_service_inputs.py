@@ -185,3 +185,12 @@ def test_a_bad_setting_names_the_variable(env: dict[str, str], problem: str) -> 
         settings_from(env)
     assert problem in str(bad.value)
     assert "NEOCLOUD_" in str(bad.value)
+
+
+def test_events_after_the_largest_sequence_number_are_none_on_every_store(store: LedgerStore) -> None:
+    """The dashboard's events page passes ``after`` through; SQLite cannot bind more than 2**63 - 1."""
+    svc = a_service(store)
+    svc.add_tenant("acme", actor="test")
+    assert svc.events(EventQuery(after_seq=2**63 - 1)) == []
+    assert svc.events(EventQuery(after_seq=2**64)) == []
+    assert svc.events(EventQuery(after_seq=0))

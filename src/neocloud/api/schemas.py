@@ -48,8 +48,6 @@ T = TypeVar("T")
 NAME_MAX = 200
 #: GPU models one request may list.
 MAX_MODELS = 16
-#: The largest sequence number the stores hold (64-bit signed, SQLite and PostgreSQL).
-MAX_SEQ = 2**63 - 1
 #: Longest page cursor accepted (the base64 of a sort key: a name or a lease's key).
 MAX_CURSOR = 1000
 _ECHO = 40  # characters of a bad value quoted back

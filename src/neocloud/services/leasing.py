@@ -51,6 +51,7 @@ def serialized(method: F) -> F:
 
 
 DEFAULT_HOLD_S = 15 * 60
+MAX_SEQ = 2**63 - 1  # event sequence numbers are 64-bit signed in every store
 AVAILABILITY_CACHE = 64  # answers kept per ledger version (a write changes the version)
 
 
@@ -309,6 +310,8 @@ class LeasingService:
         return self._write(decide)
 
     def events(self, query: EventQuery) -> list[StoredEvent]:
+        if query.after_seq >= MAX_SEQ:
+            return []  # nothing follows the largest sequence number a store holds (and SQLite cannot bind more)
         return self.store.events(query)
 
     @serialized

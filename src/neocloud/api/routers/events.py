@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from neocloud.api.auth import PrincipalDep, ServicesDep, tenant_scope
-from neocloud.api.schemas import MAX_SEQ, PROBLEMS, EventOut, Instant, PageOut, seconds
+from neocloud.api.schemas import PROBLEMS, EventOut, Instant, PageOut, seconds
 from neocloud.domain.changes import EventQuery
+from neocloud.services.leasing import MAX_SEQ
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=PROBLEMS)
 
