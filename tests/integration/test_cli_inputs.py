@@ -164,3 +164,26 @@ def test_serve_refuses_a_body_limit_out_of_range(tmp_path: Path) -> None:
         assert result.exit_code == 2
         assert "'--max-body-bytes'" in text(result.stderr)
     assert not os.path.exists(tmp_path / "none.db")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (["--set", "h100_gpus=1000000000000000"], "these settings make 1.00e+15 GPUs; a generated fleet has at most"),
+        (["--set", "h100_gpus=1920001"], "these settings make 2,000,001 GPUs"),
+    ],
+)
+def test_fleet_generate_refuses_settings_that_make_an_impossible_fleet(
+    tmp_path: Path, settings: list[str], message: str
+) -> None:
+    out = tmp_path / "huge.yaml"
+    result = run("fleet", "generate", "colossus-1", "-o", out, *settings)
+    assert result.exit_code == 2, result.output
+    assert message in text(result.stderr)
+    assert not out.exists()
+
+
+def test_fleet_generate_refuses_empty_blocks_or_pods(tmp_path: Path) -> None:
+    result = run("fleet", "generate", "generic", "-o", tmp_path / "g.yaml", "--set", "blocks_per_pod=0")
+    assert result.exit_code == 2
+    assert "--set blocks_per_pod=0: must be at least 1" in text(result.stderr)
