@@ -148,11 +148,6 @@ class LeaseIn(Schema):
         """The domain request for ``tenant``; price and SLA from ``terms`` unless the
         operator set them. Contradicting fields, or terms sent by a tenant key, are a
         :class:`RequestError` naming each field."""
-        problems = (
-            [] if by_operator else [f"{f}: set by the operator; a tenant key cannot send it" for f in self._terms()]
-        )
-        if self.currency is not None and self.price is None:
-            problems.append("currency: only with price")
         shape = requested_shape(
             tuple(self.models),
             gpus=self.gpus,
@@ -162,25 +157,33 @@ class LeaseIn(Schema):
             site=self.site,
             locality=self.locality,
         )
-        problems += shape if isinstance(shape, list) else []
+        problems = self._term_problems(by_operator) + (shape if isinstance(shape, list) else [])
         if problems or isinstance(shape, list):
             raise RequestError(problems)
-        price = terms.price_per_gpu_hour
-        if self.price is not None:
-            price = Money(self.price, self.currency or price.currency)
         return LeaseRequest(
             tenant=tenant,
             shape=shape,
             start_s=to_s(self.start),
             end_s=to_s(self.end),
-            price_per_gpu_hour=price,
+            price_per_gpu_hour=self._price(terms.price_per_gpu_hour),
             sla_availability_pct=terms.sla_availability_pct if self.sla is None else self.sla,
             steps=tuple(Step(to_s(s.at), s.gpus) for s in self.steps),
             spares=SparePolicy(self.spares.per, self.spares.count) if self.spares else None,
         )
 
-    def _terms(self) -> list[str]:
-        return [f for f in OPERATOR_TERMS if getattr(self, f) is not None]
+    def _term_problems(self, by_operator: bool) -> list[str]:
+        """Price, currency and SLA are the operator's: a tenant key may not send them."""
+        sent = [f for f in OPERATOR_TERMS if getattr(self, f) is not None]
+        problems = [] if by_operator else [f"{f}: set by the operator; a tenant key cannot send it" for f in sent]
+        if self.currency is not None and self.price is None:
+            problems.append("currency: only with price")
+        return problems
+
+    def _price(self, list_price: Money) -> Money:
+        """The operator's price if given (in the list price's currency unless named), else the list price."""
+        if self.price is None:
+            return list_price
+        return Money(self.price, self.currency or list_price.currency)
 
 
 class LeaseCreateIn(LeaseIn):
