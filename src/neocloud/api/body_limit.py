@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from neocloud.api import problems
 
 #: 1 MiB. The largest request the API takes, a lease with the most steps allowed
-#: (520), is about 40 KB of JSON; a megabyte leaves room and keeps a parse short.
+#: (520), is about 25 KB of JSON; a megabyte leaves room and keeps a parse short.
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 
 
