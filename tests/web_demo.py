@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from neocloud import bootstrap
 from neocloud.api.app import create_app
 from neocloud.domain.clock import ManualClock, to_s
-from neocloud.domain.leases import LeaseRequest
+from neocloud.domain.health import Health
+from neocloud.domain.leases import LeaseRequest, LeaseState
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape
 from neocloud.services.container import Services
@@ -28,6 +29,7 @@ def demo_services() -> tuple[Services, DemoKeys, ManualClock]:
     keys = build_demo(services)
     clock.advance(days=2)
     services.leasing.tick()
+    _fail_a_node_of(services, "frontier-lab")
     now = to_s(clock.now())
     held = LeaseRequest(
         "initech",
@@ -38,6 +40,16 @@ def demo_services() -> tuple[Services, DemoKeys, ManualClock]:
     )
     services.leasing.create(held, actor="test", hold=True)
     return services, keys, clock
+
+
+def _fail_a_node_of(services: Services, tenant: str) -> None:
+    """A healthy node of the tenant's lease fails now, inside the lease: the timeline marks it
+    (the demo's own failures happen before its leases start)."""
+    leasing = services.leasing
+    lease = next(le for le in leasing.leases(tenant=tenant) if le.state is LeaseState.ACTIVE)
+    unhealthy = {n.id for n in leasing.fleet().nodes if n.health is not Health.HEALTHY}
+    node = sorted(b.node for b in leasing.show(lease.id).bookings if b.node not in unhealthy)[0]
+    leasing.set_health(node, Health.FAILED, at_s=None, actor="test", reason="NVLink errors")
 
 
 def demo_app() -> tuple[FastAPI, Services, DemoKeys]:

@@ -14,11 +14,13 @@ from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.memory import MemoryStore
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
+from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
+from neocloud.services.settings import settings_from
 
 
 class YamlFleetFiles:
@@ -39,6 +41,7 @@ def importers() -> dict[str, Importer]:
     return dict(IMPORTERS)
 
 
+MAX_BODY_BYTES_ENV = "NEOCLOUD_MAX_BODY_BYTES"
 SERVER_READ_STALENESS_S = 0.05
 SERVER_KEY_CACHE_S = 5.0
 
@@ -50,7 +53,27 @@ def ledger_store(url: str) -> SqlStore:
 
 
 def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
-    return LeasingService(ledger_store(url), clock or SystemClock())
+    return _leasing(ledger_store(url), clock or SystemClock())
+
+
+def _leasing(
+    store: SqlStore | MemoryStore,
+    clock: Clock,
+    read_staleness_s: float = 0.0,
+    *,
+    new_id: Callable[[], str] | None = None,
+    terms: Terms | None = None,
+) -> LeasingService:
+    """The leasing service with the operator's settings from the environment (services/settings.py)."""
+    settings = settings_from(os.environ)
+    return LeasingService(
+        store,
+        clock,
+        new_id=new_id or new_lease_id,
+        read_staleness_s=read_staleness_s,
+        terms=terms or settings.terms,
+        health_backdate_s=settings.health_backdate_s,
+    )
 
 
 def services(url: str, clock: Clock | None = None, *, server: bool = False) -> Services:
@@ -61,11 +84,13 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
     return _services(ledger_store(url), clock or SystemClock(), database=url, server=server)
 
 
-def in_memory(clock: Clock | None = None, *, new_id: Callable[[], str] | None = None) -> Services:
+def in_memory(
+    clock: Clock | None = None, *, new_id: Callable[[], str] | None = None, terms: Terms | None = None
+) -> Services:
     """The whole system on the in-memory store: tests, benchmarks and the simulator's
     what-ifs get the same wiring as the server, without a database. ``new_id`` numbers
-    leases (tests that want stable ids)."""
-    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False, new_id=new_id)
+    leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA."""
+    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False, new_id=new_id, terms=terms)
 
 
 def _services(
@@ -75,13 +100,9 @@ def _services(
     database: str,
     server: bool,
     new_id: Callable[[], str] | None = None,
+    terms: Terms | None = None,
 ) -> Services:
-    leasing = LeasingService(
-        store,
-        clock,
-        new_id=new_id or new_lease_id,
-        read_staleness_s=SERVER_READ_STALENESS_S if server else 0.0,
-    )
+    leasing = _leasing(store, clock, SERVER_READ_STALENESS_S if server else 0.0, new_id=new_id, terms=terms)
     return Services(
         leasing=leasing,
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
@@ -102,4 +123,11 @@ def worker_app() -> FastAPI:
     url = os.environ.get("NEOCLOUD_DB")
     if not url:
         raise RuntimeError("NEOCLOUD_DB is not set: neocloud serve sets it for its workers")
-    return create_app(services(url, server=True), metrics_token=os.environ.get(SCRAPE_ENV_VAR))
+    from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES
+
+    limit = os.environ.get(MAX_BODY_BYTES_ENV, str(DEFAULT_MAX_BODY_BYTES))
+    if not (limit.isascii() and limit.isdigit()):
+        raise RuntimeError(f"{MAX_BODY_BYTES_ENV}={limit!r} is not a number of bytes")
+    return create_app(
+        services(url, server=True), metrics_token=os.environ.get(SCRAPE_ENV_VAR), max_body_bytes=int(limit)
+    )

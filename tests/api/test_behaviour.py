@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from neocloud.api import app as app_module
 from neocloud.api.app import Ticker, create_app
+from neocloud.domain.clock import to_s
+from neocloud.domain.health import Health
 from neocloud.domain.leases import LeaseState
 from tests.api.conftest import World
 from tests.api.test_roles import lease_body
@@ -52,19 +54,30 @@ def test_a_tenant_lists_only_its_own_leases_and_naming_another_is_404(world: Wor
 
 
 def test_a_tenant_sees_only_its_own_events_and_the_health_of_its_nodes(world: World) -> None:
+    leasing = world.services.leasing
+    world.clock.advance(days=2)  # the demo's leases have started
+    live = next(le for le in leasing.leases(tenant="acme-ai") if le.state is LeaseState.ACTIVE)
+    node = next(b.node for b in leasing.show(live.id).bookings if b.start_s <= to_s(world.clock.now()) < b.end_s)
+    leasing.set_health(node, Health.FAILED, at_s=None, actor="test", reason="fails while acme holds it")
     items = world.client.get("/v1/events?limit=1000", headers=world.auth("acme-ai")).json()["items"]
     assert items
     assert {e["tenant"] for e in items} == {"acme-ai", None}
     health = [e for e in items if e["tenant"] is None]
-    leasing = world.services.leasing
     acme = {b.node for le in leasing.leases(tenant="acme-ai") for b in leasing.show(le.id).bookings}
     assert health
     assert all(e["kind"].startswith("node.") and e["node"] in acme for e in health)
     assert world.client.get("/v1/events?tenant=initech", headers=world.auth("acme-ai")).status_code == 404
 
 
-def test_a_tenant_books_for_itself_whatever_tenant_it_names(world: World) -> None:
-    assert book(world, "acme-ai", tenant="initech")["tenant"] == "acme-ai"
+def test_a_tenant_key_naming_another_tenant_is_refused_and_books_nothing(world: World) -> None:
+    before = len(world.services.leasing.leases())
+    r = world.client.post("/v1/leases", json=lease_body(tenant="initech"), headers=world.auth("acme-ai"))
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["tenant"]
+    assert "initech" not in r.text
+    assert len(world.services.leasing.leases()) == before
+    assert book(world, "acme-ai", tenant="acme-ai")["tenant"] == "acme-ai"
+    assert book(world, "acme-ai")["tenant"] == "acme-ai"
 
 
 def test_the_event_log_names_the_acting_key(world: World) -> None:

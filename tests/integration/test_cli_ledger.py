@@ -96,7 +96,7 @@ def test_tenants_are_listed_sorted_and_a_duplicate_is_bad_input(ledger: Ledger) 
     assert ledger.json("tenant", "list") == ["acme", "beta", "zeta"]
     result = ledger("tenant", "add", "beta")
     assert result.exit_code == 2
-    assert "tenant: 'beta' already exists" in text(result.stderr)
+    assert "name: tenant 'beta' already exists" in text(result.stderr)
 
 
 def test_init_twice_is_bad_input(ledger: Ledger, fleet_file: Path) -> None:
@@ -380,7 +380,7 @@ def _bad_create() -> list[tuple[list[str], str]]:
         (["--tenant", "nobody", *GOOD[2:], "--start", start, "--end", end], "tenant: unknown tenant 'nobody'"),
         ([*GOOD[:4], "--model", "Z900", "--start", start, "--end", end], "model: no 'Z900' GPUs in the fleet"),
         ([*GOOD[:2], "--gpus", "8000", *GOOD[4:], "--start", start, "--end", end], "gpus: 8,000 requested"),
-        ([*GOOD[:2], "--gpus", "0", *GOOD[4:], "--start", start, "--end", end], "gpus: give a positive"),
+        ([*GOOD[:2], "--gpus", "0", *GOOD[4:], "--start", start, "--end", end], "'--gpus': Input should be greater"),
         ([*GOOD[:2], "--start", start, "--end", end], "give --gpus N"),
         ([*base, "--price", "abc"], "--price 'abc': 'abc' is not a number"),
         ([*base, "--price", "-1 USD"], "--price '-1 USD': must be a finite amount"),
@@ -419,7 +419,7 @@ def test_unknown_lease_or_node_and_bad_dates_exit_2_and_write_nothing(ledger: Le
         (["lease", "shrink", "L-nope", "--gpus", "8"], "no lease 'L-nope'"),
         (["lease", "terminate", "L-nope"], "no lease 'L-nope'"),
         (["lease", "extend", lease["id"], "--end", "soon"], "--end 'soon': not a date"),
-        (["lease", "shrink", lease["id"], "--gpus", "0", "--from", "x"], "--from 'x': not a date"),
+        (["lease", "shrink", lease["id"], "--gpus", "8", "--from", "x"], "--from 'x': not a date"),
         (["lease", "terminate", lease["id"], "--at", "x"], "--at 'x': not a date"),
         (["node", "fail", "nope"], "no node 'nope'"),
         (["node", "repair", "nope"], "no node 'nope'"),
@@ -431,7 +431,7 @@ def test_unknown_lease_or_node_and_bad_dates_exit_2_and_write_nothing(ledger: Le
         (["availability", *window(), "--model", "Z900"], "model: unknown GPU model 'Z900'"),
         (["availability", *window(), "--site", "mars"], "site: unknown site 'mars'"),
         (["events", "--since", "yesterday"], "--since 'yesterday': not a date"),
-        (["tenant", "add", ""], "tenant: must not be empty"),
+        (["tenant", "add", ""], "name: must not be empty"),
         (["lease", "list", "--state", "sleeping"], "--state"),
     ]
     for args, message in cases:

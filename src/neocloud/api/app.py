@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from neocloud import __version__
 from neocloud.api import problems
+from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from neocloud.api.metrics import Metrics, MetricsMiddleware
 from neocloud.api.routers import admin, availability, docs, events, fleet, health, leases, system
 from neocloud.services.container import Services
@@ -23,9 +24,12 @@ SLOW_TICK_S = 20.0
 STOP_WAIT_S = 10.0
 
 
-def create_app(services: Services, *, metrics_token: str | None = None) -> FastAPI:
+def create_app(
+    services: Services, *, metrics_token: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> FastAPI:
     """An app serving ``services``; routers call the same services as the CLI.
-    ``/metrics`` takes an operator key, and ``metrics_token`` too when it is given."""
+    ``/metrics`` takes an operator key, and ``metrics_token`` too when it is given.
+    Request bodies over ``max_body_bytes`` are refused with 413 (api/body_limit.py)."""
     app = FastAPI(
         title="neocloud",
         version=__version__,
@@ -37,7 +41,8 @@ def create_app(services: Services, *, metrics_token: str | None = None) -> FastA
     )
     app.state.services = services
     app.state.metrics = Metrics(services, metrics_token)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too
     problems.install(app)
     for module in (system, docs, fleet, leases, availability, health, events, admin):
         app.include_router(module.router)

@@ -35,8 +35,11 @@ def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
 
 
 def acting_tenant(who: Principal, asked: str | None) -> str:
-    """The tenant a lease is booked for: a tenant key always books for its own."""
+    """The tenant a lease is booked for: a tenant key books for its own (naming
+    another tenant is refused, not silently ignored)."""
     if not who.is_operator:
+        if asked is not None and asked != who.tenant:
+            raise RequestError([f"tenant: this key books for {who.tenant!r} only; leave tenant out or name it"])
         return who.tenant or ""
     if not asked:
         raise RequestError(["tenant: required with an operator key"])

@@ -1,8 +1,9 @@
 """Errors as RFC 9457 problem details (``application/problem+json``), in one place.
 
-Domain errors map to statuses here and nowhere else: bad fields 422 (each named),
-no such thing (or another tenant's thing) 404, refused by the rules or by capacity
-409 (with alternatives when capacity refused), an illegal health move 409, no or bad key 401, store trouble 503.
+Domain errors map to statuses here and nowhere else: a body that is not JSON 400,
+bad fields 422 (each named), no such thing (or another tenant's thing) 404, refused by
+the rules or by capacity 409 (with alternatives when capacity refused), an illegal
+health move 409, no or bad key 401, a body over the size limit 413, store trouble 503.
 """
 
 from __future__ import annotations
@@ -72,9 +73,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]} for e in exc.errors()
-        ]
+        unreadable = next((e for e in exc.errors() if _unreadable(e)), None)
+        if unreadable is not None:
+            return not_json(request, unreadable)
+        errors = [{"field": _field(e["loc"]), "problem": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['problem']}" for e in errors)
         return problem(422, "Invalid request", detail, request, errors=errors)
 
@@ -142,7 +144,45 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, title, str(exc.detail), request, headers=headers)
 
 
-_TITLES = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 400: "Bad request"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Content too large",
+}
+
+
+def not_json(request: Request, error: Any) -> JSONResponse:
+    """400: the body is not JSON at all (the OpenAPI document's 400), saying where it broke."""
+    if error["type"] == "json_invalid":
+        at = error["loc"][-1] if len(error["loc"]) > 1 else 0
+        reason = f"not valid JSON: {(error.get('ctx') or {}).get('error', 'malformed')} at character {at}"
+    else:
+        reason = f"not JSON (Content-Type {request.headers.get('content-type', 'missing')}); send application/json"
+    return problem(400, "Bad request", f"body: {reason}", request, errors=[{"field": "body", "problem": reason}])
+
+
+def _unreadable(error: Any) -> bool:
+    """Malformed JSON, or a body FastAPI did not read as JSON (another Content-Type)."""
+    return bool(
+        error["type"] == "json_invalid" or (tuple(error["loc"]) == ("body",) and isinstance(error.get("input"), bytes))
+    )
+
+
+def too_large(request: Request, max_bytes: int) -> JSONResponse:
+    """413: the body is over the size limit; the connection is closed, the rest unread."""
+    return problem(413, "Content too large", too_large_detail(max_bytes), request, headers={"Connection": "close"})
+
+
+def too_large_detail(max_bytes: int) -> str:
+    return f"the request body is over the limit of {max_bytes:,} bytes"
+
+
+def _field(loc: Any) -> str:
+    """``gpus``, ``steps.0.gpus``, ``query.after``; ``body`` for the body as a whole."""
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] == "body" else [str(p) for p in loc]
+    return ".".join(parts) or "body"
 
 
 def _allowed_methods(request: Request) -> str:

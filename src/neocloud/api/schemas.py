@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import to_json
 
 from neocloud.domain.access import ApiKey, Role
@@ -21,18 +21,38 @@ from neocloud.domain.changes import Change, StoredEvent
 from neocloud.domain.clock import from_s, to_s
 from neocloud.domain.fleet import Node, SiteSummary
 from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, LeaseRequest, Segment, SparePolicy, Step
+from neocloud.domain.leases import (
+    MAX_GPUS,
+    MAX_SPARES,
+    MAX_STEPS,
+    MAX_UNITS,
+    Lease,
+    LeaseRequest,
+    Segment,
+    SparePolicy,
+    Step,
+    Terms,
+    requested_shape,
+)
 from neocloud.domain.ledger import Booking
 from neocloud.domain.money import Money
-from neocloud.domain.shape import Level, Locality, Shape, Unit
+from neocloud.domain.shape import Level, Locality, Unit
 from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.delivered import CapacityPoint
-from neocloud.leasing.engine import Alternative, Quote, Refusal
+from neocloud.leasing.engine import Alternative, Quote, Refusal, RequestError
 from neocloud.services.catalog import Page, UnitSummary
 from neocloud.services.lease_blocks import BlockShare
 from neocloud.services.leasing import LeaseView
 
 T = TypeVar("T")
+
+#: Longest identifier accepted in a body (a tenant, site, model or node name).
+NAME_MAX = 200
+#: GPU models one request may list.
+MAX_MODELS = 16
+#: Longest page cursor accepted (the base64 of a sort key: a name or a lease's key).
+MAX_CURSOR = 1000
+_ECHO = 40  # characters of a bad value quoted back
 
 
 def parse_instant(value: Any) -> Any:
@@ -43,7 +63,8 @@ def parse_instant(value: Any) -> Any:
             parsed = datetime.combine(date.fromisoformat(text), datetime.min.time()) if len(text) == 10 else None
             parsed = parsed or datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{value!r} is not an ISO 8601 date or date-time, like 2027-01-04T00:00:00Z") from None
+            shown = repr(value) if len(value) <= _ECHO else repr(value[:_ECHO]) + "..."
+            raise ValueError(f"{shown} is not an ISO 8601 date or date-time, like 2027-01-04T00:00:00Z") from None
         value = parsed
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -74,64 +95,110 @@ class Schema(BaseModel):
 
 
 # -- requests -------------------------------------------------------------------------
+# Counts are strict JSON integers (``true`` and ``"8"`` are refused, not read as 1 and 8)
+# within the domain's bounds; flags are strict booleans.
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+Gpus = Annotated[int, Field(strict=True, ge=1, le=MAX_GPUS)]
+Units = Annotated[int, Field(strict=True, ge=1, le=MAX_UNITS)]
+Spares = Annotated[int, Field(strict=True, ge=1, le=MAX_SPARES)]
+OPERATOR_TERMS = ("price", "currency", "sla")
+
+
 class StepIn(Schema):
     at: Instant
-    gpus: int
+    gpus: Gpus
 
 
 class SparesIn(Schema):
     per: Literal["nvlink_domain", "block"]
-    count: int = Field(gt=0)
+    count: Spares
 
 
 class LeaseIn(Schema):
-    """A lease request, as ``neocloud lease quote|create`` takes it."""
+    """A lease request, as ``neocloud lease quote|create`` takes it. How much: one of
+    ``gpus``, ``unit`` (with ``units``) or ``whole_site``."""
 
-    tenant: str | None = Field(None, description="Operator only; a tenant key always books for its tenant.")
-    gpus: int | None = None
-    models: list[str] = Field(default_factory=list, description="Acceptable GPU models, in order.")
+    tenant: Name | None = Field(
+        None, description="Operator: required. A tenant key books for its own tenant; naming another is a 422."
+    )
+    gpus: Gpus | None = Field(None, description="GPU count (whole nodes).")
+    models: list[Name] = Field(
+        default_factory=list, max_length=MAX_MODELS, description="Acceptable GPU models, in order."
+    )
     locality: Locality = Locality.ANYWHERE
     start: Instant
     end: Instant
-    unit: Unit | None = None
-    units: int = 1
-    whole_site: str | None = None
-    site: str | None = None
-    steps: list[StepIn] = Field(default_factory=list)
+    unit: Unit | None = Field(None, description="Lease whole units of this level instead of a GPU count.")
+    units: Units | None = Field(None, description="How many whole units (default 1); only with unit.")
+    whole_site: Name | None = Field(None, description="Lease this whole site (every GPU model unless models narrows).")
+    site: Name | None = None
+    steps: list[StepIn] = Field(default_factory=list, max_length=MAX_STEPS)
     spares: SparesIn | None = None
-    price: Decimal = Field(Decimal("2.35"), ge=0, description="Price per GPU-hour.")
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
-    sla: Decimal = Field(Decimal("99.0"), description="Availability target, percent.")
+    price: Decimal | None = Field(
+        None,
+        description="Operator only: price per GPU-hour, above 0, at most 1,000,000, at most 4 decimal places in "
+        "USD (the currency's minor unit + 2). Default: the operator's list price. A tenant key sending it gets 422.",
+    )
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="Operator only, with price (ISO 4217).")
+    sla: Decimal | None = Field(
+        None,
+        description="Operator only: availability target, percent, above 0 and at most 100, at most 3 decimal "
+        "places. Default: the operator's. A tenant key sending it gets 422.",
+    )
 
-    def to_domain(self, tenant: str) -> LeaseRequest:
-        unit, units, site = self.unit, self.units, self.site
-        if self.whole_site is not None:
-            unit, units, site = Unit.SITE, 1, self.whole_site
-        models = tuple(self.models) or (("*",) if unit is Unit.SITE else ())
-        shape = Shape(models, gpus=self.gpus, unit=unit, units=units, locality=self.locality, site=site)
+    def to_domain(self, tenant: str, terms: Terms, *, by_operator: bool) -> LeaseRequest:
+        """The domain request for ``tenant``; price and SLA from ``terms`` unless the
+        operator set them. Contradicting fields, or terms sent by a tenant key, are a
+        :class:`RequestError` naming each field."""
+        shape = requested_shape(
+            tuple(self.models),
+            gpus=self.gpus,
+            unit=self.unit,
+            units=self.units,
+            whole_site=self.whole_site,
+            site=self.site,
+            locality=self.locality,
+        )
+        problems = self._term_problems(by_operator) + (shape if isinstance(shape, list) else [])
+        if problems or isinstance(shape, list):
+            raise RequestError(problems)
         return LeaseRequest(
             tenant=tenant,
             shape=shape,
             start_s=to_s(self.start),
             end_s=to_s(self.end),
-            price_per_gpu_hour=Money(self.price, self.currency),
-            sla_availability_pct=self.sla,
+            price_per_gpu_hour=self._price(terms.price_per_gpu_hour),
+            sla_availability_pct=terms.sla_availability_pct if self.sla is None else self.sla,
             steps=tuple(Step(to_s(s.at), s.gpus) for s in self.steps),
             spares=SparePolicy(Level(self.spares.per), self.spares.count) if self.spares else None,
         )
 
+    def _term_problems(self, by_operator: bool) -> list[str]:
+        """Price, currency and SLA are the operator's: a tenant key may not send them."""
+        sent = [f for f in OPERATOR_TERMS if getattr(self, f) is not None]
+        problems = [] if by_operator else [f"{f}: set by the operator; a tenant key cannot send it" for f in sent]
+        if self.currency is not None and self.price is None:
+            problems.append("currency: only with price")
+        return problems
+
+    def _price(self, list_price: Money) -> Money:
+        """The operator's price if given (in the list price's currency unless named), else the list price."""
+        if self.price is None:
+            return list_price
+        return Money(self.price, self.currency or list_price.currency)
+
 
 class LeaseCreateIn(LeaseIn):
-    hold: bool = Field(False, description="Hold (expires) instead of confirming at once.")
+    hold: StrictBool = Field(False, description="Hold (expires) instead of confirming at once.")
 
 
 class ExtendIn(Schema):
     end: Instant
-    allow_swap: bool = False
+    allow_swap: StrictBool = False
 
 
 class ShrinkIn(Schema):
-    gpus: int
+    gpus: Gpus = Field(description="GPUs to keep (fewer than now, whole nodes).")
     from_: Instant | None = Field(None, alias="from", description="From when (default now).")
 
 
@@ -140,24 +207,29 @@ class TerminateIn(Schema):
 
 
 class HealthIn(Schema):
-    at: Instant | None = None
-    reason: str = ""
+    at: Instant | None = Field(
+        default=None, description="When it happened (default now): not in the future, at most 3 days ago by default."
+    )
+    reason: str = Field(default="", description="What happened: at most 200 characters, no control characters.")
 
 
 class MaintenanceIn(Schema):
-    node: str
+    node: Name
     start: Instant
     end: Instant
 
 
 class TenantIn(Schema):
-    name: str
+    name: str = Field(
+        description="1 to 63 ASCII letters, digits, '-', '_' or '.', starting and ending with a letter or digit; "
+        "unique regardless of case."
+    )
 
 
 class KeyIn(Schema):
     role: Role
-    tenant: str | None = None
-    label: str = ""
+    tenant: Name | None = None
+    label: str = Field("", description="A note to recognise the key by: at most 100 characters, no control characters.")
 
 
 # -- responses ------------------------------------------------------------------------
@@ -563,11 +635,12 @@ def _problem_response(description: str) -> dict[str, Any]:
 
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: _problem_response("The body could not be read (not JSON, or not UTF-8)."),
+    400: _problem_response("The body could not be read (not JSON, or not UTF-8); where it broke."),
     401: _problem_response("No API key, or an unknown or revoked one."),
     403: _problem_response("The key's role may not do this."),
     404: _problem_response("No such thing (or another tenant's)."),
     409: _problem_response("Refused by the rules or by capacity (with alternatives), or an illegal health move."),
+    413: _problem_response("The request body is over the server's size limit (1 MiB by default)."),
     422: _problem_response("Invalid request: each bad field named."),
     503: _problem_response("The store is unavailable."),
 }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -35,10 +36,20 @@ from neocloud.cli.views import (
 from neocloud.domain.changes import Change, EventQuery
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, SparePolicy, Step
+from neocloud.domain.leases import (
+    MAX_GPUS,
+    MAX_UNITS,
+    Lease,
+    LeaseRequest,
+    LeaseState,
+    SparePolicy,
+    Step,
+    Terms,
+    requested_shape,
+)
 from neocloud.domain.money import BadMoney, Money
-from neocloud.domain.shape import Level, Locality, Shape, Unit
-from neocloud.leasing.engine import Quote, Refusal
+from neocloud.domain.shape import Level, Locality, Unit
+from neocloud.leasing.engine import Quote, Refusal, RequestError
 from neocloud.services.leasing import LeasingService
 
 out = stdout_console()
@@ -100,59 +111,55 @@ class _Opts:
     start: str
     end: str
     unit: Unit | None
-    units: int
+    units: int | None
     whole_site: str | None
     site: str | None
     step: list[str]
     spares: str | None
-    price: str
-    sla: str
+    price: str | None
+    sla: str | None
 
 
-def _request(o: _Opts) -> LeaseRequest:
-    tenant, gpus, model, locality, start, end = o.tenant, o.gpus, o.model, o.locality, o.start, o.end
-    unit, units, whole_site, site, step, spares, price, sla = (
-        o.unit,
-        o.units,
-        o.whole_site,
-        o.site,
-        o.step,
-        o.spares,
-        o.price,
-        o.sla,
-    )
-    start_s, end_s = to_s(parse_time("--start", start)), to_s(parse_time("--end", end))
-    if whole_site is not None:
-        unit, units, site = Unit.SITE, 1, whole_site
-    models = tuple(m for item in model for m in item.split(",") if m)
-    if not models and unit is Unit.SITE:
-        models = ("*",)
-    if gpus is None and unit is None:
+def _request(o: _Opts, terms: Terms) -> LeaseRequest:
+    """The request the options describe; price and SLA are ``terms`` unless given."""
+    start_s, end_s = to_s(parse_time("--start", o.start)), to_s(parse_time("--end", o.end))
+    if o.gpus is None and o.unit is None and o.whole_site is None:
         _fail("give --gpus N, or whole units with --unit and --units, or --whole-site SITE")
-    shape = Shape(models=models, gpus=gpus, unit=unit, units=units, locality=locality, site=site)
-    try:
-        sla_pct = Decimal(sla)
-    except InvalidOperation:
-        _fail(f"--sla {sla!r}: not a number")
-    try:
-        price_per_gpu_hour = Money.parse(price)
-    except BadMoney as exc:
-        _fail(f"--{exc}")  # the message starts "price '...': ", so this names the option
+    models = tuple(m for item in o.model for m in item.split(",") if m)
+    shape = requested_shape(
+        models, gpus=o.gpus, unit=o.unit, units=o.units, whole_site=o.whole_site, site=o.site, locality=o.locality
+    )
+    if isinstance(shape, list):
+        raise RequestError(shape)
     return LeaseRequest(
-        tenant=tenant,
+        tenant=o.tenant,
         shape=shape,
         start_s=start_s,
         end_s=end_s,
-        price_per_gpu_hour=price_per_gpu_hour,
-        sla_availability_pct=sla_pct,
-        steps=tuple(_step(s) for s in step),
-        spares=_spares(spares),
+        price_per_gpu_hour=terms.price_per_gpu_hour if o.price is None else _price(o.price, terms),
+        sla_availability_pct=terms.sla_availability_pct if o.sla is None else _sla(o.sla),
+        steps=tuple(_step(s) for s in o.step),
+        spares=_spares(o.spares),
     )
+
+
+def _price(text: str, terms: Terms) -> Money:
+    try:
+        return Money.parse(text, default_currency=terms.price_per_gpu_hour.currency)
+    except BadMoney as exc:
+        _fail(f"--{exc}")  # the message starts "price '...': ", so this names the option
+
+
+def _sla(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        _fail(f"--sla {text!r}: not a number")
 
 
 def _step(text: str) -> Step:
     when, sep, count = text.partition("=")
-    if not sep or not count.strip().isdigit():
+    if not sep or not _COUNT.fullmatch(count.strip()):
         _fail(f"--step {text!r}: expected DATE=GPUS, like 2027-09-01=50000")
     return Step(to_s(parse_time("--step", when)), int(count))
 
@@ -161,21 +168,24 @@ def _spares(text: str | None) -> SparePolicy | None:
     if text is None:
         return None
     per, sep, count = text.partition(":")
-    if not sep or not count.strip().isdigit():
+    if not sep or not _COUNT.fullmatch(count.strip()):
         _fail(f"--spares {text!r}: expected UNIT:COUNT, like block:2 or nvlink_domain:1")
     if per.strip() not in tuple(Level):
         _fail(f"--spares {text!r}: spares.per: must be nvlink_domain or block")
     return SparePolicy(Level(per.strip()), int(count))
 
 
-def _fail(message: str) -> Any:
+_COUNT = re.compile(r"[0-9]{1,18}")  # a count an int64 holds; the request's rules bound it further
+
+
+def _fail(message: str) -> NoReturn:
     err.print(f"[red]error[/]: {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
 # The request options, shared by quote and create.
 TenantOpt = Annotated[str, typer.Option("--tenant", help="Tenant the lease is for.")]
-GpusOpt = Annotated[int | None, typer.Option("--gpus", help="GPU count (whole nodes).")]
+GpusOpt = Annotated[int | None, typer.Option("--gpus", min=1, max=MAX_GPUS, help="GPU count (whole nodes).")]
 ModelOpt = Annotated[
     list[str] | None, typer.Option("--model", help="Acceptable GPU model(s), in order (repeat or comma).")
 ]
@@ -183,15 +193,19 @@ LocalityOpt = Annotated[Locality, typer.Option("--locality", help="All nodes wit
 StartOpt = Annotated[str, typer.Option("--start", help="Start, YYYY-MM-DD or ISO date-time (UTC).")]
 EndOpt = Annotated[str, typer.Option("--end", help="End (exclusive), YYYY-MM-DD or ISO date-time (UTC).")]
 UnitOpt = Annotated[Unit | None, typer.Option("--unit", help="Lease whole units instead of a GPU count.")]
-UnitsOpt = Annotated[int, typer.Option("--units", help="How many whole units.")]
+UnitsOpt = Annotated[
+    int | None, typer.Option("--units", min=1, max=MAX_UNITS, help="How many whole units (default 1; with --unit).")
+]
 WholeSiteOpt = Annotated[
     str | None, typer.Option("--whole-site", help="Lease this whole site (every GPU model in it).")
 ]
 SiteOpt = Annotated[str | None, typer.Option("--site", help="Restrict placement to this site.")]
 StepOpt = Annotated[list[str] | None, typer.Option("--step", help="DATE=GPUS: hold GPUS from DATE (repeatable).")]
 SparesOpt = Annotated[str | None, typer.Option("--spares", help="UNIT:COUNT spare nodes per block or nvlink_domain.")]
-PriceOpt = Annotated[str, typer.Option("--price", help="Price per GPU-hour, like '2.35 USD'.")]
-SlaOpt = Annotated[str, typer.Option("--sla", help="Availability target in percent.")]
+PriceOpt = Annotated[
+    str | None, typer.Option("--price", help="Price per GPU-hour, like '2.35 USD' (default: the list price).")
+]
+SlaOpt = Annotated[str | None, typer.Option("--sla", help="Availability target in percent (default: the operator's).")]
 
 
 @lease_app.command("quote")
@@ -203,13 +217,13 @@ def lease_quote(
     model: ModelOpt = None,
     locality: LocalityOpt = Locality.ANYWHERE,
     unit: UnitOpt = None,
-    units: UnitsOpt = 1,
+    units: UnitsOpt = None,
     whole_site: WholeSiteOpt = None,
     site: SiteOpt = None,
     step: StepOpt = None,
     spares: SparesOpt = None,
-    price: PriceOpt = "2.35 USD",
-    sla: SlaOpt = "99.0",
+    price: PriceOpt = None,
+    sla: SlaOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -232,7 +246,8 @@ def lease_quote(
                 spares,
                 price,
                 sla,
-            )
+            ),
+            svc.terms,
         )
         quote = svc.quote(request)
     _emit(quote_json(quote), as_json, lambda: _print_quote(quote))
@@ -249,13 +264,13 @@ def lease_create(
     model: ModelOpt = None,
     locality: LocalityOpt = Locality.ANYWHERE,
     unit: UnitOpt = None,
-    units: UnitsOpt = 1,
+    units: UnitsOpt = None,
     whole_site: WholeSiteOpt = None,
     site: SiteOpt = None,
     step: StepOpt = None,
     spares: SparesOpt = None,
-    price: PriceOpt = "2.35 USD",
-    sla: SlaOpt = "99.0",
+    price: PriceOpt = None,
+    sla: SlaOpt = None,
     hold: Annotated[bool, typer.Option("--hold", help="Hold (expires) instead of confirming at once.")] = False,
     hold_minutes: Annotated[
         int, typer.Option("--hold-minutes", min=1, max=10_080, help="How long a --hold lasts before it expires.")
@@ -283,7 +298,8 @@ def lease_create(
                 spares,
                 price,
                 sla,
-            )
+            ),
+            svc.terms,
         )
         lease, quote = svc.create(request, actor=actor_name(actor), hold=hold, hold_s=hold_minutes * 60)
     data = {**lease_json(lease), "quote": quote_json(quote)}
@@ -367,7 +383,7 @@ def lease_extend(
 @lease_app.command("shrink")
 def lease_shrink(
     lease_id: str,
-    gpus: Annotated[int, typer.Option("--gpus", help="GPUs to keep.")],
+    gpus: Annotated[int, typer.Option("--gpus", min=1, max=MAX_GPUS, help="GPUs to keep.")],
     from_: Annotated[
         str | None, typer.Option("--from", help="From when (default now, or the lease's start if later).")
     ] = None,

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from neocloud import bootstrap
+from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from neocloud.api.metrics import SCRAPE_ENV_VAR, token_problem
 from neocloud.cli.common import EXIT_BAD_INPUT, actor_name, bad_input, db_url, err, stdout_console
 from neocloud.cli.views import iso, short_time
@@ -22,6 +23,8 @@ from neocloud.domain.access import Role
 out = stdout_console()
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 DEMO_DB = Path("neocloud-demo.db")
+MIN_BODY_LIMIT = 1 << 10  # a sign-in form and the smallest requests fit
+MAX_BODY_LIMIT = 1 << 30
 
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $NEOCLOUD_DB or sqlite:///neocloud.db).")
@@ -45,6 +48,15 @@ def serve(
             help="A bearer token that may read /metrics (besides operator keys); prefer the environment variable.",
         ),
     ] = None,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            min=MIN_BODY_LIMIT,
+            max=MAX_BODY_LIMIT,
+            envvar=bootstrap.MAX_BODY_BYTES_ENV,
+            help="Refuse request bodies over this many bytes with 413.",
+        ),
+    ] = DEFAULT_MAX_BODY_BYTES,
 ) -> None:
     """Serve the REST API (/v1, /docs, /metrics) and the dashboard (/)."""
     import uvicorn
@@ -62,7 +74,7 @@ def serve(
             demo_key = _fresh_demo(url, explicit=db is not None)
         services = bootstrap.services(url, server=True)
         services.leasing.leases()  # fail fast: schema and fleet present
-    app = create_app(services, metrics_token=metrics_token)
+    app = create_app(services, metrics_token=metrics_token, max_body_bytes=max_body_bytes)
     base = f"http://{host}:{port}"
     say = functools.partial(out.print, highlight=False, soft_wrap=True)
     say(f"neocloud serving {url}")
@@ -76,7 +88,8 @@ def serve(
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
-    os.environ["NEOCLOUD_DB"] = url  # the workers' factory reads it, and the token
+    os.environ["NEOCLOUD_DB"] = url  # the workers' factory reads them, and the token
+    os.environ[bootstrap.MAX_BODY_BYTES_ENV] = str(max_body_bytes)
     if metrics_token is not None:
         os.environ[SCRAPE_ENV_VAR] = metrics_token
     uvicorn.run(

@@ -7,7 +7,7 @@ and appends the history; tests walk the table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from neocloud.domain.errors import DomainError
@@ -94,3 +94,33 @@ def transition_problem(node_id: str, current: Health, target: Health) -> str | N
         f"node {node_id!r}: cannot go from {current.value} to {target.value}; "
         f"allowed from {current.value}: {', '.join(allowed) or 'none (terminal state)'}"
     )
+
+
+#: How far back a health change may be dated unless the operator configures otherwise:
+#: three days, so a failure found after a weekend is recorded from when it happened.
+#: Anything older has been reported as delivered capacity and is not rewritten.
+DEFAULT_BACKDATE_S = 3 * 86_400
+
+
+def health_time_problems(at_s: int, now_s: int, max_backdate_s: int = DEFAULT_BACKDATE_S) -> list[str]:
+    """What is wrong with ``at_s`` as the time of a health change recorded at ``now_s``:
+    never in the future (the node's state now would not be what it is), and at most
+    ``max_backdate_s`` in the past."""
+    if at_s > now_s:
+        return [f"at: {_iso(at_s)} is in the future (now {_iso(now_s)}); record a health change once it happened"]
+    if at_s < now_s - max_backdate_s:
+        earliest = _iso(now_s - max_backdate_s)
+        return [f"at: {_iso(at_s)} is more than {_span(max_backdate_s)} ago; the earliest allowed now is {earliest}"]
+    return []
+
+
+def _iso(t_s: int) -> str:
+    return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _span(seconds: int) -> str:
+    if seconds % 86_400 == 0:
+        days = seconds // 86_400
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = seconds / 3600
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"

@@ -9,13 +9,14 @@ Extend and shrink change a lease's terms, not its state. One function,
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from neocloud.domain.clock import from_s
 from neocloud.domain.errors import DomainError
-from neocloud.domain.money import Money
-from neocloud.domain.shape import Level, Shape
+from neocloud.domain.money import Money, price_problems
+from neocloud.domain.shape import Level, Locality, Shape, Unit
 
 
 class LeaseState(StrEnum):
@@ -128,6 +129,37 @@ class Step:
     gpus: int
 
 
+#: How far ahead a lease may start or end: ten years (3,652 days, leap days included).
+MAX_HORIZON_S = 3_652 * 86_400
+#: GPUs in one request: ten times the million-GPU fleet the design aims at.
+MAX_GPUS = 10_000_000
+#: Whole units in one request: more than any fleet has nodes.
+MAX_UNITS = 1_000_000
+#: Steps of a ramp: one a week for ten years.
+MAX_STEPS = 520
+#: Spare nodes per block or NVLink domain: a block has a few hundred nodes at most.
+MAX_SPARES = 1_000
+#: Decimal places of an SLA availability target: 99.999 (five nines).
+SLA_PLACES = 3
+#: The default list price: the H100 one-year contract price of March 2026
+#: (economics.md, ``market_price_h100_1yr_contract``).
+LIST_PRICE = Money(Decimal("2.35"), "USD")
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The operator's contract terms for a lease that does not set its own: the list
+    price per GPU-hour and the availability target. Tenants always get these; only
+    the operator may set others. Defaults: :data:`LIST_PRICE` and the 99% of
+    single-region GPU-cloud SLAs (economics.md, ``sla_uptime``)."""
+
+    price_per_gpu_hour: Money = LIST_PRICE
+    sla_availability_pct: Decimal = Decimal("99.0")
+
+
+DEFAULT_TERMS = Terms()
+
+
 @dataclass(frozen=True, slots=True)
 class LeaseRequest:
     """What a tenant asks for. Times are seconds since the epoch, UTC, half-open."""
@@ -220,36 +252,133 @@ def contract_from(request: LeaseRequest, gpus: int) -> tuple[Segment, ...]:
     return tuple(Segment(start, end, n) for (start, n), end in zip(points, bounds, strict=True) if end > start)
 
 
-def validate_request(request: LeaseRequest, now_s: int) -> list[str]:
-    """Every problem with a request, each naming the field (empty when valid)."""
+def validate_request(request: LeaseRequest, now_s: int, horizon_s: int = MAX_HORIZON_S) -> list[str]:
+    """Every problem with a request, each naming the field (empty when valid).
+
+    Counts are bounded (:data:`MAX_GPUS`, :data:`MAX_UNITS`, :data:`MAX_STEPS`,
+    :data:`MAX_SPARES`), dates lie between now and ``horizon_s`` ahead, and the price
+    and SLA follow :func:`terms_problems`."""
     problems: list[str] = []
     if not request.tenant.strip():
         problems.append("tenant: must not be empty")
+    problems += _window_problems(request, now_s, horizon_s)
+    problems += _shape_problems(request.shape)
+    problems += terms_problems(Terms(request.price_per_gpu_hour, request.sla_availability_pct))
+    problems += _step_problems(request)
+    problems += _spare_problems(request.spares)
+    return problems
+
+
+def terms_problems(terms: Terms) -> list[str]:
+    """A price per GPU-hour within bounds and the currency's precision (see
+    :func:`~neocloud.domain.money.price_problems`); an SLA above 0 and at most 100
+    percent, with at most :data:`SLA_PLACES` decimal places."""
+    problems = price_problems(terms.price_per_gpu_hour)
+    sla = terms.sla_availability_pct
+    if not Decimal(0) < sla <= Decimal(100):
+        problems.append("sla: availability must be above 0 and at most 100 percent")
+    elif _places(sla) > SLA_PLACES:
+        problems.append(f"sla: {sla} has more than {SLA_PLACES} decimal places (99.999 is five nines)")
+    return problems
+
+
+def horizon_problems(field: str, t_s: int, now_s: int, horizon_s: int = MAX_HORIZON_S) -> list[str]:
+    """``t_s`` is no later than ``horizon_s`` after ``now_s``: leases are not booked
+    decades ahead (a typo for year 2027 must not hold nodes until year 9999)."""
+    if t_s - now_s <= horizon_s:
+        return []
+    years = f"{horizon_s / (365.25 * 86_400):.3g}"
+    return [f"{field}: {_iso(t_s)} is more than {years} years ahead; the latest allowed is {_iso(now_s + horizon_s)}"]
+
+
+def requested_shape(
+    models: tuple[str, ...],
+    *,
+    gpus: int | None = None,
+    unit: Unit | None = None,
+    units: int | None = None,
+    whole_site: str | None = None,
+    site: str | None = None,
+    locality: Locality = Locality.ANYWHERE,
+) -> Shape | list[str]:
+    """The shape that a request's fields (API body or CLI options alike) ask for, or
+    the problems of fields that contradict each other, each naming all of them.
+
+    One of ``gpus``, ``unit`` (with ``units``, default 1) or ``whole_site`` says how
+    much; ``whole_site`` is every GPU model of that site unless ``models`` narrows it
+    (so is ``unit=site``)."""
+    given = [name for name, value in (("gpus", gpus), ("unit", unit), ("whole_site", whole_site)) if value is not None]
+    problems = []
+    if len(given) > 1:
+        problems.append(f"{', '.join(given)}: give only one of gpus, unit (with units) or whole_site")
+    if units is not None and unit is None:
+        problems.append("units: only with unit")
+    if whole_site is not None and site is not None:
+        problems.append("site, whole_site: whole_site names the site already; give one of them")
+    if problems:
+        return problems
+    if whole_site is not None:
+        unit, site = Unit.SITE, whole_site
+    models = models or (("*",) if unit is Unit.SITE else ())
+    return Shape(models, gpus=gpus, unit=unit, units=1 if units is None else units, locality=locality, site=site)
+
+
+def _window_problems(request: LeaseRequest, now_s: int, horizon_s: int) -> list[str]:
+    problems = []
     if request.start_s >= request.end_s:
         problems.append("start: must be before end")
     if request.start_s < now_s:
         problems.append("start: is in the past")
-    shape = request.shape
+    problems += horizon_problems("start", request.start_s, now_s, horizon_s)
+    if not problems:
+        problems += horizon_problems("end", request.end_s, now_s, horizon_s)
+    return problems
+
+
+def _shape_problems(shape: Shape) -> list[str]:
+    problems = []
     if not shape.models:
         problems.append("model: give at least one GPU model")
     if shape.unit is None and (shape.gpus is None or shape.gpus <= 0):
         problems.append("gpus: give a positive GPU count or whole units")
-    if shape.unit is not None and shape.units <= 0:
-        problems.append("units: must be at least 1")
-    if not Decimal(0) < request.sla_availability_pct <= Decimal(100):
-        problems.append("sla: availability must be above 0 and at most 100 percent")
+    if shape.unit is None and shape.gpus is not None and shape.gpus > MAX_GPUS:
+        problems.append(f"gpus: {shape.gpus:,} is more than {MAX_GPUS:,}")
+    if shape.unit is not None and not 0 < shape.units <= MAX_UNITS:
+        problems.append(f"units: must be at least 1 and at most {MAX_UNITS:,}")
+    return problems
+
+
+def _step_problems(request: LeaseRequest) -> list[str]:
+    if len(request.steps) > MAX_STEPS:
+        return [f"steps: {len(request.steps):,} steps; at most {MAX_STEPS}"]
+    problems = []
     last = request.start_s
     for k, step in enumerate(request.steps):
         if not last < step.at_s < request.end_s:
             problems.append(f"steps[{k}].at: must be after the previous step and before the end")
-        if step.gpus <= 0:
-            problems.append(f"steps[{k}].gpus: must be positive")
+        if not 0 < step.gpus <= MAX_GPUS:
+            problems.append(f"steps[{k}].gpus: must be positive and at most {MAX_GPUS:,}")
         last = step.at_s
-    if request.steps and shape.unit is not None:
+    if request.steps and request.shape.unit is not None:
         problems.append("steps: only GPU-count leases can have steps")
-    if request.spares is not None:
-        if request.spares.per not in SPARE_LEVELS:
-            problems.append("spares.per: must be nvlink_domain or block")
-        if request.spares.count <= 0:
-            problems.append("spares.count: must be positive")
     return problems
+
+
+def _spare_problems(spares: SparePolicy | None) -> list[str]:
+    if spares is None:
+        return []
+    problems = []
+    if spares.per not in SPARE_LEVELS:
+        problems.append("spares.per: must be nvlink_domain or block")
+    if not 0 < spares.count <= MAX_SPARES:
+        problems.append(f"spares.count: must be positive and at most {MAX_SPARES:,}")
+    return problems
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _iso(t_s: int) -> str:
+    return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,4 +1,10 @@
-"""Money is a Decimal with a currency, never a float."""
+"""Money is a Decimal with a currency, never a float.
+
+A price the operator sets (per GPU-hour) must be more than zero, at most
+:data:`MAX_PRICE_PER_GPU_HOUR`, and carry at most two decimal places more than the
+currency's minor unit: 4 for USD or EUR (hundredths of a cent, as per-unit rates such
+as $2.4975 are quoted), 2 for JPY, 5 for KWD. :func:`price_problems` is that rule.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,14 @@ from decimal import Decimal, InvalidOperation
 from neocloud.domain.errors import DomainError
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+#: Far above any real GPU rental price in any currency (an H100 hour is about 2 USD,
+#: 300 JPY or 60,000 VND): a bound against typos and overflow, not a pricing policy.
+MAX_PRICE_PER_GPU_HOUR = Decimal(1_000_000)
+#: Decimal places of a rate beyond the currency's minor unit.
+RATE_EXTRA_PLACES = 2
+#: ISO 4217 minor units where they are not 2.
+MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
 
 
 class BadMoney(DomainError):
@@ -51,3 +65,29 @@ class Money:
         if not amount.is_finite() or amount < 0:
             raise BadMoney(f"price {text!r}: must be a finite amount of at least 0")
         return cls(amount, currency)
+
+
+def rate_places(currency: str) -> int:
+    """The most decimal places a per-unit rate in ``currency`` may carry."""
+    return MINOR_UNITS.get(currency, 2) + RATE_EXTRA_PLACES
+
+
+def price_problems(price: Money) -> list[str]:
+    """What is wrong with ``price`` as an operator's price per GPU-hour (empty when fine)."""
+    amount, places = price.amount, rate_places(price.currency)
+    if not Decimal(0) < amount <= MAX_PRICE_PER_GPU_HOUR:
+        return [
+            f"price: {_plain(amount)} {price.currency} is out of range; give more than 0 and at most "
+            f"{MAX_PRICE_PER_GPU_HOUR:,} per GPU-hour"
+        ]
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        return [
+            f"price: {_plain(amount)} has more than {places} decimal places, the precision of a {price.currency} rate"
+        ]
+    return []
+
+
+def _plain(amount: Decimal) -> str:
+    """A short rendering: ``2.35``, ``1E+308`` (never a 300-digit string)."""
+    return str(amount) if len(str(amount)) <= 24 else f"{amount:.6E}"

@@ -94,8 +94,20 @@ def nvl72(model: str, gpus: int, racks_per_block: int = 8, blocks_per_pod: int =
     return Segment(model, gpus, 18, racks_per_block, blocks_per_pod, 120.0)
 
 
+#: The most GPUs a generated fleet may have: twice the million-GPU fleet the design
+#: aims at (a bigger one would take minutes and many GB to build, on any machine).
+MAX_GENERATED_GPUS = 2_000_000
+
+
 def generate(plans: list[SitePlan], mix: HealthMix = HealthMix(), name: str | None = None) -> FleetSpec:
     """A fleet spec with one site per plan, and seeded health exceptions."""
+    total = sum(seg.gpus for plan in plans for seg in plan.segments)
+    if total > MAX_GENERATED_GPUS:
+        shown = f"{total:,}" if total < 10**12 else f"{total:.2e}"
+        raise PresetError(
+            f"these settings make {shown} GPUs; a generated fleet has at most {MAX_GENERATED_GPUS:,} "
+            "(lower the GPU counts or power_mw)"
+        )
     sites = tuple(_site(plan) for plan in plans)
     return FleetSpec(name=name, sites=sites, overrides=_health_overrides(sites, mix))
 
@@ -350,6 +362,9 @@ def _demo() -> list[SitePlan]:
 
 
 def _generic(p: GenericParams) -> SitePlan:
+    for key in ("block_gpus", "blocks_per_pod"):
+        if getattr(p, key) < 1:
+            raise PresetError(f"--set {key}={getattr(p, key)}: must be at least 1")
     catalog = builtin_catalog()
     shares = parse_mix(p.mix)
     segments: list[Segment] = []

@@ -21,6 +21,7 @@ from neocloud.domain.access import (
 )
 from neocloud.domain.changes import Change, Event
 from neocloud.domain.clock import Clock, to_s
+from neocloud.domain.names import key_label_problems
 from neocloud.leasing.engine import NotFound, RequestError
 from neocloud.services.ports import KeyStore
 
@@ -36,6 +37,9 @@ class KeyService:
         self, *, role: Role, tenant: str | None, actor: str, known_tenants: set[str], label: str = ""
     ) -> tuple[ApiKey, str]:
         """A new key and its token (shown once; only its hash is kept)."""
+        problems = key_label_problems(label)
+        if problems:
+            raise RequestError(problems)
         if role is Role.TENANT:
             if not tenant:
                 raise RequestError(["tenant: a tenant key needs the tenant's name"])

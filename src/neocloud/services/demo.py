@@ -100,12 +100,11 @@ def _failures(services: Services, acme_id: str, wholesale_id: str, start: int) -
     and a maintenance window on a free node."""
     leasing = services.leasing
     acme_nodes = sorted(b.node for b in leasing.show(acme_id).bookings if b.kind is HolderKind.LEASE)
-    leasing.set_health(
-        acme_nodes[0], Health.FAILED, at_s=start + 1, actor=ACTOR, reason="GPU fell off the bus (Xid 79)"
-    )
+    # Failures are recorded as they happen (now), a minute before the leases start.
+    leasing.set_health(acme_nodes[0], Health.FAILED, at_s=None, actor=ACTOR, reason="GPU fell off the bus (Xid 79)")
     unhealthy = {n.id for n in leasing.fleet().nodes if n.health is not Health.HEALTHY}
     east = sorted(b.node for b in leasing.show(wholesale_id).bookings if b.node not in unhealthy)
-    leasing.set_health(east[0], Health.FAILED, at_s=start + 1, actor=ACTOR, reason="NVLink errors")
+    leasing.set_health(east[0], Health.FAILED, at_s=None, actor=ACTOR, reason="NVLink errors")
     node = leasing.free_node("H200", start + 3 * DAY, start + 4 * DAY)
     if node is not None:
         leasing.maintenance(node, start + 3 * DAY, start + 4 * DAY, actor=ACTOR)

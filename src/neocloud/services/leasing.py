@@ -28,9 +28,10 @@ from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEven
 from neocloud.domain.clock import Clock, to_s
 from neocloud.domain.errors import DomainError, RequestError
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, LeaseRequest, LeaseState
+from neocloud.domain.health import DEFAULT_BACKDATE_S, Health, health_time_problems
+from neocloud.domain.leases import DEFAULT_TERMS, Lease, LeaseRequest, LeaseState, Terms, horizon_problems
 from neocloud.domain.ledger import Booking, Ledger
+from neocloud.domain.names import reason_problems, tenant_name_problems
 from neocloud.domain.shape import Shape
 from neocloud.leasing.availability import ModelAvailability, availability
 from neocloud.leasing.delivered import CapacityPoint, delivered_series
@@ -60,6 +61,7 @@ def serialized(method: F) -> F:
 
 
 DEFAULT_HOLD_S = 15 * 60
+MAX_SEQ = 2**63 - 1  # event sequence numbers are 64-bit signed in every store
 AVAILABILITY_CACHE = 64  # answers kept per ledger version (a write changes the version)
 
 
@@ -92,11 +94,17 @@ class LeasingService:
         new_id: Callable[[], str] = new_lease_id,
         hold_s: int = DEFAULT_HOLD_S,
         read_staleness_s: float = 0.0,
+        terms: Terms = DEFAULT_TERMS,
+        health_backdate_s: int = DEFAULT_BACKDATE_S,
     ) -> None:
+        """``terms``: the operator's list price and SLA for requests that set none;
+        ``health_backdate_s``: how far back a health change may be dated."""
         self.store = store
         self.clock = clock
         self.new_id = new_id
         self.hold_s = hold_s
+        self.terms = terms
+        self.health_backdate_s = health_backdate_s
         self._engine: Engine | None = None
         self._version = -1
         self._tenants: set[str] = set()
@@ -118,11 +126,10 @@ class LeasingService:
 
     @serialized
     def add_tenant(self, name: str, actor: str) -> None:
-        if not name.strip():
-            raise RequestError(["tenant: must not be empty"])
+        """Add a tenant named by the rule of :mod:`neocloud.domain.names` (unique
+        regardless of case among the stored tenants, checked under the write lock)."""
         with self._locked() as (writer, _):
-            if name in self._tenants:
-                raise RequestError([f"tenant: {name!r} already exists"])
+            _refuse(tenant_name_problems(name, self._tenants))
             now_s = self._now()
             self._dirty = True  # the cache takes the tenant before the commit: drop it if that fails
             writer.add_tenant(name, now_s, actor)
@@ -235,12 +242,11 @@ class LeasingService:
         viewer: Viewer = OPERATOR,
         claim: Claim[Lease] | None = None,
     ) -> Lease:
-        return self._lease_op(
-            lease_id,
-            viewer,
-            lambda e, now: e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap),
-            claim,
-        )
+        def op(e: Engine, now: int) -> Change:
+            _refuse(horizon_problems("end", new_end_s, now))
+            return e.extend(lease_id, new_end_s, now_s=now, actor=actor, allow_swap=allow_swap)
+
+        return self._lease_op(lease_id, viewer, op, claim)
 
     @serialized
     def shrink(
@@ -282,7 +288,8 @@ class LeasingService:
             view = engine.view
             blocks = block_shares(view.snap, view.ledger.node_index, view.health, bookings, at_s)
         log = list(self.store.health_log(sorted(gpus)))
-        capacity = delivered_series(lease, bookings, gpus, log, until_s=max(now_s, lease.start_s + 1))
+        # through the instant now: a change recorded now (a failure) shows at once
+        capacity = delivered_series(lease, bookings, gpus, log, until_s=max(now_s, lease.start_s) + 1)
         return LeaseView(lease, bookings, capacity, blocks, at_s)
 
     @serialized
@@ -346,10 +353,14 @@ class LeasingService:
         reason: str,
         claim: Claim[Change] | None = None,
     ) -> Change:
+        """Record a health change at ``at_s`` (default now): never in the future, at
+        most ``health_backdate_s`` ago."""
+        _refuse(reason_problems(reason))
+
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
-            change = engine.set_health(
-                node, state, at_s=now_s if at_s is None else at_s, now_s=now_s, actor=actor, reason=reason
-            )
+            at = now_s if at_s is None else at_s
+            _refuse(health_time_problems(at, now_s, self.health_backdate_s))
+            change = engine.set_health(node, state, at_s=at, now_s=now_s, actor=actor, reason=reason)
             return change, change
 
         return self._write(decide, claim)
@@ -361,6 +372,7 @@ class LeasingService:
         window_id = new_window_id()
 
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
+            _refuse(horizon_problems("end", end_s, now_s))
             change = engine.maintenance(
                 node, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor, window_id=window_id
             )
@@ -379,6 +391,8 @@ class LeasingService:
         return self._write(decide)
 
     def events(self, query: EventQuery) -> list[StoredEvent]:
+        if query.after_seq >= MAX_SEQ:
+            return []  # nothing follows the largest sequence number a store holds (and SQLite cannot bind more)
         return self.store.events(query)
 
     @serialized
@@ -520,6 +534,11 @@ class LeasingService:
         engine.absorb(delta.bookings, delta.leases, delta.health)
         self._tenants |= delta.tenants
         self._version = delta.version
+
+
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        raise RequestError(problems)
 
 
 def _all_models(engine: Engine, request: LeaseRequest) -> LeaseRequest:

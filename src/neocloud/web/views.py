@@ -207,7 +207,8 @@ def shortfall(lease: Lease, capacity: Sequence[CapacityPoint], now_s: int) -> Sh
     steps = [(p, end - p.t_s) for p, end in _spans(capacity, until) if p.t_s < until]
     missing = [max(0, p.contracted - p.delivered) for p, _ in steps]
     worst = max(missing, default=0)
-    last = steps[-1][0] if steps else capacity[0]
+    # what holds at the instant ``until`` (a failure recorded now counts now)
+    last = next((p for p in reversed(capacity) if p.t_s <= until), capacity[0])
     term = f"; the term runs to {short_time(lease.end_s)} UTC." if until < lease.end_s else ", the end of the term."
     return Shortfall(
         "measured",

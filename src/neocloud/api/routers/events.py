@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from neocloud.api.auth import PrincipalDep, ServicesDep
 from neocloud.api.schemas import PROBLEMS, EventOut, Instant, PageOut, seconds
 from neocloud.domain.changes import EventQuery
+from neocloud.services.leasing import MAX_SEQ
 from neocloud.services.visibility import Viewer
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=PROBLEMS)
@@ -25,7 +26,7 @@ def events(
     kind: Annotated[str | None, Query(description="Kind, or a prefix of it such as 'lease.'.")] = None,
     since: Instant | None = None,
     until: Instant | None = None,
-    after: Annotated[int, Query(ge=0, description="Only events after this seq (the cursor).")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="Only events after this seq (the cursor).")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Events in log order; ``next_cursor`` is the ``after`` of the next page. A tenant sees

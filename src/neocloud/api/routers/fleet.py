@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from neocloud.api.auth import PrincipalDep, ServicesDep
-from neocloud.api.schemas import PROBLEMS, NodeOut, PageOut, SiteOut, UnitOut, paged
+from neocloud.api.schemas import MAX_CURSOR, PROBLEMS, NodeOut, PageOut, SiteOut, UnitOut, paged
 from neocloud.domain.health import Health
 from neocloud.services.catalog import NodeFilter
 
@@ -24,7 +24,7 @@ def node_filter(
 
 Filter = Annotated[NodeFilter, Depends(node_filter)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR, description="next_cursor of the previous page.")]
 
 
 @router.get("/sites", response_model=PageOut[SiteOut])

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant
 from neocloud.api.idempotent import respond
 from neocloud.api.schemas import (
+    MAX_CURSOR,
     PROBLEMS,
     BookingOut,
     CapacitySeriesOut,
@@ -40,13 +41,14 @@ router = APIRouter(prefix="/v1/leases", tags=["leases"], responses=PROBLEMS)
 @router.post("/quote", response_model=QuoteOut)
 def quote(body: LeaseIn, who: PrincipalDep, svc: ServicesDep) -> QuoteOut:
     """Where the lease would go and at what price, or why not with alternatives. Books nothing."""
-    return QuoteOut.of(svc.leasing.quote(body.to_domain(acting_tenant(who, body.tenant))))
+    lease_request = body.to_domain(acting_tenant(who, body.tenant), svc.leasing.terms, by_operator=who.is_operator)
+    return QuoteOut.of(svc.leasing.quote(lease_request))
 
 
 @router.post("", status_code=201, response_model=LeaseCreatedOut)
 def create(body: LeaseCreateIn, who: PrincipalDep, svc: ServicesDep, request: Request) -> Response:
     """Book a lease: confirmed at once, or held (it expires) with ``hold``; 409 with alternatives."""
-    lease_request = body.to_domain(acting_tenant(who, body.tenant))
+    lease_request = body.to_domain(acting_tenant(who, body.tenant), svc.leasing.terms, by_operator=who.is_operator)
 
     def act(claim: Claim[tuple[Lease, Quote]] | None) -> tuple[Lease, Quote]:
         return svc.leasing.create(lease_request, actor=who.actor, hold=body.hold, claim=claim)
@@ -64,7 +66,7 @@ def list_leases(
     tenant: Annotated[str | None, Query(description="Operator: only this tenant's leases.")] = None,
     state: LeaseState | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
 ) -> Any:
     """Leases, oldest first; a tenant sees only its own."""
     page = svc.catalog.leases(Viewer.of(who), tenant=tenant, state=state, limit=limit, cursor=cursor)
