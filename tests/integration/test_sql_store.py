@@ -69,6 +69,15 @@ def store(make) -> SqlStore:
     return s
 
 
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def any_store(request) -> LedgerStore:
+    """Every ledger store, the in-memory one included (it journals and undoes a failed
+    transaction instead of copying itself)."""
+    s = store_factory(request.param, request)()
+    s.create_schema()
+    return s
+
+
 def demo_fleet() -> Fleet:
     """The demo preset: two sites, GB200 racks and HGX nodes, some nodes not healthy."""
     return build_fleet(preset("demo"))
@@ -377,7 +386,8 @@ def test_a_lease_comes_back_from_the_database_equal(store: SqlStore):
     assert store.delta_since(1).leases == [replace(EXPLICIT_LEASES[0], state=LeaseState.CONFIRMED)]
 
 
-def test_an_exception_inside_writing_rolls_everything_back(store: SqlStore):
+def test_an_exception_inside_writing_rolls_everything_back(any_store: LedgerStore):
+    store = any_store
     fleet = demo_fleet()
     store.load_fleet(fleet, 0, "ops")
     node = fleet.nodes[0]
@@ -405,6 +415,29 @@ def test_an_exception_inside_writing_rolls_everything_back(store: SqlStore):
     assert store.events(EventQuery()) == []
     at_load = [] if node.health is Health.HEALTHY else [(node.id, 0, node.health)]
     assert list(store.health_log([node.id])) == at_load
+
+
+def test_a_rolled_back_booking_frees_its_interval_for_the_next_writer(any_store: LedgerStore):
+    store = any_store
+    fleet = demo_fleet()
+    store.load_fleet(fleet, 0, "ops")
+    a, b = fleet.nodes[0].id, fleet.nodes[1].id
+    with store.writing() as w:
+        w.write(Change(book=(Draft(b, 0, 100, L, "L-0"),)))
+
+    def clash() -> None:  # a is booked, b truncated, then b clashes: all of it undone
+        with store.writing() as w:
+            w.write(Change(book=(Draft(a, 0, 100, L, "L-1"),)))
+            w.write(Change(truncate=((1, 50),), book=(Draft(b, 60, 70, L, "L-1"), Draft(b, 10, 20, L, "L-1"))))
+
+    with pytest.raises(BookingConflict):
+        clash()
+    with store.writing() as w:
+        booked = w.write(Change(book=(Draft(a, 0, 100, L, "L-2"), Draft(b, 100, 200, L, "L-2"))))
+    assert [(x.node, x.holder) for x in booked] == [(a, "L-2"), (b, "L-2")]
+    live = [(x.node, x.start_s, x.end_s) for x in store.delta_since(-1).bookings if x.start_s < x.end_s]
+    assert sorted(live) == sorted([(b, 0, 100), (a, 0, 100), (b, 100, 200)])
+    assert store.delta_since(0).version == 2
 
 
 def test_both_databases_refuse_overlaps_with_the_same_conflicts(store: SqlStore):

@@ -8,18 +8,20 @@ transaction commits, with the ledger change.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from neocloud.domain.access import ApiKey
 from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease
-from neocloud.domain.ledger import Booking, BookingConflict, Draft
+from neocloud.domain.ledger import Booking, BookingConflict, Draft, Ledger
 
 
 @dataclass(slots=True)
@@ -31,8 +33,12 @@ class _Data:
     health: dict[str, tuple[Health, int]] = field(default_factory=dict)
     tenants: dict[str, int] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
-    health_log: list[tuple[str, int, Health]] = field(default_factory=list)
-    by_node: dict[str, list[int]] = field(default_factory=dict)
+    health_log: dict[str, list[tuple[str, int, Health]]] = field(default_factory=dict)
+    #: (version, table, key) of every row a write touched, in version order: a delta
+    #: after version v reads only what changed since, never the whole store
+    changed: list[tuple[int, str, object]] = field(default_factory=list)
+    #: live bookings per node: the overlap check a database constraint would make
+    overlaps: Ledger = field(default_factory=lambda: Ledger(()))
 
 
 class MemoryStore:
@@ -52,10 +58,11 @@ class MemoryStore:
             if self._fleet is not None:
                 raise StoreError(f"the store already holds fleet {self._fleet.name!r}")
             self._fleet = copy.deepcopy(fleet)
+            self._data.overlaps = Ledger([node.id for node in fleet.nodes])
             for node in fleet.nodes:
                 self._data.health[node.id] = (node.health, 0)
                 if node.health is not Health.HEALTHY:
-                    self._data.health_log.append((node.id, now_s, node.health))
+                    self._data.health_log.setdefault(node.id, []).append((node.id, now_s, node.health))
 
     def fleet(self) -> Fleet:
         if self._fleet is None:
@@ -71,25 +78,30 @@ class MemoryStore:
 
     @contextmanager
     def writing(self) -> Iterator[_Writer]:
+        """A write transaction: the writer changes the data in place and journals how to
+        take each change back, so a failed transaction is undone in O(what it wrote),
+        never by copying the store."""
         with self._lock:
             if self._fleet is None:
                 raise StoreError("no fleet loaded: run neocloud init --fleet FILE")
-            staged = copy.deepcopy(self._data)
-            writer = _Writer(staged, self._keys, self._idempotent)
-            yield writer
-            self._data = staged
+            writer = _Writer(self._data, self._keys, self._idempotent)
+            try:
+                yield writer
+            except BaseException:
+                writer.rollback()
+                raise
             self._keys.update(writer.keys)
             self._idempotent.update(writer.results)
 
     def events(self, query: EventQuery) -> list[StoredEvent]:
         with self._lock:
-            out = [e for e in self._data.events if e.seq > query.after_seq and _matches(e, query)]
+            after = self._data.events[max(query.after_seq, 0) :]  # seq n is at index n - 1
+            out = [e for e in after if _matches(e, query)]
             return out[: query.limit]
 
     def health_log(self, nodes: list[str]) -> Iterator[tuple[str, int, Health]]:
-        wanted = set(nodes)
         with self._lock:
-            records = [r for r in self._data.health_log if r[0] in wanted]
+            records = [r for node in set(nodes) for r in self._data.health_log.get(node, ())]
         return iter(sorted(records, key=lambda r: r[1]))
 
     # -- keys (written through the writer) ---------------------------------------------
@@ -101,8 +113,9 @@ class MemoryStore:
 
 
 class _Writer:
-    """Writes ``data`` (a staged copy); keys and kept results go to ``keys`` and
-    ``results``, laid over the committed ``stored_keys`` and ``stored_results``."""
+    """Writes ``data`` in place, journalling an undo for each change (``rollback``);
+    keys and kept results go to ``keys`` and ``results``, laid over the committed
+    ``stored_keys`` and ``stored_results``, and are kept only on commit."""
 
     def __init__(
         self,
@@ -116,6 +129,8 @@ class _Writer:
         self._stored_results = stored_results
         self.keys: dict[str, ApiKey] = {}
         self.results: dict[tuple[str, str], IdempotentResult] = {}
+        self._undo: list[Callable[[], None]] = []
+        self._mark(data)
 
     def delta_since(self, version: int) -> Delta:
         return _delta(self._data, version)
@@ -125,26 +140,33 @@ class _Writer:
         v = d.version + 1
         for booking_id, end_s in change.truncate:
             b, _ = d.bookings[booking_id]
-            d.bookings[booking_id] = (Booking(b.id, b.node, b.start_s, end_s, b.kind, b.holder), v)
+            self._set_booking(Booking(b.id, b.node, b.start_s, end_s, b.kind, b.holder), v)
         for booking_id in change.release:
             b, _ = d.bookings[booking_id]
-            d.bookings[booking_id] = (Booking(b.id, b.node, b.start_s, b.start_s, b.kind, b.holder), v)
-        booked = [self._insert(draft, v) for draft in change.book]
+            self._set_booking(Booking(b.id, b.node, b.start_s, b.start_s, b.kind, b.holder), v)
+        booked = self._insert(change.book, v)
         for lease in change.leases:
-            d.leases[lease.id] = (lease, v)
+            self._put(d.leases, "lease", lease.id, (lease, v), v)
         for h in change.health:
-            d.health[h.node] = (h.to_state, v)
-            d.health_log.append((h.node, h.at_s, h.to_state))
+            self._put(d.health, "health", h.node, (h.to_state, v), v)
+            log = d.health_log.setdefault(h.node, [])
+            log.append((h.node, h.at_s, h.to_state))
+            self._undo.append(_dropper(log))
         for event in change.events:
             d.events.append(StoredEvent(len(d.events) + 1, event))
         d.version = v
         self.version = v
         return booked
 
+    def rollback(self) -> None:
+        """Take back everything this transaction wrote, newest first."""
+        while self._undo:
+            self._undo.pop()()
+
     def add_tenant(self, name: str, now_s: int, actor: str) -> None:
         d = self._data
         d.version += 1
-        d.tenants[name] = d.version
+        self._put(d.tenants, "tenant", name, d.version, d.version)
         self.version = d.version
 
     def result(self, scope: str, key: str) -> IdempotentResult | None:
@@ -168,27 +190,102 @@ class _Writer:
         self.keys[key_id] = replace(key, revoked_s=at_s)
         return self.keys[key_id]
 
-    def _insert(self, draft: Draft, version: int) -> Booking:
+    def _insert(self, drafts: tuple[Draft, ...], version: int) -> list[Booking]:
         d = self._data
-        mine = d.by_node.setdefault(draft.node, [])
-        for booking_id in mine:  # the overlap check a database constraint would make
-            b = d.bookings[booking_id][0]
-            if b.start_s < draft.end_s and draft.start_s < b.end_s and b.start_s < b.end_s:
-                raise BookingConflict([(draft, b)])
-        booking = Booking(d.next_booking, draft.node, draft.start_s, draft.end_s, draft.kind, draft.holder)
-        d.next_booking += 1
-        d.bookings[booking.id] = (booking, version)
-        mine.append(booking.id)
-        return booking
+        first = d.next_booking
+        booked = [Booking(first + k, x.node, x.start_s, x.end_s, x.kind, x.holder) for k, x in enumerate(drafts)]
+        try:
+            d.overlaps.restore_all(booked)  # all or none, as the database's constraint
+        except BookingConflict as refused:  # told as the database tells it: the drafts that clash
+            ours = {b.id: x for b, x in zip(booked, drafts, strict=True)}
+            raise BookingConflict(
+                [(ours.get(getattr(x, "id", -1), x), ours.get(getattr(o, "id", -1), o)) for x, o in refused.conflicts]
+            ) from None
+
+        def undo() -> None:
+            for b in booked:
+                d.overlaps.release(b.id)
+
+        self._undo.append(undo)
+        d.next_booking += len(booked)
+        for b in booked:
+            self._put(d.bookings, "booking", b.id, (b, version), version)
+        return booked
+
+    def _set_booking(self, booking: Booking, version: int) -> None:
+        """A booking as it now is (an empty interval: released), in the overlap index too."""
+        d = self._data
+        old = d.bookings[booking.id][0]
+        if booking.start_s < booking.end_s:
+            d.overlaps.truncate(booking.id, booking.end_s)
+        else:
+            d.overlaps.release(booking.id)
+
+        def undo() -> None:
+            if d.overlaps.get(old.id) is not None:
+                d.overlaps.release(old.id)
+            d.overlaps.restore(old)
+
+        self._undo.append(undo)
+        self._put(d.bookings, "booking", booking.id, (booking, version), version)
+
+    def _put(self, table: dict[Any, Any], name: str, key: object, value: object, version: int) -> None:
+        """Write one row, journalling the old one and the change-log entry."""
+        missing = object()
+        old = table.get(key, missing)
+        table[key] = value
+        self._data.changed.append((version, name, key))
+
+        def undo() -> None:
+            self._data.changed.pop()
+            if old is missing:
+                del table[key]
+            else:
+                table[key] = old
+
+        self._undo.append(undo)
+
+    def _mark(self, d: _Data) -> None:
+        """Journal the counters and the event log's length as they were at the start."""
+        version, next_booking, events = d.version, d.next_booking, len(d.events)
+
+        def undo() -> None:
+            d.version, d.next_booking = version, next_booking
+            del d.events[events:]
+
+        self._undo.append(undo)
+
+
+def _dropper(log: list[tuple[str, int, Health]]) -> Callable[[], None]:
+    """Undo of an append to ``log``: drop its last record."""
+
+    def undo() -> None:
+        del log[-1]
+
+    return undo
 
 
 def _delta(d: _Data, version: int) -> Delta:
+    """Rows written after ``version`` as they are now: from the change log, so a writer
+    catching up reads what changed since, not the whole store (``-1``: everything)."""
+    if version < 0:
+        return Delta(
+            version=d.version,
+            bookings=[b for b, _ in d.bookings.values()],
+            leases=[lease for lease, _ in d.leases.values()],
+            health={n: h for n, (h, _) in d.health.items()},
+            tenants=set(d.tenants),
+        )
+    k = bisect.bisect_right(d.changed, version, key=lambda entry: entry[0])
+    touched: dict[str, dict[Any, None]] = {"booking": {}, "lease": {}, "health": {}, "tenant": {}}
+    for _, table, key in d.changed[k:]:
+        touched[table][key] = None
     return Delta(
         version=d.version,
-        bookings=[b for b, v in d.bookings.values() if v > version],
-        leases=[lease for lease, v in d.leases.values() if v > version],
-        health={n: h for n, (h, v) in d.health.items() if v > version},
-        tenants={t for t, v in d.tenants.items() if v > version},
+        bookings=[d.bookings[bid][0] for bid in touched["booking"]],
+        leases=[d.leases[lid][0] for lid in touched["lease"]],
+        health={n: d.health[n][0] for n in touched["health"]},
+        tenants=set(touched["tenant"]),
     )
 
 

@@ -65,8 +65,8 @@ class Draft:
 class BookingConflict(DomainError):
     """Some drafts overlap existing bookings (or each other); nothing was booked."""
 
-    def __init__(self, conflicts: list[tuple[Draft, Booking | Draft]]) -> None:
-        self.conflicts = conflicts
+    def __init__(self, conflicts: Sequence[tuple[Draft | Booking, Booking | Draft]]) -> None:
+        self.conflicts = list(conflicts)
         head, other = conflicts[0]
         super().__init__(
             "{count} node interval(s) already taken; first: node {node} [{start}, {end}) overlaps a booking "
@@ -244,9 +244,14 @@ class Ledger:
 
     def restore(self, booking: Booking) -> None:
         """Insert a booking with its id (loading from storage); raises on overlap."""
-        draft = Draft(booking.node, booking.start_s, booking.end_s, booking.kind, booking.holder)
-        self._check([draft])
-        self._insert(draft, booking.id)
+        self.restore_all([booking])
+
+    def restore_all(self, bookings: Sequence[Booking]) -> None:
+        """Insert bookings with their ids, all or none: checked against the ledger and
+        each other first, as :meth:`book` checks drafts."""
+        self._check(bookings)
+        for b in bookings:
+            self._insert(b, b.id)
 
     def release(self, booking_id: int) -> Booking:
         """Remove a booking entirely."""
@@ -312,9 +317,9 @@ class Ledger:
             raise UnknownNode(f"unknown node {node!r}")
         return idx
 
-    def _check(self, drafts: list[Draft]) -> None:
-        conflicts: list[tuple[Draft, Booking | Draft]] = []
-        seen: dict[str, list[Draft]] = {}
+    def _check(self, drafts: Sequence[Draft | Booking]) -> None:
+        conflicts: list[tuple[Draft | Booking, Booking | Draft]] = []
+        seen: dict[str, list[Draft | Booking]] = {}
         for d in drafts:
             if d.start_s >= d.end_s:
                 raise DomainError(
@@ -328,14 +333,15 @@ class Ledger:
                 conflicts.append((d, clash[0]))
                 continue
             mine = seen.setdefault(d.node, [])
-            other = next((o for o in mine if o.start_s < d.end_s and d.start_s < o.end_s), None)
-            if other is not None:
-                conflicts.append((d, other))
+            for o in mine:
+                if o.start_s < d.end_s and d.start_s < o.end_s:
+                    conflicts.append((d, o))
+                    break
             mine.append(d)
         if conflicts:
             raise BookingConflict(conflicts)
 
-    def _insert(self, d: Draft, booking_id: int | None = None) -> Booking:
+    def _insert(self, d: Draft | Booking, booking_id: int | None = None) -> Booking:
         bid = booking_id if booking_id is not None else self._next_id
         self._next_id = max(self._next_id, bid + 1)
         booking = Booking(bid, d.node, d.start_s, d.end_s, d.kind, d.holder)

@@ -102,7 +102,10 @@ def scope_mask(view: LedgerView, nodes: npt.NDArray[np.int64], locality: Localit
     if level is None or not nodes.size:
         return np.ones(len(view.snap.node_ids), np.bool_)
     unit_of = view.snap.unit_of(level)
-    return np.isin(unit_of, np.unique(unit_of[nodes]))
+    present = np.zeros(view.snap.n_units(level), np.bool_)
+    present[unit_of[nodes]] = True
+    mask: BoolArray = present[unit_of]
+    return mask
 
 
 def _spares(

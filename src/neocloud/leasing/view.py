@@ -163,8 +163,7 @@ class LedgerView:
         if booked is None:
             booked = self.ledger.book(change.book)
         else:
-            for booking in booked:
-                self.ledger.restore(booking)
+            self.ledger.restore_all(booked)
         for lease in change.leases:
             self._store_lease(lease)
         for h in change.health:

@@ -117,8 +117,9 @@ def _carve_model(
 
 def _scope(snap: FleetSnapshot, shape: Shape, models: tuple[str, ...]) -> tuple[BoolArray | None, str]:
     """Nodes of ``models`` in the shape's site (or the fleet), and how to name that scope."""
-    codes = [snap.models.index(m) for m in models if m in snap.models]
-    in_scope = np.isin(snap.node_model, codes)
+    wanted = np.zeros(len(snap.models), np.bool_)
+    wanted[[snap.models.index(m) for m in models if m in snap.models]] = True
+    in_scope = wanted[snap.node_model]
     if shape.site is None:
         return in_scope, "fleet"
     if shape.site not in snap.site_names:
