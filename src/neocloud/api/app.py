@@ -14,6 +14,7 @@ from neocloud import __version__
 from neocloud.api import problems
 from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from neocloud.api.metrics import Metrics, MetricsMiddleware
+from neocloud.api.read_cache import ReadCache
 from neocloud.api.routers import admin, availability, docs, events, fleet, health, leases, system
 from neocloud.services.container import Services
 from neocloud.web import routes as web
@@ -40,6 +41,7 @@ def create_app(
         lifespan=_lifespan,
     )
     app.state.services = services
+    app.state.read_cache = ReadCache()
     app.state.metrics = Metrics(services, metrics_token)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from neocloud.api.problems import Forbidden
 from neocloud.domain.access import Principal
@@ -12,22 +13,28 @@ from neocloud.leasing.engine import RequestError
 from neocloud.services.container import Services
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """The app's services (a coroutine: FastAPI runs it without a thread hop)."""
     found: Services = request.app.state.services
     return found
 
 
-def principal(request: Request) -> Principal:
-    """The caller, from ``Authorization: Bearer nc_<id>_<secret>``; 401 without a valid key."""
+async def principal(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer nc_<id>_<secret>``; 401 without a valid key.
+
+    On the event loop when the key cache knows the key; a key that must be read from the
+    store is looked up on a worker thread, so the loop never waits on the database."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    svc = services(request)
-    found = svc.keys.authenticate(token.strip() if scheme.lower() == "bearer" else None)
+    keys = (await services(request)).keys
+    given = token.strip() if scheme.lower() == "bearer" else None
+    cached = keys.authenticate_cached(given)
+    found = cached if cached is not None else await run_in_threadpool(keys.authenticate, given)
     request.state.principal = found
     return found
 
 
-def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
     """Only the operator; a tenant key gets 403."""
     if not who.is_operator:
         raise Forbidden("this needs an operator key")

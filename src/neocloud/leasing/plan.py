@@ -92,7 +92,7 @@ def plan(view: LedgerView, request: LeaseRequest, exclude: BoolArray | None = No
         layers=tuple(Layer(tuple(ids[i] for i in nodes), s, e) for nodes, s, e in placed),
         spares=tuple(ids[i] for i in spares),
         contract=contract,
-        blocks={snap.block_names[k]: int(c) for k, c in enumerate(per_block) if c},
+        blocks={snap.block_names[k]: int(per_block[k]) for k in np.flatnonzero(per_block)},
     )
 
 

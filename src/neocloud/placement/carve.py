@@ -105,7 +105,8 @@ def _carve_model(
     free = in_scope & eligible & (snap.node_gpus == per_node)
     gpus = np.where(free, snap.node_gpus, 0).astype(np.int64)
     loc_level = _depth(shape.locality)
-    picked = _Search(snap, gpus, loc_level, policy).pick(np.flatnonzero(free), need, top=-1)
+    search = _Search(snap, gpus, loc_level, policy, snap.models.index(model))
+    picked = search.pick(np.flatnonzero(free), need, top=-1)
     if picked is None:
         most = _max_in_unit(snap, free, gpus, loc_level)
         where = "anywhere" if loc_level < 0 else f"in one {shape.locality.value.replace('_', ' ')}"
@@ -135,6 +136,7 @@ class _Search:
     gpus: IntArray
     loc_level: int
     policy: Policy
+    model: int  # the model's code: levels whose largest unit holds fewer GPUs of it are skipped
 
     def pick(self, cand: IntArray, need: int, top: int) -> IntArray | None:
         """Nodes from ``cand`` summing exactly to ``need``, or None.
@@ -149,6 +151,8 @@ class _Search:
             return np.zeros(0, np.int64) if need == 0 else None
         finest_allowed = max(self.loc_level, top + 1)
         for depth in range(DOMAIN_DEPTH, finest_allowed - 1, -1):
+            if self.snap.unit_max_gpus[depth, self.model] < need:
+                continue  # no unit of this level could hold the request even when all free
             inverse, sums = _sums(self.snap, cand, self.gpus, depth)
             fits = np.flatnonzero(sums >= need)
             if fits.size:

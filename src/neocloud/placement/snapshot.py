@@ -62,6 +62,9 @@ class FleetSnapshot:
     block_pod: IntArray
     block_site: IntArray
     block_gpus: IntArray
+    #: per depth (site 0 ... NVLink domain 3) and GPU model: the most GPUs of that model
+    #: any one unit of that level holds (static; a search skips levels too small to fit)
+    unit_max_gpus: IntArray
     block_node_start: IntArray
     block_node_end: IntArray
 
@@ -130,6 +133,8 @@ def build_snapshot(fleet: Fleet) -> FleetSnapshot:
     block_site = np.array([site_index[b.site] for b in fleet.blocks], np.int32)
     nb, nm, nd = len(fleet.blocks), len(models), len(domain_ids)
     block_gpus = _counter((nb, nm), (node_block, node_model), node_gpus)
+    pod_of = block_pod[node_block] if nb else np.zeros(0, np.int32)
+    site_of = block_site[node_block] if nb else np.zeros(0, np.int32)
     bounds = np.searchsorted(node_block, np.arange(nb + 1, dtype=np.int32)).astype(np.int32)
     return FleetSnapshot(
         models=models,
@@ -142,8 +147,8 @@ def build_snapshot(fleet: Fleet) -> FleetSnapshot:
         node_gpus=node_gpus,
         node_domain=node_domain,
         node_block=node_block,
-        node_pod=block_pod[node_block] if nb else np.zeros(0, np.int32),
-        node_site=block_site[node_block] if nb else np.zeros(0, np.int32),
+        node_pod=pod_of,
+        node_site=site_of,
         domain_block=node_block[domain_start] if nd else np.zeros(0, np.int32),
         domain_model=node_model[domain_start] if nd else np.zeros(0, np.int32),
         domain_nodes=np.bincount(node_domain, minlength=nd).astype(np.int32),
@@ -152,9 +157,22 @@ def build_snapshot(fleet: Fleet) -> FleetSnapshot:
         block_pod=block_pod,
         block_site=block_site,
         block_gpus=block_gpus,
+        unit_max_gpus=_unit_max_gpus(nm, node_model, node_gpus, (site_of, pod_of, node_block, node_domain)),
         block_node_start=bounds[:-1].copy(),
         block_node_end=bounds[1:].copy(),
     )
+
+
+def _unit_max_gpus(models: int, node_model: IntArray, node_gpus: IntArray, units: tuple[IntArray, ...]) -> IntArray:
+    """(depth, model) -> the most GPUs of the model in one unit at that depth."""
+    out = np.zeros((len(units), models), np.int32)
+    for depth, unit_of in enumerate(units):
+        if not unit_of.size:
+            continue
+        per = np.zeros((int(unit_of.max()) + 1, models), np.int64)
+        np.add.at(per, (unit_of, node_model), node_gpus)
+        out[depth] = per.max(axis=0)
+    return out
 
 
 def _domains(nodes: list[Node]) -> tuple[list[str], IntArray, IntArray]:

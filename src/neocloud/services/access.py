@@ -61,8 +61,21 @@ class KeyService:
         parsed = parse_token(token or "")
         if parsed is None:
             raise AccessDenied("missing or malformed API key: send 'Authorization: Bearer nc_<id>_<secret>'")
-        key = self._lookup(parsed[0])
-        if key is None or not matches(key, parsed[1]):
+        return self._principal(self._lookup(parsed[0]), parsed[1])
+
+    def authenticate_cached(self, token: str | None) -> Principal | None:
+        """:meth:`authenticate` answered from the key cache alone, or ``None`` when that
+        would need the store (so a caller on an event loop never waits on a database)."""
+        parsed = parse_token(token or "")
+        if parsed is None:
+            return None
+        hit = self._cache.get(parsed[0])
+        if hit is None or time.monotonic() - hit[1] >= self.cache_s:
+            return None
+        return self._principal(hit[0], parsed[1])
+
+    def _principal(self, key: ApiKey | None, secret: str) -> Principal:
+        if key is None or not matches(key, secret):
             raise AccessDenied("invalid or revoked API key")
         return Principal(key.id, key.role, key.tenant)
 

@@ -162,6 +162,15 @@ class LeasingService:
         return view.snap.node_ids[int(found[0])] if found.size else None
 
     @serialized
+    def read_token(self) -> tuple[int, tuple[tuple[str, str], ...]]:
+        """What every read answers from, as of now: the store version this process has
+        caught up to and the leases the clock has moved since (applied tentatively). Two
+        reads with the same token see the same state, so an edge may reuse an answer it
+        rendered for the token (the API's read cache)."""
+        with self._as_of_now():
+            return self._version, self._due_key
+
+    @serialized
     def tenants(self) -> set[str]:
         self._read()
         return set(self._tenants)
@@ -416,11 +425,8 @@ class LeasingService:
         if site is not None and site not in engine.snap.site_names:
             problems.append(f"site: unknown site {site!r}; known: {', '.join(engine.snap.site_names)}")
         wanted = request.shape.gpus or 0
-        have = sum(
-            int(engine.snap.node_gpus[engine.snap.node_model == engine.snap.models.index(m)].sum())
-            for m in request.shape.models
-            if m in engine.snap.models
-        )
+        in_fleet = engine.snap.gpus_by_model()
+        have = sum(in_fleet.get(m, 0) for m in request.shape.models)
         if request.shape.unit is None and wanted > have > 0:
             problems.append(f"gpus: {wanted:,} requested; the fleet has {have:,} of {'/'.join(request.shape.models)}")
         if problems:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from neocloud.api.auth import PrincipalDep, ServicesDep, acting_tenant
 from neocloud.api.idempotent import respond
+from neocloud.api.read_cache import cached
 from neocloud.api.schemas import (
     MAX_CURSOR,
     PROBLEMS,
@@ -27,6 +28,7 @@ from neocloud.api.schemas import (
     QuoteOut,
     ShrinkIn,
     TerminateIn,
+    json_response,
     paged,
     seconds,
 )
@@ -39,10 +41,10 @@ router = APIRouter(prefix="/v1/leases", tags=["leases"], responses=PROBLEMS)
 
 
 @router.post("/quote", response_model=QuoteOut)
-def quote(body: LeaseIn, who: PrincipalDep, svc: ServicesDep) -> QuoteOut:
+def quote(body: LeaseIn, who: PrincipalDep, svc: ServicesDep) -> Response:
     """Where the lease would go and at what price, or why not with alternatives. Books nothing."""
     lease_request = body.to_domain(acting_tenant(who, body.tenant), svc.leasing.terms, by_operator=who.is_operator)
-    return QuoteOut.of(svc.leasing.quote(lease_request))
+    return json_response(QuoteOut.of(svc.leasing.quote(lease_request)))
 
 
 @router.post("", status_code=201, response_model=LeaseCreatedOut)
@@ -61,6 +63,7 @@ def create(body: LeaseCreateIn, who: PrincipalDep, svc: ServicesDep, request: Re
 @router.get("", response_model=PageOut[LeaseOut])
 def list_leases(
     *,
+    request: Request,
     who: PrincipalDep,
     svc: ServicesDep,
     tenant: Annotated[str | None, Query(description="Operator: only this tenant's leases.")] = None,
@@ -69,8 +72,14 @@ def list_leases(
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
 ) -> Any:
     """Leases, oldest first; a tenant sees only its own."""
-    page = svc.catalog.leases(Viewer.of(who), tenant=tenant, state=state, limit=limit, cursor=cursor)
-    return paged(page, LeaseOut.of)
+    viewer = Viewer.of(who)
+
+    def render() -> bytes:
+        page = svc.catalog.leases(viewer, tenant=tenant, state=state, limit=limit, cursor=cursor)
+        return bytes(paged(page, LeaseOut.of).body)
+
+    key = ("leases", viewer.tenant, tenant, state, limit, cursor)
+    return cached(request, svc, key, render)
 
 
 @router.get("/{lease_id}", response_model=LeaseViewOut)
