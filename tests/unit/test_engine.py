@@ -306,3 +306,13 @@ def test_a_failed_node_held_twice_by_one_lease_uses_its_spare_once():
     for intervals in spans.values():
         intervals.sort()
         assert all(e1 <= s2 for (_, e1), (s2, _) in itertools.pairwise(intervals))
+
+
+def test_no_later_start_is_offered_past_the_booking_horizon():
+    """A later start that a retry would refuse (more than 10 years ahead) is no alternative."""
+    engine = an_engine()
+    book(engine, a_request(64, days=3_640), "L1")
+    book(engine, a_request(64, days=3_640), "L2")
+    refused = engine.quote(a_request(64, days=30), T0)
+    assert isinstance(refused, Refusal)
+    assert "later_start" not in {a.kind for a in refused.alternatives}

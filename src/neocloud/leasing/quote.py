@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from neocloud.domain.errors import DomainError, RequestError, minutes_utc
-from neocloud.domain.leases import LeaseRequest, Segment, validate_request
+from neocloud.domain.leases import MAX_HORIZON_S, LeaseRequest, Segment, validate_request
 from neocloud.domain.money import Money
 from neocloud.domain.shape import LOOSER, Locality
 from neocloud.leasing.plan import Layer, Plan, plan
@@ -99,10 +99,12 @@ def quote(view: LedgerView, request: LeaseRequest, now_s: int) -> Quote | Refusa
     found = plan(view, request)
     if isinstance(found, Plan):
         return Quote.of_plan(found)
-    return Refusal(found.reason, alternatives(view, request, found))
+    return Refusal(found.reason, alternatives(view, request, found, now_s=now_s))
 
 
-def alternatives(view: LedgerView, request: LeaseRequest, failed: Infeasible) -> tuple[Alternative, ...]:
+def alternatives(
+    view: LedgerView, request: LeaseRequest, failed: Infeasible, *, now_s: int, horizon_s: int = MAX_HORIZON_S
+) -> tuple[Alternative, ...]:
     """Fewer GPUs, a looser locality, a later start: each only if it would fit."""
     out: list[Alternative] = []
     shape = request.shape
@@ -118,7 +120,10 @@ def alternatives(view: LedgerView, request: LeaseRequest, failed: Infeasible) ->
         looser = LOOSER.get(looser)
     days = (request.end_s - request.start_s) / 86_400
     for t in view.ledger.change_times(request.start_s, MAX_LATER_STARTS):
-        if isinstance(plan(view, shifted(request, t - request.start_s)), Plan):
+        later = shifted(request, t - request.start_s)
+        if later.end_s - now_s > horizon_s:
+            break  # past the booking horizon: a retry would be refused, so it is no alternative
+        if isinstance(plan(view, later), Plan):
             text = f"fits if it starts at {minutes_utc(t)} for the same {days:g} days"
             out.append(Alternative(AlternativeKind.LATER_START, text, start_s=t))
             break
