@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from typing import Any
 
@@ -286,3 +288,12 @@ def test_a_retried_maintenance_window_is_booked_once(world: World) -> None:
     assert (first.status_code, again.status_code) == (201, 201)
     windows = world.client.get(f"/v1/events?node={node}&kind=maintenance", headers=world.auth("operator")).json()
     assert len(windows["items"]) == 1
+
+
+def test_event_payloads_give_instants_in_iso_8601_not_epoch_seconds(world: World) -> None:
+    items = world.client.get("/v1/events?limit=1000", headers=world.auth("operator")).json()["items"]
+    payloads = [e[side] for e in items for side in ("before", "after") if e[side]]
+    assert any("start" in p for p in payloads)
+    text = json.dumps(payloads)
+    assert not re.search(r"(?<![\d.])1\d{9}(?![\d.])", text), text[:300]
+    assert re.search(r'"start": "\d{4}-\d\d-\d\dT', text)

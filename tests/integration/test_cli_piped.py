@@ -127,3 +127,14 @@ def _on_terminal(args: list[str], columns: int) -> str:
         os.close(master)
         assert proc.wait(timeout=RUN_TIMEOUT_S) == 0
     return ANSI.sub("", b"".join(chunks).decode().replace("\r\n", "\n"))
+
+
+def test_on_an_80_column_terminal_dates_and_changes_are_never_cut(db: str) -> None:
+    """Dates wrap at their time and long cells fold: no value loses characters."""
+    leases = _on_terminal(["lease", "list", "--db", db], columns=80)
+    assert "…" not in leases
+    assert max(len(line) for line in leases.splitlines()) <= 80
+    assert len(re.findall(r"\d{4}-\d\d-\d\d", leases)) == 2  # the start and the end, whole
+    events = _on_terminal(["events", "--db", db, "--kind", "lease.created"], columns=80)
+    assert "…" not in events
+    assert "state: confirmed" in " ".join(events.split())  # what changed, folded but all there

@@ -171,3 +171,19 @@ def test_a_whole_site_lease_books_its_failed_nodes_as_degraded(service: LeasingS
     whole = LeaseRequest("acme", Shape(("*",), unit=Unit.SITE, site="demo-east"), t0, t0 + 30 * DAY, Money(Decimal(2)))
     lease, _ = service.create(whole, actor="op")
     assert lease.degraded_nodes == (node,)
+
+
+def test_a_refused_write_after_the_clock_moved_keeps_the_cached_view(service: LeasingService):
+    """The clock's due change is taken back with the refused transaction, not by dropping
+    the whole view (which would cost a reload of all history)."""
+    held, _ = service.create(h100(64), actor="op", hold=True)
+    node = service.show(held.id).bookings[0].node
+    engine = service._engine
+    service.clock.advance(minutes=16)  # type: ignore[attr-defined]
+    with pytest.raises(RequestError):
+        service.create(h100(8, tenant="nobody"), actor="op")
+    assert service._engine is engine
+    assert service.show(held.id).lease.state is LeaseState.EXPIRED  # still, as of now
+    assert [b.holder for b in service.node_bookings(node)] == []  # as of now, too
+    service.tick()
+    assert service.store.delta_since(-1).leases[0].state is LeaseState.EXPIRED

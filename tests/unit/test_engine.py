@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import re
 from decimal import Decimal
 
 import pytest
 
+from neocloud.domain.changes import Change
 from neocloud.domain.health import Health
 from neocloud.domain.leases import HeldByOthers, LeaseRequest, LeaseRuleError, LeaseState, SparePolicy, Step
-from neocloud.domain.ledger import HolderKind
+from neocloud.domain.ledger import BookingConflict, Draft, HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape, Unit
 from neocloud.domain.spec import build_fleet
@@ -316,3 +318,36 @@ def test_no_later_start_is_offered_past_the_booking_horizon():
     refused = engine.quote(a_request(64, days=30), T0)
     assert isinstance(refused, Refusal)
     assert "later_start" not in {a.kind for a in refused.alternatives}
+
+
+def test_a_refused_what_if_leaves_the_view_exactly_as_it_was():
+    """simulate() of a change that clashes raises and takes back what it had begun."""
+    engine = an_engine()
+    book(engine, a_request(32), "L1")
+    book(engine, a_request(32, start=T0 + 40 * DAY), "L2")
+    before = engine.view.ledger.bookings()
+    first, second = before[0], next(b for b in before if b.holder == "L2")
+    clash = Change(release=(first.id,), book=(Draft(second.node, second.start_s, second.end_s, HolderKind.POOL, "p"),))
+    with pytest.raises(BookingConflict):
+        engine.simulate(clash)
+    assert engine.view.ledger.bookings() == before
+
+
+def test_a_what_if_taken_back_leaves_booking_ids_as_they_would_have_been():
+    engine, twin = an_engine(), an_engine()
+    for e in (engine, twin):
+        book(e, a_request(32), "L1")
+    _, tentative = engine.create(a_request(32, start=T0 + 40 * DAY), lease_id="W", now_s=T0, actor="op")
+    engine.simulate(tentative)()
+    book(engine, a_request(8, start=T0 + 50 * DAY), "L2")
+    book(twin, a_request(8, start=T0 + 50 * DAY), "L2")
+    assert engine.view.ledger.bookings() == twin.view.ledger.bookings()
+
+
+def test_a_lease_history_names_no_epoch_seconds():
+    engine = an_engine()
+    book(engine, a_request(32), "L1")
+    engine.apply(engine.tick(T0 + 2 * DAY))
+    engine.apply(engine.terminate("L1", at_s=T0 + 3 * DAY, now_s=T0 + 2 * DAY, actor="op"))
+    reasons = [h.reason for h in engine.lease("L1").history]
+    assert not any(re.search(r"\b1\d{9}\b", r) for r in reasons), reasons

@@ -498,9 +498,28 @@ class EventOut(BaseModel):
             tenant=e.tenant,
             lease=e.lease_id,
             node=e.node,
-            before=e.before,
-            after=e.after,
+            before=_payload(e.before),
+            after=_payload(e.after),
         )
+
+
+#: Keys of event payloads that hold instants (seconds since the epoch in the log).
+_INSTANT_KEYS = frozenset({"at", "start", "end", "from", "expires"})
+
+
+def _payload(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An event's before/after with its instants in ISO 8601 (the log keeps seconds)."""
+    if values is None:
+        return None
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if k in _INSTANT_KEYS and isinstance(v, int) and not isinstance(v, bool):
+            out[k] = iso(v)
+        elif k == "contract" and isinstance(v, list):  # [[start, end, gpus], ...]
+            out[k] = [[iso(seg[0]), iso(seg[1]), seg[2]] for seg in v]
+        else:
+            out[k] = v
+    return out
 
 
 class ChangeOut(BaseModel):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
@@ -118,6 +119,9 @@ class _Opts:
     spares: str | None
     price: str | None
     sla: str | None
+
+
+WIDE_TABLE = 120  # terminals narrower than this get folded tables (piped output is never narrow)
 
 
 def _request(o: _Opts, terms: Terms) -> LeaseRequest:
@@ -328,8 +332,30 @@ def lease_list(
         leases = service(db).leases(tenant=tenant, state=state)
 
     def table() -> None:
-        t = Table("id", "tenant", "state", "GPUs", "model", "start", "end", title=f"{len(leases)} lease(s)")
-        t.columns[0].no_wrap = True
+        t = Table(
+            "id",
+            "tenant",
+            "state",
+            "GPUs",
+            "model",
+            "start",
+            "end",
+            title=f"{len(leases)} lease(s)",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for col in (t.columns[0], t.columns[3]):  # ids and counts whole
+            col.no_wrap = True
+        for col in t.columns[1:5]:  # on a narrow terminal names fold, never cut
+            col.overflow = "fold"
+        for col in t.columns[5:]:
+            col.no_wrap = True
+        narrow = out.width < WIDE_TABLE  # dates then take two lines: the day, then the time
+
+        def when(t_s: int) -> str:
+            text = short_time(t_s)
+            return text.replace(" ", "\n", 1) if narrow else text
+
         for lease in leases:
             t.add_row(
                 lease.id,
@@ -337,8 +363,8 @@ def lease_list(
                 lease.state.value + (" (degraded)" if lease.degraded else ""),
                 f"{lease.gpus:,}",
                 lease.model,
-                short_time(lease.start_s),
-                short_time(lease.end_s),
+                when(lease.start_s),
+                when(lease.end_s),
             )
         out.print(t)
 
@@ -512,9 +538,26 @@ def events(
         rows = service(db).events(query)
 
     def table() -> None:
-        t = Table("seq", "at", "kind", "subject", "actor", "what changed", title=f"{len(rows)} event(s)")
-        for col in t.columns[:5]:
+        t = Table(
+            "seq",
+            "at",
+            "kind",
+            "subject",
+            "actor",
+            "what changed",
+            title=f"{len(rows)} event(s)",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for col in t.columns[:2]:  # seq and time whole; the rest fold on a narrow terminal
             col.no_wrap = True
+        for col in t.columns[2:5]:
+            col.overflow = "fold"
+        if out.width < WIDE_TABLE:  # a narrow terminal: what changed gets half of it, never squeezed away
+            t.expand = True
+            for col, share in zip(t.columns[2:], (1, 1, 1, 3), strict=True):
+                col.ratio = share
+        t.columns[5].overflow = "fold"
         for s in rows:
             e = s.event
             t.add_row(str(s.seq), short_time(e.at_s), e.kind, e.subject, e.actor, change_summary(e.before, e.after))

@@ -305,8 +305,8 @@ def requested_shape(
     the problems of fields that contradict each other, each naming all of them.
 
     One of ``gpus``, ``unit`` (with ``units``, default 1) or ``whole_site`` says how
-    much; ``whole_site`` is every GPU model of that site unless ``models`` narrows it
-    (so is ``unit=site``)."""
+    much. Without ``models`` any GPU model will do (``("*",)``, which the service spells
+    out as the fleet's models, tried in order); so a whole site is every model of it."""
     given = [name for name, value in (("gpus", gpus), ("unit", unit), ("whole_site", whole_site)) if value is not None]
     problems = []
     if len(given) > 1:
@@ -319,7 +319,7 @@ def requested_shape(
         return problems
     if whole_site is not None:
         unit, site = Unit.SITE, whole_site
-    models = models or (("*",) if unit is Unit.SITE else ())
+    models = models or ("*",)
     return Shape(models, gpus=gpus, unit=unit, units=1 if units is None else units, locality=locality, site=site)
 
 

@@ -279,6 +279,14 @@ class Ledger:
         self._table_of(booking_id).set_end(booking_id, new_end_s)
         return updated
 
+    def mark(self) -> tuple[int, int]:
+        """The id counter and the change counter, for :meth:`reset` after a what-if."""
+        return self._next_id, self._changes_since_retire
+
+    def reset(self, mark: tuple[int, int]) -> None:
+        """Counters back to a :meth:`mark` (the bookings made since must be gone)."""
+        self._next_id, self._changes_since_retire = mark
+
     def retire(self, before_s: int) -> None:
         """Move bookings that end by ``before_s`` to the past archive, when worth it.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from neocloud.domain.changes import Change, Event
-from neocloud.domain.errors import Instant, RequestError
+from neocloud.domain.errors import Instant, RequestError, minutes_utc
 from neocloud.domain.health import DOWN
 from neocloud.domain.leases import (
     LIVE_STATES,
@@ -117,7 +117,9 @@ def terminate(view: LedgerView, lease_id: str, *, at_s: int, now_s: int, actor: 
         raise LeaseRuleError(
             "terminate at {at}: the lease already ends at {end}", at=Instant(at_s), end=Instant(lease.end_s)
         )
-    updated = change_state(lease, LeaseState.TERMINATED, at_s=now_s, actor=actor, reason=f"effective {at_s}")
+    updated = change_state(
+        lease, LeaseState.TERMINATED, at_s=now_s, actor=actor, reason=f"effective {minutes_utc(at_s)}"
+    )
     updated = replace(updated, contract=clip(lease.contract, at_s))
     truncate, release = _cut_bookings(view, lease_id, at_s)
     return lease_change("lease.terminated", lease, updated, now_s, actor, truncate=truncate, release=release)

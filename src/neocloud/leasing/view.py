@@ -178,9 +178,9 @@ class LedgerView:
         before.update({bid: ledger.get(bid) for bid in change.release})
         old_leases = {lease.id: self.leases.get(lease.id) for lease in change.leases}
         old_health = {h.node: int(self.health[self.node(h.node)]) for h in change.health}
-        booked = self.apply(change)
+        mark = ledger.mark()
 
-        def undo() -> None:
+        def restore_bookings(booked: list[Booking]) -> None:
             for b in booked:
                 ledger.release(b.id)
             for bid, old in before.items():
@@ -188,6 +188,16 @@ class LedgerView:
                     ledger.release(bid)
                 if old is not None:
                     ledger.restore(old)
+            ledger.reset(mark)  # booking ids and counters as if nothing had happened
+
+        try:
+            booked = self.apply(change)
+        except BaseException:  # a refused what-if (a clash) leaves the view as it was
+            restore_bookings([])
+            raise
+
+        def undo() -> None:
+            restore_bookings(booked)
             for lease_id, old_lease in old_leases.items():
                 if old_lease is None:
                     self.leases.pop(lease_id, None)

@@ -318,15 +318,16 @@ class LeasingService:
     @serialized
     def bookings_of(self, holders: Iterable[str]) -> list[Booking]:
         """The bookings of these holders (lease ids), as they are now."""
-        engine = self._read()
-        return [b for holder in holders for b in engine.lease_nodes(holder)]
+        with self._as_of_now() as (engine, _):
+            return [b for holder in holders for b in engine.lease_nodes(holder)]
 
     @serialized
     def node_bookings(self, node: str) -> list[Booking]:
         """Every booking of one node, in time order."""
-        view = self._read().view
-        view.node(node)  # NotFound for a node the fleet does not have
-        return view.ledger.overlapping(node, -FOREVER_S, FOREVER_S)
+        with self._as_of_now() as (engine, _):
+            view = engine.view
+            view.node(node)  # NotFound for a node the fleet does not have
+            return view.ledger.overlapping(node, -FOREVER_S, FOREVER_S)
 
     # -- capacity ----------------------------------------------------------------
     @serialized
@@ -458,10 +459,17 @@ class LeasingService:
                 claim.check(writer)
             now_s = self._now()
             due = engine.tick(now_s)
-            if not due.empty:
-                self._dirty = True
-                engine.apply(due, writer.write(due))
-            result, change = decide(engine, now_s)
+            undo_due = None
+            if not due.empty:  # the clock's changes go first, in this same transaction
+                writer.write(due)
+                undo_due = engine.simulate(due)  # a tick only releases and moves leases: ids are the store's
+            try:
+                result, change = decide(engine, now_s)
+            except BaseException:  # refused: the transaction rolls back, and so does the view
+                if undo_due is not None:
+                    undo_due()
+                raise
+            self._dirty = undo_due is not None
             if not change.empty:
                 self._dirty = True
                 engine.apply(change, writer.write(change))
