@@ -27,15 +27,17 @@ def test_an_overlapping_booking_is_refused_and_nothing_of_the_batch_is_booked():
     with pytest.raises(BookingConflict) as info:
         ledger.book([Draft("n2", 0, 10, L, "b"), Draft("n1", 5, 15, L, "b")])
     facts = info.value.facts
-    assert (facts["node"], facts["start"], facts["end"], facts["other_start"], facts["other_end"]) == (
+    assert (facts["node"], facts["start"], facts["end"], facts["_other_start"], facts["_other_end"]) == (
         "n1",
         5,
         15,
         0,
         10,
     )
+    assert set(info.value.public_facts()) == {"count", "node", "start", "end"}  # nothing of the other holder
     assert "lease a" not in str(info.value)  # who holds it is for the operator only
-    assert info.value.render(str, operator=True).endswith("overlaps a booking [0, 10) (lease a)")
+    assert info.value.render(str, operator=True).endswith("[5, 15) (overlaps lease a [0, 10))")
+    assert "[0, 10)" not in str(info.value)
     assert ledger.overlapping("n2", 0, 10) == []
     assert len(ledger) == 1
 

@@ -68,16 +68,16 @@ class BookingConflict(DomainError):
     def __init__(self, conflicts: Sequence[tuple[Draft | Booking, Booking | Draft]]) -> None:
         self.conflicts = list(conflicts)
         head, other = conflicts[0]
+        # what is in the way (its holder and its dates) may be another tenant's: private
         super().__init__(
-            "{count} node interval(s) already taken; first: node {node} [{start}, {end}) overlaps a booking "
-            "[{other_start}, {other_end})",
-            private="{_holder}",
+            "{count} node interval(s) already taken; first: node {node} [{start}, {end})",
+            private="overlaps {_holder} [{_other_start}, {_other_end})",
             count=len(conflicts),
             node=head.node,
             start=Instant(head.start_s),
             end=Instant(head.end_s),
-            other_start=Instant(other.start_s),
-            other_end=Instant(other.end_s),
+            _other_start=Instant(other.start_s),
+            _other_end=Instant(other.end_s),
             _holder=f"{other.kind.value} {other.holder}",
         )
 
