@@ -130,6 +130,13 @@ def serve_subprocess(url: str) -> Iterator[tuple[str, int]]:
     port = _free_port()
     exe = Path(sys.executable).with_name("neocloud")
     cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--db", url, "--workers", str(WORKERS)]
+    with _serving(cmd, port) as served:
+        yield served
+
+
+@contextmanager
+def _serving(cmd: list[str], port: int) -> Iterator[tuple[str, int]]:
+    """A server process started by ``cmd`` on ``port``, ready; (base URL, pid). Stopped after."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -287,14 +294,8 @@ def serve_bare(bodies: dict[str, bytes], folder: Path) -> Iterator[tuple[str, in
     (folder / "spec.json").write_text(json.dumps(spec))
     port = _free_port()
     cmd = [sys.executable, __file__, "--bare-server", str(folder / "spec.json"), "--bare-port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, lambda: proc.poll() is None)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with _serving(cmd, port) as served:
+        yield served
 
 
 def bare_server(spec_file: Path, port: int) -> None:

@@ -93,8 +93,8 @@ class Engine:
         )
 
     # -- reads and applying ------------------------------------------------------
-    def lease(self, lease_id: str, tenant: str | None = None) -> Lease:
-        return self.view.lease(lease_id, tenant)
+    def lease(self, lease_id: str) -> Lease:
+        return self.view.lease(lease_id)
 
     def lease_nodes(self, lease_id: str) -> list[Booking]:
         return self.view.ledger.of_holder(lease_id)

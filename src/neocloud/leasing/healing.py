@@ -34,7 +34,7 @@ def set_health(
     current = HEALTH_CODES[int(view.health[view.node(node)])]
     problem = transition_problem(node, current, target)
     if problem is not None:
-        raise LeaseRuleError(problem.replace("{", "{{").replace("}", "}}"))
+        raise LeaseRuleError(problem)  # no facts: the text is shown as it is
     health = HealthChange(node, current, target, at_s, reason)
     after = {"health": target.value, "at": at_s, "reason": reason}
     event = node_event(f"node.{target.value}", node, now_s, actor, before={"health": current.value}, after=after)

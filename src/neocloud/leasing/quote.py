@@ -7,15 +7,15 @@ The search for alternatives tries a looser locality and later starts (at most
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from enum import StrEnum
 
 from neocloud.domain.errors import DomainError, RequestError, minutes_utc
-from neocloud.domain.leases import MAX_HORIZON_S, LeaseRequest, Segment, validate_request
+from neocloud.domain.leases import MAX_HORIZON_S, LeaseRequest, validate_request
 from neocloud.domain.money import Money
 from neocloud.domain.shape import LOOSER, Locality
-from neocloud.leasing.plan import Layer, Plan, plan
+from neocloud.leasing.plan import Plan, plan
 from neocloud.leasing.view import LedgerView
 from neocloud.placement.carve import Infeasible
 
@@ -41,37 +41,17 @@ class Alternative:
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
-    """A placement plan for a request: nodes, spares and price. Nothing is booked."""
+class Quote(Plan):
+    """A plan with its price: the contracted GPU-hours and what they cost. Nothing is booked."""
 
-    request: LeaseRequest
-    model: str
-    gpus: int
-    layers: tuple[Layer, ...]
-    spares: tuple[str, ...]
-    contract: tuple[Segment, ...]
     gpu_hours: Decimal
     total: Money
-    blocks: dict[str, int]
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return tuple(n for layer in self.layers for n in layer.nodes)
 
     @classmethod
     def of_plan(cls, p: Plan) -> Quote:
         hours = sum((Decimal(s.gpus) * Decimal(s.end_s - s.start_s) / HOUR_S for s in p.contract), Decimal(0))
-        return cls(
-            request=p.request,
-            model=p.model,
-            gpus=p.gpus,
-            layers=p.layers,
-            spares=p.spares,
-            contract=p.contract,
-            gpu_hours=hours,
-            total=p.request.price_per_gpu_hour.times(hours),
-            blocks=p.blocks,
-        )
+        planned = {f.name: getattr(p, f.name) for f in fields(Plan)}
+        return cls(**planned, gpu_hours=hours, total=p.request.price_per_gpu_hour.times(hours))
 
 
 @dataclass(frozen=True, slots=True)

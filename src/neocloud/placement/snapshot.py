@@ -78,31 +78,27 @@ class FleetSnapshot:
 
     def unit_of(self, level: Level) -> IntArray:
         """Per node (fleet order): the index of its unit at ``level``."""
-        if level is Level.SITE:
-            return self.node_site
-        if level is Level.POD:
-            return self.node_pod
-        if level is Level.BLOCK:
-            return self.node_block
-        if level is Level.NVLINK_DOMAIN:
-            return self.node_domain
-        return np.arange(len(self.node_ids), dtype=np.int32)
+        return self._level(level)[0]
 
     def n_units(self, level: Level) -> int:
         """How many units the fleet has at ``level``."""
-        return len(self.unit_names(level))
+        return len(self._level(level)[1])
 
     def unit_names(self, level: Level) -> tuple[str, ...]:
         """The names of the units at ``level``, by index."""
+        return self._level(level)[1]
+
+    def _level(self, level: Level) -> tuple[IntArray, tuple[str, ...]]:
+        """The one place a level maps to its arrays: each node's unit, and the units' names."""
         if level is Level.SITE:
-            return self.site_names
+            return self.node_site, self.site_names
         if level is Level.POD:
-            return self.pod_names
+            return self.node_pod, self.pod_names
         if level is Level.BLOCK:
-            return self.block_names
+            return self.node_block, self.block_names
         if level is Level.NVLINK_DOMAIN:
-            return self.domain_ids
-        return self.node_ids
+            return self.node_domain, self.domain_ids
+        return np.arange(len(self.node_ids), dtype=np.int32), self.node_ids
 
 
 def health_codes(fleet: Fleet, snap: FleetSnapshot) -> npt.NDArray[np.int8]:
