@@ -163,6 +163,8 @@ def test_implied_price_is_the_fee_over_gpus_times_an_average_month() -> None:
         ({"tranches": ()}, "gpus: give at least one GPU model and count"),
         ({"tranches": (Tranche("H100", 0, 0, 10),)}, "gpus: 0 GPUs"),
         ({"tranches": (Tranche("H100", 8, 10, 10),)}, "start: must be before end"),
+        ({"tranches": (Tranche("H100", 8, 10, 20),)}, "start: must be from 2000-01-01 to 2200-01-01"),
+        ({"tranches": (Tranche("H100", 8, ts(2027, 1, 1), ts(2300, 1, 1)),)}, "end: must be from 2000-01-01"),
         ({"monthly_fee": None}, "monthly_fee, price_per_gpu_hour: give exactly one"),
         ({"monthly_fee": usd("0")}, "monthly_fee: 0 USD is out of range"),
         ({"monthly_fee": usd("1.001")}, "monthly_fee: 1.001 has more than 2 decimal places"),

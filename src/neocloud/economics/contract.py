@@ -32,6 +32,10 @@ MAX_MONTHLY_FEE = Decimal(100_000_000_000)
 MAX_CONTRACT_GPUS = 10_000_000
 #: Termination notice of at most ten years, in days.
 MAX_NOTICE_DAYS = 3_652
+#: Contracts start and end within [2000-01-01, 2200-01-01) UTC: a bound against typos
+#: (year 20270) that keeps calendar arithmetic within what a datetime can hold.
+EARLIEST_S = 946_684_800
+LATEST_S = 7_258_118_400
 
 
 class Drawdown(StrEnum):
@@ -207,6 +211,9 @@ def _tranche_problems(tranches: tuple[Tranche, ...]) -> list[str]:
             problems.append(f"{where}: {t.gpus:,} GPUs; give more than 0 and at most {MAX_CONTRACT_GPUS:,}")
         if t.start_s >= t.end_s:
             problems.append("start: must be before end")
+        for name, at in (("start", t.start_s), ("end", t.end_s)):
+            if not EARLIEST_S <= at <= LATEST_S:
+                problems.append(f"{name}: must be from 2000-01-01 to 2200-01-01 (UTC)")
     return sorted(set(problems), key=problems.index)
 
 

@@ -78,12 +78,14 @@ MARKET_PRICES = (
 class CostBasis:
     """What the capacity costs the operator, per GPU model: the whole TCO per GPU-hour
     (for margins), its cash operating part per GPU-hour (for cash flows) and the capex
-    per GPU paid at the start. ``source`` says where the numbers came from."""
+    per GPU paid at the start; and the operator's WACC (annual). ``source`` says where
+    the numbers came from."""
 
     tco_per_gpu_hour: Mapping[str, Money]
     opex_per_gpu_hour: Mapping[str, Money]
     capex_per_gpu: Mapping[str, Money]
     source: str = ""
+    wacc: Decimal = DEFAULT_WACC
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +186,17 @@ def analyse(
     contract: Contract,
     costs: CostBasis,
     *,
-    wacc: Decimal = DEFAULT_WACC,
+    wacc: Decimal | None = None,
     market: Iterable[MarketPrice] = MARKET_PRICES,
 ) -> DealAnalysis:
-    """The analysis of ``contract`` under ``costs`` at ``wacc`` (annual, e.g. 0.10).
+    """The analysis of ``contract`` under ``costs`` at ``wacc`` (annual, e.g. 0.10;
+    ``None``: the cost basis's).
 
     Raises :class:`RequestError` naming each bad field: the contract's own problems, a
     WACC outside [0, 1), a GPU model the costs do not cover, a currency that differs,
     a prepayment larger than the contract's fees."""
     checked(contract)
+    wacc = costs.wacc if wacc is None else wacc
     _check_inputs(contract, costs, wacc)
     lines = schedule(contract, costs)
     total_fee = sum((ln.fee.amount for ln in lines), Decimal(0))

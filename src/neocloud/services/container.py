@@ -8,6 +8,7 @@ from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.catalog import Catalog
+from neocloud.services.deals import CostSource, DealService
 from neocloud.services.leasing import LeasingService
 from neocloud.services.visibility import Visibility
 
@@ -18,11 +19,17 @@ class Services:
     keys: KeyService
     clock: Clock
     database: str
+    deal_costs: CostSource | None = None  # what a site's capacity costs, for deals (the cost model)
 
     @property
     def catalog(self) -> Catalog:
         """Filtered, paged reads of the fleet and the leases."""
         return Catalog(self.leasing)
+
+    @property
+    def deals(self) -> DealService:
+        """Deal analysis and the book of the ledger's leases (operator only)."""
+        return DealService(self.leasing, self.deal_costs)
 
     @property
     def visibility(self) -> Visibility:

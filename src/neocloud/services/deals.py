@@ -1,0 +1,212 @@
+"""Deals and the book: what a proposed contract is worth, and how concentrated the
+ledger's leases make the operator's revenue. Reads only; nothing here writes.
+
+The ledger's leases become :class:`~neocloud.economics.contract.Contract` values in one
+place, :func:`lease_contract`: today a lease pays ``request.price_per_gpu_hour`` on the
+GPU-hours of its ``contract`` segments, it is take-or-pay once it is confirmed or
+active (a fixed-term commitment; a hold commits nothing), and it has no notice clause
+(the ledger's early termination is by agreement). The price book (issue 10 §2) extends
+this converter when leases carry a tier and a price-book version.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from neocloud.domain.clock import to_s
+from neocloud.domain.errors import RequestError
+from neocloud.domain.fleet import Fleet, Site
+from neocloud.domain.leases import LIVE_STATES, Lease, LeaseState
+from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.domain.money import Money
+from neocloud.economics.book import Book, book
+from neocloud.economics.contract import Contract, Prepayment, Tranche, checked, whole_term
+from neocloud.economics.deal import MARKET_PRICES, CostBasis, DealAnalysis, MarketPrice, analyse
+from neocloud.services.leasing import LeasingService
+
+DAY_S = 86_400
+#: The book's revenue period when none is given: the next 365 days from now.
+DEFAULT_PERIOD_S = 365 * DAY_S
+COMMITTED = frozenset({LeaseState.CONFIRMED, LeaseState.ACTIVE})
+
+#: What a site's capacity costs: the cost basis for ``models`` at ``site``.
+CostSource = Callable[[Site, Iterable[str]], CostBasis]
+
+
+@dataclass(frozen=True, slots=True)
+class DealTerms:
+    """A proposed deal as an edge (CLI, API) gives it. ``gpus``: per model; ``None``
+    takes every GPU of the site (the whole site). Exactly one of ``monthly_fee`` and
+    ``price_per_gpu_hour``. ``wacc``: ``None`` takes the cost model's."""
+
+    tenant: str
+    site: str | None
+    start_s: int
+    end_s: int
+    gpus: Mapping[str, int] | None = None
+    monthly_fee: Money | None = None
+    price_per_gpu_hour: Money | None = None
+    ramp: tuple[Decimal, ...] = ()
+    prepayment: Prepayment | None = None
+    notice_days: int | None = None
+    initial_months: int = 0
+    take_or_pay: bool = True
+    wacc: Decimal | None = None
+    market: tuple[MarketPrice, ...] = MARKET_PRICES
+
+
+@dataclass(frozen=True, slots=True)
+class DealReport:
+    """A deal's analysis, its cost basis, and (when a book was given) the book with it."""
+
+    analysis: DealAnalysis
+    costs: CostBasis
+    site: Site
+    book: Book | None = None
+    book_label: str = ""
+    warnings: tuple[str, ...] = field(default=())
+
+
+class DealService:
+    """Deal analysis and the book, over the ledger (``leasing``) and a cost source."""
+
+    def __init__(self, leasing: LeasingService, costs: CostSource | None) -> None:
+        self.leasing = leasing
+        self._costs = costs
+
+    def costs(self, site: Site, models: Iterable[str]) -> CostBasis:
+        """The cost basis of ``models`` at ``site`` from the cost source."""
+        if self._costs is None:
+            raise RequestError(["costs: this deployment has no cost model to cost a deal with"])
+        return self._costs(site, models)
+
+    def contracts(self) -> list[Contract]:
+        """The ledger's live leases (held, confirmed, active) as contracts."""
+        leases = [le for le in self.leasing.leases() if le.state in LIVE_STATES]
+        return lease_contracts(leases, self.leasing.fleet(), self.leasing.bookings_of(le.id for le in leases))
+
+    def book(self, *, start_s: int | None = None, end_s: int | None = None, extra: Sequence[Contract] = ()) -> Book:
+        """The book of the ledger's live leases (and ``extra`` contracts) as of now, with
+        revenue over ``[start_s, end_s)`` (default: from now, for 365 days from the start)."""
+        now_s = to_s(self.leasing.clock.now())
+        start = now_s if start_s is None else start_s
+        end = start + DEFAULT_PERIOD_S if end_s is None else end_s
+        return book([*self.contracts(), *extra], now_s, (start, end))
+
+    def analyse_on_ledger(self, terms: DealTerms, *, with_book: bool = True) -> DealReport:
+        """``terms`` on a site of the ledger's fleet, with the ledger's book if asked."""
+        return self.analyse(terms, self.leasing.fleet(), with_book=with_book)
+
+    def analyse(self, terms: DealTerms, fleet: Fleet, *, with_book: bool = False) -> DealReport:
+        """``terms`` on ``fleet``'s site, costed by the cost source; with ``with_book``, the
+        ledger's book with the deal in it. Raises :class:`RequestError` naming each bad field."""
+        report = analyse_deal(terms, fleet, self.costs)
+        if not with_book:
+            return report
+        joined = self.book(extra=[report.analysis.contract])
+        return DealReport(report.analysis, report.costs, report.site, joined, "the ledger's live leases and this deal")
+
+
+def analyse_deal(terms: DealTerms, fleet: Fleet, costs: CostSource) -> DealReport:
+    """The analysis of ``terms`` on a site of ``fleet`` (no book)."""
+    site = _site(fleet, terms.site)
+    on_site = site_gpus(fleet, site.name)
+    gpus = dict(terms.gpus) if terms.gpus is not None else on_site
+    problems = [
+        f"gpus: {n:,} {m} asked; {site.name} has {on_site.get(m, 0):,}"
+        for m, n in sorted(gpus.items())
+        if n > on_site.get(m, 0)
+    ]
+    if problems:
+        raise RequestError(problems)
+    contract = checked(
+        Contract(
+            tenant=terms.tenant,
+            site=site.name,
+            tranches=whole_term(gpus, terms.start_s, terms.end_s),
+            monthly_fee=terms.monthly_fee,
+            price_per_gpu_hour=terms.price_per_gpu_hour,
+            ramp=terms.ramp,
+            prepayment=terms.prepayment,
+            notice_days=terms.notice_days,
+            initial_months=terms.initial_months,
+            take_or_pay=terms.take_or_pay,
+            id="proposed",
+        )
+    )
+    basis = costs(site, sorted(gpus))
+    analysis = analyse(contract, basis, wacc=terms.wacc, market=terms.market)
+    return DealReport(analysis, basis, site)
+
+
+def lease_contracts(leases: Iterable[Lease], fleet: Fleet, bookings: Iterable[Booking]) -> list[Contract]:
+    """Each lease as a contract, its site and GPU models read from its bookings."""
+    node_of = {n.id: n for n in fleet.nodes}
+    placed: dict[str, Counter[tuple[str, str]]] = {}
+    for b in bookings:
+        node = node_of.get(b.node)
+        if node is not None and b.kind is HolderKind.LEASE:  # spares are not the contract
+            placed.setdefault(b.holder, Counter())[(node.site, node.gpu_model)] += node.gpu_count
+    return [lease_contract(le, placed.get(le.id, Counter())) for le in leases if le.contract]
+
+
+def lease_contract(lease: Lease, placed: Mapping[tuple[str, str], int]) -> Contract:
+    """THE conversion of a ledger lease to a contract (see the module docstring).
+    ``placed``: GPUs of the lease's nodes per (site, model); it names the site and
+    splits a multi-model lease's segments across models in proportion."""
+    sites = sorted({site for site, _ in placed}) or [lease.request.shape.site or "unplaced"]
+    models = Counter[str]()
+    for (_, model), n in placed.items():
+        models[model] += n
+    if not models:
+        models[lease.model.split("+")[0]] = 1
+    tranches = tuple(
+        Tranche(model, n, seg.start_s, seg.end_s)
+        for seg in lease.contract
+        for model, n in _split(seg.gpus, models).items()
+        if n > 0
+    )
+    return Contract(
+        tenant=lease.tenant,
+        site="+".join(sites),
+        tranches=tranches,
+        price_per_gpu_hour=lease.request.price_per_gpu_hour,
+        take_or_pay=lease.state in COMMITTED,
+        id=lease.id,
+    )
+
+
+def site_gpus(fleet: Fleet, site: str) -> dict[str, int]:
+    """GPUs per model at ``site``."""
+    out: Counter[str] = Counter()
+    for node in fleet.nodes:
+        if node.site == site:
+            out[node.gpu_model] += node.gpu_count
+    return dict(sorted(out.items()))
+
+
+def _site(fleet: Fleet, name: str | None) -> Site:
+    if name is None:
+        if len(fleet.sites) == 1:
+            return fleet.sites[0]
+        raise RequestError([f"site: the fleet has {len(fleet.sites)} sites; name one ({_names(fleet)})"])
+    found = next((s for s in fleet.sites if s.name == name), None)
+    if found is None:
+        raise RequestError([f"site: no site {name!r}; the fleet has {_names(fleet)}"])
+    return found
+
+
+def _names(fleet: Fleet) -> str:
+    return ", ".join(s.name for s in fleet.sites)
+
+
+def _split(gpus: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """``gpus`` split across models in proportion to ``weights``, the remainder to the largest."""
+    total = sum(weights.values())
+    out = {m: gpus * w // total for m, w in weights.items()}
+    biggest = max(weights, key=lambda m: (weights[m], m))
+    out[biggest] += gpus - sum(out.values())
+    return out
