@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from neocloud.adapters.assumptions import load_assumptions
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
@@ -18,6 +19,7 @@ from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
+from neocloud.services.deals import CostSource, tco_cost_source
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
 from neocloud.services.settings import settings_from
@@ -108,7 +110,14 @@ def _services(
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,
+        deal_costs=deal_costs(),
     )
+
+
+def deal_costs(assumptions: Path | None = None) -> CostSource:
+    """What capacity costs, for deals: the cost model under the shipped assumptions with
+    the operator's ``assumptions`` override file laid over them."""
+    return tco_cost_source(load_assumptions(assumptions))
 
 
 def worker_app() -> FastAPI:

@@ -69,8 +69,8 @@ class MarketPrice:
 
 #: Market prices the worked example compares with (economics.md §1.8 and §6).
 MARKET_PRICES = (
-    MarketPrice("H100 on demand (Lambda 8x)", "H100", Money(Decimal("3.99")), "[R30] 2026-09-20"),
-    MarketPrice("H100 1-year contract (SemiAnalysis)", "H100", Money(Decimal("2.35")), "[R5] 2026-03"),
+    MarketPrice("H100 on demand", "H100", Money(Decimal("3.99")), "Lambda 8x [R30] 2026-09-20"),
+    MarketPrice("H100 1-year contract", "H100", Money(Decimal("2.35")), "SemiAnalysis [R5] 2026-03"),
 )
 
 
@@ -302,7 +302,7 @@ def _cost(rates: Mapping[str, Money], hours: Mapping[str, Decimal], currency: st
 def _prepayment_amount(contract: Contract, total_fee: Decimal) -> Decimal:
     p = contract.prepayment
     if p is None:
-        return Decimal(0)
+        return round_money(Decimal(0), contract.currency)
     if p.share is not None:
         return round_money(p.share * total_fee, contract.currency)
     assert p.amount is not None

@@ -22,9 +22,11 @@ from neocloud.domain.fleet import Fleet, Site
 from neocloud.domain.leases import LIVE_STATES, Lease, LeaseState
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.domain.money import Money
+from neocloud.economics.assumptions import Assumptions
 from neocloud.economics.book import Book, book
 from neocloud.economics.contract import Contract, Prepayment, Tranche, checked, whole_term
-from neocloud.economics.deal import MARKET_PRICES, CostBasis, DealAnalysis, MarketPrice, analyse
+from neocloud.economics.cost import CostInputs, Tco, tco
+from neocloud.economics.deal import DEFAULT_WACC, MARKET_PRICES, CostBasis, DealAnalysis, MarketPrice, analyse
 from neocloud.services.leasing import LeasingService
 
 DAY_S = 86_400
@@ -34,6 +36,9 @@ COMMITTED = frozenset({LeaseState.CONFIRMED, LeaseState.ACTIVE})
 
 #: What a site's capacity costs: the cost basis for ``models`` at ``site``.
 CostSource = Callable[[Site, Iterable[str]], CostBasis]
+#: The TCO lines that are cash operating costs; the others (hardware, facility, financing)
+#: recover the capex, which a deal's cash flows pay at the start instead.
+OPERATING_LINES = ("power", "failures", "other_opex")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,37 @@ def lease_contract(lease: Lease, placed: Mapping[tuple[str, str], int]) -> Contr
         price_per_gpu_hour=lease.request.price_per_gpu_hour,
         take_or_pay=lease.state in COMMITTED,
         id=lease.id,
+    )
+
+
+def tco_cost_source(assumptions: Assumptions) -> CostSource:
+    """Costs from the cost model (:mod:`neocloud.economics.cost`) under ``assumptions``."""
+
+    def basis(site: Site, models: Iterable[str]) -> CostBasis:
+        return cost_basis({m: tco(CostInputs.resolve(assumptions, m, site)) for m in models}, assumptions.version)
+
+    return basis
+
+
+def cost_basis(tcos: Mapping[str, Tco], version: str) -> CostBasis:
+    """A deal's cost basis from the cost model's TCO per model: the whole TCO per GPU-hour;
+    its operating lines (:data:`OPERATING_LINES`) as the cash cost; hardware plus facility
+    capex per GPU at the start; the WACC the TCO was financed at."""
+    opex = {
+        m: Money(sum((t.line(k).per_gpu_hour.amount for k in OPERATING_LINES), Decimal(0)), t.per_gpu_hour.currency)
+        for m, t in tcos.items()
+    }
+    capex = {
+        m: Money(t.capex_per_gpu.amount + t.facility_capex_per_gpu.amount, t.capex_per_gpu.currency)
+        for m, t in tcos.items()
+    }
+    waccs = sorted({t.wacc for t in tcos.values()})
+    return CostBasis(
+        tco_per_gpu_hour={m: t.per_gpu_hour for m, t in tcos.items()},
+        opex_per_gpu_hour=opex,
+        capex_per_gpu=capex,
+        source=f"cost model, assumptions {version}",
+        wacc=waccs[-1] if waccs else DEFAULT_WACC,
     )
 
 

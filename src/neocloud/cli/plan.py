@@ -1,0 +1,11 @@
+"""``neocloud plan``: cost, deals and serving capacity."""
+
+from __future__ import annotations
+
+import typer
+
+from neocloud.cli import plan_deal
+
+app = typer.Typer(help="Plan: cost, deals and serving capacity.", no_args_is_help=True)
+app.command("deal")(plan_deal.deal)
+app.command("book")(plan_deal.book)
