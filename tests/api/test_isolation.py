@@ -133,6 +133,10 @@ def reads(w: TwoTenants) -> list[Probe]:
         Probe("POST /v1/nodes/{node_id}/repair", f"/v1/nodes/{a_node}/repair", 403),
         Probe("POST /v1/nodes/{node_id}/degradation", f"/v1/nodes/{a_node}/degradation", 403),
         Probe("POST /v1/maintenance", "/v1/maintenance", 403, body={"node": a_node, "start": _at(70), "end": _at(71)}),
+        Probe("GET /v1/economics/book", "/v1/economics/book", 403),
+        Probe(
+            "POST /v1/economics/deals", "/v1/economics/deals", 403, body={"tenant": A, "start": _at(1), "end": _at(9)}
+        ),
     ]
 
 
@@ -213,6 +217,7 @@ def dashboard(w: TwoTenants) -> list[Probe]:
         *(Probe("GET /nodes/{node_id}", f"/nodes/{node}", 200) for node in sorted(w.nodes_of(A))),
         Probe("GET /nodes/{node_id}", f"/nodes/{b_only}", 404, foreign=b_only),
         Probe("GET /events", "/events", 200),
+        Probe("GET /deals", "/deals", 403),
         Probe("GET /events", f"/events?node={shared}", 200),
         Probe("GET /events", f"/events?lease={le['b1']}", 200, foreign=le["b1"]),
         Probe("GET /events", f"/events?tenant={B}", 404, foreign=B),

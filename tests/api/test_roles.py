@@ -32,6 +32,9 @@ def lease_body(**extra: Any) -> dict[str, Any]:
     return {"gpus": 16, "models": ["H100"], "start": "2027-01-04T01:00:00Z", "end": "2027-02-01", **extra}
 
 
+DEAL_BODY = {"tenant": "newco", "start": "2027-02-01", "end": "2028-02-01", "site": "demo-west", "monthly_fee": "1E5"}
+
+
 def own_lease(world: World) -> dict[str, str]:
     """A confirmed 16-GPU lease of the tenant starting in an hour."""
     r = world.client.post("/v1/leases", json=lease_body(tenant=TENANT), headers=world.auth("operator"))
@@ -102,6 +105,8 @@ CASES = {
     "keys": Case("GET", "/v1/keys", 200, 403),
     "create key": Case("POST", "/v1/keys", 201, 403, body={"role": "tenant", "tenant": TENANT, "label": "ci"}),
     "revoke key": Case("DELETE", "/v1/keys/{key}", 200, 403, setup=new_key),
+    "deal": Case("POST", "/v1/economics/deals", 200, 403, body=DEAL_BODY),
+    "book": Case("GET", "/v1/economics/book", 200, 403),
 }
 
 

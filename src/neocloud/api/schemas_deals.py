@@ -172,6 +172,7 @@ class DealOut(Schema):
     months: list[MonthOut]
     book: BookOut | None = None
     book_label: str = ""
+    warnings: list[str] = Field(default_factory=list, description="Commitments at the site this deal would run into.")
 
     @classmethod
     def of(cls, report: DealReport) -> DealOut:
@@ -195,6 +196,7 @@ class DealOut(Schema):
             months=[MonthOut.of(m) for m in a.months],
             book=None if report.book is None else BookOut.of(report.book),
             book_label=report.book_label,
+            warnings=list(report.warnings),
         )
 
 

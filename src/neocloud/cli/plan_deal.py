@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -168,7 +168,7 @@ def _analyse(
         build_demo(demo)
         service = DealService(demo.leasing, cost_source)
         report = service.analyse(terms, _fleet(preset, fleet_file, db), with_book=True)
-        return DealReport(report.analysis, report.costs, report.site, report.book, "the demo's leases and this deal")
+        return replace(report, book_label="the demo's leases and this deal")
     if book == "ledger":
         service = DealService(bootstrap.leasing_service(db_url(db)), cost_source)
         return service.analyse(terms, _fleet(preset, fleet_file, db), with_book=True)
@@ -329,6 +329,8 @@ def _print_deal(report: DealReport, note: str | None) -> None:
     out.print(f"costs: {report.costs.source}; monthly flows (docs/economics.md)", highlight=False)
     if note:
         out.print(f"seed: {note}", highlight=False, soft_wrap=True)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning[/]: {warning}", highlight=False, soft_wrap=True)
 
 
 def _print_years(report: DealReport) -> None:

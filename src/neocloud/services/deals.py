@@ -112,7 +112,10 @@ class DealService:
         if not with_book:
             return report
         joined = self.book(extra=[report.analysis.contract])
-        return DealReport(report.analysis, report.costs, report.site, joined, "the ledger's live leases and this deal")
+        warnings = oversubscribed(joined, report.analysis.contract, site_gpus(fleet, report.site.name))
+        return DealReport(
+            report.analysis, report.costs, report.site, joined, "the ledger's live leases and this deal", warnings
+        )
 
 
 def analyse_deal(terms: DealTerms, fleet: Fleet, costs: CostSource) -> DealReport:
@@ -182,6 +185,32 @@ def lease_contract(lease: Lease, placed: Mapping[tuple[str, str], int]) -> Contr
         take_or_pay=lease.state in COMMITTED,
         id=lease.id,
     )
+
+
+def oversubscribed(b: Book, deal: Contract, capacity: Mapping[str, int]) -> tuple[str, ...]:
+    """Where the deal and the book's other commitments at its site would need more GPUs
+    of a model than the site has, at some instant of the deal's term (a what-if does not
+    book anything: this says what booking it would run into)."""
+    out = []
+    for model, wanted in sorted(deal.gpus_by_model().items()):
+        others = [
+            m
+            for m in b.commitments
+            if m.site == deal.site
+            and m.model == model
+            and m.contract != deal.id
+            and m.start_s < deal.end_s
+            and deal.start_s < m.end_s
+        ]
+        points = {max(deal.start_s, m.start_s) for m in others}
+        peak = max((sum(m.gpus for m in others if m.start_s <= t < m.end_s) for t in points), default=0)
+        if peak + wanted > capacity.get(model, 0):
+            holders = ", ".join(sorted({m.tenant for m in others}))
+            out.append(
+                f"{deal.site}: {peak:,} of its {capacity.get(model, 0):,} {model} are committed to {holders} "
+                f"during the term; this deal needs {wanted:,} more"
+            )
+    return tuple(out)
 
 
 def tco_cost_source(assumptions: Assumptions) -> CostSource:
