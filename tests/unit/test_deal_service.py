@@ -1,0 +1,67 @@
+"""The one conversion of ledger leases to contracts, on the in-memory demo."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from neocloud import bootstrap
+from neocloud.domain.clock import ManualClock
+from neocloud.domain.leases import Lease, LeaseState
+from neocloud.economics.deal import schedule
+from neocloud.services.container import Services
+from neocloud.services.deals import lease_contract
+from neocloud.services.demo import build_demo
+
+
+@pytest.fixture(scope="module")
+def demo() -> Services:
+    services = bootstrap.in_memory(ManualClock(datetime(2027, 1, 4, tzinfo=UTC)))
+    build_demo(services)
+    return services
+
+
+def _lease(services: Services, tenant: str) -> Lease:
+    return next(le for le in services.leasing.leases() if le.tenant == tenant)
+
+
+def test_a_lease_pays_its_price_on_its_contracted_gpu_hours(demo: Services) -> None:
+    contracts = {c.id: c for c in demo.deals.contracts()}
+    for lease in demo.leasing.leases():
+        c = contracts[lease.id]
+        gpu_hours = sum(Decimal(s.gpus * (s.end_s - s.start_s)) / 3600 for s in lease.contract)
+        revenue = sum(ln.fee.amount for ln in schedule(c))
+        assert revenue == pytest.approx(lease.request.price_per_gpu_hour.amount * gpu_hours, abs=Decimal("0.05"))
+
+
+def test_a_lease_with_steps_becomes_one_tranche_per_contract_segment(demo: Services) -> None:
+    stepped = _lease(demo, "globex-research")
+    c = next(c for c in demo.deals.contracts() if c.id == stepped.id)
+    assert [(t.gpus, t.start_s, t.end_s) for t in c.tranches] == [
+        (s.gpus, s.start_s, s.end_s) for s in stepped.contract
+    ]
+    assert c.gpus_by_model() == {"H200": 192}
+
+
+def test_confirmed_and_active_leases_are_take_or_pay_and_a_hold_is_not(demo: Services) -> None:
+    by_state = {c.id: c.take_or_pay for c in demo.deals.contracts()}
+    for lease in demo.leasing.leases():
+        assert by_state[lease.id] is (lease.state in {LeaseState.CONFIRMED, LeaseState.ACTIVE}), lease.state
+    assert not by_state[_lease(demo, "initech").id]
+
+
+def test_the_site_and_models_come_from_the_leases_nodes(demo: Services) -> None:
+    whole = _lease(demo, "frontier-lab")
+    c = next(c for c in demo.deals.contracts() if c.id == whole.id)
+    assert c.site == "demo-east"
+    assert c.gpus_by_model() == {"GB200": whole.gpus}
+
+
+def test_a_multi_model_lease_splits_its_gpus_in_proportion_to_its_nodes(demo: Services) -> None:
+    lease = _lease(demo, "acme-ai")
+    c = lease_contract(lease, Counter({("demo-west", "H100"): 96, ("demo-west", "H200"): 32}))
+    assert c.gpus_by_model() == {"H100": 96, "H200": 32}
+    assert sum(t.gpus for t in c.tranches) == lease.gpus
