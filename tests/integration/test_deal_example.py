@@ -148,3 +148,16 @@ def test_in_the_demo_book_the_deal_is_the_top_tenant_by_its_share_of_the_backlog
     assert book["top_tenant"] == "anthropic"
     assert book["top1_backlog_share"] == pytest.approx(float(total / (total + others)), rel=1e-9)
     assert book["hhi"] > 9_900  # a one-tenant book is 10,000
+
+
+def test_the_figures_in_docs_economics_md_are_the_commands(seed: dict[str, Any]) -> None:
+    """The calendar-only figures of the worked example's table, as the command prints them."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "economics.md").read_text()
+    section = doc[doc.index("### Worked example") :]
+    assert f"${float(seed['total_revenue']):,.2f}" in section
+    assert f"**${seed['implied_price_per_gpu_hour']} per GPU-hour**" in section
+    assert f"**${float(seed['revenue_at_risk']) / 1e9:.2f}B" in section
+    assert f"{seed['earliest_notice'][:10]} / {seed['earliest_exit'][:10]}" in section
+    assert f"payback in month {seed['payback_month']}" in section

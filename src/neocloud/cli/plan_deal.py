@@ -304,6 +304,7 @@ def _print_deal(report: DealReport, note: str | None) -> None:
         ("annual TCO (cost model)", money(a.annual_tco)),
         ("gross margin (run rate)", _pct(a.gross_margin)),
         ("capex at the start", money(a.capex)),
+        *((("prepayment at the start", money(a.prepayment)),) if a.prepayment else ()),
         (f"NPV at WACC {100 * float(a.wacc):.2f}%", money(a.npv)),
         ("IRR (annualised)", _pct(a.irr_annual)),
         ("payback", "never" if a.payback_month is None else f"month {a.payback_month}"),
