@@ -65,3 +65,9 @@ def test_a_multi_model_lease_splits_its_gpus_in_proportion_to_its_nodes(demo: Se
     c = lease_contract(lease, Counter({("demo-west", "H100"): 96, ("demo-west", "H200"): 32}))
     assert c.gpus_by_model() == {"H100": 96, "H200": 32}
     assert sum(t.gpus for t in c.tranches) == lease.gpus
+
+
+def test_a_split_that_does_not_divide_evenly_keeps_every_gpu(demo: Services) -> None:
+    lease = _lease(demo, "acme-ai")  # 128 GPUs
+    c = lease_contract(lease, Counter({("demo-west", "H100"): 8, ("demo-west", "H200"): 16}))
+    assert c.gpus_by_model() == {"H100": 42, "H200": 86}  # 128/3 and 256/3, the remainder to the larger
