@@ -4,8 +4,12 @@ violation."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from neocloud.cli.main import app
 from neocloud.domain.leases import LIVE_STATES
 from tests.browser.accessibility import report, violations
 from tests.browser.conftest import WAIT_MS, Served, shot, sign_in
@@ -63,3 +67,14 @@ def test_a_tenant_gets_403_and_no_deals_link(page: Any, served: Served) -> None:
     assert response.status == 403
     assert "Operator only" in page.inner_text("main")
     assert page.locator("#concentration").count() == 0
+
+
+def test_the_html_file_of_plan_deal_draws_its_chart_offline(page: Any, tmp_path: Path) -> None:
+    out = tmp_path / "deal.html"
+    args = ["plan", "deal", "--preset", "demo", "--site", "demo-west", "--tenant", "newco", "--monthly-fee", "1M"]
+    result = CliRunner().invoke(app, [*args, "--start", "2027-01-01", "--end", "2028-01-01", "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    page.route("http*://**", lambda route: route.abort())  # nothing may be fetched
+    page.goto(out.as_uri())
+    assert _charts_drawn(page) == 1
+    assert page.console.errors == []
