@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from neocloud.adapters.assumptions import load_assumptions
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
@@ -16,8 +17,10 @@ from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
+from neocloud.economics.assumptions import Assumptions
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
+from neocloud.services.economics import CostService
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
 from neocloud.services.settings import settings_from
@@ -44,6 +47,22 @@ def importers() -> dict[str, Importer]:
 MAX_BODY_BYTES_ENV = "NEOCLOUD_MAX_BODY_BYTES"
 SERVER_READ_STALENESS_S = 0.05
 SERVER_KEY_CACHE_S = 5.0
+
+
+#: The operator's assumptions override file for the cost model (any subset of keys).
+ASSUMPTIONS_ENV = "NEOCLOUD_ASSUMPTIONS"
+
+
+def assumptions(override: Path | None = None) -> Assumptions:
+    """The cost model's assumptions: the shipped defaults with ``override`` (or the file
+    named by ``$NEOCLOUD_ASSUMPTIONS``) laid over them."""
+    named = os.environ.get(ASSUMPTIONS_ENV)
+    return load_assumptions(override or (Path(named) if named else None))
+
+
+def cost_service(fleet: Callable[[], Fleet], override: Path | None = None) -> CostService:
+    """The cost model over ``fleet`` (the served one, or one a command loaded)."""
+    return CostService(fleet, lambda: assumptions(override))
 
 
 def ledger_store(url: str) -> SqlStore:
@@ -108,6 +127,7 @@ def _services(
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,
+        cost=cost_service(leasing.fleet),
     )
 
 

@@ -74,12 +74,13 @@ class CostInputs:
     currency: str = "USD"
 
     @classmethod
-    def resolve(cls, assumptions: Assumptions, model: str, site: Site | None = None) -> CostInputs:
-        """The values for ``model`` at ``site`` (its fleet data used where present), the
-        most specific layer winning. Raises :class:`MissingAssumption` naming what no layer
-        gives."""
-        layer = site_layer(site) if site is not None else None
-        values = assumptions.resolve(model, site.name if site else None, layer)
+    def resolve(cls, assumptions: Assumptions, model: str, site: Site | str | None = None) -> CostInputs:
+        """The values for ``model`` at ``site``, the most specific layer winning: a fleet
+        :class:`Site` brings its fleet data (PUE, electricity price); a site's name alone
+        only its overrides. Raises :class:`MissingAssumption` naming what no layer gives."""
+        layer = site_layer(site) if isinstance(site, Site) else None
+        name = site.name if isinstance(site, Site) else site
+        values = assumptions.resolve(model, name, layer)
         missing = [k for k in (*GLOBAL_KEYS, *_MODEL_REQUIRED) if k not in values]
         if "it_kw_per_gpu" not in values and "all_in_kw_per_gpu" not in values:
             missing.append("it_kw_per_gpu (or all_in_kw_per_gpu)")
@@ -87,7 +88,7 @@ class CostInputs:
             raise MissingAssumption(
                 "no assumption gives {keys} for GPU model {model!r}", keys=", ".join(missing), model=model
             )
-        return cls(model, site.name if site else None, values, assumptions.currency)
+        return cls(model, name, values, assumptions.currency)
 
     def value(self, key: str) -> Decimal:
         return self.values[key].value
@@ -238,6 +239,20 @@ class FleetTco:
     gpus: int
     currency: str
 
+    def only(self, site: str | None = None, model: str | None = None) -> FleetTco:
+        """The rows of ``site`` and/or ``model`` (``None``: all), with their own totals."""
+        rows = [r for r in self.rows if site in (None, r.site) and model in (None, r.model)]
+        unpriced = [u for u in self.unpriced if site in (None, u.site) and model in (None, u.model)]
+        return _fleet_total(rows, unpriced, self.currency)
+
+    def sites(self) -> list[str]:
+        """Sites with GPUs, priced or not, in fleet order."""
+        return list(dict.fromkeys([*(r.site for r in self.rows), *(u.site for u in self.unpriced)]))
+
+    def models(self) -> list[str]:
+        """GPU models, priced or not, in fleet order."""
+        return list(dict.fromkeys([*(r.model for r in self.rows), *(u.model for u in self.unpriced)]))
+
 
 def fleet_tco(fleet: Fleet, assumptions: Assumptions) -> FleetTco:
     """The TCO of every (site, GPU model) in ``fleet`` with its GPU count, and the fleet's
@@ -324,7 +339,7 @@ def _round_minor(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), rounding=ROUND_HALF_EVEN)
 
 
-def _fleet_total(rows: list[FleetTcoRow], unpriced: list[Unpriced], currency: str) -> FleetTco:
+def _fleet_total(rows: Sequence[FleetTcoRow], unpriced: Sequence[Unpriced], currency: str) -> FleetTco:
     lines = weighted_lines(rows, currency)
     return FleetTco(
         rows=tuple(rows),

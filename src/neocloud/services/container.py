@@ -8,6 +8,7 @@ from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.catalog import Catalog
+from neocloud.services.economics import CostService
 from neocloud.services.leasing import LeasingService
 from neocloud.services.visibility import Visibility
 
@@ -18,6 +19,7 @@ class Services:
     keys: KeyService
     clock: Clock
     database: str
+    cost: CostService  # the owner's TCO of the served fleet (operator only)
 
     @property
     def catalog(self) -> Catalog:

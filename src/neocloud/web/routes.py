@@ -64,6 +64,9 @@ class SignInRequired(Exception):
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
     app.include_router(router)
+    from neocloud.web import economics  # its pages reuse this module's helpers
+
+    app.include_router(economics.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
