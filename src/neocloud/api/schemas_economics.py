@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from neocloud.economics.assumptions import Assumptions
-from neocloud.economics.cost import FleetTco, FleetTcoRow, TcoLine, Unpriced
+from neocloud.economics.cost import FleetTco, FleetTcoRow, SiteTco, TcoLine, Unpriced
 
 
 class TcoLineOut(BaseModel):
@@ -88,6 +88,27 @@ class UnpricedOut(BaseModel):
         return cls(site=u.site, model=u.model, gpus=u.gpus, reason=u.reason)
 
 
+class SiteTcoOut(BaseModel):
+    site: str
+    gpus: int
+    it_mw: float = Field(description="IT load of the priced GPUs")
+    power_mw: float | None = Field(description="The site's IT power budget in the fleet file")
+    annual_cost: str
+    per_mw_year_of_budget: str | None = Field(description="annual_cost / power_mw, in cents; null without a budget")
+
+    @classmethod
+    def of(cls, s: SiteTco) -> SiteTcoOut:
+        per_mw = s.per_mw_year_of_budget
+        return cls(
+            site=s.site,
+            gpus=s.gpus,
+            it_mw=float(s.it_mw),
+            power_mw=s.power_mw,
+            annual_cost=str(s.annual_cost.amount),
+            per_mw_year_of_budget=str(per_mw.amount) if per_mw is not None else None,
+        )
+
+
 class FleetTcoOut(BaseModel):
     """The owner's TCO of the fleet (operator only)."""
 
@@ -99,6 +120,7 @@ class FleetTcoOut(BaseModel):
     annual_cost: str = Field(description="Sum of the rows' annual_cost")
     lines: list[TcoLineOut]
     rows: list[TcoRowOut]
+    sites: list[SiteTcoOut]
     unpriced: list[UnpricedOut]
 
     @classmethod
@@ -112,5 +134,6 @@ class FleetTcoOut(BaseModel):
             annual_cost=str(result.annual_cost.amount),
             lines=[TcoLineOut.of(line) for line in result.lines],
             rows=[TcoRowOut.of(r) for r in result.rows],
+            sites=[SiteTcoOut.of(s) for s in result.site_totals()],
             unpriced=[UnpricedOut.of(u) for u in result.unpriced],
         )

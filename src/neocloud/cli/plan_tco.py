@@ -80,6 +80,7 @@ def tco(
 def print_tco(result: FleetTco, version: str) -> None:
     """The rows table and the breakdown tables, each within 80 columns."""
     out.print(_rows_table(result, version))
+    out.print(_sites_table(result))
     models = list(dict.fromkeys(r.model for r in result.rows))
     for i in range(0, max(len(models), 1), MODELS_PER_TABLE):
         out.print(_breakdown_table(result, models[i : i + MODELS_PER_TABLE], first=i == 0))
@@ -140,6 +141,23 @@ def _rows_table(result: FleetTco, version: str) -> Table:
             "",
             f"{result.annual_cost.amount / 1_000_000:,.1f}",
             style="bold",
+        )
+    return table
+
+
+def _sites_table(result: FleetTco) -> Table:
+    table = Table(title=f"Per site ({result.currency})", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("site", "GPUs", "IT MW", "budget MW", "M/yr", "M/MW-yr of budget"):
+        table.add_column(name, justify="left" if name == "site" else "right", overflow="fold")
+    for s in result.site_totals():
+        per_mw = s.per_mw_year_of_budget
+        table.add_row(
+            s.site,
+            f"{s.gpus:,}",
+            f"{s.it_mw:,.1f}",
+            f"{s.power_mw:,.1f}" if s.power_mw is not None else "?",
+            f"{s.annual_cost.amount / 1_000_000:,.1f}",
+            f"{per_mw.amount / 1_000_000:.2f}" if per_mw is not None else "",
         )
     return table
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from neocloud.domain.errors import DomainError
@@ -224,6 +224,19 @@ class Unpriced:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteTco:
+    """One site's priced GPUs and their cost: ``it_mw`` is their IT load, ``power_mw`` the
+    site's budget in the fleet file, ``per_mw_year_of_budget`` the annual cost over it."""
+
+    site: str
+    gpus: int
+    it_mw: Decimal
+    power_mw: float | None
+    annual_cost: Money
+    per_mw_year_of_budget: Money | None
+
+
+@dataclass(frozen=True, slots=True)
 class FleetTco:
     """A fleet's TCO: one row per (site, model), and the GPU-weighted mean per line.
 
@@ -238,12 +251,28 @@ class FleetTco:
     annual_cost: Money
     gpus: int
     currency: str
+    site_power_mw: Mapping[str, float | None] = field(default_factory=dict)
 
     def only(self, site: str | None = None, model: str | None = None) -> FleetTco:
         """The rows of ``site`` and/or ``model`` (``None``: all), with their own totals."""
         rows = [r for r in self.rows if site in (None, r.site) and model in (None, r.model)]
         unpriced = [u for u in self.unpriced if site in (None, u.site) and model in (None, u.model)]
-        return _fleet_total(rows, unpriced, self.currency)
+        return _fleet_total(rows, unpriced, self.currency, self.site_power_mw)
+
+    def site_totals(self) -> list[SiteTco]:
+        """Per site: its priced GPUs, their IT load, the site's power budget from the fleet
+        file, the annual cost, and that cost per MW-year of the budget (``None`` without one)."""
+        out = []
+        for site in dict.fromkeys(r.site for r in self.rows):
+            rows = [r for r in self.rows if r.site == site]
+            annual = sum((r.annual_cost.amount for r in rows), Decimal(0))
+            budget = self.site_power_mw.get(site)
+            per_mw = (
+                Money(_round_minor(annual / Decimal(str(budget)), self.currency), self.currency) if budget else None
+            )
+            it_mw = sum((r.gpus * r.tco.it_kw_per_gpu for r in rows), Decimal(0)) / _KW
+            out.append(SiteTco(site, sum(r.gpus for r in rows), it_mw, budget, Money(annual, self.currency), per_mw))
+        return out
 
     def sites(self) -> list[str]:
         """Sites with GPUs, priced or not, in fleet order."""
@@ -272,7 +301,7 @@ def fleet_tco(fleet: Fleet, assumptions: Assumptions) -> FleetTco:
             continue
         annual = Money(_round_minor(one.per_gpu_hour.amount * gpus * HOURS_PER_YEAR, cur), cur)
         rows.append(FleetTcoRow(site, model, gpus, one, annual))
-    return _fleet_total(rows, unpriced, cur)
+    return _fleet_total(rows, unpriced, cur, {s.name: s.power_mw for s in fleet.sites})
 
 
 def weighted_lines(rows: Sequence[FleetTcoRow], currency: str) -> tuple[TcoLine, ...]:
@@ -339,7 +368,12 @@ def _round_minor(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), rounding=ROUND_HALF_EVEN)
 
 
-def _fleet_total(rows: Sequence[FleetTcoRow], unpriced: Sequence[Unpriced], currency: str) -> FleetTco:
+def _fleet_total(
+    rows: Sequence[FleetTcoRow],
+    unpriced: Sequence[Unpriced],
+    currency: str,
+    site_power_mw: Mapping[str, float | None],
+) -> FleetTco:
     lines = weighted_lines(rows, currency)
     return FleetTco(
         rows=tuple(rows),
@@ -349,4 +383,5 @@ def _fleet_total(rows: Sequence[FleetTcoRow], unpriced: Sequence[Unpriced], curr
         annual_cost=Money(sum((r.annual_cost.amount for r in rows), Decimal(0)), currency),
         gpus=sum(r.gpus for r in rows),
         currency=currency,
+        site_power_mw=dict(site_power_mw),
     )
