@@ -104,6 +104,8 @@ def test_a_sites_cost_per_mw_year_of_its_budget_is_its_annual_cost_over_the_budg
     assert east.per_mw_year_of_budget.amount == (east.annual_cost.amount / 2).quantize(Decimal("0.01"))
     assert east.it_mw == (800 * Decimal("1.275") + 72 * Decimal("1.667")) / 1000
     assert (west.power_mw, west.per_mw_year_of_budget) == (None, None)
+    assert east.capex.amount + west.capex.amount == total.capex_with_facility().amount
+    assert east.capex.amount == 800 * (50000 + Decimal("13642.50")) + 72 * (61100 + Decimal("17836.90"))
 
 
 def test_a_fleets_line_is_the_gpu_weighted_mean_of_its_rows():

@@ -43,7 +43,8 @@ class TcoRowOut(BaseModel):
     per_mw_year: str = Field(description="Sum of the lines' per_mw_year")
     annual_cost: str = Field(description="gpus x per_gpu_hour x 8766 h, rounded once to cents")
     capex_per_gpu: str = Field(description="All-in hardware capex per GPU (server + fabric)")
-    capex_total: str
+    capex_total: str = Field(description="gpus x capex_per_gpu (hardware)")
+    capex_with_facility: str = Field(description="gpus x (capex_per_gpu + facility_capex_per_gpu)")
     facility_capex_per_gpu: str
     book_depreciation_per_gpu_year: str = Field(description="Hardware capex over the book life: beside the cost")
     wacc: str
@@ -64,6 +65,7 @@ class TcoRowOut(BaseModel):
             annual_cost=str(row.annual_cost.amount),
             capex_per_gpu=str(t.capex_per_gpu.amount),
             capex_total=str(t.capex_total(row.gpus).amount),
+            capex_with_facility=str(row.capex_with_facility.amount),
             facility_capex_per_gpu=str(t.facility_capex_per_gpu.amount),
             book_depreciation_per_gpu_year=str(t.book_depreciation_per_gpu_year.amount),
             wacc=str(t.wacc),
@@ -95,6 +97,7 @@ class SiteTcoOut(BaseModel):
     power_mw: float | None = Field(description="The site's IT power budget in the fleet file")
     annual_cost: str
     per_mw_year_of_budget: str | None = Field(description="annual_cost / power_mw, in cents; null without a budget")
+    capex: str = Field(description="Hardware and facility capex of the site's priced GPUs")
 
     @classmethod
     def of(cls, s: SiteTco) -> SiteTcoOut:
@@ -106,6 +109,7 @@ class SiteTcoOut(BaseModel):
             power_mw=s.power_mw,
             annual_cost=str(s.annual_cost.amount),
             per_mw_year_of_budget=str(per_mw.amount) if per_mw is not None else None,
+            capex=str(s.capex.amount),
         )
 
 

@@ -212,6 +212,14 @@ class FleetTcoRow:
     tco: Tco
     annual_cost: Money
 
+    @property
+    def capex_with_facility(self) -> Money:
+        """Hardware (server + fabric) and facility capex of these GPUs."""
+        t = self.tco
+        return Money(
+            t.capex_total(self.gpus).amount + t.facility_capex_per_gpu.amount * self.gpus, t.capex_per_gpu.currency
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Unpriced:
@@ -226,7 +234,9 @@ class Unpriced:
 @dataclass(frozen=True, slots=True)
 class SiteTco:
     """One site's priced GPUs and their cost: ``it_mw`` is their IT load, ``power_mw`` the
-    site's budget in the fleet file, ``per_mw_year_of_budget`` the annual cost over it."""
+    site's budget in the fleet file, ``per_mw_year_of_budget`` the annual cost over it,
+    ``capex`` what the GPUs and their share of the facility cost to build (a deal's IRR
+    is measured against it)."""
 
     site: str
     gpus: int
@@ -234,6 +244,7 @@ class SiteTco:
     power_mw: float | None
     annual_cost: Money
     per_mw_year_of_budget: Money | None
+    capex: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,8 +282,14 @@ class FleetTco:
                 Money(_round_minor(annual / Decimal(str(budget)), self.currency), self.currency) if budget else None
             )
             it_mw = sum((r.gpus * r.tco.it_kw_per_gpu for r in rows), Decimal(0)) / _KW
-            out.append(SiteTco(site, sum(r.gpus for r in rows), it_mw, budget, Money(annual, self.currency), per_mw))
+            capex = Money(sum((r.capex_with_facility.amount for r in rows), Decimal(0)), self.currency)
+            gpus = sum(r.gpus for r in rows)
+            out.append(SiteTco(site, gpus, it_mw, budget, Money(annual, self.currency), per_mw, capex))
         return out
+
+    def capex_with_facility(self) -> Money:
+        """Hardware and facility capex of every priced GPU: the sum of the rows'."""
+        return Money(sum((r.capex_with_facility.amount for r in self.rows), Decimal(0)), self.currency)
 
     def sites(self) -> list[str]:
         """Sites with GPUs, priced or not, in fleet order."""
