@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neocloud.adapters.assumptions import shipped_assumptions
-from neocloud.domain.catalog import builtin_catalog
+from neocloud.domain.catalog import GpuModel, builtin_catalog
 from neocloud.domain.fleet import Fleet, Node, Site
-from neocloud.economics.assumptions import Sourced
+from neocloud.economics.assumptions import Sourced, parse_assumptions
 from neocloud.economics.cost import (
     HOURS_PER_YEAR,
     LINE_LABELS,
@@ -188,6 +188,20 @@ def test_the_fleet_files_site_price_and_pue_reach_the_power_line():
     draw = Decimal("1.275") * Decimal("0.735")
     assert power["cheap"] == (draw * Decimal("1.1") * Decimal("0.05")).quantize(Decimal("0.0001"))
     assert power["dear"] == (draw * Decimal("1.5") * Decimal("0.20")).quantize(Decimal("0.0001"))
+
+
+def test_a_fleet_model_with_a_capex_override_takes_its_power_from_the_fleets_catalog():
+    a100 = GpuModel("A100", 80.0, 400.0, gpus_per_node=8, node_power_kw=6.5, nvlink_domain_gpus=8)
+    over = DEFAULTS.overridden_by(
+        parse_assumptions(
+            '[model.A100.capex_per_gpu_usd]\nvalue = 20000\nsource = "q"\ndate = "d"\n', origin="o", partial=True
+        )
+    )
+    fleet = _fleet([("east", "A100", 8)], [Site("east", "r", None, 1.2, 0.07)])
+    fleet.catalog = builtin_catalog().with_models([a100])
+    (row,) = fleet_tco(fleet, over).rows
+    assert row.tco.it_kw_per_gpu == Decimal("0.8125")
+    assert row.tco.inputs.values["it_kw_per_gpu"].source == "fleet:catalog"
 
 
 def test_a_model_without_a_capex_assumption_is_listed_unpriced_with_the_reason():

@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from neocloud.domain.catalog import GpuModel
 from neocloud.domain.errors import DomainError
 from neocloud.domain.fleet import Fleet, Site
 from neocloud.domain.money import MINOR_UNITS, Money, rate_places
@@ -74,13 +75,21 @@ class CostInputs:
     currency: str = "USD"
 
     @classmethod
-    def resolve(cls, assumptions: Assumptions, model: str, site: Site | str | None = None) -> CostInputs:
+    def resolve(
+        cls, assumptions: Assumptions, model: str, site: Site | str | None = None, gpu: GpuModel | None = None
+    ) -> CostInputs:
         """The values for ``model`` at ``site``, the most specific layer winning: a fleet
         :class:`Site` brings its fleet data (PUE, electricity price); a site's name alone
-        only its overrides. Raises :class:`MissingAssumption` naming what no layer gives."""
+        only its overrides. ``gpu``, the fleet catalog's entry for the model, gives the IT
+        kW per GPU (node power / GPUs per node) when no assumption gives a power figure.
+        Raises :class:`MissingAssumption` naming what no layer gives."""
         layer = site_layer(site) if isinstance(site, Site) else None
         name = site.name if isinstance(site, Site) else site
         values = assumptions.resolve(model, name, layer)
+        if "it_kw_per_gpu" not in values and "all_in_kw_per_gpu" not in values and gpu and gpu.node_power_kw:
+            kw = Decimal(str(gpu.node_power_kw)) / gpu.gpus_per_node
+            note = f"{gpu.node_power_kw:g} kW per node / {gpu.gpus_per_node} GPUs, from the fleet's catalog"
+            values["it_kw_per_gpu"] = Sourced(kw, "fleet:catalog", "fleet file", note)
         missing = [k for k in (*GLOBAL_KEYS, *_MODEL_REQUIRED) if k not in values]
         if "it_kw_per_gpu" not in values and "all_in_kw_per_gpu" not in values:
             missing.append("it_kw_per_gpu (or all_in_kw_per_gpu)")
@@ -312,7 +321,7 @@ def fleet_tco(fleet: Fleet, assumptions: Assumptions) -> FleetTco:
     cur = assumptions.currency
     for (site, model), gpus in counts.items():
         try:
-            one = tco(CostInputs.resolve(assumptions, model, sites.get(site)))
+            one = tco(CostInputs.resolve(assumptions, model, sites.get(site), fleet.catalog.get(model)))
         except MissingAssumption as exc:
             unpriced.append(Unpriced(site, model, gpus, str(exc)))
             continue

@@ -59,10 +59,11 @@ class CostService:
         assumption prices ``model``."""
         key = (site, model)
         if key not in self._one:
-            sites = {s.name: s for s in self._fleet().sites}
+            fleet = self._fleet()
+            sites = {s.name: s for s in fleet.sites}
             where = sites.get(site, site) if site is not None else None
             try:
-                self._one[key] = tco(CostInputs.resolve(self.assumptions(), model, where))
+                self._one[key] = tco(CostInputs.resolve(self.assumptions(), model, where, fleet.catalog.get(model)))
             except MissingAssumption:
                 self._one[key] = None
         return self._one[key]
