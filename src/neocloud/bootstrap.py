@@ -17,9 +17,11 @@ from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
+from neocloud.economics.assumptions import Assumptions
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.deals import CostSource, tco_cost_source
+from neocloud.services.economics import CostService
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
 from neocloud.services.settings import settings_from
@@ -46,6 +48,22 @@ def importers() -> dict[str, Importer]:
 MAX_BODY_BYTES_ENV = "NEOCLOUD_MAX_BODY_BYTES"
 SERVER_READ_STALENESS_S = 0.05
 SERVER_KEY_CACHE_S = 5.0
+
+
+#: The operator's assumptions override file for the cost model (any subset of keys).
+ASSUMPTIONS_ENV = "NEOCLOUD_ASSUMPTIONS"
+
+
+def assumptions(override: Path | None = None) -> Assumptions:
+    """The cost model's assumptions: the shipped defaults with ``override`` (or the file
+    named by ``$NEOCLOUD_ASSUMPTIONS``) laid over them."""
+    named = os.environ.get(ASSUMPTIONS_ENV)
+    return load_assumptions(override or (Path(named) if named else None))
+
+
+def cost_service(fleet: Callable[[], Fleet], override: Path | None = None) -> CostService:
+    """The cost model over ``fleet`` (the served one, or one a command loaded)."""
+    return CostService(fleet, lambda: assumptions(override))
 
 
 def ledger_store(url: str) -> SqlStore:
@@ -110,14 +128,14 @@ def _services(
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,
+        cost=cost_service(leasing.fleet),
         deal_costs=deal_costs(),
     )
 
 
-def deal_costs(assumptions: Path | None = None) -> CostSource:
-    """What capacity costs, for deals: the cost model under the shipped assumptions with
-    the operator's ``assumptions`` override file laid over them."""
-    return tco_cost_source(load_assumptions(assumptions))
+def deal_costs(override: Path | None = None) -> CostSource:
+    """What capacity costs, for deals: the cost model under :func:`assumptions`."""
+    return tco_cost_source(assumptions(override))
 
 
 def worker_app() -> FastAPI:

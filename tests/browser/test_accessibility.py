@@ -38,6 +38,7 @@ def _pages(served: Served, principal: str) -> list[str]:
         f"/nodes?state={Health.FAILED.value}",
         *(f"/nodes/{node}" for node in nodes.values()),
         "/events",
+        "/economics",  # the operator's costs; a tenant's refusal page
     ]
 
 

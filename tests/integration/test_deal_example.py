@@ -155,7 +155,8 @@ def test_the_figures_in_docs_economics_md_are_the_commands(seed: dict[str, Any])
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "economics.md").read_text()
-    section = doc[doc.index("### Worked example") :]
+    deal = doc[doc.index("## Deal analysis") :]
+    section = deal[deal.index("### Worked example") :]
     assert f"${float(seed['total_revenue']):,.2f}" in section
     assert f"**${seed['implied_price_per_gpu_hour']} per GPU-hour**" in section
     assert f"**${float(seed['revenue_at_risk']) / 1e9:.2f}B" in section

@@ -83,6 +83,20 @@ def test_text_that_is_not_toml_is_refused_with_the_file_name():
     assert problem.startswith("ops.toml: not valid TOML")
 
 
+def test_an_override_that_names_a_version_keeps_the_shipped_one_beside_it():
+    assert _override('version = "ops-3"\n').version == "2026-11+ops-3"
+    assert _override("").version == "2026-11"
+
+
+def test_an_unknown_top_level_key_or_a_value_that_is_no_table_is_named():
+    assert _problems('colour = "red"\n') == [
+        "ops.toml: colour: unknown key; expected one of currency, global, model, site, version"
+    ]
+    assert _problems("[global]\npue = 1.2\n") == [
+        "ops.toml: global.pue: expected a table with value, source and date, e.g. {value = 1.25, source = 'R9', ...}"
+    ]
+
+
 def test_an_override_in_another_currency_is_refused():
     with pytest.raises(AssumptionsError, match="currency"):
         _override('currency = "EUR"\n')

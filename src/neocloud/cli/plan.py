@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from neocloud.cli import plan_deal
+from neocloud.cli import plan_deal, plan_tco
 
 app = typer.Typer(help="Plan: cost, deals and serving capacity.", no_args_is_help=True)
+app.command("tco")(plan_tco.tco)
 app.command("deal")(plan_deal.deal)
 app.command("book")(plan_deal.book)

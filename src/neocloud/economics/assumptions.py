@@ -147,15 +147,15 @@ class Assumptions:
     def overridden_by(self, other: Assumptions) -> Assumptions:
         """These assumptions with ``other``'s values laid over them, key by key.
 
-        ``other`` keeps this version unless it names its own; a different currency is
-        refused (an override cannot silently mix currencies).
+        The version stays this one's, with ``+other`` appended when the override names
+        one; a different currency is refused (an override cannot silently mix currencies).
         """
         if other.currency != self.currency:
             raise AssumptionsError(
                 [FieldError(other.origin, "currency", f"{other.currency!r} differs from {self.currency!r}")]
             )
         return Assumptions(
-            version=other.version or self.version,
+            version=f"{self.version}+{other.version}" if other.version else self.version,
             currency=self.currency,
             origin=f"{self.origin} + {other.origin}",
             globals={**self.globals, **other.globals},

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from neocloud.domain.catalog import GpuModel
 from neocloud.domain.errors import DomainError
 from neocloud.domain.fleet import Fleet, Site
 from neocloud.domain.money import MINOR_UNITS, Money, rate_places
@@ -74,12 +75,21 @@ class CostInputs:
     currency: str = "USD"
 
     @classmethod
-    def resolve(cls, assumptions: Assumptions, model: str, site: Site | None = None) -> CostInputs:
-        """The values for ``model`` at ``site`` (its fleet data used where present), the
-        most specific layer winning. Raises :class:`MissingAssumption` naming what no layer
-        gives."""
-        layer = site_layer(site) if site is not None else None
-        values = assumptions.resolve(model, site.name if site else None, layer)
+    def resolve(
+        cls, assumptions: Assumptions, model: str, site: Site | str | None = None, gpu: GpuModel | None = None
+    ) -> CostInputs:
+        """The values for ``model`` at ``site``, the most specific layer winning: a fleet
+        :class:`Site` brings its fleet data (PUE, electricity price); a site's name alone
+        only its overrides. ``gpu``, the fleet catalog's entry for the model, gives the IT
+        kW per GPU (node power / GPUs per node) when no assumption gives a power figure.
+        Raises :class:`MissingAssumption` naming what no layer gives."""
+        layer = site_layer(site) if isinstance(site, Site) else None
+        name = site.name if isinstance(site, Site) else site
+        values = assumptions.resolve(model, name, layer)
+        if "it_kw_per_gpu" not in values and "all_in_kw_per_gpu" not in values and gpu and gpu.node_power_kw:
+            kw = Decimal(str(gpu.node_power_kw)) / gpu.gpus_per_node
+            note = f"{gpu.node_power_kw:g} kW per node / {gpu.gpus_per_node} GPUs, from the fleet's catalog"
+            values["it_kw_per_gpu"] = Sourced(kw, "fleet:catalog", "fleet file", note)
         missing = [k for k in (*GLOBAL_KEYS, *_MODEL_REQUIRED) if k not in values]
         if "it_kw_per_gpu" not in values and "all_in_kw_per_gpu" not in values:
             missing.append("it_kw_per_gpu (or all_in_kw_per_gpu)")
@@ -87,7 +97,7 @@ class CostInputs:
             raise MissingAssumption(
                 "no assumption gives {keys} for GPU model {model!r}", keys=", ".join(missing), model=model
             )
-        return cls(model, site.name if site else None, values, assumptions.currency)
+        return cls(model, name, values, assumptions.currency)
 
     def value(self, key: str) -> Decimal:
         return self.values[key].value
@@ -211,6 +221,14 @@ class FleetTcoRow:
     tco: Tco
     annual_cost: Money
 
+    @property
+    def capex_with_facility(self) -> Money:
+        """Hardware (server + fabric) and facility capex of these GPUs."""
+        t = self.tco
+        return Money(
+            t.capex_total(self.gpus).amount + t.facility_capex_per_gpu.amount * self.gpus, t.capex_per_gpu.currency
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Unpriced:
@@ -220,6 +238,22 @@ class Unpriced:
     model: str
     gpus: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTco:
+    """One site's priced GPUs and their cost: ``it_mw`` is their IT load, ``power_mw`` the
+    site's budget in the fleet file, ``per_mw_year_of_budget`` the annual cost over it,
+    ``capex`` what the GPUs and their share of the facility cost to build (a deal's IRR
+    is measured against it)."""
+
+    site: str
+    gpus: int
+    it_mw: Decimal
+    power_mw: float | None
+    annual_cost: Money
+    per_mw_year_of_budget: Money | None
+    capex: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +271,42 @@ class FleetTco:
     annual_cost: Money
     gpus: int
     currency: str
+    site_power_mw: Mapping[str, float | None] = field(default_factory=dict)
+
+    def only(self, site: str | None = None, model: str | None = None) -> FleetTco:
+        """The rows of ``site`` and/or ``model`` (``None``: all), with their own totals."""
+        rows = [r for r in self.rows if site in (None, r.site) and model in (None, r.model)]
+        unpriced = [u for u in self.unpriced if site in (None, u.site) and model in (None, u.model)]
+        return _fleet_total(rows, unpriced, self.currency, self.site_power_mw)
+
+    def site_totals(self) -> list[SiteTco]:
+        """Per site: its priced GPUs, their IT load, the site's power budget from the fleet
+        file, the annual cost, and that cost per MW-year of the budget (``None`` without one)."""
+        out = []
+        for site in dict.fromkeys(r.site for r in self.rows):
+            rows = [r for r in self.rows if r.site == site]
+            annual = sum((r.annual_cost.amount for r in rows), Decimal(0))
+            budget = self.site_power_mw.get(site)
+            per_mw = (
+                Money(_round_minor(annual / Decimal(str(budget)), self.currency), self.currency) if budget else None
+            )
+            it_mw = sum((r.gpus * r.tco.it_kw_per_gpu for r in rows), Decimal(0)) / _KW
+            capex = Money(sum((r.capex_with_facility.amount for r in rows), Decimal(0)), self.currency)
+            gpus = sum(r.gpus for r in rows)
+            out.append(SiteTco(site, gpus, it_mw, budget, Money(annual, self.currency), per_mw, capex))
+        return out
+
+    def capex_with_facility(self) -> Money:
+        """Hardware and facility capex of every priced GPU: the sum of the rows'."""
+        return Money(sum((r.capex_with_facility.amount for r in self.rows), Decimal(0)), self.currency)
+
+    def sites(self) -> list[str]:
+        """Sites with GPUs, priced or not, in fleet order."""
+        return list(dict.fromkeys([*(r.site for r in self.rows), *(u.site for u in self.unpriced)]))
+
+    def models(self) -> list[str]:
+        """GPU models, priced or not, in fleet order."""
+        return list(dict.fromkeys([*(r.model for r in self.rows), *(u.model for u in self.unpriced)]))
 
 
 def fleet_tco(fleet: Fleet, assumptions: Assumptions) -> FleetTco:
@@ -251,13 +321,13 @@ def fleet_tco(fleet: Fleet, assumptions: Assumptions) -> FleetTco:
     cur = assumptions.currency
     for (site, model), gpus in counts.items():
         try:
-            one = tco(CostInputs.resolve(assumptions, model, sites.get(site)))
+            one = tco(CostInputs.resolve(assumptions, model, sites.get(site), fleet.catalog.get(model)))
         except MissingAssumption as exc:
             unpriced.append(Unpriced(site, model, gpus, str(exc)))
             continue
         annual = Money(_round_minor(one.per_gpu_hour.amount * gpus * HOURS_PER_YEAR, cur), cur)
         rows.append(FleetTcoRow(site, model, gpus, one, annual))
-    return _fleet_total(rows, unpriced, cur)
+    return _fleet_total(rows, unpriced, cur, {s.name: s.power_mw for s in fleet.sites})
 
 
 def weighted_lines(rows: Sequence[FleetTcoRow], currency: str) -> tuple[TcoLine, ...]:
@@ -324,7 +394,12 @@ def _round_minor(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), rounding=ROUND_HALF_EVEN)
 
 
-def _fleet_total(rows: list[FleetTcoRow], unpriced: list[Unpriced], currency: str) -> FleetTco:
+def _fleet_total(
+    rows: Sequence[FleetTcoRow],
+    unpriced: Sequence[Unpriced],
+    currency: str,
+    site_power_mw: Mapping[str, float | None],
+) -> FleetTco:
     lines = weighted_lines(rows, currency)
     return FleetTco(
         rows=tuple(rows),
@@ -334,4 +409,5 @@ def _fleet_total(rows: list[FleetTcoRow], unpriced: list[Unpriced], currency: st
         annual_cost=Money(sum((r.annual_cost.amount for r in rows), Decimal(0)), currency),
         gpus=sum(r.gpus for r in rows),
         currency=currency,
+        site_power_mw=dict(site_power_mw),
     )

@@ -9,6 +9,7 @@ from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.catalog import Catalog
 from neocloud.services.deals import CostSource, DealService
+from neocloud.services.economics import CostService
 from neocloud.services.leasing import LeasingService
 from neocloud.services.visibility import Visibility
 
@@ -19,6 +20,7 @@ class Services:
     keys: KeyService
     clock: Clock
     database: str
+    cost: CostService  # the owner's TCO of the served fleet (operator only)
     deal_costs: CostSource | None = None  # what a site's capacity costs, for deals (the cost model)
 
     @property

@@ -34,8 +34,8 @@ DAY_S = 86_400
 DEFAULT_PERIOD_S = 365 * DAY_S
 COMMITTED = frozenset({LeaseState.CONFIRMED, LeaseState.ACTIVE})
 
-#: What a site's capacity costs: the cost basis for ``models`` at ``site``.
-CostSource = Callable[[Site, Iterable[str]], CostBasis]
+#: What a site's capacity costs: the cost basis for ``models`` at ``site`` of a fleet.
+CostSource = Callable[[Fleet, Site, Iterable[str]], CostBasis]
 #: The TCO lines that are cash operating costs; the others (hardware, facility, financing)
 #: recover the capex, which a deal's cash flows pay at the start instead.
 OPERATING_LINES = ("power", "failures", "other_opex")
@@ -82,11 +82,11 @@ class DealService:
         self.leasing = leasing
         self._costs = costs
 
-    def costs(self, site: Site, models: Iterable[str]) -> CostBasis:
+    def costs(self, fleet: Fleet, site: Site, models: Iterable[str]) -> CostBasis:
         """The cost basis of ``models`` at ``site`` from the cost source."""
         if self._costs is None:
             raise RequestError(["costs: this deployment has no cost model to cost a deal with"])
-        return self._costs(site, models)
+        return self._costs(fleet, site, models)
 
     def contracts(self) -> list[Contract]:
         """The ledger's live leases (held, confirmed, active) as contracts."""
@@ -145,7 +145,7 @@ def analyse_deal(terms: DealTerms, fleet: Fleet, costs: CostSource) -> DealRepor
             id="proposed",
         )
     )
-    basis = costs(site, sorted(gpus))
+    basis = costs(fleet, site, sorted(gpus))
     analysis = analyse(contract, basis, wacc=terms.wacc, market=terms.market)
     return DealReport(analysis, basis, site)
 
@@ -216,8 +216,9 @@ def oversubscribed(b: Book, deal: Contract, capacity: Mapping[str, int]) -> tupl
 def tco_cost_source(assumptions: Assumptions) -> CostSource:
     """Costs from the cost model (:mod:`neocloud.economics.cost`) under ``assumptions``."""
 
-    def basis(site: Site, models: Iterable[str]) -> CostBasis:
-        return cost_basis({m: tco(CostInputs.resolve(assumptions, m, site)) for m in models}, assumptions.version)
+    def basis(fleet: Fleet, site: Site, models: Iterable[str]) -> CostBasis:
+        tcos = {m: tco(CostInputs.resolve(assumptions, m, site, fleet.catalog.get(m))) for m in models}
+        return cost_basis(tcos, assumptions.version)
 
     return basis
 

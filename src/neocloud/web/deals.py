@@ -48,7 +48,7 @@ def deals_page(
     from today at the operator's list price) and the book with it."""
     who = signed_in(request)
     if not who.is_operator:
-        return _page(request, "deals.html", who, status=403, forbidden=True)
+        return _page(request, "forbidden.html", who, status=403, what="Deal analysis")
     svc = _services(request)
     fleet = svc.leasing.fleet()
     form = {

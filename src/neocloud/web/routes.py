@@ -63,9 +63,10 @@ class SignInRequired(Exception):
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
-    from neocloud.web import deals  # imports this module's helpers
+    from neocloud.web import deals, economics  # their pages reuse this module's helpers
 
     app.include_router(router)
+    app.include_router(economics.router)
     app.include_router(deals.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
