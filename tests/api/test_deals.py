@@ -5,12 +5,18 @@ ledger's leases."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from neocloud import bootstrap
+from neocloud.api.app import create_app
+from neocloud.domain.clock import ManualClock
 from neocloud.domain.leases import LIVE_STATES, LeaseState
-from tests.api.conftest import World
+from neocloud.services.demo import build_demo
+from tests.api.conftest import START, World
 
 DEAL = {
     "tenant": "newco",
@@ -108,3 +114,15 @@ def test_a_deal_on_capacity_already_committed_warns_who_holds_it(world: World) -
     (warning,) = data["warnings"]
     assert "are committed to frontier-lab during the term" in warning
     assert post(world, DEAL).json()["warnings"] == []  # 64 of demo-west's free H100s
+
+
+def test_a_bad_override_file_fails_the_deal_request_not_the_server(tmp_path: Path, monkeypatch: Any) -> None:
+    path = tmp_path / "ops.toml"
+    path.write_text('[global.pue]\nvalue = 7\nsource = "x"\ndate = "y"\n')
+    monkeypatch.setenv(bootstrap.ASSUMPTIONS_ENV, str(path))
+    services = bootstrap.in_memory(ManualClock(START))
+    keys = build_demo(services)
+    with TestClient(create_app(services)) as client:
+        r = client.post("/v1/economics/deals", json=DEAL, headers={"Authorization": f"Bearer {keys.operator}"})
+        assert r.status_code == 422
+        assert f"{path}: global.pue.value: 7 is out of range" in r.json()["detail"]

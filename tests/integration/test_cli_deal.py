@@ -119,3 +119,11 @@ def test_a_deal_in_the_ledgers_book_shares_it_with_the_leases(ledger: Ledger) ->
     book = data["book"]
     assert {t["tenant"] for t in book["tenants"]} == {"acme", "newco"}
     assert sum(t["backlog_share"] for t in book["tenants"]) == pytest.approx(1.0)
+
+
+def test_a_bad_cost_override_exits_2_naming_the_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "ops.toml"
+    path.write_text('[global.pue]\nvalue = 7\nsource = "x"\ndate = "y"\n')
+    result = run(*DEAL, "--monthly-fee", "100K", "--start", "2027-01-01", "--end", "2028-01-01", "--assumptions", path)
+    assert result.exit_code == 2
+    assert "global.pue.value: 7 is out of range" in text(result.stderr)

@@ -213,12 +213,14 @@ def oversubscribed(b: Book, deal: Contract, capacity: Mapping[str, int]) -> tupl
     return tuple(out)
 
 
-def tco_cost_source(assumptions: Assumptions) -> CostSource:
-    """Costs from the cost model (:mod:`neocloud.economics.cost`) under ``assumptions``."""
+def tco_cost_source(assumptions: Callable[[], Assumptions]) -> CostSource:
+    """Costs from the cost model (:mod:`neocloud.economics.cost`) under the assumptions
+    ``assumptions()`` gives, asked for each time a deal is costed (it may cache them)."""
 
     def basis(fleet: Fleet, site: Site, models: Iterable[str]) -> CostBasis:
-        tcos = {m: tco(CostInputs.resolve(assumptions, m, site, fleet.catalog.get(m))) for m in models}
-        return cost_basis(tcos, assumptions.version)
+        given = assumptions()
+        tcos = {m: tco(CostInputs.resolve(given, m, site, fleet.catalog.get(m))) for m in models}
+        return cost_basis(tcos, given.version)
 
     return basis
 
