@@ -123,19 +123,21 @@ def _services(
     terms: Terms | None = None,
 ) -> Services:
     leasing = _leasing(store, clock, SERVER_READ_STALENESS_S if server else 0.0, new_id=new_id, terms=terms)
+    cost = cost_service(leasing.fleet)
     return Services(
         leasing=leasing,
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,
-        cost=cost_service(leasing.fleet),
-        deal_costs=deal_costs(),
+        cost=cost,
+        deal_costs=tco_cost_source(cost.assumptions),
     )
 
 
 def deal_costs(override: Path | None = None) -> CostSource:
-    """What capacity costs, for deals: the cost model under :func:`assumptions`."""
-    return tco_cost_source(assumptions(override))
+    """What capacity costs, for deals: the cost model under :func:`assumptions`, read
+    when a deal is first costed (a bad override file fails that request, not the start)."""
+    return tco_cost_source(lambda: assumptions(override))
 
 
 def worker_app() -> FastAPI:

@@ -96,7 +96,7 @@ def test_the_book_is_the_ledgers_live_leases_and_its_rows_sum_to_its_totals(worl
     # The held lease commits nothing: its backlog is all at risk and not take-or-pay.
     held = next(t for t in b["tenants"] if t["tenant"] == "initech")
     assert any(le.state is LeaseState.HELD for le in leases if le.tenant == "initech")
-    assert held["take_or_pay_backlog"] == "0"
+    assert held["take_or_pay_backlog"] == "0.00"
     assert held["revenue_at_risk"] == held["backlog"]
     sites = {c["site"] for c in b["commitments"]}
     assert sites == {"demo-east", "demo-west"}

@@ -22,7 +22,7 @@ from neocloud.economics.contract import (
     Drawdown,
     Prepayment,
 )
-from neocloud.economics.deal import DealAnalysis, MonthFlow, YearSummary
+from neocloud.economics.deal import DealAnalysis, MonthFlow, YearSummary, round_money
 from neocloud.services.deals import DealReport, DealTerms
 
 MAX_MODELS = 16
@@ -94,17 +94,17 @@ class MonthOut(Schema):
     cumulative: str
 
     @classmethod
-    def of(cls, m: MonthFlow) -> MonthOut:
+    def of(cls, m: MonthFlow, cur: str) -> MonthOut:
         return cls(
             month=m.month,
             start=iso(m.start_s),
-            fee=str(m.fee),
-            prepayment_in=str(m.prepayment_in),
-            drawdown=str(m.drawdown),
-            opex=str(m.opex),
-            capex=str(m.capex),
-            net=str(m.net),
-            cumulative=str(m.cumulative),
+            fee=amount(m.fee, cur),
+            prepayment_in=amount(m.prepayment_in, cur),
+            drawdown=amount(m.drawdown, cur),
+            opex=amount(m.opex, cur),
+            capex=amount(m.capex, cur),
+            net=amount(m.net, cur),
+            cumulative=amount(m.cumulative, cur),
         )
 
 
@@ -115,8 +115,8 @@ class YearOut(Schema):
     margin: str
 
     @classmethod
-    def of(cls, y: YearSummary) -> YearOut:
-        return cls(year=y.year, revenue=str(y.revenue), tco=str(y.tco), margin=str(y.margin))
+    def of(cls, y: YearSummary, cur: str) -> YearOut:
+        return cls(year=y.year, revenue=amount(y.revenue, cur), tco=amount(y.tco, cur), margin=amount(y.margin, cur))
 
 
 class MarketOut(Schema):
@@ -192,8 +192,8 @@ class DealOut(Schema):
                 )
                 for c in a.comparisons
             ],
-            years=[YearOut.of(y) for y in a.years],
-            months=[MonthOut.of(m) for m in a.months],
+            years=[YearOut.of(y, a.currency) for y in a.years],
+            months=[MonthOut.of(m, a.currency) for m in a.months],
             book=None if report.book is None else BookOut.of(report.book),
             book_label=report.book_label,
             warnings=list(report.warnings),
@@ -216,23 +216,23 @@ def _deal_head(a: DealAnalysis) -> dict[str, Any]:
 
 def _deal_money(a: DealAnalysis) -> dict[str, Any]:
     return {
-        "total_revenue": str(a.total_revenue),
-        "total_tco": str(a.total_tco),
-        "total_opex": str(a.total_opex),
-        "capex": str(a.capex),
-        "prepayment": str(a.prepayment),
-        "annual_revenue": str(a.annual_revenue),
-        "annual_tco": str(a.annual_tco),
+        "total_revenue": amount(a.total_revenue, a.currency),
+        "total_tco": amount(a.total_tco, a.currency),
+        "total_opex": amount(a.total_opex, a.currency),
+        "capex": amount(a.capex, a.currency),
+        "prepayment": amount(a.prepayment, a.currency),
+        "annual_revenue": amount(a.annual_revenue, a.currency),
+        "annual_tco": amount(a.annual_tco, a.currency),
         "gross_margin": a.gross_margin,
         "term_gross_margin": a.term_gross_margin,
-        "npv": str(a.npv),
+        "npv": amount(a.npv, a.currency),
         "irr_monthly": a.irr_monthly,
         "irr_annual": a.irr_annual,
         "payback_month": a.payback_month,
         "earliest_notice": iso(a.earliest_notice_s),
         "earliest_exit": iso(a.earliest_exit_s),
-        "revenue_before_exit": str(a.revenue_before_exit),
-        "revenue_at_risk": str(a.revenue_at_risk),
+        "revenue_before_exit": amount(a.revenue_before_exit, a.currency),
+        "revenue_at_risk": amount(a.revenue_at_risk, a.currency),
         "implied_price_per_gpu_hour": str(a.implied_price_per_gpu_hour),
         "effective_price_per_gpu_hour": str(a.effective_price_per_gpu_hour),
     }
@@ -264,14 +264,14 @@ class TenantOut(Schema):
     revenue_share: float
 
     @classmethod
-    def of(cls, r: TenantRow) -> TenantOut:
+    def of(cls, r: TenantRow, cur: str) -> TenantOut:
         return cls(
             tenant=r.tenant,
             contracts=r.contracts,
-            revenue=str(r.revenue),
-            backlog=str(r.backlog),
-            take_or_pay_backlog=str(r.take_or_pay_backlog),
-            revenue_at_risk=str(r.revenue_at_risk),
+            revenue=amount(r.revenue, cur),
+            backlog=amount(r.backlog, cur),
+            take_or_pay_backlog=amount(r.take_or_pay_backlog, cur),
+            revenue_at_risk=amount(r.revenue_at_risk, cur),
             remaining_term_years=r.remaining_term_years,
             backlog_share=r.backlog_share,
             revenue_share=r.revenue_share,
@@ -329,18 +329,24 @@ class BookOut(Schema):
             period_start=iso(b.period[0]),
             period_end=iso(b.period[1]),
             currency=b.currency,
-            revenue=str(b.revenue),
-            backlog=str(b.backlog),
+            revenue=amount(b.revenue, b.currency),
+            backlog=amount(b.backlog, b.currency),
             take_or_pay_share=b.take_or_pay_share,
             remaining_term_years=b.remaining_term_years,
-            revenue_at_risk=str(b.revenue_at_risk),
+            revenue_at_risk=amount(b.revenue_at_risk, b.currency),
             top_tenant=b.top_tenant,
             top1_backlog_share=b.top1_backlog_share,
             top1_revenue_share=b.top1_revenue_share,
             hhi=b.hhi,
-            tenants=[TenantOut.of(r) for r in b.tenants],
+            tenants=[TenantOut.of(r, b.currency) for r in b.tenants],
             commitments=[CommitmentOut.of(m) for m in b.commitments],
         )
+
+
+def amount(value: Decimal, currency: str) -> str:
+    """A money amount as a decimal string at the currency's minor unit (``"0.00"``, not
+    ``"0"``). Amounts here are sums of lines already rounded to it: nothing changes."""
+    return str(round_money(value, currency))
 
 
 DealOut.model_rebuild()
