@@ -64,7 +64,7 @@ def test_an_override_file_changes_what_it_names(tmp_path: Path) -> None:
     assert capex == {
         ("demo-east", "GB200"): "61100.00",
         ("demo-west", "H100"): "40000.00",
-        ("demo-west", "H200"): "55000.00",
+        ("demo-west", "H200"): "48125.00",
     }
     assert str(override) in data["assumptions_origin"]
 

@@ -29,6 +29,7 @@ def test_the_override_example_parses_and_the_most_specific_value_wins() -> None:
     over = shipped_assumptions().overridden_by(parse_assumptions(example.group(1), origin="doc", partial=True))
     here = CostInputs.resolve(over, "H100", "colossus-1")
     assert here.value("capex_per_gpu_usd") == 42000
+    assert here.hardware_capex_per_gpu == 42000, "an override's capex is server + fabric, no shipped facility part"
     assert here.value("electricity_usd_per_kwh") == Decimal("0.0643")
     assert CostInputs.resolve(over, "H100").value("capex_per_gpu_usd") == 50000
     assert here.value("cost_of_debt") == Decimal("0.11")
@@ -52,3 +53,23 @@ def test_the_colossus_1_worked_example_has_the_documented_figures() -> None:
     assert f"{result.annual_cost.amount / 10**9:.2f}B USD a year" in text
     assert site.per_mw_year_of_budget is not None
     assert f"{site.per_mw_year_of_budget.amount / 10**6:.2f}M USD per MW-year" in text
+
+
+def test_each_lines_share_of_the_gap_to_the_midpoint_is_what_the_model_computes() -> None:
+    """The "Where the distance to [R1] comes from" table: each line over the gap, measured."""
+    number = r"([0-9.]+) \(([0-9]+)%\)"
+    head = r"^\| (H100|H200|B200|GB200) \| ([0-9.]+) \| ([0-9.]+) \(([0-9]+)% of midpoint\)"
+    rows = re.findall(rf"{head} \| {number} \| {number} \| {number} \|$", _section(), re.M)
+    assert [r[0] for r in rows] == ["H100", "H200", "B200", "GB200"]
+    midpoints = dict(re.findall(r"^\| (H100|H200|B200|GB200) \| [0-9.]+ \| ([0-9.]+) \|", _section(), re.M))
+    for model, gap, base, base_pct, *shares in rows:
+        result = tco(CostInputs.resolve(shipped_assumptions(), model))
+        line = {x.key: x.per_gpu_hour.amount for x in result.lines}
+        midpoint = Decimal(midpoints[model])
+        measured_gap = result.per_gpu_hour.amount - midpoint
+        assert Decimal(gap) == measured_gap
+        straight = sum(line[k] for k in ("hardware_servers", "hardware_fabric", "facility", "power"))
+        assert (Decimal(base), int(base_pct)) == (straight, round(straight / midpoint * 100))
+        pairs = zip(shares[::2], shares[1::2], strict=True)
+        for key, (amount, pct) in zip(("financing", "failures", "other_opex"), pairs, strict=True):
+            assert (Decimal(amount), int(pct)) == (line[key], round(line[key] / measured_gap * 100)), (model, key)

@@ -42,7 +42,9 @@ class TcoRowOut(BaseModel):
     per_gpu_hour: str = Field(description="Sum of the lines' per_gpu_hour")
     per_mw_year: str = Field(description="Sum of the lines' per_mw_year")
     annual_cost: str = Field(description="gpus x per_gpu_hour x 8766 h, rounded once to cents")
-    capex_per_gpu: str = Field(description="All-in hardware capex per GPU (server + fabric)")
+    capex_per_gpu: str = Field(
+        description="Hardware capex per GPU: server + fabric, without the facility part a source figure held"
+    )
     capex_total: str = Field(description="gpus x capex_per_gpu (hardware)")
     capex_with_facility: str = Field(description="gpus x (capex_per_gpu + facility_capex_per_gpu)")
     facility_capex_per_gpu: str

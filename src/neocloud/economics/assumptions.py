@@ -10,8 +10,8 @@ Layers, later wins (most specific wins):
 1. global values (financing, lives, PUE, electricity, facility capex, failures, opex);
 2. the fleet file's site data (``Site.pue``, ``Site.electricity_usd_per_kwh``), where present;
 3. operator overrides per site;
-4. per-GPU-model values (capex per GPU, IT and all-in kW per GPU, TDP): the shipped
-   defaults with the operator's per-model overrides on top;
+4. per-GPU-model values (capex per GPU and the facility part it includes, IT and all-in
+   kW per GPU, TDP): the shipped defaults with the operator's per-model overrides on top;
 5. operator overrides per site and model.
 
 An assumptions file is TOML (parsed here from text the caller read; reading the file is
@@ -117,8 +117,15 @@ MODEL_KEYS: Mapping[str, Bound] = MappingProxyType(
         "it_kw_per_gpu": _b("kW of IT load per GPU", "0", "100", low_open=True),
         "all_in_kw_per_gpu": _b("kW per GPU incl. facility overhead", "0", "100", low_open=True),
         "tdp_w": _b("W", "0", "100000", low_open=True),
+        "facility_in_capex_per_gpu_usd": _b("USD per GPU of capex_per_gpu_usd that is facility", "0", "10000000"),
     }
 )
+
+#: The per-model key that says how much of ``capex_per_gpu_usd`` is the source's own
+#: facility (and ops) line, which the cost model takes out so that its facility line counts
+#: the facility once. It pairs with the capex: a layer that gives ``capex_per_gpu_usd``
+#: without it means server + fabric only (the key's unit), so its facility part is zero.
+FACILITY_IN_CAPEX = "facility_in_capex_per_gpu_usd"
 
 _ENTRY_FIELDS = frozenset({"value", "source", "date", "note"})
 _TOP_KEYS = frozenset({"version", "currency", "global", "model", "site"})
@@ -180,11 +187,11 @@ class Assumptions:
         out.update(site_data or {})
         if site is not None:
             out.update(self.sites.get(site, {}))
-        out.update(self.models.get(_find(self.models, model) or "", {}))
+        _lay_model_layer(out, self.models.get(_find(self.models, model) or "", {}))
         if site is not None:
             for (s, m), layer in self.site_models.items():
                 if s == site and m.casefold() == model.casefold():
-                    out.update(layer)
+                    _lay_model_layer(out, layer)
         return out
 
 
@@ -211,10 +218,22 @@ def parse_assumptions(text: str, *, origin: str, partial: bool = False) -> Assum
 # -- helpers, in call order -------------------------------------------------------------------
 
 
+def _lay_model_layer(out: dict[str, Sourced], layer: Layer) -> None:
+    """Lay a per-model ``layer`` over ``out``; a capex it gives without its facility part is
+    server + fabric only (see :data:`FACILITY_IN_CAPEX`)."""
+    out.update(layer)
+    capex = layer.get("capex_per_gpu_usd")
+    if capex is not None and FACILITY_IN_CAPEX not in layer:
+        note = "the layer giving capex_per_gpu_usd names no facility part: server + fabric only"
+        out[FACILITY_IN_CAPEX] = Sourced(Decimal(0), capex.source, capex.date, note)
+
+
 def _merge_nested(base: Mapping[_K, Layer], over: Mapping[_K, Layer]) -> dict[_K, Layer]:
     out: dict[_K, Layer] = {k: dict(v) for k, v in base.items()}
     for k, layer in over.items():
-        out[k] = {**out.get(k, {}), **layer}
+        merged = dict(out.get(k, {}))
+        _lay_model_layer(merged, layer)
+        out[k] = merged
     return out
 
 

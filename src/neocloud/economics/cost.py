@@ -2,11 +2,14 @@
 
 For one GPU of one model at one site, per year (``HOURS_PER_YEAR`` hours):
 
-- **hardware, servers** and **hardware, network fabric**: the all-in capex per GPU (server +
-  fabric [R7]) straight-line over the economic life [R2], split by the network share of
-  cluster capex [R7][R10];
+- **hardware, servers** and **hardware, network fabric**: the hardware capex per GPU
+  (server + fabric) straight-line over the economic life [R2], split by the network share
+  of cluster capex [R7][R10]. Hardware capex is ``capex_per_gpu_usd`` less the facility
+  part that figure includes (``facility_in_capex_per_gpu_usd``): [R7]'s 50k per H100 holds
+  its spreadsheet's "Facility & Ops" line of 6,250 per GPU, which the facility and other
+  opex lines below already count; a list or rack price ([R15], [R19]) holds none;
 - **facility**: facility capex per MW of IT load [R17] x the GPU's IT kW, straight-line
-  over the facility's life;
+  over the facility's life (the only place the facility is counted);
 - **financing**: the capital charge at the WACC. Both capexes are recovered as a capital
   recovery annuity, ``C * r / (1 - (1 + r)^-n)``; this line is the annuity minus the two
   straight-line lines above it, so the lines add up to the annuity;
@@ -41,7 +44,7 @@ from neocloud.domain.catalog import GpuModel
 from neocloud.domain.errors import DomainError
 from neocloud.domain.fleet import Fleet, Site
 from neocloud.domain.money import MINOR_UNITS, Money, rate_places
-from neocloud.economics.assumptions import GLOBAL_KEYS, Assumptions, Sourced
+from neocloud.economics.assumptions import FACILITY_IN_CAPEX, GLOBAL_KEYS, Assumptions, Sourced
 
 #: Hours in a year of 365.25 days, as economics.md 1.7 counts them [D].
 HOURS_PER_YEAR = Decimal("8766")
@@ -63,6 +66,10 @@ _KW = Decimal(1000)
 
 class MissingAssumption(DomainError):
     """A value the cost model needs has no layer that gives it."""
+
+
+class InconsistentAssumption(DomainError):
+    """Resolved values contradict each other (a facility part larger than the capex)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +104,16 @@ class CostInputs:
             raise MissingAssumption(
                 "no assumption gives {keys} for GPU model {model!r}", keys=", ".join(missing), model=model
             )
-        return cls(model, name, values, assumptions.currency)
+        inputs = cls(model, name, values, assumptions.currency)
+        if inputs.hardware_capex_per_gpu < 0:
+            raise InconsistentAssumption(
+                "{key} ({part}) exceeds capex_per_gpu_usd ({capex}) for GPU model {model!r}",
+                key=FACILITY_IN_CAPEX,
+                part=str(inputs.value(FACILITY_IN_CAPEX)),
+                capex=str(inputs.value("capex_per_gpu_usd")),
+                model=model,
+            )
+        return inputs
 
     def value(self, key: str) -> Decimal:
         return self.values[key].value
@@ -108,6 +124,14 @@ class CostInputs:
         if "it_kw_per_gpu" in self.values:
             return self.value("it_kw_per_gpu")
         return self.value("all_in_kw_per_gpu") / self.value("pue")
+
+    @property
+    def hardware_capex_per_gpu(self) -> Decimal:
+        """Server + fabric capex per GPU: ``capex_per_gpu_usd`` less the facility part the
+        figure includes (zero when no layer gives one), so the facility line alone counts
+        the facility."""
+        part = self.values.get(FACILITY_IN_CAPEX)
+        return self.value("capex_per_gpu_usd") - (part.value if part else Decimal(0))
 
     @property
     def wacc(self) -> Decimal:
@@ -131,9 +155,10 @@ class Tco:
     """The owner's cost of one GPU of ``model`` at ``site``.
 
     ``per_gpu_hour`` and ``per_mw_year`` are the sums of the lines' rounded amounts.
-    ``capex_per_gpu`` is the all-in hardware capex (server + fabric); ``facility_capex_per_gpu``
-    the facility's share. ``book_depreciation_per_gpu_year`` is hardware capex over the book
-    life (the accounting view), shown beside the cost, not part of it.
+    ``capex_per_gpu`` is the hardware capex (server + fabric, without any facility part the
+    source figure included); ``facility_capex_per_gpu`` the facility's share.
+    ``book_depreciation_per_gpu_year`` is hardware capex over the book life (the
+    accounting view), shown beside the cost, not part of it.
     """
 
     model: str
@@ -172,7 +197,7 @@ def tco(inputs: CostInputs) -> Tco:
         )
         for key, amount in yearly.items()
     )
-    capex = inputs.value("capex_per_gpu_usd")
+    capex = inputs.hardware_capex_per_gpu
     return Tco(
         model=inputs.model,
         site=inputs.site,
@@ -322,7 +347,7 @@ def fleet_tco(fleet: Fleet, assumptions: Assumptions) -> FleetTco:
     for (site, model), gpus in counts.items():
         try:
             one = tco(CostInputs.resolve(assumptions, model, sites.get(site), fleet.catalog.get(model)))
-        except MissingAssumption as exc:
+        except (MissingAssumption, InconsistentAssumption) as exc:
             unpriced.append(Unpriced(site, model, gpus, str(exc)))
             continue
         annual = Money(_round_minor(one.per_gpu_hour.amount * gpus * HOURS_PER_YEAR, cur), cur)
@@ -358,7 +383,7 @@ def weighted_lines(rows: Sequence[FleetTcoRow], currency: str) -> tuple[TcoLine,
 def _yearly_lines(inputs: CostInputs) -> dict[str, Decimal]:
     """Each line's unrounded cost per GPU per year."""
     v = inputs.value
-    capex = v("capex_per_gpu_usd")
+    capex = inputs.hardware_capex_per_gpu
     life, facility_life = v("economic_life_years"), v("facility_life_years")
     facility = _facility_capex(inputs)
     share = v("network_share_of_cluster_capex")
