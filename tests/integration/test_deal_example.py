@@ -151,7 +151,7 @@ def test_in_the_demo_book_the_deal_is_the_top_tenant_by_its_share_of_the_backlog
 
 
 def test_the_figures_in_docs_economics_md_are_the_commands(seed: dict[str, Any]) -> None:
-    """The calendar-only figures of the worked example's table, as the command prints them."""
+    """The worked example's table, as the command prints it."""
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "economics.md").read_text()
@@ -162,3 +162,9 @@ def test_the_figures_in_docs_economics_md_are_the_commands(seed: dict[str, Any])
     assert f"**${float(seed['revenue_at_risk']) / 1e9:.2f}B" in section
     assert f"{seed['earliest_notice'][:10]} / {seed['earliest_exit'][:10]}" in section
     assert f"payback in month {seed['payback_month']}" in section
+    # And those the cost model gives: a change to its assumptions must update the docs.
+    assert f"| annual TCO (cost model) | ${float(seed['annual_tco']) / 1e9:.2f}B" in section
+    assert f"| capex used at the start | ${float(seed['capex']) / 1e9:.2f}B |" in section
+    assert f"| NPV at 9.6875% | ${float(seed['npv']) / 1e9:.2f}B |" in section
+    assert f"| gross margin | {100 * seed['gross_margin']:.1f}% at the run rate" in section
+    assert f"{100 * seed['irr_annual']:.1f}% a year" in section
