@@ -64,6 +64,9 @@ class SignInRequired(Exception):
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
     app.include_router(router)
+    from neocloud.web import serving  # its pages use this module's helpers  # noqa: PLC0415
+
+    app.include_router(serving.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:

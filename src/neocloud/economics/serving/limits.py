@@ -187,8 +187,12 @@ def parse_tier(text: str) -> TierSpec:
     orgs = _int("tier", text, "ORGS", parts[1])
     share = _float("tier", text, "SHARE", parts[2])
     over = _float("tier", text, "OVERSUBSCRIPTION", parts[3]) if len(parts) == 4 else 1.0
-    published = parts[0].casefold() in {c.name for c in PUBLISHED_CEILINGS}
-    return TierSpec(parts[0], orgs, share, over, parts[0].casefold() if published else None)
+    return TierSpec(parts[0], orgs, share, over, published_name(parts[0]))
+
+
+def published_name(name: str) -> str | None:
+    """The published tier a tier's name is (``Scale`` -> ``scale``), or ``None``."""
+    return name.casefold() if name.casefold() in {c.name for c in PUBLISHED_CEILINGS} else None
 
 
 def parse_plan(text: str) -> PlanSpec:

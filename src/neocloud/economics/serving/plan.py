@@ -50,6 +50,7 @@ PIPELINES = (1, 2, 4)
 #: prices the links a stage spans (NVLink within ``nvlink_domain_gpus``, the network past it).
 STAGE_GPUS = (1, 2, 4, 8, 16, 32, 64)
 PRECISIONS = ("bf16", "fp8", "fp4")
+ENGINES = ("trtllm", "sglang", "vllm")
 GIB = 2**30
 
 
@@ -81,11 +82,13 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Workload:
-    """What each request is: input and output lengths in tokens, and the precision."""
+    """What each request is (input and output lengths in tokens), the weights' precision
+    and the serving engine (``trtllm``, ``sglang``, ``vllm``) the latency model assumes."""
 
     isl: int
     osl: int
     precision: str
+    engine: str = "trtllm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,9 @@ class SystemLimits:
 @dataclass(frozen=True, slots=True)
 class Target:
     """What to serve and how fast: a model (Hugging Face name or config path), lengths
-    in tokens, p50 limits on TTFT and TPOT in ms, and the weights' precision."""
+    in tokens, p50 limits on TTFT and TPOT in ms, the weights' precision and the engine.
+    The default engine is TensorRT-LLM, NVIDIA's own, the engine of most measured rows
+    (an assumption of this planner, not a figure from economics.md)."""
 
     model: str
     isl: int
@@ -162,6 +167,7 @@ class Target:
     tpot_ms: float
     ttft_ms: float
     precision: str = "fp8"
+    engine: str = "trtllm"
 
     def __post_init__(self) -> None:
         problems = target_problems(self)
@@ -170,7 +176,7 @@ class Target:
 
     @property
     def workload(self) -> Workload:
-        return Workload(self.isl, self.osl, self.precision)
+        return Workload(self.isl, self.osl, self.precision, self.engine)
 
 
 def target_problems(t: Target) -> list[str]:
@@ -186,6 +192,8 @@ def target_problems(t: Target) -> list[str]:
             out.append(f"{name}: must be more than 0 and at most 600,000 ms, got {ms}")
     if t.precision not in PRECISIONS:
         out.append(f"precision: must be one of {', '.join(PRECISIONS)}, got {t.precision!r}")
+    if t.engine not in ENGINES:
+        out.append(f"engine: must be one of {', '.join(ENGINES)}, got {t.engine!r}")
     return out
 
 

@@ -1,0 +1,115 @@
+"""A serving plan as plain data: the one JSON shape of ``plan serving --json`` and of
+``POST /v1/serving/plan`` (docs/cli.md, docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neocloud.economics.serving.fleet_plan import ModelLine, ServingPlan
+from neocloud.economics.serving.limits import INPUT_OUTPUT_RATIO, KV_CACHE_HIT_RATE, PlanBudget, TierLimits
+from neocloud.economics.serving.plan import Choice
+
+
+def plan_dict(plan: ServingPlan) -> dict[str, Any]:
+    t = plan.target
+    return {
+        "capacity": {"source": plan.capacity.source, "gpus": dict(plan.capacity.gpus), "total": plan.capacity.total},
+        "target": {
+            "model": t.model,
+            "isl": t.isl,
+            "osl": t.osl,
+            "tpot_ms": t.tpot_ms,
+            "ttft_ms": t.ttft_ms,
+            "precision": t.precision,
+            "engine": t.engine,
+            "percentile": "p50",
+        },
+        "headroom": plan.headroom,
+        "models": [_line(line) for line in plan.lines],
+        "fleet": {
+            "served_gpus": plan.served_gpus,
+            "otpm": plan.rate.otpm,
+            "itpm": plan.rate.itpm,
+            "input_output_ratio": INPUT_OUTPUT_RATIO,
+            "kv_cache_hit_rate": KV_CACHE_HIT_RATE,
+        },
+        "tiers": [_tier(x) for x in plan.tiers],
+        "plans": [_plan(x) for x in plan.plans],
+        "scaling": [
+            {
+                "plan": s.plan,
+                "factor": s.factor,
+                "extra_otpm": s.extra_otpm,
+                "extra_gpus_alone": dict(s.extra_gpus_alone),
+                "extra_gpus_same_mix": s.extra_gpus_same_mix,
+            }
+            for s in plan.scaling
+        ],
+    }
+
+
+def _line(line: ModelLine) -> dict[str, Any]:
+    c = line.choice
+    base: dict[str, Any] = {"gpu_model": line.gpu_model, "gpus": line.gpus, "system": c.system}
+    if not isinstance(c, Choice):
+        return {**base, "served": False, "reason": c.reason, "tried": c.tried, "fit_memory": c.fit_memory}
+    k = c.candidate
+    return {
+        **base,
+        "served": True,
+        "configuration": {
+            "mode": "agg",
+            "tp": k.tp,
+            "pp": k.pp,
+            "attention_dp": k.attention_dp,
+            "moe_tp": k.moe_tp,
+            "moe_ep": k.moe_ep,
+            "batch": k.batch,
+            "gpus_per_replica": k.gpus,
+            "concurrency_per_replica": k.concurrency,
+            "label": k.label(),
+        },
+        "ttft_ms": c.ttft_ms,
+        "tpot_ms": c.tpot_ms,
+        "out_tok_s_per_gpu": c.out_tok_s_per_gpu,
+        "in_tok_s_per_gpu": c.in_tok_s_per_gpu,
+        "weights_gib_per_gpu": c.weights_gib_per_gpu,
+        "kv_gib_per_gpu": c.kv_gib_per_gpu,
+        "out_tok_s": line.out_tok_s,
+        "in_tok_s": line.in_tok_s,
+        "tried": c.tried,
+        "fit_memory": c.fit_memory,
+        "met_limits": c.met_limits,
+    }
+
+
+def _tier(x: TierLimits) -> dict[str, Any]:
+    return {
+        "name": x.spec.name,
+        "orgs": x.spec.orgs,
+        "share": x.spec.share,
+        "oversubscription": x.spec.oversubscription,
+        "per_org": {"rpm": x.per_org.rpm, "itpm": x.per_org.itpm, "otpm": x.per_org.otpm},
+        "published": None
+        if x.ceiling is None
+        else {
+            "name": x.ceiling.name,
+            "rpm": x.ceiling.limit.rpm,
+            "itpm": x.ceiling.limit.itpm,
+            "otpm": x.ceiling.limit.otpm,
+            "source": x.ceiling.source,
+        },
+        "orgs_at_published": x.orgs_at_ceiling,
+    }
+
+
+def _plan(x: PlanBudget) -> dict[str, Any]:
+    return {
+        "name": x.spec.name,
+        "users": x.spec.users,
+        "share": x.spec.share,
+        "out_tokens_5h": x.out_tokens_5h,
+        "in_tokens_5h": x.in_tokens_5h,
+        "binding": x.binding,
+        "messages_5h": x.messages_5h,
+    }
