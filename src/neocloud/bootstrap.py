@@ -12,6 +12,7 @@ from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.memory import MemoryStore
+from neocloud.adapters.serving_plan_files import ServingFiles
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
@@ -20,6 +21,7 @@ from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
+from neocloud.services.serving import ServingModels, ServingService
 from neocloud.services.settings import settings_from
 
 
@@ -85,12 +87,43 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
 
 
 def in_memory(
-    clock: Clock | None = None, *, new_id: Callable[[], str] | None = None, terms: Terms | None = None
+    clock: Clock | None = None,
+    *,
+    new_id: Callable[[], str] | None = None,
+    terms: Terms | None = None,
+    serving_models: ServingModels | None = None,
 ) -> Services:
     """The whole system on the in-memory store: tests, benchmarks and the simulator's
     what-ifs get the same wiring as the server, without a database. ``new_id`` numbers
-    leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA."""
-    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False, new_id=new_id, terms=terms)
+    leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA;
+    ``serving_models`` the serving plan's models, systems and latency model."""
+    return _services(
+        MemoryStore(),
+        clock or SystemClock(),
+        database="memory",
+        server=False,
+        new_id=new_id,
+        terms=terms,
+        models=serving_models,
+    )
+
+
+SERVING_DATA_ENV = "NEOCLOUD_SERVING_DATA"
+
+
+def serving_models(data_dir: Path | None = None, *, allow_paths: bool = False) -> ServingModels:
+    """The serving plan's files: ``data_dir``, else ``$NEOCLOUD_SERVING_DATA``, else
+    ``../shared/reference/serving-silicon`` beside the repository."""
+    env = os.environ.get(SERVING_DATA_ENV)
+    return ServingFiles(data_dir or (Path(env) if env else None), allow_paths=allow_paths)
+
+
+def serving_service(url: str | None, data_dir: Path | None = None) -> ServingService:
+    """The serving plan for the CLI: on the ledger at ``url`` (for leases and sites), or
+    on none (counts and presets); the user's own ``config.json`` paths are allowed."""
+    clock = SystemClock()
+    leasing = leasing_service(url, clock) if url else None
+    return ServingService(leasing, serving_models(data_dir, allow_paths=True), clock)
 
 
 def _services(
@@ -101,6 +134,7 @@ def _services(
     server: bool,
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
+    models: ServingModels | None = None,
 ) -> Services:
     leasing = _leasing(store, clock, SERVER_READ_STALENESS_S if server else 0.0, new_id=new_id, terms=terms)
     return Services(
@@ -108,6 +142,7 @@ def _services(
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,
+        serving=ServingService(leasing, models or serving_models(), clock),
     )
 
 

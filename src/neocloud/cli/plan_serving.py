@@ -177,7 +177,9 @@ def _plans(plans: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> None:
 
 def compact(c: dict[str, Any]) -> str:
     """``TP8 EP8 b64``: the parallel sizes above 1 and the batch per DP rank."""
-    parts = [f"{k}{c[f]}" for k, f in (("TP", "tp"), ("DP", "attention_dp"), ("EP", "moe_ep"), ("PP", "pp")) if c[f] > 1]
+    parts = [
+        f"{k}{c[f]}" for k, f in (("TP", "tp"), ("DP", "attention_dp"), ("EP", "moe_ep"), ("PP", "pp")) if c[f] > 1
+    ]
     if c["moe_tp"] > 1 and c["moe_tp"] != c["tp"]:
         parts.append(f"MTP{c['moe_tp']}")
     return " ".join([*parts, f"b{c['batch']}"])

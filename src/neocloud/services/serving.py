@@ -51,9 +51,10 @@ DEFAULT_PLANS = (PlanSpec("pro", users=1_000_000, share=0.30), PlanSpec("max", u
 class ServingModels(Protocol):
     """Where models, systems and the latency model come from."""
 
-    def footprint(self, model: str, precision: str) -> ModelFootprint:
-        """The model (Hugging Face name or ``config.json`` path) at ``precision``;
-        :class:`RequestError` naming ``model`` when it is unknown or unreadable."""
+    def footprint(self, model: str, precision: str, context: int) -> ModelFootprint:
+        """The model (Hugging Face name, or a ``config.json`` path where allowed) at
+        ``precision``, its KV cache per token at ``context`` tokens; :class:`RequestError`
+        naming ``model`` when it is unknown or unreadable."""
         ...
 
     def known_models(self) -> list[str]:
@@ -107,7 +108,8 @@ class ServingService:
     ) -> ServingPlan:
         """The plan for ``ask`` as ``viewer`` may see its capacity (module docstring)."""
         capacity = self.capacity(ask.capacity, viewer=viewer)
-        footprint = self.models.footprint(ask.target.model, ask.target.precision)
+        t = ask.target
+        footprint = self.models.footprint(t.model, t.precision, t.isl + t.osl)
         return plan_serving(
             capacity,
             ask.target,

@@ -64,7 +64,7 @@ class SignInRequired(Exception):
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
     app.include_router(router)
-    from neocloud.web import serving  # its pages use this module's helpers  # noqa: PLC0415
+    from neocloud.web import serving  # its pages use this module's helpers
 
     app.include_router(serving.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

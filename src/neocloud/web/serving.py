@@ -34,7 +34,7 @@ DEFAULT_MODEL = "deepseek-ai/DeepSeek-R1"
 
 
 @router.get("/serving", response_class=HTMLResponse)
-def serving_page(  # noqa: PLR0913, PLR0917 - one query parameter per form field
+def serving_page(  # noqa: PLR0917 - one query parameter per form field
     request: Request,
     lease: str | None = None,
     site: str | None = None,

@@ -1,0 +1,103 @@
+"""The plan's view of the latency model (§4a): its :class:`Architecture` and
+:class:`GpuSystem` as the plan's :class:`ModelFootprint` and :class:`SystemLimits`, and
+its fitted model as a :class:`Predictor` over candidates (vectorised: the terms of every
+candidate, then one ``combine``).
+
+A candidate is the aggregated deployment of a silicon-CSV row with the same columns
+(``batch`` is the row's ``batch_size``, per attention-DP rank), so the predictor sees
+exactly what it was fitted on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from neocloud.economics.serving.architecture import Architecture
+from neocloud.economics.serving.catalog import ServingInputs
+from neocloud.economics.serving.deployment import Deployment, Worker
+from neocloud.economics.serving.latency import TERM_NAMES, combine, terms
+from neocloud.economics.serving.latency import Unsupported as LatencyUnsupported
+from neocloud.economics.serving.plan import (
+    Candidate,
+    Latency,
+    ModelFootprint,
+    SystemLimits,
+    Unsupported,
+    Workload,
+)
+from neocloud.economics.serving.precision import PRECISION_DEFAULT_MODE, QUANT_MODES, QuantMode
+from neocloud.economics.serving.system import GpuSystem
+
+
+def quant_of(precision: str) -> QuantMode:
+    """The quantisation mode a plan's precision means (``fp4`` is NVFP4), as in the CSV."""
+    return QUANT_MODES[PRECISION_DEFAULT_MODE[precision]]
+
+
+def footprint(arch: Architecture, precision: str, context: int) -> ModelFootprint:
+    """Weights by part and KV cache per token (at ``context`` tokens) at ``precision``."""
+    q = quant_of(precision)
+    routed = float(arch.routed_params)
+    return ModelFootprint(
+        name=arch.name,
+        dense_weight_bytes=(arch.total_params - routed) * q.bytes_per_param,
+        expert_weight_bytes=routed * q.bytes_per_param,
+        kv_bytes_per_token=arch.kv_bytes_per_token(q.kv_bytes, context),
+        kv_heads=None if arch.kv_replicated_across_tp else arch.kv_heads,
+    )
+
+
+def limits(system: GpuSystem, reserved_bytes: float, nccl_bytes: Mapping[int, float]) -> SystemLimits:
+    """A system's memory and precisions; ``reserved_bytes`` and ``nccl_bytes`` are the
+    file's ``misc.other_mem`` and ``misc.nccl_mem`` (NVIDIA's deployment margins)."""
+    precisions = {"bf16"} | ({"fp8"} if system.fp8_flops > 0 else set()) | ({"fp4"} if system.fp4_flops > 0 else set())
+    return SystemLimits(
+        name=system.name,
+        hbm_bytes=system.hbm_bytes,
+        reserved_bytes=reserved_bytes,
+        nccl_bytes=dict(nccl_bytes),
+        nvlink_domain_gpus=system.nvlink_domain_gpus,
+        precisions=frozenset(precisions),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyModel:
+    """The fitted latency model of one model (``model_path``, its architecture) as a
+    :class:`~neocloud.economics.serving.plan.Predictor`."""
+
+    model_path: str
+    arch: Architecture
+    inputs: ServingInputs
+
+    def __call__(
+        self, system: str, candidates: Sequence[Candidate], workload: Workload
+    ) -> Sequence[Latency | Unsupported]:
+        found = self.inputs.systems.get(system)
+        if not isinstance(found, GpuSystem):
+            reason = found if isinstance(found, str) else f"no system file for {system!r}"
+            return [Unsupported(reason)] * len(candidates)
+        q = quant_of(workload.precision)
+        out: list[Latency | Unsupported] = [Unsupported("")] * len(candidates)
+        rows: list[list[float]] = []
+        index: list[int] = []
+        for i, c in enumerate(candidates):
+            worker = Worker(c.batch, c.tp, c.pp, c.attention_dp, c.moe_tp, c.moe_ep)
+            dep = Deployment(
+                self.model_path, system, workload.engine, "agg", workload.isl, workload.osl, q, q, worker, None, c.batch
+            )
+            try:
+                t = terms(self.arch, found, dep)
+            except LatencyUnsupported as exc:
+                out[i] = Unsupported(str(exc))
+                continue
+            rows.append([t[n] for n in TERM_NAMES])
+            index.append(i)
+        if rows:
+            ttft, tpot = combine(np.array(rows, dtype=np.float64), self.inputs.coefficients)
+            for j, i in enumerate(index):
+                out[i] = Latency(float(ttft[j]), float(tpot[j]))
+        return out
