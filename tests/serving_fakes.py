@@ -4,9 +4,10 @@ GPU), and small model footprints and systems with round numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from neocloud.domain.errors import RequestError
 from neocloud.economics.serving.plan import (
     Candidate,
     Latency,
@@ -72,3 +73,25 @@ def a_system(name: str = "h100_sxm", **kw: object) -> SystemLimits:
     }
     base.update(kw)
     return SystemLimits(**base)  # type: ignore[arg-type]
+
+
+@dataclass
+class FakeModels:
+    """The ``ServingModels`` port with one dense model (``dense-70``, see :func:`a_footprint`)
+    and the H100/H200 systems (:func:`a_system`), predicted by :class:`FakePredictor`."""
+
+    predictor_: FakePredictor = field(default_factory=lambda: FakePredictor(speed={"h200_sxm": 1.4}))
+
+    def known_models(self) -> list[str]:
+        return ["dense-70"]
+
+    def footprint(self, model: str, precision: str, context: int) -> ModelFootprint:
+        if model != "dense-70":
+            raise RequestError([f"model: no config.json for {model!r} (known: dense-70)"])
+        return a_footprint()
+
+    def systems(self) -> Mapping[str, SystemLimits]:
+        return {"h100_sxm": a_system(), "h200_sxm": a_system("h200_sxm", hbm_bytes=141 * GB)}
+
+    def predictor(self, model: str) -> FakePredictor:
+        return self.predictor_

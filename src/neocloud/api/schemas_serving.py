@@ -64,32 +64,24 @@ class ServingPlanIn(Schema):
     engine: str = Field("trtllm", description=f"One of {', '.join(ENGINES)}.")
     headroom: float = Field(HEADROOM, gt=0, le=1, description="Utilization headroom u (default 0.80 [R93][R74]).")
     tiers: list[TierIn] | None = Field(
-        None, max_length=MAX_TIERS, description="API tiers; omitted: the illustrative start and scale tiers."
+        None, max_length=MAX_TIERS, description="API tiers. Without tiers and plans both: the illustrative ones."
     )
-    plans: list[PlanIn] | None = Field(
-        None, max_length=MAX_TIERS, description="Consumer plans; omitted: the illustrative pro and max plans."
-    )
-    multiplier: float = Field(
-        BUDGET_MULTIPLIER, ge=1, le=100, description="Five-hour budgets x this, at the same users."
-    )
+    plans: list[PlanIn] | None = Field(None, max_length=MAX_TIERS, description="Consumer plans (see tiers).")
+    multiplier: float = Field(BUDGET_MULTIPLIER, ge=1, le=100, description="Budgets x this, at the same users.")
 
     def to_domain(self) -> ServingAsk:
-        """The service's request (the target's own checks name any bad field)."""
+        """The service's request (the target's own checks name any bad field). Without
+        ``tiers`` and ``plans`` both, the illustrative ones; with either, only what is given."""
         target = Target(
             self.model, self.isl, self.osl, self.tpot_ms, self.ttft_ms, precision=self.precision, engine=self.engine
         )
+        defaults = self.tiers is None and self.plans is None
         return ServingAsk(
             capacity=CapacityAsk(lease=self.lease, site=self.site, gpus=self.gpus, preset=self.preset),
             target=target,
             headroom=self.headroom,
-            tiers=DEFAULT_TIERS
-            if self.tiers is None
-            else tuple(
-                TierSpec(t.name, t.orgs, t.share, t.oversubscription, published_name(t.name)) for t in self.tiers
-            ),
-            plans=DEFAULT_PLANS
-            if self.plans is None
-            else tuple(PlanSpec(p.name, p.users, p.share) for p in self.plans),
+            tiers=DEFAULT_TIERS if defaults else tuple(t.to_domain() for t in self.tiers or ()),
+            plans=DEFAULT_PLANS if defaults else tuple(p.to_domain() for p in self.plans or ()),
             multiplier=self.multiplier,
         )
 

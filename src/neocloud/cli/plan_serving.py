@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ from neocloud.services.serving import (
 )
 
 out = stdout_console()
+WIDTH = 80
 
 
 def serving(
@@ -46,10 +48,10 @@ def serving(
     precision: Annotated[str, typer.Option("--precision", help="bf16, fp8 or fp4.")] = "fp8",
     engine: Annotated[str, typer.Option("--engine", help="trtllm, sglang or vllm.")] = "trtllm",
     headroom: Annotated[float, typer.Option("--headroom", help="Utilization u [R93][R74].")] = HEADROOM,
-    tier: Annotated[
-        list[str] | None, typer.Option("--tier", help="NAME:ORGS:SHARE[:OVERSUB], repeatable; none: defaults.")
+    tier: Annotated[list[str] | None, typer.Option("--tier", help="NAME:ORGS:SHARE[:OVERSUB], repeatable.")] = None,
+    plan: Annotated[
+        list[str] | None, typer.Option("--plan", help="NAME:USERS:SHARE, repeatable (no --tier/--plan: defaults).")
     ] = None,
-    plan: Annotated[list[str] | None, typer.Option("--plan", help="NAME:USERS:SHARE, repeatable.")] = None,
     multiplier: Annotated[
         float, typer.Option("--multiplier", help="GPUs to multiply budgets by this [R48].")
     ] = BUDGET_MULTIPLIER,
@@ -66,8 +68,8 @@ def serving(
             capacity=CapacityAsk(lease=lease, site=site, gpus=gpus, preset=preset),
             target=Target(model, isl, osl, tpot_ms, ttft_ms, precision=precision, engine=engine),
             headroom=headroom,
-            tiers=tuple(parse_tier(t) for t in tier) if tier else DEFAULT_TIERS,
-            plans=tuple(parse_plan(p) for p in plan) if plan else DEFAULT_PLANS,
+            tiers=tuple(parse_tier(t) for t in tier or ()) if tier or plan else DEFAULT_TIERS,
+            plans=tuple(parse_plan(p) for p in plan or ()) if tier or plan else DEFAULT_PLANS,
             multiplier=multiplier,
         )
         needs_db = lease is not None or site is not None
@@ -92,18 +94,17 @@ def _progress() -> Iterator[Callable[[str], None] | None]:
 
 def _print(p: dict[str, Any]) -> None:
     t, cap = p["target"], p["capacity"]
-    out.print(
-        f"{t['model']} {t['precision']} ({t['engine']}) on {cap['source']}: {cap['total']:,} GPUs\n"
-        f"isl {t['isl']:,}, osl {t['osl']:,}; p50 TPOT <= {t['tpot_ms']:g} ms, TTFT <= {t['ttft_ms']:,g} ms",
-        highlight=False,
-    )
+    head = f"{t['model']} {t['precision']} ({t['engine']}) on {cap['source']}: {cap['total']:,} GPUs"
+    limits = f"isl {t['isl']:,}, osl {t['osl']:,}; p50 TPOT <= {t['tpot_ms']:g} ms, TTFT <= {t['ttft_ms']:,g} ms"
+    out.print(wrapped(head), highlight=False, markup=False)
+    out.print(wrapped(limits), highlight=False)
     _models(p["models"])
     f = p["fleet"]
-    out.print(
+    text = (
         f"fleet at u={p['headroom']:.2f}: {short(f['otpm'])} output + {short(f['itpm'])} input tokens/min "
-        f"on {f['served_gpus']:,} GPUs",
-        highlight=False,
+        f"on {f['served_gpus']:,} GPUs"
     )
+    out.print(wrapped(text), highlight=False)
     _tiers(p["tiers"])
     _plans(p["plans"], p["scaling"])
 
@@ -125,9 +126,9 @@ def _models(lines: list[dict[str, Any]]) -> None:
             f"{m['out_tok_s_per_gpu']:,.0f}",
             f"{m['in_tok_s_per_gpu']:,.0f}",
         )
-    out.print(t)
+    out.print(t, width=WIDTH)
     for line in refused:
-        out.print(line, highlight=False, markup=False)
+        out.print(wrapped(line), highlight=False, markup=False)
 
 
 def _tiers(tiers: list[dict[str, Any]]) -> None:
@@ -148,7 +149,7 @@ def _tiers(tiers: list[dict[str, Any]]) -> None:
             short(lim["otpm"]),
             at,
         )
-    out.print(t)
+    out.print(t, width=WIDTH)
 
 
 def _plans(plans: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> None:
@@ -165,14 +166,16 @@ def _plans(plans: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> None:
             f"{x['messages_5h']:,}",
             x["binding"],
         )
-    out.print(t)
+    out.print(t, width=WIDTH)
     for s in scaling:
         alone = ", ".join(f"{n:,} {m}" for m, n in s["extra_gpus_alone"].items())
-        out.print(
-            f"x{s['factor']:g} {s['plan']} budgets, same users: +{s['extra_gpus_same_mix']:,} GPUs of this mix"
-            + (f" (or {alone} alone)" if alone else ""),
-            highlight=False,
-        )
+        text = f"x{s['factor']:g} {s['plan']} budgets at the same users: +{s['extra_gpus_same_mix']:,} GPUs of this mix"
+        out.print(wrapped(text + (f" (or {alone} alone)" if alone else "")), highlight=False)
+
+
+def wrapped(text: str) -> str:
+    """A line of prose in 80 columns, continued lines indented."""
+    return textwrap.fill(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False)
 
 
 def compact(c: dict[str, Any]) -> str:

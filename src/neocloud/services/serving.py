@@ -42,10 +42,10 @@ DEFAULT_TTFT_MS = 2000.0
 #: organisations per tier, oversubscription or concurrent users). The two tiers are
 #: Anthropic's 2026 Start and Scale, compared with their published ceilings [R76].
 DEFAULT_TIERS = (
-    TierSpec("start", orgs=20_000, share=0.10, oversubscription=4.0, ceiling="start"),
-    TierSpec("scale", orgs=2_000, share=0.30, oversubscription=2.0, ceiling="scale"),
+    TierSpec("start", orgs=200_000, share=0.10, oversubscription=4.0, ceiling="start"),
+    TierSpec("scale", orgs=20_000, share=0.30, oversubscription=2.0, ceiling="scale"),
 )
-DEFAULT_PLANS = (PlanSpec("pro", users=1_000_000, share=0.30), PlanSpec("max", users=250_000, share=0.30))
+DEFAULT_PLANS = (PlanSpec("pro", users=5_000_000, share=0.20), PlanSpec("max", users=1_000_000, share=0.40))
 
 
 class ServingModels(Protocol):

@@ -80,7 +80,7 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
         except RequestError as e:
             context["errors"] = e.problems
         else:
-            context.update(plan=plan, chart=throughput_chart(plan))
+            context.update(plan=plan, tokens_chart=throughput_chart(plan))
     return _page(request, "serving.html", who, **context)
 
 
