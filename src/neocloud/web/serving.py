@@ -27,7 +27,7 @@ from neocloud.services.serving import (
 )
 from neocloud.services.visibility import Viewer
 from neocloud.web.routes import _not_found, _opt, _page, _services, signed_in
-from neocloud.web.views import PALETTE
+from neocloud.web.views import HIDDEN_STATES, PALETTE
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_MODEL = "deepseek-ai/DeepSeek-R1"
@@ -64,7 +64,7 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
     }
     context: dict[str, Any] = {
         "form": form,
-        "leases": [le for le in svc.leasing.leases(viewer=viewer) if le.end_s > 0],
+        "leases": [le for le in svc.leasing.leases(viewer=viewer) if le.state not in HIDDEN_STATES],
         "sites": [s.name for s in svc.leasing.fleet().sites] if who.is_operator else [],
         "models": svc.serving.models.known_models(),
         "precisions": PRECISIONS,
