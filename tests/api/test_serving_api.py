@@ -37,12 +37,14 @@ def held_now(world: TwoTenants, lease_id: str) -> Counter[str]:
     return held
 
 
-def test_a_tenant_plans_from_its_own_lease_with_the_gpus_the_lease_holds(world: TwoTenants) -> None:
-    lease = world.leases_of(A)[0]
+def test_a_tenant_plans_from_its_own_lease_with_the_gpus_it_holds_and_not_its_spares(world: TwoTenants) -> None:
+    lease = next(le for le in world.leases_of(A) if le.request.spares is not None and le.state.value == "active")
+    spares = [b for b in world.services.leasing.lease_bookings(lease.id) if b.kind is HolderKind.SPARE]
+    assert spares  # the lease holds a spare node now, which serves nothing until a swap
     r = post(world, A, {"lease": lease.id, "model": "dense-70", "tiers": [], "plans": []})
     assert r.status_code == 200, r.text
     plan = r.json()
-    assert plan["capacity"]["gpus"] == dict(held_now(world, lease.id))
+    assert plan["capacity"]["gpus"] == dict(held_now(world, lease.id)) == {"H100": lease.gpus}
     assert plan["capacity"]["source"] == f"lease {lease.id}"
     served = [m for m in plan["models"] if m["served"]]
     assert served
