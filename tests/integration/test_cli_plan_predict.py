@@ -59,7 +59,8 @@ def test_predict_keeps_every_input_column_and_adds_both_latencies(tmp_path: Path
     assert [r["id"] for r in out_rows] == [r["id"] for r in rows]
     for row in out_rows:
         assert row["unsupported_reason"] == ""
-        assert float(row["predicted_ttft_ms"]) > 0 and float(row["predicted_tpot_ms"]) > 0
+        assert float(row["predicted_ttft_ms"]) > 0
+        assert float(row["predicted_tpot_ms"]) > 0
     assert all(len(line) <= 80 for line in result.stdout.splitlines() if str(tmp_path) not in line)
     assert f"{len(rows)} of {len(rows)} rows predicted" in result.stdout
 
@@ -114,7 +115,8 @@ def test_an_unsupported_row_gets_its_reason_while_the_others_are_predicted(tmp_p
     assert result.exit_code == 0, result.output
     _, out_rows = read(out)
     assert out_rows[1]["unsupported_reason"] == "no config.json for model 'acme/Unheard-Of-7B' in the configs directory"
-    assert out_rows[1]["predicted_tpot_ms"] == "" and out_rows[1]["predicted_ttft_ms"] == ""
+    assert out_rows[1]["predicted_tpot_ms"] == ""
+    assert out_rows[1]["predicted_ttft_ms"] == ""
     assert out_rows[4]["unsupported_reason"] == "no system file for 'tpu_v9' in the systems directory"
     assert sum(1 for r in out_rows if r["predicted_tpot_ms"]) == len(rows) - 2
 
@@ -149,4 +151,5 @@ def test_plot_writes_a_self_contained_log_log_scatter_of_both_latencies(tmp_path
     html = page.read_text(encoding="utf-8")
     assert html.count("<svg") == 2
     assert html.count("<circle") == 2 * len(rows)
-    assert "<script" not in html and "http" not in html
+    assert "<script" not in html
+    assert "http" not in html

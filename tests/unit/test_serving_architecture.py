@@ -90,7 +90,7 @@ def test_an_unknown_layer_kind_is_refused_naming_it() -> None:
         "vocab_size": 10,
         "layer_types": ["full_attention", "mamba"],
     }
-    with pytest.raises(UnsupportedArchitecture, match="unknown layer kind.*mamba"):
+    with pytest.raises(UnsupportedArchitecture, match=r"unknown layer kind.*mamba"):
         parse_config(config)
 
 
@@ -100,5 +100,5 @@ def test_an_encoder_decoder_config_is_refused() -> None:
 
 
 def test_text_that_is_not_json_is_refused_with_the_line() -> None:
-    with pytest.raises(UnsupportedArchitecture, match="not JSON.*line 1"):
+    with pytest.raises(UnsupportedArchitecture, match=r"not JSON.*line 1"):
         parse_config_text("{oops", "bad.json")

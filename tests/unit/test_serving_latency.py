@@ -173,4 +173,5 @@ def test_a_disaggregated_row_without_worker_counts_takes_its_concurrency_from_th
     }
     dep = parse_row(row)
     assert (dep.concurrency, dep.decode.batch, dep.decode.tp, dep.worker_counts_known) == (60, 60, 8, False)
-    assert dep.prefill is not None and dep.prefill.tp == 4
+    assert dep.prefill is not None
+    assert dep.prefill.tp == 4
