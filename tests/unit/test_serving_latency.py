@@ -175,3 +175,17 @@ def test_a_disaggregated_row_without_worker_counts_takes_its_concurrency_from_th
     assert (dep.concurrency, dep.decode.batch, dep.decode.tp, dep.worker_counts_known) == (60, 60, 8, False)
     assert dep.prefill is not None
     assert dep.prefill.tp == 4
+
+
+TINY_MOE = {**TINY, "num_experts": 16, "num_experts_per_tok": 2, "moe_intermediate_size": 256}
+
+
+def test_a_moe_decode_step_reads_only_the_experts_its_tokens_route_to() -> None:
+    a = parse_config(TINY_MOE)
+    expert_bytes = a.expert_params * a.moe_layers * 2 / 1e12  # one expert of every MoE layer, BF16
+    one = terms(a, SYSTEM, deployment(batch=1))["d_mem_s"]
+    many = terms(a, SYSTEM, deployment(batch=512))["d_mem_s"]
+    kv = (1000 + 100) * 4096 * 2 / 1e12
+    # one token reads k = 2 experts per layer; 512 tokens reach all 16 (uniform routing)
+    dense = one - 2 * expert_bytes - kv
+    assert many - 512 * kv - dense == pytest.approx(16 * expert_bytes, rel=1e-6)
