@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from neocloud.adapters import serving_files
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
@@ -17,6 +18,7 @@ from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
+from neocloud.economics.serving.catalog import ServingInputs
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
@@ -115,7 +117,7 @@ def serving_models(data_dir: Path | None = None, *, allow_paths: bool = False) -
     """The serving plan's files: ``data_dir``, else ``$NEOCLOUD_SERVING_DATA``, else
     ``../shared/reference/serving-silicon`` beside the repository."""
     env = os.environ.get(SERVING_DATA_ENV)
-    return ServingFiles(data_dir or (Path(env) if env else None), allow_paths=allow_paths)
+    return ServingFiles(data_dir or (Path(env) if env else SERVING_DATA), allow_paths=allow_paths)
 
 
 def serving_service(url: str | None, data_dir: Path | None = None) -> ServingService:
@@ -166,3 +168,28 @@ def worker_app() -> FastAPI:
     return create_app(
         services(url, server=True), metrics_token=os.environ.get(SCRAPE_ENV_VAR), max_body_bytes=int(limit)
     )
+
+
+# The serving latency model's files: model configs and GPU system files default to the
+# shared reference data beside the repository (../shared/reference/serving-silicon).
+SERVING_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "serving-silicon"
+
+
+def serving_inputs(configs_dir: Path | None = None, systems_dir: Path | None = None) -> ServingInputs:
+    """Architectures, GPU systems and the shipped coefficients for the latency model."""
+    return serving_files.serving_inputs(
+        configs_dir or SERVING_DATA / "model_configs", systems_dir or SERVING_DATA / "systems"
+    )
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """A CSV's header and rows as text."""
+    return serving_files.read_rows(path)
+
+
+def write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    serving_files.write_rows(path, header, rows)
+
+
+def write_text(path: Path, text: str) -> None:
+    serving_files.write_text(path, text)

@@ -24,15 +24,12 @@ from neocloud.economics.serving.catalog import ServingInputs, resolve_model
 from neocloud.economics.serving.plan import ModelFootprint, Predictor, SystemLimits
 from neocloud.economics.serving.system import GpuSystem
 
-#: Where ``serving-silicon`` is by default: ``../shared/reference/serving-silicon`` beside the repository.
-DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "serving-silicon"
-
 
 class ServingFiles:
     """Implements ``services.serving.ServingModels`` on a ``serving-silicon`` folder."""
 
-    def __init__(self, data_dir: Path | None = None, *, allow_paths: bool = False) -> None:
-        self.data_dir = data_dir or DEFAULT_DATA
+    def __init__(self, data_dir: Path, *, allow_paths: bool = False) -> None:
+        self.data_dir = data_dir
         self.allow_paths = allow_paths
 
     def known_models(self) -> list[str]:

@@ -13,7 +13,7 @@ error on rows of model families and GPU systems the fit did not see.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,7 +23,8 @@ from neocloud.economics.serving.latency import INITIAL, Coefficients, combine
 
 LOSS_SCALE = 0.1  # soft_l1: errors past ~10% in log count linearly, not squared
 TTFT_WEIGHT = 1.0
-BOUNDS_LOG = (np.log(1e-8), np.log(50.0))  # every coefficient lies in [1e-8, 50]
+LOW, HIGH = 1e-8, 50.0  # every coefficient lies in [1e-8, 50] ...
+EFFICIENCIES = ("mem_eff", "gemm_eff", "prefill_eff", "attn_eff", "net_eff")  # ... and a fraction at most 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +53,20 @@ def fit(
         r_tpot = np.where(ok_tpot, np.log(pred_tpot) - log_tpot, 0.0)
         return np.concatenate([r_ttft, r_tpot])
 
-    x0 = np.clip(np.log(start.vector()), *BOUNDS_LOG)
-    result = least_squares(residuals, x0, loss="soft_l1", f_scale=LOSS_SCALE, bounds=BOUNDS_LOG, x_scale=1.0)
+    low, high = _bounds(start)
+    x0 = np.clip(np.log(start.vector()), low + 1e-9, high - 1e-9)
+    result = least_squares(residuals, x0, loss="soft_l1", f_scale=LOSS_SCALE, bounds=(low, high), x_scale=1.0)
     return FitResult(Coefficients.from_vector(np.exp(result.x)), float(result.cost), int(result.nfev))
+
+
+def _bounds(start: Coefficients) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Log-space bounds: efficiencies in [1e-8, 1], everything else in [1e-8, 50]."""
+    names = []
+    for f in fields(start):
+        value = getattr(start, f.name)
+        names.extend([f.name] * (len(value) if isinstance(value, tuple) else 1))
+    high = np.array([np.log(1.0) if n in EFFICIENCIES else np.log(HIGH) for n in names])
+    return np.full(len(names), np.log(LOW)), high
 
 
 def cross_validate(

@@ -16,8 +16,9 @@ bytes / HBM bandwidth; prefill = FLOPs / tensor FLOPS), kept to show beside this
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +31,9 @@ ACT_BYTES = 2.0  # BF16 activations in all-reduces and the MoE combine
 DISPATCH_BYTES = 1.0  # FP8 tokens sent to experts (DeepEP / TRT-LLM all-to-all)
 STATE_BYTES = 4.0  # FP32 recurrent state of linear-attention layers
 ENGINES = ("trtllm", "sglang", "vllm")
+# Share of HBM an engine gives to weights and KV cache: vLLM's gpu_memory_utilization and
+# TensorRT-LLM's free_gpu_memory_fraction both default to 0.9 [engine docs, 2025].
+MEMORY_FRACTION = 0.9
 
 
 class Unsupported(ValueError):
@@ -52,6 +56,12 @@ TERM_NAMES = (
     "d_ar_n",  # decode: all-reduces per step (count)
     "d_a2a_s",  # decode: expert-parallel dispatch + combine bytes / link bandwidth
     "d_a2a_n",  # decode: all-to-alls per step (count)
+    "d_ar_inter_n",  # decode: all-reduces that leave the NVLink domain (count)
+    "p_ar_inter_n",  # prefill: all-reduces that leave the NVLink domain (count)
+    "moe_layers_n",  # MoE layers (count)
+    "slot_wait_n",  # agg: decode steps a request waits for KV-cache room (count, x TPOT)
+    "burst_n",  # requests one prefill rank receives at once (count; see _ttft)
+    "seqs_per_rank_n",  # sequences one attention rank decodes per step (count)
     "d_pf_s",  # agg only: compute seconds of the prefill tokens one decode step carries
     "layers_n",  # decoder layers (count)
     "pp_hops_n",  # pipeline stages - 1 (count)
@@ -82,11 +92,15 @@ class Coefficients:
     prefill_eff: float  # achievable fraction of tensor FLOPS in prefill
     attn_eff: float  # achievable fraction of BF16 FLOPS in attention
     net_eff: float  # achievable fraction of link bandwidth in collectives
-    allreduce_s: float  # fixed latency of one all-reduce
+    allreduce_s: float  # fixed latency of one all-reduce within an NVLink domain
+    allreduce_inter_s: float  # extra latency of one all-reduce across nodes
+    moe_layer_s: float  # per MoE layer: routing, expert-GEMM launch, token permutation
     a2a_s: float  # fixed latency of one all-to-all
     pp_hop_s: float  # one pipeline hop
     interference: float  # share of the prefill compute an agg decode step pays
     queue: float  # queueing for the prefill worker (x utilisation / (1 - utilisation))
+    burst: float  # share of a burst's other prefills a request waits for
+    seq_s: float  # per sequence per decode step: scheduling, sampling, attention metadata
     ttft_s: float  # fixed part of TTFT (scheduling, tokenisation, first decode step)
     layer_s: tuple[float, float, float]  # per-layer kernel overhead, per engine
     step_s: tuple[float, float, float]  # per-step overhead (scheduler, sampling), per engine
@@ -102,9 +116,10 @@ class Coefficients:
     @classmethod
     def from_vector(cls, v: Sequence[float] | NDArray[np.float64]) -> Coefficients:
         x = [float(a) for a in v]
-        names = [f.name for f in fields(cls)][:11]
-        scalars = dict(zip(names, x[:11], strict=True))
-        return cls(**scalars, layer_s=(x[11], x[12], x[13]), step_s=(x[14], x[15], x[16]))
+        names = [f.name for f in fields(cls)][:-2]
+        n = len(names)
+        scalars = dict(zip(names, x[:n], strict=True))
+        return cls(**scalars, layer_s=(x[n], x[n + 1], x[n + 2]), step_s=(x[n + 3], x[n + 4], x[n + 5]))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> Coefficients:
@@ -137,10 +152,14 @@ INITIAL = Coefficients(
     attn_eff=0.3,
     net_eff=0.6,
     allreduce_s=10e-6,
+    allreduce_inter_s=20e-6,
+    moe_layer_s=30e-6,
     a2a_s=20e-6,
     pp_hop_s=20e-6,
     interference=1.0,
     queue=1.0,
+    burst=0.5,
+    seq_s=2e-6,
     ttft_s=20e-3,
     layer_s=(30e-6, 30e-6, 30e-6),
     step_s=(1e-3, 1e-3, 1e-3),
@@ -151,18 +170,26 @@ def terms(arch: Architecture, system: GpuSystem, dep: Deployment) -> dict[str, f
     """The physical terms of one deployment (see :data:`TERM_NAMES`), or
     :class:`Unsupported` with the reason."""
     _check(arch, system, dep)
-    decode = _decode_terms(arch, system, dep, dep.decode)
-    prefill_worker = dep.prefill or dep.decode
+    room = resident_sequences(arch, system, dep, dep.decode)
+    decode_worker, slot_wait = _decode_load(dep, room)
+    decode = _decode_terms(arch, system, dep, decode_worker)
+    prefill_worker = dep.prefill or decode_worker
+    if dep.prefill is not None:
+        resident_sequences(arch, system, dep, dep.prefill)  # refuses a prefill worker the weights overflow
     prefill = _prefill_terms(arch, system, dep, prefill_worker, tokens=dep.isl, requests=1)
     share = 0.0
     if dep.prefill is None:
-        carried = dep.decode.batch * dep.isl / max(dep.osl, 1)  # prefill tokens per decode step
-        pf = _prefill_terms(arch, system, dep, dep.decode, tokens=dep.isl, requests=carried / dep.isl)
+        carried = decode_worker.batch * dep.isl / max(dep.osl, 1)  # prefill tokens per decode step
+        pf = _prefill_terms(arch, system, dep, decode_worker, tokens=dep.isl, requests=carried / dep.isl)
         share = pf["p_gemm_s"] + pf["p_attn_s"]
     kv_bytes = dep.isl * arch.kv_bytes_per_token(dep.dense_quant.kv_bytes, dep.isl)
     engine = ENGINES.index(dep.backend) if dep.backend in ENGINES else len(ENGINES)
     return {
         **decode,
+        "moe_layers_n": float(arch.moe_layers),
+        "slot_wait_n": slot_wait,
+        "burst_n": _burst(dep, decode_worker, prefill_worker),
+        "seqs_per_rank_n": decode_worker.batch / decode_worker.attention_dp,
         "d_pf_s": share,
         "layers_n": float(arch.layers),
         "pp_hops_n": float(dep.decode.pp - 1),
@@ -172,9 +199,60 @@ def terms(arch: Architecture, system: GpuSystem, dep: Deployment) -> dict[str, f
         "concurrency_n": float(dep.concurrency),
         "prefill_workers_n": float(prefill_worker.count),
         "osl_n": float(dep.osl),
-        "decode_batch_n": float(dep.decode.batch),
+        "decode_batch_n": float(decode_worker.batch),
         "engine_i": float(engine),
     }
+
+
+def resident_sequences(arch: Architecture, system: GpuSystem, dep: Deployment, w: Worker) -> float:
+    """How many sequences of mean context ``isl + osl/2`` fit in a worker's KV cache:
+    (HBM x :data:`MEMORY_FRACTION` - NVIDIA's reserved bytes - weights per GPU) / KV bytes
+    per sequence per GPU, times the attention-DP ranks. :class:`Unsupported` when the
+    weights alone overflow the GPUs."""
+    weights = _weights_per_gpu(arch, dep, w)
+    free = system.hbm_bytes * MEMORY_FRACTION - system.reserved_bytes - weights
+    if free <= 0:
+        need = weights / 1e9
+        have = (system.hbm_bytes * MEMORY_FRACTION - system.reserved_bytes) / 1e9
+        raise Unsupported(
+            f"weights need {need:.0f} GB per GPU with tp {w.tp} pp {w.pp} moe_tp {w.moe_tp} ep {w.moe_ep}; "
+            f"{system.name} has {have:.0f} GB usable"
+        )
+    ctx = dep.isl + dep.osl / 2.0
+    per_seq = ctx * arch.kv_bytes_per_token(dep.dense_quant.kv_bytes, int(ctx)) / _kv_split(arch, w.tp) / w.pp
+    per_seq += arch.state_elems_per_seq * STATE_BYTES / w.tp / w.pp
+    return free / per_seq * w.attention_dp
+
+
+def _burst(dep: Deployment, decode: Worker, prefill: Worker) -> float:
+    """Other requests one prefill rank may hold when a request arrives. Benchmarks keep
+    ``concurrency`` requests of equal length in flight, so they finish and restart
+    together: each round the prefill ranks get the whole batch at once."""
+    if dep.prefill is None:
+        return max(decode.batch / decode.attention_dp - 1.0, 0.0)
+    return max(dep.concurrency / (prefill.count * prefill.attention_dp) - 1.0, 0.0)
+
+
+def _decode_load(dep: Deployment, room: float) -> tuple[Worker, float]:
+    """The decode worker with the batch it really runs, and how many decode steps a new
+    request waits for KV room (closed loop: ``batch/room - 1`` lifetimes of ``osl`` steps).
+    A disaggregated row without worker counts gets as many decode workers as its
+    concurrency needs for KV room."""
+    w = dep.decode
+    if dep.prefill is not None and not dep.worker_counts_known:
+        workers = max(1, math.ceil(dep.concurrency / room))
+        return replace(w, batch=max(1, math.ceil(dep.concurrency / workers)), count=workers), 0.0
+    if w.batch <= room:
+        return w, 0.0
+    resident = max(1, math.floor(room))
+    return replace(w, batch=resident), (w.batch / resident - 1.0) * dep.osl
+
+
+def _weights_per_gpu(arch: Architecture, dep: Deployment, w: Worker) -> float:
+    dense = arch.total_params - arch.routed_params - arch.embed_params
+    embed = arch.embed_params * dep.dense_quant.bytes_per_param / w.tp  # vocab-parallel lookup table
+    routed = arch.routed_params * dep.moe_quant.bytes_per_param / (w.moe_tp * w.moe_ep)
+    return (dense * dep.dense_quant.bytes_per_param / w.tp + routed + embed) / w.pp
 
 
 def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -183,24 +261,29 @@ def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.flo
     engine = t["engine_i"].astype(np.int64)
     layer_s = np.append(np.asarray(c.layer_s), np.exp(np.mean(np.log(c.layer_s))))[engine]
     step_s = np.append(np.asarray(c.step_s), np.exp(np.mean(np.log(c.step_s))))[engine]
-    fixed = t["layers_n"] * layer_s + step_s
-    compute = t["d_gemm_s"] / c.gemm_eff + t["d_attn_s"] / c.attn_eff + c.interference * t["d_pf_s"] / c.prefill_eff
+    fixed = t["layers_n"] * layer_s + t["moe_layers_n"] * c.moe_layer_s + step_s
+    compute = t["d_gemm_s"] / c.gemm_eff + t["d_attn_s"] / c.attn_eff
     tpot = (
         np.maximum(t["d_mem_s"] / c.mem_eff, compute)
+        + c.interference * t["d_pf_s"] / c.prefill_eff
         + (t["d_ar_s"] + t["d_a2a_s"]) / c.net_eff
         + t["d_ar_n"] * c.allreduce_s
+        + t["d_ar_inter_n"] * c.allreduce_inter_s
         + t["d_a2a_n"] * c.a2a_s
         + t["pp_hops_n"] * c.pp_hop_s
+        + t["seqs_per_rank_n"] * c.seq_s
         + fixed
     )
     service = (
         np.maximum(t["p_mem_s"] / c.mem_eff, t["p_gemm_s"] / c.prefill_eff + t["p_attn_s"] / c.attn_eff)
         + (t["p_ar_s"] + t["p_a2a_s"]) / c.net_eff
         + t["p_ar_n"] * c.allreduce_s
+        + t["p_ar_inter_n"] * c.allreduce_inter_s
         + t["p_a2a_n"] * c.a2a_s
         + fixed
     )
-    ttft = _ttft(t, service, tpot, c)
+    burst = t["burst_n"] * (t["p_gemm_s"] / c.prefill_eff + t["p_attn_s"] / c.attn_eff) * c.burst
+    ttft = _ttft(t, service, tpot, c) + burst
     return ttft * 1e3, tpot * 1e3
 
 
@@ -223,7 +306,8 @@ def _ttft(
     rho = np.minimum(per_worker * service / (decode_time + service), 0.95)
     disagg = np.maximum(service * (1.0 + c.queue * rho / (1.0 - rho)), per_worker * service - decode_time)
     disagg = disagg + t["kv_xfer_s"] / c.net_eff
-    return np.where(t["disagg"] > 0, disagg, agg) + c.ttft_s
+    wait = t["slot_wait_n"] * tpot  # closed loop: a request waits for a finishing one's KV room
+    return np.where(t["disagg"] > 0, disagg, agg) + wait + c.ttft_s
 
 
 def table(rows: Sequence[Mapping[str, float]]) -> NDArray[np.float64]:
@@ -286,6 +370,7 @@ def _decode_terms(arch: Architecture, system: GpuSystem, dep: Deployment, w: Wor
     attn = per_rank * attn_ctx * arch.attn_flops_per_ctx_token / w.tp / system.bf16_flops
     ar, ar_n, a2a, a2a_n = _collectives(arch, system, w, per_rank, tokens)
     return {
+        "d_ar_inter_n": ar_n if w.tp > system.nvlink_domain_gpus else 0.0,
         "d_mem_s": mem * w.pp / system.hbm_bw,
         "d_gemm_s": gemm * w.pp,
         "d_attn_s": attn * w.pp,
@@ -315,6 +400,7 @@ def _prefill_terms(
     attn = per_rank * causal_ctx * _prefill_attn_flops(arch) / w.tp / system.bf16_flops
     ar, ar_n, a2a, a2a_n = _collectives(arch, system, w, per_rank, n)
     return {
+        "p_ar_inter_n": ar_n if w.tp > system.nvlink_domain_gpus else 0.0,
         "p_mem_s": weights / system.hbm_bw,
         "p_gemm_s": gemm,
         "p_attn_s": attn,

@@ -40,6 +40,7 @@ class GpuSystem:
     empirical_mem_bw_factor: float  # NVIDIA's "nonofficial correction", not used by the model
     empirical_mem_latency_s: float  # idem
     empirical_p2p_latency_s: float  # idem
+    reserved_bytes: float = 0.0  # NVIDIA's empirical "other_mem" + NCCL buffers: HBM not for weights or KV
 
     def tensor_flops(self, kind: str) -> float:
         """Dense tensor-core FLOPS for a compute kind: ``bf16``, ``fp8``, ``fp4``, ``int8``."""
@@ -77,7 +78,18 @@ def system_from_mapping(name: str, data: Mapping[str, Any]) -> GpuSystem:
         empirical_mem_bw_factor=float(gpu.get("mem_bw_empirical_scaling_factor") or 1.0),
         empirical_mem_latency_s=float(gpu.get("mem_empirical_constant_latency") or 0.0),
         empirical_p2p_latency_s=float(node.get("p2p_latency") or 0.0),
+        reserved_bytes=_reserved(data),
     )
+
+
+def _reserved(data: Mapping[str, Any]) -> float:
+    """``misc.other_mem`` plus the largest ``misc.nccl_mem`` (NVIDIA's empirical figures)."""
+    misc = data.get("misc")
+    if not isinstance(misc, Mapping):
+        return 0.0
+    nccl = misc.get("nccl_mem")
+    largest = max((float(v) for v in nccl.values()), default=0.0) if isinstance(nccl, Mapping) else 0.0
+    return float(misc.get("other_mem") or 0.0) + largest
 
 
 def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
