@@ -16,6 +16,7 @@ from neocloud.economics.serving.plan import (
     Unsupported,
     Workload,
 )
+from neocloud.economics.serving.report import MeasuredPoint
 
 GB = 1e9
 
@@ -95,3 +96,6 @@ class FakeModels:
 
     def predictor(self, model: str) -> FakePredictor:
         return self.predictor_
+
+    def measured(self, model: str) -> list[MeasuredPoint]:
+        return []

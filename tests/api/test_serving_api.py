@@ -12,6 +12,7 @@ import pytest
 
 from neocloud.domain.clock import to_s
 from neocloud.domain.ledger import HolderKind
+from neocloud.web.routes import COOKIE
 from tests.api.isolation_world import A, B, TwoTenants, build, client
 
 
@@ -86,7 +87,10 @@ def test_counts_plan_for_any_key_and_default_tiers_and_plans_are_filled_in(world
         ({"gpus": "H100=8", "model": "dense-70", "precision": "int3"}, "precision"),
         ({"gpus": "H100=8", "model": "no-such-model"}, "model"),
         ({"gpus": "H100=8", "model": "dense-70", "headroom": 1.5}, "headroom"),
-        ({"gpus": "H100=8", "model": "dense-70", "plans": [{"name": "max", "users": 10, "share": 1.5}]}, "plans.0.share"),
+        (
+            {"gpus": "H100=8", "model": "dense-70", "plans": [{"name": "max", "users": 10, "share": 1.5}]},
+            "plans.0.share",
+        ),
         (
             {
                 "gpus": "H100=8",
@@ -108,3 +112,13 @@ def test_planning_writes_nothing(world: TwoTenants) -> None:
     before = world.services.leasing.read_token()
     post(world, "operator", {"site": "s1", "model": "dense-70"})
     assert world.services.leasing.read_token() == before
+
+
+def test_the_page_says_so_when_no_measurements_are_at_hand(world: TwoTenants) -> None:
+    lease = world.leases_of(A)[1].id
+    with client(world) as http:
+        http.cookies.set(COOKIE, world.token[A])
+        page = http.get(f"/serving?lease={lease}&model=dense-70")
+    assert page.status_code == 200
+    assert 'id="no-measurements"' in page.text
+    assert 'id="serving-models-table"' in page.text

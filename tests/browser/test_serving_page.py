@@ -37,6 +37,7 @@ def test_a_tenant_plans_from_its_own_lease_and_sees_the_chart_and_tables(
     page.wait_for_selector("#serving-models-table")
     page.wait_for_function("document.documentElement.dataset.ready === '1'", timeout=WAIT_MS)
     assert page.locator("canvas#serving-chart[data-rendered='1']").count() == 1
+    assert page.locator("canvas#measured-chart[data-rendered='1']").count() == 1  # the dev set has Llama 70B
     rows = page.locator("#serving-models-table tbody tr").all_inner_texts()
     assert len(rows) == 1
     assert rows[0].startswith("H100")

@@ -16,13 +16,17 @@ from typing import Any
 
 import yaml
 
-from neocloud.adapters.serving_files import serving_inputs
+from neocloud.adapters.serving_files import read_rows, serving_inputs
 from neocloud.domain.errors import RequestError
 from neocloud.economics.serving.architecture import Architecture, UnsupportedArchitecture, parse_config_text
 from neocloud.economics.serving.bridge import LatencyModel, footprint, limits
 from neocloud.economics.serving.catalog import ServingInputs, resolve_model
 from neocloud.economics.serving.plan import ModelFootprint, Predictor, SystemLimits
+from neocloud.economics.serving.predictor import predict_rows
+from neocloud.economics.serving.report import MeasuredPoint
 from neocloud.economics.serving.system import GpuSystem
+
+DEV_CSV = "silicon_dev.csv"
 
 
 class ServingFiles:
@@ -31,6 +35,7 @@ class ServingFiles:
     def __init__(self, data_dir: Path, *, allow_paths: bool = False) -> None:
         self.data_dir = data_dir
         self.allow_paths = allow_paths
+        self._measured: dict[str, list[MeasuredPoint]] = {}
 
     def known_models(self) -> list[str]:
         if not self._present():
@@ -48,6 +53,19 @@ class ServingFiles:
     def predictor(self, model: str) -> Predictor:
         key, arch = self._arch(model)
         return LatencyModel(key, arch, self._inputs)
+
+    def measured(self, model: str) -> list[MeasuredPoint]:
+        """The dev CSV's runs of ``model`` (by config, so checkpoints of one model count
+        together) that the latency model predicts, beside its predictions."""
+        if not (self.data_dir / DEV_CSV).is_file():
+            return []
+        try:
+            key, _ = self._arch(model)
+        except RequestError:
+            return []
+        if key not in self._measured:
+            self._measured[key] = self._points(key)
+        return self._measured[key]
 
     # -- helpers -----------------------------------------------------------------------
     def _present(self) -> bool:
@@ -71,6 +89,19 @@ class ServingFiles:
             raise RequestError([f"model: {found}"])
         return key, found
 
+    def _points(self, key: str) -> list[MeasuredPoint]:
+        _, rows = read_rows(self.data_dir / DEV_CSV)
+        keys = list(self._inputs.models)
+        mine = [r for r in rows if resolve_model(r.get("model_path", ""), keys) == key]
+        out = []
+        for row, p in zip(mine, predict_rows(mine, self._inputs), strict=True):
+            ttft, tpot = _num(row.get("silicon_ttft_ms")), _num(row.get("silicon_tpot_ms"))
+            if p.ttft_ms is None or p.tpot_ms is None or ttft is None or tpot is None:
+                continue
+            engine, mode = row.get("backend", ""), row.get("mode", "")
+            out.append(MeasuredPoint(row["system"], engine, mode, ttft, tpot, p.ttft_ms, p.tpot_ms))
+        return out
+
     @cached_property
     def _inputs(self) -> ServingInputs:
         return serving_inputs(self.data_dir / "model_configs", self.data_dir / "systems")
@@ -83,6 +114,14 @@ class ServingFiles:
                 misc = _misc(self.data_dir / "systems" / f"{name}.yaml")
                 out[name] = limits(system, float(misc.get("other_mem") or 0.0), _nccl(misc.get("nccl_mem")))
         return out
+
+
+def _num(text: str | None) -> float | None:
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if value > 0 else None
 
 
 def _misc(path: Path) -> Mapping[str, Any]:

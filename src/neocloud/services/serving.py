@@ -25,6 +25,7 @@ from neocloud.economics.serving.capacity import Capacity, capacity_of_nodes, par
 from neocloud.economics.serving.fleet_plan import BUDGET_MULTIPLIER, HEADROOM, ServingPlan, plan_serving
 from neocloud.economics.serving.limits import PlanSpec, TierSpec
 from neocloud.economics.serving.plan import ModelFootprint, Predictor, SystemLimits, Target
+from neocloud.economics.serving.report import MeasuredPoint
 from neocloud.services.leasing import LeasingService
 from neocloud.services.visibility import OPERATOR, Viewer
 
@@ -67,6 +68,11 @@ class ServingModels(Protocol):
 
     def predictor(self, model: str) -> Predictor:
         """The latency model for ``model`` (as :meth:`footprint` resolved it)."""
+        ...
+
+    def measured(self, model: str) -> Sequence[MeasuredPoint]:
+        """The model's measured runs with the latency model's predictions for them;
+        empty when no measurements are at hand (or the model is unknown)."""
         ...
 
 

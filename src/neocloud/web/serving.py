@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from neocloud.domain.errors import NotFound, RequestError
 from neocloud.economics.serving.plan import ENGINES, PRECISIONS, Target
-from neocloud.economics.serving.report import plan_dict
+from neocloud.economics.serving.report import measured_chart, plan_dict
 from neocloud.services.serving import (
     DEFAULT_ISL,
     DEFAULT_OSL,
@@ -80,7 +80,8 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
         except RequestError as e:
             context["errors"] = e.problems
         else:
-            context.update(plan=plan, tokens_chart=throughput_chart(plan))
+            points = list(svc.serving.models.measured(form["model"]))
+            context.update(plan=plan, tokens_chart=throughput_chart(plan), measured=measured_chart(points))
     return _page(request, "serving.html", who, **context)
 
 

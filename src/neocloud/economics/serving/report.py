@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from statistics import median
 from typing import Any
 
 from neocloud.economics.serving.fleet_plan import ModelLine, ServingPlan
@@ -113,3 +115,49 @@ def _plan(x: PlanBudget) -> dict[str, Any]:
         "binding": x.binding,
         "messages_5h": x.messages_5h,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredPoint:
+    """One measured serving run of the model (the dev CSV) beside the latency model's
+    prediction for it, in ms."""
+
+    system: str
+    engine: str
+    mode: str
+    measured_ttft_ms: float
+    measured_tpot_ms: float
+    predicted_ttft_ms: float
+    predicted_tpot_ms: float
+
+
+def measured_chart(points: list[MeasuredPoint]) -> dict[str, Any]:
+    """Predicted against measured TPOT, log-log, one dataset per system, with the median
+    absolute error of TPOT and TTFT (as fractions of the measured value)."""
+    systems = sorted({p.system for p in points})
+    values = [v for p in points for v in (p.measured_tpot_ms, p.predicted_tpot_ms)]
+    return {
+        "type": "scatter",
+        "xlabel": "measured TPOT, ms",
+        "ylabel": "predicted TPOT, ms",
+        "diagonal": [min(values, default=1.0), max(values, default=1.0)],
+        "datasets": [
+            {
+                "label": system,
+                "data": [
+                    {"x": round(p.measured_tpot_ms, 2), "y": round(p.predicted_tpot_ms, 2)}
+                    for p in points
+                    if p.system == system
+                ],
+            }
+            for system in systems
+        ],
+        "rows": len(points),
+        "tpot_mape": _median_error([(p.measured_tpot_ms, p.predicted_tpot_ms) for p in points]),
+        "ttft_mape": _median_error([(p.measured_ttft_ms, p.predicted_ttft_ms) for p in points]),
+    }
+
+
+def _median_error(pairs: list[tuple[float, float]]) -> float | None:
+    errors = [abs(pred - meas) / meas for meas, pred in pairs if meas > 0]
+    return median(errors) if errors else None
