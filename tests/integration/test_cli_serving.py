@@ -123,3 +123,14 @@ def test_an_unknown_model_exits_2_listing_the_known_ones(silicon: Path) -> None:
     assert result.exit_code == 2
     assert "model: no config.json for 'acme/Nope-1T'" in " ".join(result.stderr.split())
     assert "deepseek-ai/DeepSeek-R1" in result.stderr
+
+
+def test_within_one_nvlink_domain_deepseek_does_not_fit_an_h100_node(silicon: Path) -> None:
+    result = run(*EXAMPLE, "--one-nvlink-domain", "--json")
+    assert result.exit_code == 0, result.output
+    by = {m["gpu_model"]: m for m in json.loads(result.stdout)["models"]}
+    assert not by["H100"]["served"]
+    assert "does not fit h100_sxm within one NVLink domain" in by["H100"]["reason"]
+    for gpu, domain in (("H200", 8), ("GB200", 72)):
+        if by[gpu]["served"]:
+            assert by[gpu]["configuration"]["gpus_per_replica"] <= domain

@@ -317,3 +317,24 @@ def test_a_published_tier_name_brings_its_ceiling_and_a_plan_parses() -> None:
     assert parse_plan("max:200000:0.3") == PlanSpec("max", 200_000, 0.3)
     with pytest.raises(RequestError, match="USERS must be a whole number"):
         parse_plan("max:many:0.3")
+
+
+def test_one_nvlink_domain_keeps_every_replica_within_the_systems_domain() -> None:
+    moe = a_footprint(name="moe", dense_weight_bytes=16 * GB, expert_weight_bytes=300 * GB, kv_heads=None)
+    wide = best_configuration(a_target(), moe, a_system(), FakePredictor())
+    narrow = best_configuration(a_target(one_nvlink_domain=True), moe, a_system(), FakePredictor())
+    assert isinstance(wide, Choice)
+    assert isinstance(narrow, Choice)
+    grid = candidate_grid(moe)
+    assert narrow.tried == int((grid.tp * grid.pp * grid.dp <= 8).sum()) < wide.tried == len(grid.tp)
+    assert narrow.candidate.gpus <= 8
+
+
+def test_a_model_larger_than_one_nvlink_domain_is_refused_saying_so() -> None:
+    big = a_footprint(name="big", dense_weight_bytes=16 * GB, expert_weight_bytes=640 * GB, kv_heads=None)
+    wide = best_configuration(a_target(), big, a_system(), FakePredictor())
+    assert isinstance(wide, Choice)
+    assert wide.candidate.gpus > 8
+    found = best_configuration(a_target(one_nvlink_domain=True), big, a_system(), FakePredictor())
+    assert isinstance(found, NoChoice)
+    assert "does not fit h100_sxm within one NVLink domain" in found.reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from neocloud.api.schemas import NAME_MAX, Name, Schema
 from neocloud.economics.serving.fleet_plan import BUDGET_MULTIPLIER, HEADROOM
@@ -62,6 +62,7 @@ class ServingPlanIn(Schema):
     ttft_ms: float = Field(DEFAULT_TTFT_MS, gt=0, le=600_000)
     precision: str = Field("fp8", description=f"One of {', '.join(PRECISIONS)}.")
     engine: str = Field("trtllm", description=f"One of {', '.join(ENGINES)}.")
+    one_nvlink_domain: StrictBool = Field(False, description="Each replica within one NVLink domain (node or rack).")
     headroom: float = Field(HEADROOM, gt=0, le=1, description="Utilization headroom u (default 0.80 [R93][R74]).")
     tiers: list[TierIn] | None = Field(
         None, max_length=MAX_TIERS, description="API tiers. Without tiers and plans both: the illustrative ones."
@@ -73,7 +74,14 @@ class ServingPlanIn(Schema):
         """The service's request (the target's own checks name any bad field). Without
         ``tiers`` and ``plans`` both, the illustrative ones; with either, only what is given."""
         target = Target(
-            self.model, self.isl, self.osl, self.tpot_ms, self.ttft_ms, precision=self.precision, engine=self.engine
+            self.model,
+            self.isl,
+            self.osl,
+            self.tpot_ms,
+            self.ttft_ms,
+            precision=self.precision,
+            engine=self.engine,
+            one_nvlink_domain=self.one_nvlink_domain,
         )
         defaults = self.tiers is None and self.plans is None
         return ServingAsk(

@@ -48,6 +48,9 @@ def serving(
     precision: Annotated[str, typer.Option("--precision", help="bf16, fp8 or fp4.")] = "fp8",
     engine: Annotated[str, typer.Option("--engine", help="trtllm, sglang or vllm.")] = "trtllm",
     headroom: Annotated[float, typer.Option("--headroom", help="Utilization u [R93][R74].")] = HEADROOM,
+    one_nvlink_domain: Annotated[
+        bool, typer.Option("--one-nvlink-domain", help="Each replica within one NVLink domain (node or NVL72 rack).")
+    ] = False,
     tier: Annotated[list[str] | None, typer.Option("--tier", help="NAME:ORGS:SHARE[:OVERSUB], repeatable.")] = None,
     plan: Annotated[
         list[str] | None, typer.Option("--plan", help="NAME:USERS:SHARE, repeatable (no --tier/--plan: defaults).")
@@ -66,7 +69,16 @@ def serving(
     with bad_input():
         ask = ServingAsk(
             capacity=CapacityAsk(lease=lease, site=site, gpus=gpus, preset=preset),
-            target=Target(model, isl, osl, tpot_ms, ttft_ms, precision=precision, engine=engine),
+            target=Target(
+                model,
+                isl,
+                osl,
+                tpot_ms,
+                ttft_ms,
+                precision=precision,
+                engine=engine,
+                one_nvlink_domain=one_nvlink_domain,
+            ),
             headroom=headroom,
             tiers=tuple(parse_tier(t) for t in tier or ()) if tier or plan else DEFAULT_TIERS,
             plans=tuple(parse_plan(p) for p in plan or ()) if tier or plan else DEFAULT_PLANS,

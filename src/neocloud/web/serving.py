@@ -46,6 +46,7 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
     ttft_ms: str | None = None,
     precision: str | None = None,
     engine: str | None = None,
+    one_nvlink_domain: str | None = None,
 ) -> HTMLResponse:
     who = signed_in(request)
     svc = _services(request)
@@ -61,6 +62,7 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
         "ttft_ms": _opt(ttft_ms) or f"{DEFAULT_TTFT_MS:g}",
         "precision": _opt(precision) or "fp8",
         "engine": _opt(engine) or "trtllm",
+        "one_nvlink_domain": bool(_opt(one_nvlink_domain)),
     }
     context: dict[str, Any] = {
         "form": form,
@@ -80,7 +82,7 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
         except RequestError as e:
             context["errors"] = e.problems
         else:
-            points = list(svc.serving.models.measured(form["model"]))
+            points = list(svc.serving.models.measured(str(form["model"])))
             context.update(plan=plan, tokens_chart=throughput_chart(plan), measured=measured_chart(points))
     return _page(request, "serving.html", who, **context)
 
@@ -106,6 +108,7 @@ def _ask(form: dict[str, Any]) -> ServingAsk:
         numbers["ttft_ms"],
         precision=form["precision"],
         engine=form["engine"],
+        one_nvlink_domain=form["one_nvlink_domain"],
     )
     capacity = CapacityAsk(lease=form["lease"], site=form["site"], gpus=form["gpus"])
     return ServingAsk(capacity=capacity, target=target, tiers=DEFAULT_TIERS, plans=DEFAULT_PLANS)

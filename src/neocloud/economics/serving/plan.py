@@ -33,7 +33,7 @@ do not state the decode concurrency they ran at); the plan says so.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -157,7 +157,9 @@ class SystemLimits:
 @dataclass(frozen=True, slots=True)
 class Target:
     """What to serve and how fast: a model (Hugging Face name or config path), lengths
-    in tokens, p50 limits on TTFT and TPOT in ms, the weights' precision and the engine.
+    in tokens, p50 limits on TTFT and TPOT in ms, the weights' precision and the engine;
+    ``one_nvlink_domain`` keeps each replica within one NVLink domain (8 GPUs of an HGX
+    node, 72 of an NVL72 rack): no traffic over the network between nodes.
     The default engine is TensorRT-LLM, NVIDIA's own, the engine of most measured rows
     (an assumption of this planner, not a figure from economics.md)."""
 
@@ -168,6 +170,7 @@ class Target:
     ttft_ms: float
     precision: str = "fp8"
     engine: str = "trtllm"
+    one_nvlink_domain: bool = False
 
     def __post_init__(self) -> None:
         problems = target_problems(self)
@@ -234,7 +237,11 @@ class _Grid:
     moe_tp: npt.NDArray[np.int64]
     ep: npt.NDArray[np.int64]
     batch: npt.NDArray[np.int64]
-    layouts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+
+    def within(self, gpus: int) -> _Grid:
+        """The candidates whose replica has at most ``gpus`` GPUs."""
+        keep = self.tp * self.pp * self.dp <= gpus
+        return _Grid(self.tp[keep], self.pp[keep], self.dp[keep], self.moe_tp[keep], self.ep[keep], self.batch[keep])
 
     def candidate(self, i: int) -> Candidate:
         return Candidate(
@@ -252,6 +259,8 @@ def best_configuration(
         have = ", ".join(sorted(system.precisions))
         return NoChoice(system.name, f"{system.name} has no {target.precision} tensor cores (it has {have})")
     grid = candidate_grid(model)
+    if target.one_nvlink_domain:
+        grid = grid.within(system.nvlink_domain_gpus)
     weights, kv = memory_per_gpu(grid, model, target.isl + target.osl)
     reserved = system.reserved_bytes + np.array([system.nccl_for(int(g)) for g in grid.tp * grid.dp])
     fits = np.flatnonzero(weights + kv + reserved <= system.hbm_bytes)
@@ -277,7 +286,7 @@ def candidate_grid(model: ModelFootprint) -> _Grid:
                 layouts.add((g, pp, 1, 1, 1))
     ordered = sorted(layouts, key=lambda t: (t[0] * t[1] * t[2], t))
     rows = np.array([(*lay, b) for lay in ordered for b in BATCHES], dtype=np.int64)
-    return _Grid(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5], ordered)
+    return _Grid(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5])
 
 
 def memory_per_gpu(
@@ -347,6 +356,11 @@ def _no_fit_reason(model: ModelFootprint, system: SystemLimits, grid: _Grid, wei
     least = float(weights.min()) / GIB
     room = (system.hbm_bytes - system.reserved_bytes) / GIB
     most = int((grid.tp * grid.pp * grid.dp).max())
+    if most < max(STAGE_GPUS) * max(PIPELINES):
+        return (
+            f"{model.name} does not fit {system.name} within one NVLink domain: {total:,.0f} GiB of weights "
+            f"is at least {least:,.1f} GiB per GPU on {most} GPUs, with KV cache, in {room:,.1f} GiB free per GPU"
+        )
     return (
         f"{model.name} does not fit {system.name}: {total:,.0f} GiB of weights is at least "
         f"{least:,.1f} GiB per GPU on the largest layout tried ({most} GPUs), "

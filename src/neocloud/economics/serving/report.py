@@ -24,6 +24,7 @@ def plan_dict(plan: ServingPlan) -> dict[str, Any]:
             "ttft_ms": t.ttft_ms,
             "precision": t.precision,
             "engine": t.engine,
+            "one_nvlink_domain": t.one_nvlink_domain,
             "percentile": "p50",
         },
         "headroom": plan.headroom,
