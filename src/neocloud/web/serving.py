@@ -78,7 +78,7 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
         try:
             plan = plan_dict(svc.serving.plan(_ask(form), viewer=viewer))
         except NotFound:
-            return _not_found(request, who, f"lease {form['lease']}")
+            return _not_found(request, who, f"lease {form['lease']}" if form["lease"] else f"site {form['site']}")
         except RequestError as e:
             context["errors"] = e.problems
         else:
