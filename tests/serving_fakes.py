@@ -97,5 +97,8 @@ class FakeModels:
     def predictor(self, model: str) -> FakePredictor:
         return self.predictor_
 
+    def version(self) -> str:
+        return "fake"
+
     def measured(self, model: str) -> list[MeasuredPoint]:
         return []

@@ -54,6 +54,9 @@ class ServingFiles:
         key, arch = self._arch(model)
         return LatencyModel(key, arch, self._inputs)
 
+    def version(self) -> str:
+        return self._inputs.coefficients_version if self._present() else ""
+
     def measured(self, model: str) -> list[MeasuredPoint]:
         """The dev CSV's runs of ``model`` (by config, so checkpoints of one model count
         together) that the latency model predicts, beside its predictions."""

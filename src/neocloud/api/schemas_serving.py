@@ -102,6 +102,7 @@ class ServingPlanOut(Schema):
     capacity: dict[str, Any]
     target: dict[str, Any]
     headroom: float
+    latency_model: str = Field(description="Version of the latency model's coefficients the plan used.")
     models: list[dict[str, Any]]
     fleet: dict[str, Any]
     tiers: list[dict[str, Any]]

@@ -108,6 +108,8 @@ def _print(p: dict[str, Any]) -> None:
     t, cap = p["target"], p["capacity"]
     head = f"{t['model']} {t['precision']} ({t['engine']}) on {cap['source']}: {cap['total']:,} GPUs"
     limits = f"isl {t['isl']:,}, osl {t['osl']:,}; p50 TPOT <= {t['tpot_ms']:g} ms, TTFT <= {t['ttft_ms']:,g} ms"
+    limits += "; one NVLink domain per replica" if t["one_nvlink_domain"] else ""
+    limits += f"; latency model {p['latency_model']}" if p["latency_model"] else ""
     out.print(wrapped(head), highlight=False, markup=False)
     out.print(wrapped(limits), highlight=False)
     _models(p["models"])

@@ -70,6 +70,10 @@ class ServingModels(Protocol):
         """The latency model for ``model`` (as :meth:`footprint` resolved it)."""
         ...
 
+    def version(self) -> str:
+        """The latency model's version (its coefficients file's), for a plan's provenance."""
+        ...
+
     def measured(self, model: str) -> Sequence[MeasuredPoint]:
         """The model's measured runs with the latency model's predictions for them;
         empty when no measurements are at hand (or the model is unknown)."""
@@ -128,6 +132,7 @@ class ServingService:
             plans=ask.plans,
             multiplier=ask.multiplier,
             progress=progress,
+            latency_model=self.models.version(),
         )
 
     def capacity(self, ask: CapacityAsk, *, viewer: Viewer = OPERATOR) -> Capacity:

@@ -88,6 +88,7 @@ class ServingPlan:
     tiers: tuple[TierLimits, ...]
     plans: tuple[PlanBudget, ...]
     scaling: tuple[Scaling, ...]
+    latency_model: str = ""
 
     @property
     def served_gpus(self) -> int:
@@ -107,10 +108,12 @@ def plan_serving(
     plans: Sequence[PlanSpec] = (),
     multiplier: float = BUDGET_MULTIPLIER,
     progress: Callable[[str], None] | None = None,
+    latency_model: str = "",
 ) -> ServingPlan:
     """The whole plan (module docstring); bad inputs raise one :class:`RequestError`
     naming every field. ``systems`` are the system files that exist, by name;
-    ``progress`` is told each GPU model before its search."""
+    ``progress`` is told each GPU model before its search; ``latency_model`` names the
+    predictor's version, carried into the plan for provenance."""
     _check(capacity, headroom, multiplier, tiers, plans)
     lines: list[ModelLine] = []
     for model, gpus in capacity.gpus.items():
@@ -134,6 +137,7 @@ def plan_serving(
         tiers=tuple(tier_limits(rate, t) for t in tiers),
         plans=budgets,
         scaling=tuple(scale_plan(rate, lines, b, multiplier, headroom) for b in budgets),
+        latency_model=latency_model,
     )
 
 

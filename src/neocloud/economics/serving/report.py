@@ -28,6 +28,7 @@ def plan_dict(plan: ServingPlan) -> dict[str, Any]:
             "percentile": "p50",
         },
         "headroom": plan.headroom,
+        "latency_model": plan.latency_model,
         "models": [_line(line) for line in plan.lines],
         "fleet": {
             "served_gpus": plan.served_gpus,
