@@ -228,7 +228,7 @@ class NoChoice:
 
 
 @dataclass(frozen=True, slots=True)
-class _Grid:
+class Grid:
     """Candidates as parallel integer arrays (one entry per candidate)."""
 
     tp: npt.NDArray[np.int64]
@@ -238,10 +238,10 @@ class _Grid:
     ep: npt.NDArray[np.int64]
     batch: npt.NDArray[np.int64]
 
-    def within(self, gpus: int) -> _Grid:
+    def within(self, gpus: int) -> Grid:
         """The candidates whose replica has at most ``gpus`` GPUs."""
         keep = self.tp * self.pp * self.dp <= gpus
-        return _Grid(self.tp[keep], self.pp[keep], self.dp[keep], self.moe_tp[keep], self.ep[keep], self.batch[keep])
+        return Grid(self.tp[keep], self.pp[keep], self.dp[keep], self.moe_tp[keep], self.ep[keep], self.batch[keep])
 
     def candidate(self, i: int) -> Candidate:
         return Candidate(
@@ -271,7 +271,7 @@ def best_configuration(
     return _pick(target, system, grid, fits, latencies, memory=(weights, kv), tried=tried)
 
 
-def candidate_grid(model: ModelFootprint) -> _Grid:
+def candidate_grid(model: ModelFootprint) -> Grid:
     """Every (tp, pp, dp, moe_tp, ep) layout to try, crossed with :data:`BATCHES`.
 
     Dense models: TP within a stage, no attention DP. MoE models: per stage of ``g``
@@ -286,11 +286,11 @@ def candidate_grid(model: ModelFootprint) -> _Grid:
                 layouts.add((g, pp, 1, 1, 1))
     ordered = sorted(layouts, key=lambda t: (t[0] * t[1] * t[2], t))
     rows = np.array([(*lay, b) for lay in ordered for b in BATCHES], dtype=np.int64)
-    return _Grid(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5])
+    return Grid(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5])
 
 
 def memory_per_gpu(
-    grid: _Grid, model: ModelFootprint, tokens_per_request: int
+    grid: Grid, model: ModelFootprint, tokens_per_request: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Weights and KV cache per GPU (bytes) of each candidate (see the module docstring)."""
     weights = model.dense_weight_bytes / (grid.tp * grid.pp) + model.expert_weight_bytes / (
@@ -312,7 +312,7 @@ def throughput_per_gpu(
 def _pick(
     target: Target,
     system: SystemLimits,
-    grid: _Grid,
+    grid: Grid,
     fits: npt.NDArray[np.intp],
     latencies: Sequence[Latency | Unsupported],
     *,
@@ -351,7 +351,7 @@ def _pick(
     )
 
 
-def _no_fit_reason(model: ModelFootprint, system: SystemLimits, grid: _Grid, weights: npt.NDArray[np.float64]) -> str:
+def _no_fit_reason(model: ModelFootprint, system: SystemLimits, grid: Grid, weights: npt.NDArray[np.float64]) -> str:
     total = (model.dense_weight_bytes + model.expert_weight_bytes) / GIB
     least = float(weights.min()) / GIB
     room = (system.hbm_bytes - system.reserved_bytes) / GIB
