@@ -145,7 +145,7 @@ def test_the_fit_recovers_the_latencies_of_rows_the_model_itself_generated() -> 
     a = parse_config(TINY)
     deps = [deployment(batch=b, tp=tp, isl=isl) for b in (1, 4, 16, 64) for tp in (1, 2, 4) for isl in (256, 2048)]
     rows = table([terms(a, SYSTEM, d) for d in deps])
-    truth = replace(INITIAL, mem_eff=0.8, layer_s=(5e-5, 5e-5, 5e-5), ttft_s=0.05, queue=0.3)
+    truth = replace(INITIAL, mem_eff=0.8, layer_s=(5e-5, 5e-5, 5e-5), ttft_s=(0.05, 0.05, 0.05), queue=0.3)
     ttft, tpot = combine(rows, truth)
     found = fit(rows, ttft, tpot).coefficients
     fit_ttft, fit_tpot = combine(rows, found)

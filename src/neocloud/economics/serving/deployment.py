@@ -11,6 +11,9 @@ Conventions of the schema (../shared/reference/serving-silicon/README.md):
   sizes empty and state the measured concurrency only inside ``silicon_data_source``
   (``silicon_concurrency=N``) or the ``id`` (``_cN_``); then one worker of each kind is
   assumed (stated in docs/economics.md) and the decode batch is the concurrency.
+- ``batch_size`` (and ``decode_batch_size``) count requests per attention-DP rank: the
+  measured concurrency is ``batch_size * attention_dp_size`` (so it reads in every row
+  with attention DP and a ``silicon_concurrency``); a worker's batch here is that total.
 - A worker's GPUs are ``pp * max(tp * attention_dp, moe_tp * moe_ep)``; empty
   ``attention_dp_size`` means 1, empty MoE sizes mean ``moe_tp = tp * attention_dp``, ``ep = 1``.
 """
@@ -94,7 +97,7 @@ def parse_row(row: Mapping[str, str]) -> Deployment:
     if not common["system"]:
         raise RowError("system", "empty")
     if mode == "agg":
-        worker = _worker(row, "", _int(row, "batch_size"))
+        worker = _worker(row, "", _int(row, "batch_size"))  # batch_size counts per attention-DP rank
         return Deployment(**common, decode=worker, prefill=None, concurrency=worker.batch)
     return _disagg(row, common)
 
@@ -107,18 +110,23 @@ def _disagg(row: Mapping[str, str], common: dict[str, Any]) -> Deployment:
         if concurrency is None:
             raise RowError("decode_batch_size", "empty, and no silicon_concurrency in silicon_data_source or id")
         decode_batch = concurrency
-    decode = _worker(row, "decode_", decode_batch, count=_int(row, "decode_num_workers", required=False) or 1)
+    decode = _worker(
+        row, "decode_", decode_batch, count=_int(row, "decode_num_workers", required=False) or 1, per_rank=known
+    )
     prefill_batch = _int(row, "prefill_batch_size", required=False) or 1
-    prefill = _worker(row, "prefill_", prefill_batch, count=_int(row, "prefill_num_workers", required=False) or 1)
+    prefill_count = _int(row, "prefill_num_workers", required=False) or 1
+    prefill = _worker(row, "prefill_", prefill_batch, count=prefill_count, per_rank=False)
     total = concurrency or decode.batch * decode.count
     return Deployment(**common, decode=decode, prefill=prefill, concurrency=total, worker_counts_known=known)
 
 
-def _worker(row: Mapping[str, str], prefix: str, batch: int | None, count: int = 1) -> Worker:
+def _worker(row: Mapping[str, str], prefix: str, batch: int | None, count: int = 1, *, per_rank: bool = True) -> Worker:
     if batch is None or batch < 1:
         raise RowError(f"{prefix}batch_size", "must be a positive integer")
     tp = _int(row, f"{prefix}tp_size", required=False) or 1
     adp = _int(row, f"{prefix}attention_dp_size", required=False) or 1
+    if per_rank:
+        batch *= adp
     moe_tp = _int(row, f"{prefix}moe_tp_size", required=False)
     ep = _int(row, f"{prefix}moe_ep_size", required=False) or 1
     return Worker(

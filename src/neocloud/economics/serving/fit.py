@@ -12,7 +12,7 @@ error on rows of model families and GPU systems the fit did not see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -21,8 +21,10 @@ from scipy.optimize import least_squares  # type: ignore[import-untyped]
 
 from neocloud.economics.serving.latency import INITIAL, Coefficients, combine
 
+LOSS = "soft_l1"
 LOSS_SCALE = 0.1  # soft_l1: errors past ~10% in log count linearly, not squared
-TTFT_WEIGHT = 1.0
+# Read by TTFT only; fitted in the second stage.
+TTFT_ONLY = ("prefill_eff", "queue", "burst", "ttft_s")
 LOW, HIGH = 1e-8, 50.0  # every coefficient lies in [1e-8, 50] ...
 EFFICIENCIES = ("mem_eff", "gemm_eff", "prefill_eff", "attn_eff", "net_eff")  # ... and a fraction at most 1
 
@@ -40,31 +42,56 @@ def fit(
     tpot_ms: NDArray[np.float64],
     start: Coefficients = INITIAL,
 ) -> FitResult:
-    """Coefficients minimising the robust log error of TTFT and TPOT on these rows.
-    Rows whose measurement is missing or not positive count only for what they have."""
-    ok_ttft = np.isfinite(ttft_ms) & (ttft_ms > 0)
-    ok_tpot = np.isfinite(tpot_ms) & (tpot_ms > 0)
-    log_ttft = np.log(np.where(ok_ttft, ttft_ms, 1.0))
-    log_tpot = np.log(np.where(ok_tpot, tpot_ms, 1.0))
+    """Coefficients minimising the robust log error on these rows, in two stages: every
+    coefficient TPOT depends on, fitted to TPOT; then, those held, the ones only TTFT
+    reads (:data:`TTFT_ONLY`) fitted to TTFT. TTFT's errors are larger and noisier; one
+    joint fit would bend the decode coefficients to absorb them. Rows whose measurement
+    is missing or not positive count only for what they have."""
+    first = _stage(table, tpot_ms, start, free=lambda name: name not in TTFT_ONLY, which=1)
+    second = _stage(table, ttft_ms, first[0], free=lambda name: name in TTFT_ONLY, which=0)
+    return FitResult(second[0], first[1] + second[1], first[2] + second[2])
+
+
+def _stage(
+    table: NDArray[np.float64],
+    measured_ms: NDArray[np.float64],
+    start: Coefficients,
+    *,
+    free: Callable[[str], bool],
+    which: int,
+) -> tuple[Coefficients, float, int]:
+    ok = np.isfinite(measured_ms) & (measured_ms > 0)
+    log_measured = np.log(np.where(ok, measured_ms, 1.0))
+    names = _names(start)
+    mask = np.array([free(n) for n in names])
+    low, high = _bounds(start)
+    base = np.clip(np.log(start.vector()), low + 1e-9, high - 1e-9)
 
     def residuals(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        pred_ttft, pred_tpot = combine(table, Coefficients.from_vector(np.exp(x)))
-        r_ttft = np.where(ok_ttft, np.log(pred_ttft) - log_ttft, 0.0) * TTFT_WEIGHT
-        r_tpot = np.where(ok_tpot, np.log(pred_tpot) - log_tpot, 0.0)
-        return np.concatenate([r_ttft, r_tpot])
+        full = base.copy()
+        full[mask] = x
+        predicted = combine(table, Coefficients.from_vector(np.exp(full)))[which]
+        return np.where(ok, np.log(predicted) - log_measured, 0.0)
 
-    low, high = _bounds(start)
-    x0 = np.clip(np.log(start.vector()), low + 1e-9, high - 1e-9)
-    result = least_squares(residuals, x0, loss="soft_l1", f_scale=LOSS_SCALE, bounds=(low, high), x_scale=1.0)
-    return FitResult(Coefficients.from_vector(np.exp(result.x)), float(result.cost), int(result.nfev))
+    result = least_squares(
+        residuals, base[mask], loss=LOSS, f_scale=LOSS_SCALE, bounds=(low[mask], high[mask]), x_scale=1.0
+    )
+    full = base.copy()
+    full[mask] = result.x
+    return Coefficients.from_vector(np.exp(full)), float(result.cost), int(result.nfev)
+
+
+def _names(start: Coefficients) -> list[str]:
+    names: list[str] = []
+    for f in fields(start):
+        value = getattr(start, f.name)
+        names.extend([f.name] * (len(value) if isinstance(value, tuple) else 1))
+    return names
 
 
 def _bounds(start: Coefficients) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Log-space bounds: efficiencies in [1e-8, 1], everything else in [1e-8, 50]."""
-    names = []
-    for f in fields(start):
-        value = getattr(start, f.name)
-        names.extend([f.name] * (len(value) if isinstance(value, tuple) else 1))
+    names = _names(start)
     high = np.array([np.log(1.0) if n in EFFICIENCIES else np.log(HIGH) for n in names])
     return np.full(len(names), np.log(LOW)), high
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +32,7 @@ ACT_BYTES = 2.0  # BF16 activations in all-reduces and the MoE combine
 DISPATCH_BYTES = 1.0  # FP8 tokens sent to experts (DeepEP / TRT-LLM all-to-all)
 STATE_BYTES = 4.0  # FP32 recurrent state of linear-attention layers
 ENGINES = ("trtllm", "sglang", "vllm")
+PER_ENGINE = ("layer_s", "step_s", "ttft_s")  # coefficients fitted per engine
 # Share of HBM an engine gives to weights and KV cache: vLLM's gpu_memory_utilization and
 # TensorRT-LLM's free_gpu_memory_fraction both default to 0.9 [engine docs, 2025].
 MEMORY_FRACTION = 0.9
@@ -58,6 +60,7 @@ TERM_NAMES = (
     "d_a2a_n",  # decode: all-to-alls per step (count)
     "d_ar_inter_n",  # decode: all-reduces that leave the NVLink domain (count)
     "p_ar_inter_n",  # prefill: all-reduces that leave the NVLink domain (count)
+    "d_a2a_inter_n",  # decode: all-to-alls whose expert group leaves the NVLink domain (count)
     "moe_layers_n",  # MoE layers (count)
     "slot_wait_n",  # agg: decode steps a request waits for KV-cache room (count, x TPOT)
     "burst_n",  # requests one prefill rank receives at once (count; see _ttft)
@@ -96,14 +99,16 @@ class Coefficients:
     allreduce_inter_s: float  # extra latency of one all-reduce across nodes
     moe_layer_s: float  # per MoE layer: routing, expert-GEMM launch, token permutation
     a2a_s: float  # fixed latency of one all-to-all
+    a2a_inter_s: float  # extra latency of one all-to-all across nodes
     pp_hop_s: float  # one pipeline hop
     interference: float  # share of the prefill compute an agg decode step pays
     queue: float  # queueing for the prefill worker (x utilisation / (1 - utilisation))
     burst: float  # share of a burst's other prefills a request waits for
     seq_s: float  # per sequence per decode step: scheduling, sampling, attention metadata
-    ttft_s: float  # fixed part of TTFT (scheduling, tokenisation, first decode step)
+    disagg_tokens_per_step: float  # tokens a disaggregated decode step emits per sequence (speculative MTP)
     layer_s: tuple[float, float, float]  # per-layer kernel overhead, per engine
     step_s: tuple[float, float, float]  # per-step overhead (scheduler, sampling), per engine
+    ttft_s: tuple[float, float, float]  # fixed part of TTFT (HTTP, tokenising, scheduling), per engine
 
     def vector(self) -> NDArray[np.float64]:
         """The coefficients as one vector (the fit's parameters), in field order."""
@@ -116,10 +121,16 @@ class Coefficients:
     @classmethod
     def from_vector(cls, v: Sequence[float] | NDArray[np.float64]) -> Coefficients:
         x = [float(a) for a in v]
-        names = [f.name for f in fields(cls)][:-2]
-        n = len(names)
-        scalars = dict(zip(names, x[:n], strict=True))
-        return cls(**scalars, layer_s=(x[n], x[n + 1], x[n + 2]), step_s=(x[n + 3], x[n + 4], x[n + 5]))
+        values: dict[str, Any] = {}
+        at = 0
+        for f in fields(cls):
+            if f.name in PER_ENGINE:
+                values[f.name] = tuple(x[at : at + len(ENGINES)])
+                at += len(ENGINES)
+            else:
+                values[f.name] = x[at]
+                at += 1
+        return cls(**values)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> Coefficients:
@@ -155,14 +166,16 @@ INITIAL = Coefficients(
     allreduce_inter_s=20e-6,
     moe_layer_s=30e-6,
     a2a_s=20e-6,
+    a2a_inter_s=40e-6,
     pp_hop_s=20e-6,
     interference=1.0,
     queue=1.0,
     burst=0.5,
     seq_s=2e-6,
-    ttft_s=20e-3,
+    disagg_tokens_per_step=1.0,
     layer_s=(30e-6, 30e-6, 30e-6),
     step_s=(1e-3, 1e-3, 1e-3),
+    ttft_s=(0.1, 0.1, 0.1),
 )
 
 
@@ -258,33 +271,40 @@ def _weights_per_gpu(arch: Architecture, dep: Deployment, w: Worker) -> float:
 def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """TTFT and TPOT in milliseconds for a table of terms (rows x :data:`TERM_NAMES`)."""
     t = {name: table[:, i] for i, name in enumerate(TERM_NAMES)}
-    engine = t["engine_i"].astype(np.int64)
-    layer_s = np.append(np.asarray(c.layer_s), np.exp(np.mean(np.log(c.layer_s))))[engine]
-    step_s = np.append(np.asarray(c.step_s), np.exp(np.mean(np.log(c.step_s))))[engine]
+    layer_s = _per_engine(c.layer_s, t["engine_i"])
+    step_s = _per_engine(c.step_s, t["engine_i"])
     fixed = t["layers_n"] * layer_s + t["moe_layers_n"] * c.moe_layer_s + step_s
     compute = t["d_gemm_s"] / c.gemm_eff + t["d_attn_s"] / c.attn_eff
     tpot = (
         np.maximum(t["d_mem_s"] / c.mem_eff, compute)
-        + c.interference * t["d_pf_s"] / c.prefill_eff
+        + c.interference * t["d_pf_s"] / c.gemm_eff
         + (t["d_ar_s"] + t["d_a2a_s"]) / c.net_eff
         + t["d_ar_n"] * c.allreduce_s
         + t["d_ar_inter_n"] * c.allreduce_inter_s
         + t["d_a2a_n"] * c.a2a_s
+        + t["d_a2a_inter_n"] * c.a2a_inter_s
         + t["pp_hops_n"] * c.pp_hop_s
         + t["seqs_per_rank_n"] * c.seq_s
         + fixed
     )
     service = (
-        np.maximum(t["p_mem_s"] / c.mem_eff, t["p_gemm_s"] / c.prefill_eff + t["p_attn_s"] / c.attn_eff)
+        np.maximum(t["p_mem_s"] / c.mem_eff, (t["p_gemm_s"] + t["p_attn_s"]) / c.prefill_eff)
         + (t["p_ar_s"] + t["p_a2a_s"]) / c.net_eff
         + t["p_ar_n"] * c.allreduce_s
         + t["p_ar_inter_n"] * c.allreduce_inter_s
         + t["p_a2a_n"] * c.a2a_s
         + fixed
     )
-    burst = t["burst_n"] * (t["p_gemm_s"] / c.prefill_eff + t["p_attn_s"] / c.attn_eff) * c.burst
+    tpot = np.where(t["disagg"] > 0, tpot / c.disagg_tokens_per_step, tpot)
+    burst = t["burst_n"] * (t["p_gemm_s"] + t["p_attn_s"]) / c.prefill_eff * c.burst
     ttft = _ttft(t, service, tpot, c) + burst
     return ttft * 1e3, tpot * 1e3
+
+
+def _per_engine(values: tuple[float, float, float], engine: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each row's engine's value; an engine not in :data:`ENGINES` gets the geometric mean."""
+    known = np.asarray(values, dtype=np.float64)
+    return np.append(known, np.exp(np.mean(np.log(known))))[engine.astype(np.int64)]
 
 
 def _ttft(
@@ -307,7 +327,7 @@ def _ttft(
     disagg = np.maximum(service * (1.0 + c.queue * rho / (1.0 - rho)), per_worker * service - decode_time)
     disagg = disagg + t["kv_xfer_s"] / c.net_eff
     wait = t["slot_wait_n"] * tpot  # closed loop: a request waits for a finishing one's KV room
-    return np.where(t["disagg"] > 0, disagg, agg) + wait + c.ttft_s
+    return np.where(t["disagg"] > 0, disagg, agg) + wait + _per_engine(c.ttft_s, t["engine_i"])
 
 
 def table(rows: Sequence[Mapping[str, float]]) -> NDArray[np.float64]:
@@ -371,6 +391,7 @@ def _decode_terms(arch: Architecture, system: GpuSystem, dep: Deployment, w: Wor
     ar, ar_n, a2a, a2a_n = _collectives(arch, system, w, per_rank, tokens)
     return {
         "d_ar_inter_n": ar_n if w.tp > system.nvlink_domain_gpus else 0.0,
+        "d_a2a_inter_n": a2a_n if w.moe_tp * w.moe_ep > system.nvlink_domain_gpus else 0.0,
         "d_mem_s": mem * w.pp / system.hbm_bw,
         "d_gemm_s": gemm * w.pp,
         "d_attn_s": attn * w.pp,

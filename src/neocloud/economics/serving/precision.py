@@ -26,10 +26,10 @@ class QuantMode:
 QUANT_MODES: dict[str, QuantMode] = {
     "bf16": QuantMode("bf16", 2.0, "bf16", 2.0),
     "fp16": QuantMode("fp16", 2.0, "bf16", 2.0),
-    "fp8": QuantMode("fp8", 1.0, "fp8", 2.0),
-    "fp8_block": QuantMode("fp8_block", 1.0 + 4 / (128 * 128), "fp8", 2.0),
-    "nvfp4": QuantMode("nvfp4", 0.5 + 1 / 16, "fp4", 2.0),
-    "mxfp4": QuantMode("mxfp4", 0.5 + 1 / 32, "fp4", 2.0),
+    "fp8": QuantMode("fp8", 1.0, "fp8", 1.0),
+    "fp8_block": QuantMode("fp8_block", 1.0 + 4 / (128 * 128), "fp8", 1.0),
+    "nvfp4": QuantMode("nvfp4", 0.5 + 1 / 16, "fp4", 1.0),
+    "mxfp4": QuantMode("mxfp4", 0.5 + 1 / 32, "fp4", 1.0),
     "int4_wo": QuantMode("int4_wo", 0.5 + 2 / 32, "bf16", 2.0),
 }
 
