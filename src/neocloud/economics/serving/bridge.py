@@ -4,8 +4,9 @@ its fitted model as a :class:`Predictor` over candidates (vectorised: the terms 
 candidate, then one ``combine``).
 
 A candidate is the aggregated deployment of a silicon-CSV row with the same columns
-(``batch`` is the row's ``batch_size``, per attention-DP rank), so the predictor sees
-exactly what it was fitted on.
+(``batch`` is the row's ``batch_size``, per attention-DP rank): :func:`deployment` builds
+what ``deployment.parse_row`` reads from that row (a test holds them equal), so the
+predictor sees exactly what it was fitted on.
 """
 
 from __future__ import annotations
@@ -64,6 +65,16 @@ def limits(system: GpuSystem, reserved_bytes: float, nccl_bytes: Mapping[int, fl
     )
 
 
+def deployment(model_path: str, system: str, c: Candidate, workload: Workload, q: QuantMode) -> Deployment:
+    """The latency model's deployment for a candidate: the one ``deployment.parse_row``
+    reads from the silicon-CSV row of the same columns (``batch_size`` per attention-DP
+    rank, so the worker's batch is the replica's ``c.concurrency``)."""
+    worker = Worker(c.concurrency, c.tp, c.pp, c.attention_dp, c.moe_tp, c.moe_ep)
+    return Deployment(
+        model_path, system, workload.engine, "agg", workload.isl, workload.osl, q, q, worker, None, c.concurrency
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LatencyModel:
     """The fitted latency model of one model (``model_path``, its architecture) as a
@@ -85,10 +96,7 @@ class LatencyModel:
         rows: list[list[float]] = []
         index: list[int] = []
         for i, c in enumerate(candidates):
-            worker = Worker(c.batch, c.tp, c.pp, c.attention_dp, c.moe_tp, c.moe_ep)
-            dep = Deployment(
-                self.model_path, system, workload.engine, "agg", workload.isl, workload.osl, q, q, worker, None, c.batch
-            )
+            dep = deployment(self.model_path, system, c, workload, q)
             try:
                 t = terms(self.arch, found, dep)
             except LatencyUnsupported as exc:
