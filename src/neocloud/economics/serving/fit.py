@@ -25,6 +25,9 @@ LOSS = "soft_l1"
 LOSS_SCALE = 0.1  # soft_l1: errors past ~10% in log count linearly, not squared
 # Read by TTFT only; fitted in the second stage.
 TTFT_ONLY = ("prefill_eff", "queue", "burst", "ttft_s")
+# Not fitted, kept at the start value: no row of the reference set has pipeline
+# parallelism, so the data cannot tell a pipeline hop's cost (INITIAL: NVIDIA's p2p_latency).
+NOT_FITTED = ("pp_hop_s",)
 LOW, HIGH = 1e-8, 50.0  # every coefficient lies in [1e-8, 50] ...
 EFFICIENCIES = ("mem_eff", "gemm_eff", "prefill_eff", "attn_eff", "net_eff")  # ... and a fraction at most 1
 
@@ -47,7 +50,7 @@ def fit(
     reads (:data:`TTFT_ONLY`) fitted to TTFT. TTFT's errors are larger and noisier; one
     joint fit would bend the decode coefficients to absorb them. Rows whose measurement
     is missing or not positive count only for what they have."""
-    first = _stage(table, tpot_ms, start, free=lambda name: name not in TTFT_ONLY, which=1)
+    first = _stage(table, tpot_ms, start, free=lambda n: n not in TTFT_ONLY and n not in NOT_FITTED, which=1)
     second = _stage(table, ttft_ms, first[0], free=lambda name: name in TTFT_ONLY, which=0)
     return FitResult(second[0], first[1] + second[1], first[2] + second[2])
 
