@@ -12,6 +12,7 @@ from neocloud.economics.serving.plan import (
     Candidate,
     Latency,
     ModelFootprint,
+    Split,
     SystemLimits,
     Unsupported,
     Workload,
@@ -34,19 +35,29 @@ class FakePredictor:
     calls: list[tuple[str, int]] = field(default_factory=list)
 
     def __call__(
-        self, system: str, candidates: Sequence[Candidate], workload: Workload
+        self, system: str, candidates: Sequence[Candidate | Split], workload: Workload
     ) -> Sequence[Latency | Unsupported]:
         self.calls.append((system, len(candidates)))
         if system in self.refuse:
             return [Unsupported(f"{system} is not calibrated") for _ in candidates]
         s = self.speed.get(system, 1.0)
-        return [
-            Latency(
-                ttft_ms=(50 + workload.isl * c.concurrency / c.gpus / 20) / s,
-                tpot_ms=(self.base_ms + self.step_ms * c.batch / c.tp) / s,
-            )
-            for c in candidates
-        ]
+        return [self._split(c, workload, s) if isinstance(c, Split) else self._agg(c, workload, s) for c in candidates]
+
+    def _agg(self, c: Candidate, workload: Workload, s: float) -> Latency:
+        return Latency(
+            ttft_ms=(50 + workload.isl * c.concurrency / c.gpus / 20) / s,
+            tpot_ms=(self.base_ms + self.step_ms * c.batch / c.tp) / s,
+        )
+
+    def _split(self, c: Split, workload: Workload, s: float) -> Latency:
+        """Decode without prefill interference (0.8 of the agg step); TTFT grows with the
+        requests per prefill worker."""
+        service = 50 + workload.isl / c.prefill.gpus / 20
+        queued = c.concurrency / c.prefill_workers
+        return Latency(
+            ttft_ms=service * (1 + queued / 64) / s,
+            tpot_ms=0.8 * (self.base_ms + self.step_ms * c.decode.batch / c.decode.tp) / s,
+        )
 
 
 def a_footprint(**kw: float | int | str | None) -> ModelFootprint:

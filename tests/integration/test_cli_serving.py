@@ -55,12 +55,23 @@ def test_each_chosen_configuration_meets_the_limits_and_fits_hbm(example: dict[s
         assert used <= system["gpu"]["mem_capacity"]
 
 
+def gpus_and_requests(c: dict[str, Any]) -> tuple[int, int]:
+    """GPUs and requests in flight of one replica (of a split: both pools), from its layout."""
+    if c["mode"] == "agg":
+        return c["tp"] * c["pp"] * c["attention_dp"], c["batch"] * c["attention_dp"]
+    p, d = c["prefill"], c["decode"]
+    gpus = p["workers"] * p["tp"] * p["pp"] * p["attention_dp"] + d["workers"] * d["tp"] * d["pp"] * d["attention_dp"]
+    return gpus, d["workers"] * d["batch"] * d["attention_dp"]
+
+
 def test_tokens_per_gpu_follow_from_the_chosen_latencies(example: dict[str, Any]) -> None:
     osl, isl = example["target"]["osl"], example["target"]["isl"]
     for m in example["models"]:
         c = m["configuration"]
+        gpus, requests = gpus_and_requests(c)
+        assert (c["gpus_per_replica"], c["concurrency_per_replica"]) == (gpus, requests)
         request_s = (m["ttft_ms"] + (osl - 1) * m["tpot_ms"]) / 1000
-        per_gpu = c["batch"] * c["attention_dp"] * osl / request_s / (c["tp"] * c["pp"] * c["attention_dp"])
+        per_gpu = requests * osl / request_s / gpus
         assert m["out_tok_s_per_gpu"] == pytest.approx(per_gpu)
         assert m["in_tok_s_per_gpu"] == pytest.approx(per_gpu * isl / osl)
 
@@ -132,5 +143,8 @@ def test_within_one_nvlink_domain_deepseek_does_not_fit_an_h100_node(silicon: Pa
     assert not by["H100"]["served"]
     assert "does not fit h100_sxm within one NVLink domain" in by["H100"]["reason"]
     for gpu, domain in (("H200", 8), ("GB200", 72)):
-        if by[gpu]["served"]:
-            assert by[gpu]["configuration"]["gpus_per_replica"] <= domain
+        c = by[gpu]["configuration"] if by[gpu]["served"] else None
+        if c is not None and c["mode"] == "agg":
+            assert c["gpus_per_replica"] <= domain
+        elif c is not None:
+            assert all(w["tp"] * w["pp"] * w["attention_dp"] <= domain for w in (c["prefill"], c["decode"]))

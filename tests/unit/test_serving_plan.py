@@ -338,3 +338,44 @@ def test_a_model_larger_than_one_nvlink_domain_is_refused_saying_so() -> None:
     found = best_configuration(a_target(one_nvlink_domain=True), big, a_system(), FakePredictor())
     assert isinstance(found, NoChoice)
     assert "does not fit h100_sxm within one NVLink domain" in found.reason
+
+
+# -- disaggregated splits ------------------------------------------------------------
+def test_a_split_meets_both_limits_and_its_rate_counts_both_pools() -> None:
+    from neocloud.economics.serving.plan import Split
+    from neocloud.economics.serving.split import best_split
+
+    target = a_target(tpot_ms=40.0, ttft_ms=3000.0)
+    found = best_split(target, a_footprint(), a_system(), FakePredictor())
+    assert isinstance(found, Choice)
+    unit = found.candidate
+    assert isinstance(unit, Split)
+    assert found.ttft_ms <= 3000.0
+    assert found.tpot_ms <= 40.0
+    gpus = unit.prefill_workers * unit.prefill.gpus + unit.decode_workers * unit.decode.gpus
+    concurrency = unit.decode_workers * unit.decode.batch * unit.decode.attention_dp
+    request_s = (found.ttft_ms + 999 * found.tpot_ms) / 1000
+    assert found.out_tok_s_per_gpu == pytest.approx(concurrency * 1000 / request_s / gpus)
+    assert unit.prefill.batch == 1
+
+
+def test_the_plan_takes_the_better_of_aggregated_and_split() -> None:
+    from neocloud.economics.serving.split import best_deployment, best_split
+
+    target = a_target(tpot_ms=40.0, ttft_ms=3000.0)
+    agg = best_configuration(target, a_footprint(), a_system(), FakePredictor())
+    split = best_split(target, a_footprint(), a_system(), FakePredictor())
+    chosen = best_deployment(target, a_footprint(), a_system(), FakePredictor())
+    assert isinstance(agg, Choice)
+    assert isinstance(split, Choice)
+    assert isinstance(chosen, Choice)
+    assert chosen.out_tok_s_per_gpu == max(agg.out_tok_s_per_gpu, split.out_tok_s_per_gpu)
+
+
+def test_a_split_search_stays_small() -> None:
+    from neocloud.economics.serving.split import best_split
+
+    predict = FakePredictor()
+    best_split(a_target(), a_footprint(), a_system(), predict)
+    assert len(predict.calls) == 2
+    assert sum(n for _, n in predict.calls) <= 1000

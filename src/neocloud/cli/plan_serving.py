@@ -193,13 +193,21 @@ def wrapped(text: str) -> str:
 
 
 def compact(c: dict[str, Any]) -> str:
-    """``TP8 EP8 b64``: the parallel sizes above 1 and the batch per DP rank."""
+    """``TP8 EP8 b64``: the parallel sizes above 1 and the batch per DP rank; a split as
+    ``2xTP8 > DP16 EP16 b64`` (prefill workers x layout, then decode)."""
+    if c["mode"] == "disagg":
+        p, d = c["prefill"], c["decode"]
+        return f"{p['workers']}x{_sizes(p)} > {d['workers']}x{_sizes(d)} b{d['batch']}"
+    return f"{_sizes(c)} b{c['batch']}"
+
+
+def _sizes(c: dict[str, Any]) -> str:
     parts = [
         f"{k}{c[f]}" for k, f in (("TP", "tp"), ("DP", "attention_dp"), ("EP", "moe_ep"), ("PP", "pp")) if c[f] > 1
     ]
     if c["moe_tp"] > 1 and c["moe_tp"] != c["tp"]:
         parts.append(f"MTP{c['moe_tp']}")
-    return " ".join([*parts, f"b{c['batch']}"])
+    return " ".join(parts) or "1 GPU"
 
 
 def short(n: float) -> str:

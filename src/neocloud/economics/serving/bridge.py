@@ -25,6 +25,7 @@ from neocloud.economics.serving.plan import (
     Candidate,
     Latency,
     ModelFootprint,
+    Split,
     SystemLimits,
     Unsupported,
     Workload,
@@ -75,6 +76,18 @@ def deployment(model_path: str, system: str, c: Candidate, workload: Workload, q
     )
 
 
+def split_deployment(model_path: str, system: str, s: Split, workload: Workload, q: QuantMode) -> Deployment:
+    """The disaggregated deployment ``parse_row`` reads from a disagg row of the same
+    columns: the decode worker's batch per attention-DP rank times its ranks, the
+    prefill worker's batch as is, and the requests in flight ``s.concurrency``."""
+    d, p = s.decode, s.prefill
+    decode = Worker(d.concurrency, d.tp, d.pp, d.attention_dp, d.moe_tp, d.moe_ep, count=s.decode_workers)
+    prefill = Worker(p.batch, p.tp, p.pp, p.attention_dp, p.moe_tp, p.moe_ep, count=s.prefill_workers)
+    return Deployment(
+        model_path, system, workload.engine, "disagg", workload.isl, workload.osl, q, q, decode, prefill, s.concurrency
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LatencyModel:
     """The fitted latency model of one model (``model_path``, its architecture) as a
@@ -85,7 +98,7 @@ class LatencyModel:
     inputs: ServingInputs
 
     def __call__(
-        self, system: str, candidates: Sequence[Candidate], workload: Workload
+        self, system: str, candidates: Sequence[Candidate | Split], workload: Workload
     ) -> Sequence[Latency | Unsupported]:
         found = self.inputs.systems.get(system)
         if not isinstance(found, GpuSystem):
@@ -96,7 +109,10 @@ class LatencyModel:
         rows: list[list[float]] = []
         index: list[int] = []
         for i, c in enumerate(candidates):
-            dep = deployment(self.model_path, system, c, workload, q)
+            if isinstance(c, Split):
+                dep = split_deployment(self.model_path, system, c, workload, q)
+            else:
+                dep = deployment(self.model_path, system, c, workload, q)
             try:
                 t = terms(self.arch, found, dep)
             except LatencyUnsupported as exc:

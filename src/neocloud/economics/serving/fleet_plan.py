@@ -38,8 +38,8 @@ from neocloud.economics.serving.plan import (
     Predictor,
     SystemLimits,
     Target,
-    best_configuration,
 )
+from neocloud.economics.serving.split import best_deployment
 
 #: Utilization headroom u: cluster_utilization_target 0.80, economics.md §6 [R93] (2025),
 #: inference average/peak 0.82 [R74] (2025-03); the §4.4 recipe uses 0.6-0.8.
@@ -174,7 +174,7 @@ def _choose(
         return NoChoice("-", f"GPU model {model} has no serving system (the planner knows {known})")
     if system not in systems:
         return NoChoice(system, f"no system file for {system} (GPU model {model}): its constants are unknown")
-    return best_configuration(target, footprint, systems[system], predict)
+    return best_deployment(target, footprint, systems[system], predict)
 
 
 def _check(

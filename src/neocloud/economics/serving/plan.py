@@ -81,6 +81,34 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class Split:
+    """A disaggregated deployment: ``prefill_workers`` prefill replicas (``prefill``, its
+    ``batch`` the requests prefilled at once) and ``decode_workers`` decode replicas
+    (``decode``, ``batch`` per attention-DP rank), every decode slot in use."""
+
+    prefill: Candidate
+    decode: Candidate
+    prefill_workers: int
+    decode_workers: int
+
+    @property
+    def gpus(self) -> int:
+        """GPUs of one unit of the split: both pools."""
+        return self.prefill_workers * self.prefill.gpus + self.decode_workers * self.decode.gpus
+
+    @property
+    def concurrency(self) -> int:
+        """Requests in flight: every decode slot of every decode replica."""
+        return self.decode_workers * self.decode.concurrency
+
+    def label(self) -> str:
+        return (
+            f"prefill {self.prefill_workers} x ({self.prefill.label()}), "
+            f"decode {self.decode_workers} x ({self.decode.label()})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Workload:
     """What each request is (input and output lengths in tokens), the weights' precision
     and the serving engine (``trtllm``, ``sglang``, ``vllm``) the latency model assumes."""
@@ -111,7 +139,7 @@ class Predictor(Protocol):
     (``h100_sxm``, ``gb200``, ...), in the order given, or :class:`Unsupported`."""
 
     def __call__(
-        self, system: str, candidates: Sequence[Candidate], workload: Workload
+        self, system: str, candidates: Sequence[Candidate | Split], workload: Workload
     ) -> Sequence[Latency | Unsupported]: ...
 
 
@@ -205,7 +233,7 @@ class Choice:
     """The best configuration found on one system, and what it yields per GPU."""
 
     system: str
-    candidate: Candidate
+    candidate: Candidate | Split
     ttft_ms: float
     tpot_ms: float
     out_tok_s_per_gpu: float

@@ -9,7 +9,7 @@ from typing import Any
 
 from neocloud.economics.serving.fleet_plan import ModelLine, ServingPlan
 from neocloud.economics.serving.limits import INPUT_OUTPUT_RATIO, KV_CACHE_HIT_RATE, PlanBudget, TierLimits
-from neocloud.economics.serving.plan import Choice
+from neocloud.economics.serving.plan import Candidate, Choice, Split
 
 
 def plan_dict(plan: ServingPlan) -> dict[str, Any]:
@@ -57,22 +57,10 @@ def _line(line: ModelLine) -> dict[str, Any]:
     base: dict[str, Any] = {"gpu_model": line.gpu_model, "gpus": line.gpus, "system": c.system}
     if not isinstance(c, Choice):
         return {**base, "served": False, "reason": c.reason, "tried": c.tried, "fit_memory": c.fit_memory}
-    k = c.candidate
     return {
         **base,
         "served": True,
-        "configuration": {
-            "mode": "agg",
-            "tp": k.tp,
-            "pp": k.pp,
-            "attention_dp": k.attention_dp,
-            "moe_tp": k.moe_tp,
-            "moe_ep": k.moe_ep,
-            "batch": k.batch,
-            "gpus_per_replica": k.gpus,
-            "concurrency_per_replica": k.concurrency,
-            "label": k.label(),
-        },
+        "configuration": configuration(c.candidate),
         "ttft_ms": c.ttft_ms,
         "tpot_ms": c.tpot_ms,
         "out_tok_s_per_gpu": c.out_tok_s_per_gpu,
@@ -84,6 +72,32 @@ def _line(line: ModelLine) -> dict[str, Any]:
         "tried": c.tried,
         "fit_memory": c.fit_memory,
         "met_limits": c.met_limits,
+    }
+
+
+def configuration(k: Candidate | Split) -> dict[str, Any]:
+    """A deployment as data: ``mode`` agg (its layout and batch per DP rank) or disagg
+    (``prefill`` and ``decode`` layouts with their ``workers``); both with the GPUs and
+    requests in flight of one replica (of a split: one unit of both pools)."""
+    common = {"gpus_per_replica": k.gpus, "concurrency_per_replica": k.concurrency, "label": k.label()}
+    if isinstance(k, Split):
+        return {
+            "mode": "disagg",
+            "prefill": {**_layout(k.prefill), "workers": k.prefill_workers},
+            "decode": {**_layout(k.decode), "workers": k.decode_workers},
+            **common,
+        }
+    return {"mode": "agg", **_layout(k), **common}
+
+
+def _layout(k: Candidate) -> dict[str, int]:
+    return {
+        "tp": k.tp,
+        "pp": k.pp,
+        "attention_dp": k.attention_dp,
+        "moe_tp": k.moe_tp,
+        "moe_ep": k.moe_ep,
+        "batch": k.batch,
     }
 
 
