@@ -379,3 +379,11 @@ def test_a_split_search_stays_small() -> None:
     best_split(a_target(), a_footprint(), a_system(), predict)
     assert len(predict.calls) == 2
     assert sum(n for _, n in predict.calls) <= 1000
+
+
+def test_a_split_whose_requests_wait_too_long_for_prefill_is_not_chosen() -> None:
+    from neocloud.economics.serving.split import best_split
+
+    found = best_split(a_target(tpot_ms=40.0, ttft_ms=120.0), a_footprint(), a_system(), FakePredictor())
+    assert isinstance(found, Choice)
+    assert found.ttft_ms <= 120.0
