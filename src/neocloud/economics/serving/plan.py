@@ -26,8 +26,8 @@ attention-DP ranks), routed experts over ``moe_tp x moe_ep x pp``; the KV cache 
 ``min(tp, kv_heads)`` (an MLA latent cache is replicated across TP ranks); plus the
 system's reserved memory (``other_mem`` and ``nccl_mem`` of its file). It must fit HBM.
 
-Disaggregated prefill/decode splits are not searched in this version (docs/economics.md
-"Serving plan" says why); every choice is ``mode: agg``.
+Disaggregated prefill/decode splits are searched in ``split.py``; the plan keeps the
+better of the two per system (``split.best_deployment``).
 """
 
 from __future__ import annotations

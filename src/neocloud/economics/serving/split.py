@@ -9,8 +9,8 @@ requests in flight). Per GPU of both pools, as for an aggregated replica:
 where the latency model's TTFT counts the wait for a prefill worker (it grows with the
 requests per prefill worker, ``N / P``) and the KV transfer, and its TPOT is the decode
 worker's alone. The pools' ratio is the third dimension, so the search is staged to stay
-small: (1) every decode candidate that fits memory, with the smallest prefill layout, to
-keep those meeting the TPOT limit; (2) the :data:`DECODE_SHORTLIST` with the most decode
+small: (1) every decode candidate without pipeline stages that fits memory, with the
+smallest prefill layout, to keep those meeting the TPOT limit; (2) the :data:`DECODE_SHORTLIST` with the most decode
 tokens/s per GPU, crossed with the :data:`PREFILL_SHORTLIST` smallest prefill layouts
 that fit (one request at a time: the measured rows' ``prefill_batch_size``) and the
 worker ratios of :data:`RATIOS`, all in one call to the latency model.
@@ -40,9 +40,9 @@ from neocloud.economics.serving.plan import (
 )
 
 #: (prefill workers, decode workers) per unit of a split.
-RATIOS = ((1, 4), (1, 2), (1, 1), (2, 1), (3, 1), (4, 1), (6, 1), (8, 1), (12, 1), (16, 1))
-DECODE_SHORTLIST = 6
-PREFILL_SHORTLIST = 8
+RATIOS = ((1, 4), (1, 2), (1, 1), (2, 1), (3, 1), (4, 1), (6, 1), (8, 1))
+DECODE_SHORTLIST = 5
+PREFILL_SHORTLIST = 6
 GIB = 2**30
 
 
@@ -70,7 +70,7 @@ def best_split(target: Target, model: ModelFootprint, system: SystemLimits, pred
     reserved = system.reserved_bytes + np.array([system.nccl_for(int(g)) for g in grid.tp * grid.dp])
     weights, kv = memory_per_gpu(grid, model, target.isl + target.osl)
     p_weights, p_kv = memory_per_gpu(grid, model, target.isl)
-    decodes = np.flatnonzero(weights + kv + reserved <= system.hbm_bytes)
+    decodes = np.flatnonzero((grid.pp == 1) & (weights + kv + reserved <= system.hbm_bytes))
     prefills = np.flatnonzero((grid.batch == 1) & (p_weights + p_kv + reserved <= system.hbm_bytes))
     if decodes.size == 0 or prefills.size == 0:
         return NoChoice(system.name, f"no split fits {system.name}'s memory", len(grid.tp))
