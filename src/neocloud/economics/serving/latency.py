@@ -192,6 +192,9 @@ def terms(arch: Architecture, system: GpuSystem, dep: Deployment) -> dict[str, f
     decode_worker, slot_wait = _decode_load(dep, room)
     decode = _decode_terms(arch, system, dep, decode_worker)
     prefill_worker = dep.prefill or decode_worker
+    if dep.prefill is not None and not dep.worker_counts_known:
+        # as many prefill replicas as decode replicas (the split is not in the row)
+        prefill_worker = replace(dep.prefill, count=decode_worker.count)
     if dep.prefill is not None:
         resident_sequences(arch, system, dep, dep.prefill)  # refuses a prefill worker the weights overflow
     prefill = _prefill_terms(arch, system, dep, prefill_worker, tokens=dep.isl, requests=1)
