@@ -65,7 +65,10 @@ TERM_NAMES = (
     "slot_wait_n",  # agg: decode steps a request waits for KV-cache room (count, x TPOT)
     "burst_n",  # requests one prefill rank receives at once (count; see _ttft)
     "seqs_per_rank_n",  # sequences one attention rank decodes per step (count)
-    "d_pf_s",  # agg only: compute seconds of the prefill tokens one decode step carries
+    "d_pf_s",  # agg only: compute seconds of the prefill tokens one decode step carries (dense part)
+    "d_gemm_moe_s",  # decode: routed-expert FLOPs / tensor FLOPS at the experts' precision
+    "d_pf_moe_s",  # agg only: the routed-expert part of the carried prefill tokens
+    "p_gemm_moe_s",  # prefill: routed-expert FLOPs / tensor FLOPS
     "layers_n",  # decoder layers (count)
     "pp_hops_n",  # pipeline stages - 1 (count)
     "p_mem_s",  # prefill of one request: weight bytes / HBM bandwidth
@@ -92,6 +95,7 @@ class Coefficients:
 
     mem_eff: float  # achievable fraction of HBM bandwidth
     gemm_eff: float  # achievable fraction of tensor FLOPS in decode
+    moe_eff: float  # achievable fraction of tensor FLOPS in grouped (routed-expert) GEMMs
     prefill_eff: float  # achievable fraction of tensor FLOPS in prefill
     attn_eff: float  # achievable fraction of BF16 FLOPS in attention
     net_eff: float  # achievable fraction of link bandwidth in collectives
@@ -159,6 +163,7 @@ class Coefficients:
 INITIAL = Coefficients(
     mem_eff=0.7,
     gemm_eff=0.5,
+    moe_eff=0.3,
     prefill_eff=0.5,
     attn_eff=0.3,
     net_eff=0.6,
@@ -187,14 +192,18 @@ def terms(arch: Architecture, system: GpuSystem, dep: Deployment) -> dict[str, f
     decode_worker, slot_wait = _decode_load(dep, room)
     decode = _decode_terms(arch, system, dep, decode_worker)
     prefill_worker = dep.prefill or decode_worker
+    if dep.prefill is not None and not dep.worker_counts_known:
+        # as many prefill replicas as decode replicas (the split is not in the row)
+        prefill_worker = replace(dep.prefill, count=decode_worker.count)
     if dep.prefill is not None:
         resident_sequences(arch, system, dep, dep.prefill)  # refuses a prefill worker the weights overflow
     prefill = _prefill_terms(arch, system, dep, prefill_worker, tokens=dep.isl, requests=1)
-    share = 0.0
+    share = share_moe = 0.0
     if dep.prefill is None:
         carried = decode_worker.batch * dep.isl / max(dep.osl, 1)  # prefill tokens per decode step
         pf = _prefill_terms(arch, system, dep, decode_worker, tokens=dep.isl, requests=carried / dep.isl)
         share = pf["p_gemm_s"] + pf["p_attn_s"]
+        share_moe = pf["p_gemm_moe_s"]
     kv_bytes = dep.isl * arch.kv_bytes_per_token(dep.dense_quant.kv_bytes, dep.isl)
     engine = ENGINES.index(dep.backend) if dep.backend in ENGINES else len(ENGINES)
     return {
@@ -204,6 +213,7 @@ def terms(arch: Architecture, system: GpuSystem, dep: Deployment) -> dict[str, f
         "burst_n": _burst(dep, decode_worker, prefill_worker),
         "seqs_per_rank_n": decode_worker.batch / decode_worker.attention_dp,
         "d_pf_s": share,
+        "d_pf_moe_s": share_moe,
         "layers_n": float(arch.layers),
         "pp_hops_n": float(dep.decode.pp - 1),
         **prefill,
@@ -274,10 +284,10 @@ def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.flo
     layer_s = _per_engine(c.layer_s, t["engine_i"])
     step_s = _per_engine(c.step_s, t["engine_i"])
     fixed = t["layers_n"] * layer_s + t["moe_layers_n"] * c.moe_layer_s + step_s
-    compute = t["d_gemm_s"] / c.gemm_eff + t["d_attn_s"] / c.attn_eff
+    compute = t["d_gemm_s"] / c.gemm_eff + t["d_gemm_moe_s"] / c.moe_eff + t["d_attn_s"] / c.attn_eff
     tpot = (
         np.maximum(t["d_mem_s"] / c.mem_eff, compute)
-        + c.interference * t["d_pf_s"] / c.gemm_eff
+        + c.interference * (t["d_pf_s"] / c.gemm_eff + t["d_pf_moe_s"] / c.moe_eff)
         + (t["d_ar_s"] + t["d_a2a_s"]) / c.net_eff
         + t["d_ar_n"] * c.allreduce_s
         + t["d_ar_inter_n"] * c.allreduce_inter_s
@@ -288,7 +298,7 @@ def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.flo
         + fixed
     )
     service = (
-        np.maximum(t["p_mem_s"] / c.mem_eff, (t["p_gemm_s"] + t["p_attn_s"]) / c.prefill_eff)
+        np.maximum(t["p_mem_s"] / c.mem_eff, _prefill_compute(t, c))
         + (t["p_ar_s"] + t["p_a2a_s"]) / c.net_eff
         + t["p_ar_n"] * c.allreduce_s
         + t["p_ar_inter_n"] * c.allreduce_inter_s
@@ -296,9 +306,16 @@ def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.flo
         + fixed
     )
     tpot = np.where(t["disagg"] > 0, tpot / c.disagg_tokens_per_step, tpot)
-    burst = t["burst_n"] * (t["p_gemm_s"] + t["p_attn_s"]) / c.prefill_eff * c.burst
+    burst = t["burst_n"] * _prefill_compute(t, c) * c.burst
     ttft = _ttft(t, service, tpot, c) + burst
     return ttft * 1e3, tpot * 1e3
+
+
+def _prefill_compute(t: dict[str, NDArray[np.float64]], c: Coefficients) -> NDArray[np.float64]:
+    """Prefill compute of one request: dense GEMMs and attention at ``prefill_eff``; the
+    grouped expert GEMMs slower by the decode fit's ``moe_eff / gemm_eff``."""
+    moe_prefill_eff = c.prefill_eff * min(c.moe_eff / c.gemm_eff, 1.0)
+    return (t["p_gemm_s"] + t["p_attn_s"]) / c.prefill_eff + t["p_gemm_moe_s"] / moe_prefill_eff
 
 
 def _per_engine(values: tuple[float, float, float], engine: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -385,7 +402,7 @@ def _decode_terms(arch: Architecture, system: GpuSystem, dep: Deployment, w: Wor
     mem = dense_params * dense_b / w.tp + expert_bytes / (w.moe_tp * w.moe_ep) + kv_bytes + state_bytes
     gemm = 2 * per_rank * dense_params / w.tp / system.tensor_flops(dep.dense_quant.compute)
     routed = arch.expert_params * arch.experts_per_token * arch.moe_layers
-    gemm += 2 * tokens * routed / (w.moe_tp * w.moe_ep) / system.tensor_flops(dep.moe_quant.compute)
+    gemm_moe = 2 * tokens * routed / (w.moe_tp * w.moe_ep) / system.tensor_flops(dep.moe_quant.compute)
     attn_ctx = min(ctx, arch.sparse_attention_topk) if arch.sparse_attention_topk else ctx
     attn = per_rank * attn_ctx * arch.attn_flops_per_ctx_token / w.tp / system.bf16_flops
     ar, ar_n, a2a, a2a_n = _collectives(arch, system, w, per_rank, tokens)
@@ -394,6 +411,7 @@ def _decode_terms(arch: Architecture, system: GpuSystem, dep: Deployment, w: Wor
         "d_a2a_inter_n": a2a_n if w.moe_tp * w.moe_ep > system.nvlink_domain_gpus else 0.0,
         "d_mem_s": mem * w.pp / system.hbm_bw,
         "d_gemm_s": gemm * w.pp,
+        "d_gemm_moe_s": gemm_moe * w.pp,
         "d_attn_s": attn * w.pp,
         "d_ar_s": ar,
         "d_ar_n": ar_n,
@@ -414,7 +432,7 @@ def _prefill_terms(
     weights = dense_params * dense_b / w.tp + arch.routed_params * dep.moe_quant.bytes_per_param / (w.moe_tp * w.moe_ep)
     gemm = 2 * per_rank * dense_params / w.tp / system.tensor_flops(dep.dense_quant.compute)
     routed = arch.expert_params * arch.experts_per_token * arch.moe_layers
-    gemm += 2 * n * routed / (w.moe_tp * w.moe_ep) / system.tensor_flops(dep.moe_quant.compute)
+    gemm_moe = 2 * n * routed / (w.moe_tp * w.moe_ep) / system.tensor_flops(dep.moe_quant.compute)
     causal_ctx = tokens / 2.0
     if arch.sparse_attention_topk:
         causal_ctx = min(causal_ctx, arch.sparse_attention_topk)
@@ -424,6 +442,7 @@ def _prefill_terms(
         "p_ar_inter_n": ar_n if w.tp > system.nvlink_domain_gpus else 0.0,
         "p_mem_s": weights / system.hbm_bw,
         "p_gemm_s": gemm,
+        "p_gemm_moe_s": gemm_moe,
         "p_attn_s": attn,
         "p_ar_s": ar,
         "p_a2a_s": a2a,
