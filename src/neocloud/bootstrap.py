@@ -8,22 +8,26 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from neocloud.adapters import serving_files
 from neocloud.adapters.assumptions import load_assumptions
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.memory import MemoryStore
+from neocloud.adapters.serving_plan_files import ServingFiles
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
 from neocloud.economics.assumptions import Assumptions
+from neocloud.economics.serving.catalog import ServingInputs
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.deals import CostSource, tco_cost_source
 from neocloud.services.economics import CostService
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
+from neocloud.services.serving import ServingModels, ServingService
 from neocloud.services.settings import settings_from
 
 
@@ -105,12 +109,43 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
 
 
 def in_memory(
-    clock: Clock | None = None, *, new_id: Callable[[], str] | None = None, terms: Terms | None = None
+    clock: Clock | None = None,
+    *,
+    new_id: Callable[[], str] | None = None,
+    terms: Terms | None = None,
+    serving_models: ServingModels | None = None,
 ) -> Services:
     """The whole system on the in-memory store: tests, benchmarks and the simulator's
     what-ifs get the same wiring as the server, without a database. ``new_id`` numbers
-    leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA."""
-    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False, new_id=new_id, terms=terms)
+    leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA;
+    ``serving_models`` the serving plan's models, systems and latency model."""
+    return _services(
+        MemoryStore(),
+        clock or SystemClock(),
+        database="memory",
+        server=False,
+        new_id=new_id,
+        terms=terms,
+        models=serving_models,
+    )
+
+
+SERVING_DATA_ENV = "NEOCLOUD_SERVING_DATA"
+
+
+def serving_models(data_dir: Path | None = None, *, allow_paths: bool = False) -> ServingModels:
+    """The serving plan's files: ``data_dir``, else ``$NEOCLOUD_SERVING_DATA``, else
+    ``../shared/reference/serving-silicon`` beside the repository."""
+    env = os.environ.get(SERVING_DATA_ENV)
+    return ServingFiles(data_dir or (Path(env) if env else SERVING_DATA), allow_paths=allow_paths)
+
+
+def serving_service(url: str | None, data_dir: Path | None = None) -> ServingService:
+    """The serving plan for the CLI: on the ledger at ``url`` (for leases and sites), or
+    on none (counts and presets); the user's own ``config.json`` paths are allowed."""
+    clock = SystemClock()
+    leasing = leasing_service(url, clock) if url else None
+    return ServingService(leasing, serving_models(data_dir, allow_paths=True), clock)
 
 
 def _services(
@@ -121,6 +156,7 @@ def _services(
     server: bool,
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
+    models: ServingModels | None = None,
 ) -> Services:
     leasing = _leasing(store, clock, SERVER_READ_STALENESS_S if server else 0.0, new_id=new_id, terms=terms)
     cost = cost_service(leasing.fleet)
@@ -131,6 +167,7 @@ def _services(
         database=database,
         cost=cost,
         deal_costs=tco_cost_source(cost.assumptions),
+        serving=ServingService(leasing, models or serving_models(), clock),
     )
 
 
@@ -160,3 +197,28 @@ def worker_app() -> FastAPI:
     return create_app(
         services(url, server=True), metrics_token=os.environ.get(SCRAPE_ENV_VAR), max_body_bytes=int(limit)
     )
+
+
+# The serving latency model's files: model configs and GPU system files default to the
+# shared reference data beside the repository (../shared/reference/serving-silicon).
+SERVING_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "serving-silicon"
+
+
+def serving_inputs(configs_dir: Path | None = None, systems_dir: Path | None = None) -> ServingInputs:
+    """Architectures, GPU systems and the shipped coefficients for the latency model."""
+    return serving_files.serving_inputs(
+        configs_dir or SERVING_DATA / "model_configs", systems_dir or SERVING_DATA / "systems"
+    )
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """A CSV's header and rows as text."""
+    return serving_files.read_rows(path)
+
+
+def write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    serving_files.write_rows(path, header, rows)
+
+
+def write_text(path: Path, text: str) -> None:
+    serving_files.write_text(path, text)

@@ -33,6 +33,7 @@ from neocloud.domain.shape import Locality, Shape
 from neocloud.domain.spec import build_fleet
 from neocloud.services.container import Services
 from tests.builders import a_block, a_fleet, a_group, a_site
+from tests.serving_fakes import FakeModels
 
 A = "aurora-labs"
 B = "borealis-ai"
@@ -70,7 +71,7 @@ def sequential_ids() -> Iterator[str]:
 def build() -> TwoTenants:
     clock = ManualClock(T0)
     ids = sequential_ids()
-    services = bootstrap.in_memory(clock, new_id=lambda: next(ids))
+    services = bootstrap.in_memory(clock, new_id=lambda: next(ids), serving_models=FakeModels())
     leasing = services.leasing
     h100 = a_group(count=14, gpu_model="H100")
     fleet = a_fleet(

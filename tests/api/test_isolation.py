@@ -95,6 +95,12 @@ def reads(w: TwoTenants) -> list[Probe]:
         Probe("GET /v1/nodes/{node_id}", f"/v1/nodes/{b_only}", 200, inventory=True),
         Probe("GET /v1/nodes/{node_id}", f"/v1/nodes/{never(a_node)}", 404),
         Probe("POST /v1/leases/quote", "/v1/leases/quote", 200, body=s2),
+        *(
+            Probe("POST /v1/serving/plan", "/v1/serving/plan", 200, body={"lease": lease.id, "model": "dense-70"})
+            for lease in w.leases_of(A)
+        ),
+        # B's lease in the body: 404 as for one never issued (tests/api/test_serving_api.py)
+        Probe("POST /v1/serving/plan", "/v1/serving/plan", 422, body={"gpus": "H100=8", "model": "nope"}),
         Probe("POST /v1/leases/quote", "/v1/leases/quote", 200, body={**s2, "gpus": 48}),
         Probe("POST /v1/leases/quote", "/v1/leases/quote", 422, body={**s2, "gpus": 4096}),
         Probe(
@@ -225,6 +231,9 @@ def dashboard(w: TwoTenants) -> list[Probe]:
         Probe("GET /events", f"/events?tenant={B}", 404, foreign=B),
         Probe("GET /events", "/events?kind=lease.swapped", 200),
         Probe("GET /economics", "/economics", 403),  # costs are the operator's
+        Probe("GET /serving", "/serving", 200),
+        *(Probe("GET /serving", f"/serving?lease={lease.id}&model=dense-70", 200) for lease in w.leases_of(A)),
+        Probe("GET /serving", f"/serving?lease={le['b1']}&model=dense-70", 404, foreign=le["b1"]),
     ]
 
 

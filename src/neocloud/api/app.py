@@ -15,7 +15,19 @@ from neocloud.api import problems
 from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from neocloud.api.metrics import Metrics, MetricsMiddleware
 from neocloud.api.read_cache import ReadCache
-from neocloud.api.routers import admin, availability, deals, docs, economics, events, fleet, health, leases, system
+from neocloud.api.routers import (
+    admin,
+    availability,
+    deals,
+    docs,
+    economics,
+    events,
+    fleet,
+    health,
+    leases,
+    serving,
+    system,
+)
 from neocloud.services.container import Services
 from neocloud.web import routes as web
 
@@ -46,7 +58,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too
     problems.install(app)
-    for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals):
+    for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals, serving):
         app.include_router(module.router)
     web.mount(app)
     return app

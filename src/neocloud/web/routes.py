@@ -63,11 +63,12 @@ class SignInRequired(Exception):
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
-    from neocloud.web import deals, economics  # their pages reuse this module's helpers
+    from neocloud.web import deals, economics, serving  # their pages reuse this module's helpers
 
     app.include_router(router)
     app.include_router(economics.router)
     app.include_router(deals.router)
+    app.include_router(serving.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:

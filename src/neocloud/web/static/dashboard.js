@@ -87,6 +87,31 @@
     };
   }
 
+  var SCATTER_COLORS = ["#2f6fdf", "#e07b00", "#1a9e77", "#9b4dca", "#c2185b", "#00838f"];
+
+  function scatterConfig(spec) {
+    var datasets = spec.datasets.map(function (d, k) {
+      var color = SCATTER_COLORS[k % SCATTER_COLORS.length];
+      return { label: d.label, data: d.data, backgroundColor: color + "99", borderColor: color, pointRadius: 2 };
+    });
+    var lo = spec.diagonal[0], hi = spec.diagonal[1];
+    datasets.push({ type: "line", label: "predicted = measured", data: [{ x: lo, y: lo }, { x: hi, y: hi }], borderColor: "#888", borderDash: [4, 4], pointRadius: 0, borderWidth: 1 });
+    var axis = function (text) {
+      return { type: "logarithmic", title: { display: true, text: text }, grid: { color: "#eef0f4" } };
+    };
+    return {
+      type: "scatter",
+      data: { datasets: datasets },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { x: axis(spec.xlabel), y: axis(spec.ylabel) },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 14 } } },
+      },
+    };
+  }
+
   function drawCharts() {
     var canvases = document.querySelectorAll("canvas[data-chart]");
     if (!canvases.length) return;
@@ -100,7 +125,7 @@
       var source = document.getElementById(canvas.dataset.chart);
       if (!source) return;
       var spec = JSON.parse(source.textContent);
-      var config = spec.type === "bar" ? barConfig(spec) : stepConfig(spec);
+      var config = spec.type === "bar" ? barConfig(spec) : spec.type === "scatter" ? scatterConfig(spec) : stepConfig(spec);
       new window.Chart(canvas, config);
       canvas.dataset.rendered = "1";
     });

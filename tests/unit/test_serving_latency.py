@@ -1,0 +1,191 @@
+"""The latency model's arithmetic on hand-computed cases, its refusals, and the fit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from neocloud.economics.serving.architecture import parse_config
+from neocloud.economics.serving.deployment import Deployment, Worker, parse_row
+from neocloud.economics.serving.fit import fit
+from neocloud.economics.serving.latency import (
+    INITIAL,
+    MEMORY_FRACTION,
+    TERM_NAMES,
+    Coefficients,
+    Unsupported,
+    combine,
+    resident_sequences,
+    roofline,
+    table,
+    terms,
+)
+from neocloud.economics.serving.precision import QUANT_MODES
+from neocloud.economics.serving.system import GpuSystem
+
+# A tiny dense model whose sizes are easy to multiply out by hand.
+TINY = {
+    "num_hidden_layers": 2,
+    "hidden_size": 1024,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "intermediate_size": 4096,
+    "vocab_size": 1000,
+}
+SYSTEM = GpuSystem(
+    name="toy",
+    hbm_bw=1e12,
+    hbm_bytes=80e9,
+    bf16_flops=1e15,
+    fp8_flops=2e15,
+    fp4_flops=0.0,
+    int8_flops=2e15,
+    nvlink_bw=4e11,
+    inter_node_bw=5e10,
+    gpus_per_node=8,
+    nvlink_domain_gpus=8,
+    sm_version=90,
+    empirical_mem_bw_factor=0.8,
+    empirical_mem_latency_s=3e-6,
+    empirical_p2p_latency_s=1e-5,
+    reserved_bytes=4e9,
+)
+
+
+def deployment(batch: int = 4, tp: int = 1, isl: int = 1000, osl: int = 200, quant: str = "bf16") -> Deployment:
+    mode = QUANT_MODES[quant]
+    return Deployment(
+        model_path="toy/tiny",
+        system="toy",
+        backend="vllm",
+        mode="agg",
+        isl=isl,
+        osl=osl,
+        dense_quant=mode,
+        moe_quant=mode,
+        decode=Worker(batch=batch, tp=tp),
+        prefill=None,
+        concurrency=batch,
+    )
+
+
+def test_plain_roofline_tpot_is_weight_and_kv_bytes_over_hbm_bandwidth_by_hand() -> None:
+    # per layer: Q and O 1024x1024 each, K and V 1024x(8x128) each = 4 x 1,048,576; MLP 3 x 1024 x 4096
+    per_layer = 4 * 1_048_576 + 3 * 1024 * 4096  # 16,777,216
+    params = 2 * per_layer + 2 * 1000 * 1024  # two layers, embedding and LM head: 35,602,432
+    weights = params * 2  # BF16
+    kv = 4 * (1000 + 200 / 2) * (2 * 2 * 8 * 128) * 2  # 4 sequences x mean context x K,V elems x 2 bytes
+    expected_ms = (weights + kv) / 1e12 * 1e3  # 0.10725 ms
+    got = roofline(parse_config(TINY), SYSTEM, deployment())
+    assert expected_ms == pytest.approx(0.107249664)
+    assert got.tpot_ms == pytest.approx(expected_ms, rel=1e-9)
+    # TTFT: the larger of 2 x params x 1000 tokens of BF16 FLOPs at 1 PFLOPS (the embedding
+    # lookup is no GEMM): 0.06916 ms, and reading the weights once: 0.07120 ms
+    active = params - 1000 * 1024
+    compute_ms = 2 * active * 1000 / 1e15 * 1e3
+    assert compute_ms == pytest.approx(0.069156864)
+    assert got.ttft_ms == pytest.approx(max(compute_ms, weights / 1e12 * 1e3), rel=1e-9)
+
+
+def test_decode_memory_term_counts_weights_once_and_kv_per_sequence() -> None:
+    a = parse_config(TINY)
+    one = terms(a, SYSTEM, deployment(batch=1))
+    two = terms(a, SYSTEM, deployment(batch=2))
+    kv_per_seq = (1000 + 100) * 4096 * 2 / 1e12
+    assert two["d_mem_s"] - one["d_mem_s"] == pytest.approx(kv_per_seq, rel=1e-9)
+
+
+def test_tensor_parallelism_splits_weights_and_adds_two_all_reduces_per_layer() -> None:
+    a = parse_config(TINY)
+    tp1 = terms(a, SYSTEM, deployment(tp=1))
+    tp4 = terms(a, SYSTEM, deployment(tp=4))
+    assert tp4["d_mem_s"] == pytest.approx(tp1["d_mem_s"] / 4, rel=1e-9)
+    assert (tp1["d_ar_n"], tp4["d_ar_n"]) == (0.0, 4.0)
+
+
+def test_a_kv_cache_that_does_not_fit_caps_the_batch_and_makes_requests_wait() -> None:
+    a = parse_config(TINY)
+    room = resident_sequences(a, SYSTEM, deployment(), Worker(batch=1))
+    free = 80e9 * MEMORY_FRACTION - 4e9 - 35_602_432 * 2
+    assert room == pytest.approx(free / ((1000 + 100) * 4096 * 2), rel=1e-9)
+    crowded = terms(a, SYSTEM, deployment(batch=int(room * 3)))
+    assert crowded["decode_batch_n"] == math.floor(room)
+    assert crowded["slot_wait_n"] == pytest.approx((int(room * 3) / math.floor(room) - 1) * 200)
+    assert terms(a, SYSTEM, deployment(batch=8))["slot_wait_n"] == 0.0
+
+
+def test_fp4_weights_on_a_gpu_without_fp4_tensor_cores_are_unsupported_with_the_reason() -> None:
+    with pytest.raises(Unsupported, match="toy has no FP4 tensor cores"):
+        terms(parse_config(TINY), SYSTEM, deployment(quant="nvfp4"))
+
+
+def test_weights_larger_than_the_gpus_are_unsupported_with_sizes() -> None:
+    small = replace(SYSTEM, hbm_bytes=4.05e9)
+    with pytest.raises(Unsupported, match="weights need 0 GB per GPU"):
+        terms(parse_config(TINY), small, deployment())
+
+
+def test_more_batch_never_makes_a_decode_step_faster() -> None:
+    a = parse_config(TINY)
+    rows = table([terms(a, SYSTEM, deployment(batch=b)) for b in (1, 2, 8, 32, 128)])
+    _, tpot = combine(rows, INITIAL)
+    assert np.all(np.diff(tpot) > 0)
+
+
+def test_coefficients_survive_the_trip_through_a_mapping_and_a_vector() -> None:
+    assert Coefficients.from_mapping(INITIAL.to_mapping()) == INITIAL
+    assert Coefficients.from_vector(INITIAL.vector()) == INITIAL
+
+
+def test_the_fit_recovers_the_latencies_of_rows_the_model_itself_generated() -> None:
+    a = parse_config(TINY)
+    deps = [deployment(batch=b, tp=tp, isl=isl) for b in (1, 4, 16, 64) for tp in (1, 2, 4) for isl in (256, 2048)]
+    rows = table([terms(a, SYSTEM, d) for d in deps])
+    truth = replace(INITIAL, mem_eff=0.8, layer_s=(5e-5, 5e-5, 5e-5), ttft_s=(0.05, 0.05, 0.05), queue=0.3)
+    ttft, tpot = combine(rows, truth)
+    found = fit(rows, ttft, tpot).coefficients
+    fit_ttft, fit_tpot = combine(rows, found)
+    assert np.max(np.abs(fit_tpot / tpot - 1)) < 0.02
+    assert np.max(np.abs(fit_ttft / ttft - 1)) < 0.02
+
+
+def test_every_term_is_named_once() -> None:
+    assert len(set(TERM_NAMES)) == len(TERM_NAMES)
+    assert set(terms(parse_config(TINY), SYSTEM, deployment())) == set(TERM_NAMES)
+
+
+def test_a_disaggregated_row_without_worker_counts_takes_its_concurrency_from_the_source_column() -> None:
+    row = {
+        "mode": "disagg",
+        "model_path": "toy/tiny",
+        "system": "toy",
+        "backend": "trtllm",
+        "precision": "fp8",
+        "isl": "1024",
+        "osl": "1024",
+        "prefill_tp_size": "4",
+        "decode_tp_size": "8",
+        "silicon_data_source": "source_file=x.csv; silicon_concurrency=60; measured=2026",
+    }
+    dep = parse_row(row)
+    assert (dep.concurrency, dep.decode.batch, dep.decode.tp, dep.worker_counts_known) == (60, 60, 8, False)
+    assert dep.prefill is not None
+    assert dep.prefill.tp == 4
+
+
+TINY_MOE = {**TINY, "num_experts": 16, "num_experts_per_tok": 2, "moe_intermediate_size": 256}
+
+
+def test_a_moe_decode_step_reads_only_the_experts_its_tokens_route_to() -> None:
+    a = parse_config(TINY_MOE)
+    expert_bytes = a.expert_params * a.moe_layers * 2 / 1e12  # one expert of every MoE layer, BF16
+    one = terms(a, SYSTEM, deployment(batch=1))["d_mem_s"]
+    many = terms(a, SYSTEM, deployment(batch=512))["d_mem_s"]
+    kv = (1000 + 100) * 4096 * 2 / 1e12
+    # one token reads k = 2 experts per layer; 512 tokens reach all 16 (uniform routing)
+    dense = one - 2 * expert_bytes - kv
+    assert many - 512 * kv - dense == pytest.approx(16 * expert_bytes, rel=1e-6)
