@@ -90,8 +90,8 @@ TERM_NAMES = (
 
 @dataclass(frozen=True, slots=True)
 class Coefficients:
-    """The fitted numbers (all positive). ``layer_s`` and ``step_s`` are per engine, in
-    the order of :data:`ENGINES`; an engine not in that list gets their geometric mean."""
+    """The fitted numbers (all positive). The :data:`PER_ENGINE` ones are triples in the
+    order of :data:`ENGINES`; an engine not in that list gets their geometric mean."""
 
     mem_eff: float  # achievable fraction of HBM bandwidth
     gemm_eff: float  # achievable fraction of tensor FLOPS in decode
