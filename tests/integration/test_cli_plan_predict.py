@@ -153,3 +153,25 @@ def test_plot_writes_a_self_contained_log_log_scatter_of_both_latencies(tmp_path
     assert html.count("<circle") == 2 * len(rows)
     assert "<script" not in html
     assert "http" not in html
+
+
+def test_a_file_whose_every_row_is_unsupported_still_writes_every_row_with_its_reason(tmp_path: Path) -> None:
+    rows_csv, header, rows = sample(tmp_path, count=4)
+    for row in rows:
+        row["system"] = "tpu_v9"
+    write(rows_csv, header, rows)
+    out = tmp_path / "out.csv"
+    result = plan("predict", rows_csv, "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unsupported"] == len(rows)
+    assert [r["unsupported_reason"] for r in read(out)[1]] == [
+        "no system file for 'tpu_v9' in the systems directory"
+    ] * 4
+
+
+def test_a_header_only_file_writes_a_header_only_output(tmp_path: Path) -> None:
+    rows_csv, header, _ = sample(tmp_path, count=0)
+    out = tmp_path / "out.csv"
+    result = plan("predict", rows_csv, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert read(out) == (header + NEW_COLUMNS, [])

@@ -189,3 +189,46 @@ def test_a_moe_decode_step_reads_only_the_experts_its_tokens_route_to() -> None:
     # one token reads k = 2 experts per layer; 512 tokens reach all 16 (uniform routing)
     dense = one - 2 * expert_bytes - kv
     assert many - 512 * kv - dense == pytest.approx(16 * expert_bytes, rel=1e-6)
+
+
+def agg_row(**cells: str) -> dict[str, str]:
+    row = {
+        "mode": "agg",
+        "model_path": "toy/tiny",
+        "system": "toy",
+        "backend": "vllm",
+        "precision": "fp8",
+        "isl": "1024",
+        "osl": "1024",
+        "batch_size": "16",
+        "tp_size": "2",
+        "attention_dp_size": "4",
+        "moe_tp_size": "1",
+        "moe_ep_size": "8",
+    }
+    return {**row, **cells}
+
+
+def test_batch_size_counts_requests_per_attention_dp_rank() -> None:
+    # the data's own rule: silicon_concurrency = batch_size x attention_dp_size
+    dep = parse_row(agg_row())
+    assert (dep.decode.batch, dep.concurrency, dep.decode.gpus) == (64, 64, 8)
+    assert parse_row(agg_row(attention_dp_size="")).decode.batch == 16
+
+
+def test_a_disaggregated_row_without_worker_counts_gets_as_many_prefill_as_decode_replicas() -> None:
+    a = parse_config(TINY)
+    small = replace(SYSTEM, hbm_bytes=6e9)  # about 1.3 GB of KV room per worker
+    dep = replace(
+        deployment(batch=400),
+        mode="disagg",
+        prefill=Worker(batch=1),
+        concurrency=400,
+        worker_counts_known=False,
+    )
+    room = resident_sequences(a, small, dep, dep.decode)
+    got = terms(a, small, dep)
+    workers = math.ceil(400 / room)
+    assert workers > 1
+    assert got["prefill_workers_n"] == workers
+    assert got["decode_batch_n"] == math.ceil(400 / workers)

@@ -29,7 +29,8 @@ TTFT_ONLY = ("prefill_eff", "queue", "burst", "ttft_s")
 # parallelism, so the data cannot tell a pipeline hop's cost (INITIAL: NVIDIA's p2p_latency).
 NOT_FITTED = ("pp_hop_s",)
 LOW, HIGH = 1e-8, 50.0  # every coefficient lies in [1e-8, 50] ...
-EFFICIENCIES = ("mem_eff", "gemm_eff", "prefill_eff", "attn_eff", "net_eff")  # ... and a fraction at most 1
+# ... and a fraction at most 1
+EFFICIENCIES = ("mem_eff", "gemm_eff", "moe_eff", "prefill_eff", "attn_eff", "net_eff")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ ACT_BYTES = 2.0  # BF16 activations in all-reduces and the MoE combine
 DISPATCH_BYTES = 1.0  # FP8 tokens sent to experts (DeepEP / TRT-LLM all-to-all)
 STATE_BYTES = 4.0  # FP32 recurrent state of linear-attention layers
 ENGINES = ("trtllm", "sglang", "vllm")
-PER_ENGINE = ("layer_s", "step_s", "ttft_s")  # coefficients fitted per engine
+PER_ENGINE = ("layer_s", "step_s", "ttft_s", "seq_s", "interference")  # coefficients fitted per engine
 # Share of HBM an engine gives to weights and KV cache: vLLM's gpu_memory_utilization and
 # TensorRT-LLM's free_gpu_memory_fraction both default to 0.9 [engine docs, 2025].
 MEMORY_FRACTION = 0.9
@@ -90,8 +90,8 @@ TERM_NAMES = (
 
 @dataclass(frozen=True, slots=True)
 class Coefficients:
-    """The fitted numbers (all positive). ``layer_s`` and ``step_s`` are per engine, in
-    the order of :data:`ENGINES`; an engine not in that list gets their geometric mean."""
+    """The fitted numbers (all positive). The :data:`PER_ENGINE` ones are triples in the
+    order of :data:`ENGINES`; an engine not in that list gets their geometric mean."""
 
     mem_eff: float  # achievable fraction of HBM bandwidth
     gemm_eff: float  # achievable fraction of tensor FLOPS in decode
@@ -105,14 +105,14 @@ class Coefficients:
     a2a_s: float  # fixed latency of one all-to-all
     a2a_inter_s: float  # extra latency of one all-to-all across nodes
     pp_hop_s: float  # one pipeline hop
-    interference: float  # share of the prefill compute an agg decode step pays
     queue: float  # queueing for the prefill worker (x utilisation / (1 - utilisation))
     burst: float  # share of a burst's other prefills a request waits for
-    seq_s: float  # per sequence per decode step: scheduling, sampling, attention metadata
     disagg_tokens_per_step: float  # tokens a disaggregated decode step emits per sequence (speculative MTP)
     layer_s: tuple[float, float, float]  # per-layer kernel overhead, per engine
     step_s: tuple[float, float, float]  # per-step overhead (scheduler, sampling), per engine
     ttft_s: tuple[float, float, float]  # fixed part of TTFT (HTTP, tokenising, scheduling), per engine
+    seq_s: tuple[float, float, float]  # per sequence per decode step (scheduler, sampler), per engine
+    interference: tuple[float, float, float]  # share of the carried prefill compute an agg step pays, per engine
 
     def vector(self) -> NDArray[np.float64]:
         """The coefficients as one vector (the fit's parameters), in field order."""
@@ -173,14 +173,14 @@ INITIAL = Coefficients(
     a2a_s=20e-6,
     a2a_inter_s=40e-6,
     pp_hop_s=10e-6,  # NVIDIA's empirical p2p_latency in every system file [SS]; not fitted
-    interference=1.0,
     queue=1.0,
     burst=0.5,
-    seq_s=2e-6,
     disagg_tokens_per_step=1.0,
     layer_s=(30e-6, 30e-6, 30e-6),
     step_s=(1e-3, 1e-3, 1e-3),
     ttft_s=(0.1, 0.1, 0.1),
+    seq_s=(2e-6, 2e-6, 2e-6),
+    interference=(1.0, 1.0, 1.0),
 )
 
 
@@ -287,14 +287,14 @@ def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.flo
     compute = t["d_gemm_s"] / c.gemm_eff + t["d_gemm_moe_s"] / c.moe_eff + t["d_attn_s"] / c.attn_eff
     tpot = (
         np.maximum(t["d_mem_s"] / c.mem_eff, compute)
-        + c.interference * (t["d_pf_s"] / c.gemm_eff + t["d_pf_moe_s"] / c.moe_eff)
+        + _per_engine(c.interference, t["engine_i"]) * (t["d_pf_s"] / c.gemm_eff + t["d_pf_moe_s"] / c.moe_eff)
         + (t["d_ar_s"] + t["d_a2a_s"]) / c.net_eff
         + t["d_ar_n"] * c.allreduce_s
         + t["d_ar_inter_n"] * c.allreduce_inter_s
         + t["d_a2a_n"] * c.a2a_s
         + t["d_a2a_inter_n"] * c.a2a_inter_s
         + t["pp_hops_n"] * c.pp_hop_s
-        + t["seqs_per_rank_n"] * c.seq_s
+        + t["seqs_per_rank_n"] * _per_engine(c.seq_s, t["engine_i"])
         + fixed
     )
     service = (

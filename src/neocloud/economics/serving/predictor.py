@@ -73,7 +73,7 @@ def cost_rows(
             reasons.append(str(exc))
         if progress is not None and (i + 1) % 500 == 0:
             progress(i + 1)
-    table = np.array([[t[n] for n in TERM_NAMES] for t in found], dtype=np.float64).reshape(len(found), -1)
+    table = np.array([[t[n] for n in TERM_NAMES] for t in found], dtype=np.float64).reshape(len(found), len(TERM_NAMES))
     return Costed(deployments, reasons, table, np.asarray(index, dtype=np.int64))
 
 
