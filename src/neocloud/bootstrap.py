@@ -12,14 +12,17 @@ from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.memory import MemoryStore
+from neocloud.adapters.pricefile import cards_from_document, load_rate_cards
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
+from neocloud.economics.pricebook import RateCards
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
+from neocloud.services.pricing import PricingService, TcoFn, no_cost
 from neocloud.services.settings import settings_from
 
 
@@ -56,6 +59,18 @@ def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
     return _leasing(ledger_store(url), clock or SystemClock())
 
 
+def pricing_service(store: SqlStore | MemoryStore, clock: Clock, tco: TcoFn | None = None) -> PricingService:
+    """The price book on ``store``; rate-card documents parsed by ``adapters/pricefile.py``.
+    ``tco``: the cost model's TCO per GPU-hour, ``(site, model) -> Money | None`` (none
+    wired yet: every margin is unknown until the cost model lands)."""
+    return PricingService(store, clock, parse=cards_from_document, tco=tco or no_cost)
+
+
+def rate_card_file(path: Path) -> tuple[RateCards, str]:
+    """A rate-card file's cards and note (YAML, TOML or JSON); :class:`SpecError` naming each field."""
+    return load_rate_cards(path)
+
+
 def _leasing(
     store: SqlStore | MemoryStore,
     clock: Clock,
@@ -64,7 +79,8 @@ def _leasing(
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
 ) -> LeasingService:
-    """The leasing service with the operator's settings from the environment (services/settings.py)."""
+    """The leasing service with the operator's settings from the environment (services/settings.py),
+    pricing from the store's price book."""
     settings = settings_from(os.environ)
     return LeasingService(
         store,
@@ -73,6 +89,7 @@ def _leasing(
         read_staleness_s=read_staleness_s,
         terms=terms or settings.terms,
         health_backdate_s=settings.health_backdate_s,
+        pricing=pricing_service(store, clock),
     )
 
 
@@ -105,6 +122,7 @@ def _services(
     leasing = _leasing(store, clock, SERVER_READ_STALENESS_S if server else 0.0, new_id=new_id, terms=terms)
     return Services(
         leasing=leasing,
+        pricing=leasing.pricing or pricing_service(store, clock),
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,

@@ -9,6 +9,7 @@ from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.catalog import Catalog
 from neocloud.services.leasing import LeasingService
+from neocloud.services.pricing import PricingService
 from neocloud.services.visibility import Visibility
 
 
@@ -18,6 +19,7 @@ class Services:
     keys: KeyService
     clock: Clock
     database: str
+    pricing: PricingService
 
     @property
     def catalog(self) -> Catalog:
