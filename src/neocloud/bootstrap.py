@@ -66,6 +66,11 @@ def pricing_service(store: SqlStore | MemoryStore, clock: Clock, tco: TcoFn | No
     return PricingService(store, clock, parse=cards_from_document, tco=tco or no_cost)
 
 
+def price_book(url: str, clock: Clock | None = None) -> PricingService:
+    """The price book of the database at ``url`` (the CLI's ``neocloud price``)."""
+    return pricing_service(ledger_store(url), clock or SystemClock())
+
+
 def rate_card_file(path: Path) -> tuple[RateCards, str]:
     """A rate-card file's cards and note (YAML, TOML or JSON); :class:`SpecError` naming each field."""
     return load_rate_cards(path)

@@ -87,7 +87,7 @@ def cards_from_document(data: Any, file: str) -> tuple[RateCards, str]:
 def cards_to_json(cards: RateCards) -> dict[str, Any]:
     """The stored form of a version's cards (amounts as strings, exact)."""
     return {
-        "currency": _currency(cards),
+        "currency": cards.currency,
         "wholesale": [_wholesale_json(c) for c in cards.wholesale],
         "reserved": [
             {
@@ -139,17 +139,6 @@ def _wholesale_json(c: WholesaleCard) -> dict[str, Any]:
 
 def _money(m: Money) -> str:
     return str(m.amount)
-
-
-def _currency(cards: RateCards) -> str:
-    """The one currency of the cards (a document has one)."""
-    for c in cards.on_demand:
-        return c.rate.currency
-    for r in cards.reserved:
-        return r.base.currency
-    for w in cards.wholesale:
-        return w.gpu_month.currency
-    return "USD"
 
 
 def _field(file: str, problem: str) -> FieldError:

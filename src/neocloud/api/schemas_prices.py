@@ -20,6 +20,7 @@ from neocloud.economics.pricebook import (
     ReservedCard,
     SpotCard,
     WholesaleCard,
+    discounted,
 )
 
 
@@ -111,7 +112,7 @@ class BookOut(BaseModel):
             author=book.author if operator else None,
             note=book.note if operator else None,
             cards=CardsOut(
-                currency=_currency(book),
+                currency=book.cards.currency,
                 wholesale=[_wholesale(w) for w in c.wholesale],
                 reserved=[_reserved(r) for r in c.reserved],
                 on_demand=[_on_demand(o) for o in c.on_demand],
@@ -135,20 +136,7 @@ class VersionIn(BaseModel):
     )
 
 
-def _currency(book: PriceBook) -> str:
-    c = book.cards
-    for o in c.on_demand:
-        return o.rate.currency
-    for r in c.reserved:
-        return r.base.currency
-    for w in c.wholesale:
-        return w.gpu_month.currency
-    return "USD"
-
-
 def _reserved(r: ReservedCard) -> ReservedOut:
-    from neocloud.economics.pricebook import discounted
-
     rows = [
         TermRowOut(
             min_term_days=d.min_term_days, discount=str(d.discount), rate=str(discounted(r.base, d.discount).amount)

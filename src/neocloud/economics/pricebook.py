@@ -116,6 +116,17 @@ class RateCards:
     on_demand: tuple[OnDemandCard, ...] = ()
     spot: tuple[SpotCard, ...] = ()
 
+    @property
+    def currency(self) -> str:
+        """The currency of the cards (a version has one; USD when it has no amount)."""
+        for o in self.on_demand:
+            return o.rate.currency
+        for r in self.reserved:
+            return r.base.currency
+        for w in self.wholesale:
+            return w.gpu_month.currency
+        return "USD"
+
     def models(self) -> list[str]:
         """Every GPU model any card prices, in first-seen order."""
         seen: dict[str, None] = {}
