@@ -16,7 +16,7 @@ from neocloud.cli.views import iso
 from neocloud.domain.clock import to_s
 from neocloud.domain.errors import RequestError
 from neocloud.domain.leases import Tier
-from neocloud.economics.pricebook import HOURS_PER_MONTH, PriceBook, RateCards, discounted, round_rate
+from neocloud.economics.pricebook import PriceBook, PriceRow, price_rows
 from neocloud.services.pricing import PricingService
 
 out = stdout_console()
@@ -47,7 +47,7 @@ def show(
         if model is not None and model not in book.cards.models():
             known = ", ".join(book.cards.models())
             raise RequestError([f"model: price book v{book.version} has no card for {model!r}; it prices {known}"])
-    rows = price_rows(book.cards, tier, model)
+    rows = [_row(r) for r in price_rows(book.cards, tier, model)]
     if as_json:
         print(json.dumps({**book_json(book), "rows": rows}, indent=2))
         return
@@ -103,37 +103,6 @@ def publish(
     out.print(f"published price book v{book.version}, in force from {iso(book.effective_s)}", highlight=False)
 
 
-def price_rows(cards: RateCards, tier: Tier | None = None, model: str | None = None) -> list[dict[str, str]]:
-    """One row per price: each reserved term row, each on-demand, spot and wholesale card."""
-    rows: list[dict[str, str]] = []
-
-    def keep(t: Tier, m: str) -> bool:
-        return (tier is None or tier is t) and (model is None or model == m)
-
-    for w in cards.wholesale:
-        if keep(Tier.WHOLESALE, w.model):
-            ramp = ", ".join(f"month {r.month} -{r.discount:%}" for r in w.ramp)
-            per_h = round_rate(w.gpu_month.amount / HOURS_PER_MONTH, w.gpu_month.currency)
-            unit = f"{w.unit_gpus}-GPU unit" if w.unit_gpus else "whole units"
-            fee = f"{w.gpu_month.amount:,.2f}/GPU-month" + (f"; ramp {ramp}" if ramp else "")
-            rows.append(_row(Tier.WHOLESALE, w.model, unit, str(per_h), fee))
-    for r in cards.reserved:
-        for d in r.discounts if keep(Tier.RESERVED, r.model) else ():
-            rate = discounted(r.base, d.discount).amount
-            rows.append(_row(Tier.RESERVED, r.model, f">= {d.min_term_days} d", str(rate), f"-{d.discount:.1%}"))
-    on_demand = {o.model: o.rate for o in cards.on_demand}
-    for o in cards.on_demand:
-        if keep(Tier.ON_DEMAND, o.model):
-            rows.append(_row(Tier.ON_DEMAND, o.model, "any", str(o.rate.amount), ""))
-    for s in cards.spot:
-        if keep(Tier.SPOT, s.model) and s.model in on_demand:
-            rate = discounted(on_demand[s.model], s.discount).amount
-            rows.append(
-                _row(Tier.SPOT, s.model, "any", str(rate), f"-{s.discount:.0%}, {s.eviction_notice_s} s notice")
-            )
-    return rows
-
-
 def book_json(book: PriceBook) -> dict[str, Any]:
     c = book.cards
     return {
@@ -168,5 +137,11 @@ def book_json(book: PriceBook) -> dict[str, Any]:
     }
 
 
-def _row(tier: Tier, model: str, term: str, rate: str, terms: str) -> dict[str, str]:
-    return {"tier": tier.value, "model": model, "term": term, "rate_per_gpu_hour": rate, "terms": terms}
+def _row(r: PriceRow) -> dict[str, str]:
+    return {
+        "tier": r.tier.value,
+        "model": r.model,
+        "term": r.term,
+        "rate_per_gpu_hour": str(r.rate.amount),
+        "terms": r.terms,
+    }

@@ -211,6 +211,58 @@ class Margin:
     share: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class PriceRow:
+    """One line of a rate card as people read it: each reserved term row, each
+    on-demand, spot and wholesale card, with its rate per GPU-hour."""
+
+    tier: Tier
+    model: str
+    term: str
+    rate: Money
+    terms: str
+    min_term_days: int = 0
+
+
+def price_rows(cards: RateCards, tier: Tier | None = None, model: str | None = None) -> list[PriceRow]:
+    """The rows of ``cards`` (only ``tier`` and ``model`` when given), wholesale first."""
+    rows: list[PriceRow] = []
+
+    def keep(t: Tier, m: str) -> bool:
+        return (tier is None or tier is t) and (model is None or model == m)
+
+    for w in cards.wholesale:
+        if keep(Tier.WHOLESALE, w.model):
+            month = w.gpu_month
+            rate = Money(round_rate(month.amount / HOURS_PER_MONTH, month.currency), month.currency)
+            ramp = ", ".join(f"month {r.month} -{r.discount:.0%}" for r in w.ramp)
+            unit = f"{w.unit_gpus}-GPU unit" if w.unit_gpus else "whole units"
+            text = f"{round_money(month.amount, month.currency):,}/GPU-month" + (f"; ramp {ramp}" if ramp else "")
+            rows.append(PriceRow(Tier.WHOLESALE, w.model, unit, rate, text))
+    for r in cards.reserved:
+        for d in r.discounts if keep(Tier.RESERVED, r.model) else ():
+            off = f"-{d.discount:.1%}" if d.discount else ""
+            rows.append(
+                PriceRow(
+                    Tier.RESERVED,
+                    r.model,
+                    f">= {d.min_term_days} d",
+                    discounted(r.base, d.discount),
+                    off,
+                    d.min_term_days,
+                )
+            )
+    on_demand = {o.model: o.rate for o in cards.on_demand}
+    for o in cards.on_demand:
+        if keep(Tier.ON_DEMAND, o.model):
+            rows.append(PriceRow(Tier.ON_DEMAND, o.model, "any", o.rate, ""))
+    for sp in cards.spot:
+        if keep(Tier.SPOT, sp.model) and sp.model in on_demand:
+            text = f"-{sp.discount:.0%}, {sp.eviction_notice_s:,} s notice"
+            rows.append(PriceRow(Tier.SPOT, sp.model, "any", discounted(on_demand[sp.model], sp.discount), text))
+    return rows
+
+
 def in_force(versions: Sequence[PriceBook], t_s: int) -> PriceBook | None:
     """The latest version whose ``effective_s <= t_s`` (ties: the higher version), or ``None``."""
     best: PriceBook | None = None

@@ -56,6 +56,21 @@ def no_cost(site: str, model: str) -> Money | None:
     return None
 
 
+#: The terms the margin table shows per tier: on-demand, reserved one year, spot, wholesale.
+HEADLINE_TERMS = ((Tier.ON_DEMAND, 1), (Tier.RESERVED, 365), (Tier.SPOT, 1), (Tier.WHOLESALE, 365))
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMargin:
+    """For one site and GPU model: its TCO per GPU-hour (``None``: unknown) and, per
+    headline tier, the rate and the margin over TCO (``None`` where either is unknown)."""
+
+    site: str
+    model: str
+    tco: Money | None
+    tiers: tuple[tuple[Tier, Money | None, Money | None], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class TermPrice:
     """A plan priced from the book: the request as it will be recorded (price, tier,
@@ -90,6 +105,24 @@ class PricingService:
     def price(self, tier: Tier, model: str, start_s: int, end_s: int, *, at_s: int | None = None) -> Price:
         """One price from the book in force at ``at_s`` (default now)."""
         return price_for(self.book_at(at_s), tier, model, start_s, end_s)
+
+    def margins(self, book: PriceBook, pairs: Sequence[tuple[str, str]]) -> list[SiteMargin]:
+        """The operator's margin table: for each ``(site, model)``, the TCO and each
+        headline tier's rate and margin (rate - TCO) in ``book``."""
+        out = []
+        for site, model in pairs:
+            tco = self.tco(site, model)
+            tiers = []
+            for tier, days in HEADLINE_TERMS:
+                try:
+                    rate: Money | None = price_for(book, tier, model, 0, days * 86_400).rate
+                except PriceRefused:
+                    rate = None
+                known = rate is not None and tco is not None and tco.currency == rate.currency
+                gross = Money(rate.amount - tco.amount, rate.currency) if known and rate and tco else None
+                tiers.append((tier, rate, gross))
+            out.append(SiteMargin(site, model, tco, tuple(tiers)))
+        return out
 
     # -- publishing --------------------------------------------------------------------
     def publish(self, cards: RateCards, *, actor: str, note: str = "", effective_s: int | None = None) -> PriceBook:

@@ -63,7 +63,10 @@ class SignInRequired(Exception):
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
+    from neocloud.web import prices
+
     app.include_router(router)
+    app.include_router(prices.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
