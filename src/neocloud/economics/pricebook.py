@@ -182,9 +182,13 @@ class Charge:
     month: int
     start_s: int
     end_s: int
-    gpu_hours: Decimal
+    gpu_s: int  # GPU-seconds: exact
     discount: Decimal
     amount: Money
+
+    @property
+    def gpu_hours(self) -> Decimal:
+        return Decimal(self.gpu_s) / 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +322,7 @@ def priced_at(prices: Sequence[Price], gpus_by_model: dict[str, int], contract: 
     weighted = sum((p.rate.amount * g for p, g in zip(prices, gpus_by_model.values(), strict=True)), Decimal(0))
     one = {p.rate for p in prices}  # one rate: as the card writes it
     rate = one.pop() if len(one) == 1 else Money(round_rate(weighted / held, currency), currency)
-    hours = sum((c.gpu_hours for c in lines), Decimal(0))
+    hours = Decimal(sum(c.gpu_s for c in lines)) / 3600
     return Priced(tuple(prices), rate, tuple(lines), total(lines, currency), hours)
 
 
@@ -331,7 +335,7 @@ def margin(priced: Priced, tco_by_model: dict[str, Money | None]) -> Margin | No
         if cost is None or cost.currency != currency:
             return None
         tco[model] = cost.amount
-    cost_total = round_money(sum((tco[c.model] * c.gpu_hours for c in priced.lines), Decimal(0)), currency)
+    cost_total = round_money(sum((tco[c.model] * c.gpu_s for c in priced.lines), Decimal(0)) / 3600, currency)
     hours = priced.gpu_hours
     per_hour = round_rate(cost_total / hours, currency) if hours else Decimal(0)
     gross = priced.rate.amount - per_hour
@@ -356,10 +360,10 @@ def charges(price: Price, contract: Sequence[Segment]) -> tuple[Charge, ...]:
     out: list[Charge] = []
     for k, t in enumerate(range(start_s, end_s, MONTH_S)):
         u = min(t + MONTH_S, end_s)
-        hours = sum((Decimal(s.gpus * _overlap(s, t, u)) / 3600 for s in contract), Decimal(0))
+        gpu_s = sum(s.gpus * _overlap(s, t, u) for s in contract)
         off = ramp_discount(price.ramp, k + 1)
-        amount = round_money(hours * hourly * (1 - off), price.rate.currency)
-        out.append(Charge(price.model, k + 1, t, u, hours, off, Money(amount, price.rate.currency)))
+        amount = round_money(Decimal(gpu_s) / 3600 * hourly * (1 - off), price.rate.currency)
+        out.append(Charge(price.model, k + 1, t, u, gpu_s, off, Money(amount, price.rate.currency)))
     return tuple(out)
 
 
