@@ -83,6 +83,7 @@ def _leasing(
     *,
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
+    tco: TcoFn | None = None,
 ) -> LeasingService:
     """The leasing service with the operator's settings from the environment (services/settings.py),
     pricing from the store's price book."""
@@ -94,7 +95,7 @@ def _leasing(
         read_staleness_s=read_staleness_s,
         terms=terms or settings.terms,
         health_backdate_s=settings.health_backdate_s,
-        pricing=pricing_service(store, clock),
+        pricing=pricing_service(store, clock, tco),
     )
 
 
@@ -107,12 +108,20 @@ def services(url: str, clock: Clock | None = None, *, server: bool = False) -> S
 
 
 def in_memory(
-    clock: Clock | None = None, *, new_id: Callable[[], str] | None = None, terms: Terms | None = None
+    clock: Clock | None = None,
+    *,
+    new_id: Callable[[], str] | None = None,
+    terms: Terms | None = None,
+    tco: TcoFn | None = None,
 ) -> Services:
     """The whole system on the in-memory store: tests, benchmarks and the simulator's
     what-ifs get the same wiring as the server, without a database. ``new_id`` numbers
-    leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA."""
-    return _services(MemoryStore(), clock or SystemClock(), database="memory", server=False, new_id=new_id, terms=terms)
+    leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA;
+    ``tco`` is the cost function behind the operator's margins."""
+    store = MemoryStore()
+    return _services(
+        store, clock or SystemClock(), database="memory", server=False, new_id=new_id, terms=terms, tco=tco
+    )
 
 
 def _services(
@@ -123,8 +132,10 @@ def _services(
     server: bool,
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
+    tco: TcoFn | None = None,
 ) -> Services:
-    leasing = _leasing(store, clock, SERVER_READ_STALENESS_S if server else 0.0, new_id=new_id, terms=terms)
+    staleness = SERVER_READ_STALENESS_S if server else 0.0
+    leasing = _leasing(store, clock, staleness, new_id=new_id, terms=terms, tco=tco)
     return Services(
         leasing=leasing,
         pricing=leasing.pricing or pricing_service(store, clock),
