@@ -114,7 +114,8 @@ def test_a_later_version_never_changes_an_existing_lease_and_a_new_quote_takes_i
     assert (quote.request.price_version, quote.request.price_per_gpu_hour) == (2, usd("4.25"))  # type: ignore[union-attr]
     again = next(lease for lease in svc.leases() if lease.id == old.id)
     fresh = LeasingService(svc.store, clock, pricing=pricing).leases()  # read back from the store itself
-    assert again.price_per_gpu_hour == usd("3.5910") and again.request.price_version == 1
+    assert again.price_per_gpu_hour == usd("3.5910")
+    assert again.request.price_version == 1
     assert next(x for x in fresh if x.id == old.id).request == old.request
 
 
