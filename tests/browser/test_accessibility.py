@@ -38,6 +38,7 @@ def _pages(served: Served, principal: str) -> list[str]:
         f"/nodes?state={Health.FAILED.value}",
         *(f"/nodes/{node}" for node in nodes.values()),
         "/events",
+        "/prices",
     ]
 
 
