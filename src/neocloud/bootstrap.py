@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from neocloud.adapters.assumptions import load_assumptions
 from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
@@ -17,9 +18,11 @@ from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
+from neocloud.economics.assumptions import Assumptions
 from neocloud.economics.pricebook import RateCards
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
+from neocloud.services.economics import CostService
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
 from neocloud.services.pricing import PricingService, TcoFn, no_cost
@@ -49,6 +52,22 @@ SERVER_READ_STALENESS_S = 0.05
 SERVER_KEY_CACHE_S = 5.0
 
 
+#: The operator's assumptions override file for the cost model (any subset of keys).
+ASSUMPTIONS_ENV = "NEOCLOUD_ASSUMPTIONS"
+
+
+def assumptions(override: Path | None = None) -> Assumptions:
+    """The cost model's assumptions: the shipped defaults with ``override`` (or the file
+    named by ``$NEOCLOUD_ASSUMPTIONS``) laid over them."""
+    named = os.environ.get(ASSUMPTIONS_ENV)
+    return load_assumptions(override or (Path(named) if named else None))
+
+
+def cost_service(fleet: Callable[[], Fleet], override: Path | None = None) -> CostService:
+    """The cost model over ``fleet`` (the served one, or one a command loaded)."""
+    return CostService(fleet, lambda: assumptions(override))
+
+
 def ledger_store(url: str) -> SqlStore:
     """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``):
     the ledger, API keys and the results kept for ``Idempotency-Key``."""
@@ -56,7 +75,15 @@ def ledger_store(url: str) -> SqlStore:
 
 
 def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
-    return _leasing(ledger_store(url), clock or SystemClock())
+    leasing = _leasing(ledger_store(url), clock or SystemClock())
+    _margins_from(cost_service(leasing.fleet), leasing)
+    return leasing
+
+
+def _margins_from(cost: CostService, leasing: LeasingService) -> None:
+    """The cost model's TCO per GPU-hour behind the price book's margins."""
+    if leasing.pricing is not None:
+        leasing.pricing.tco = cost.tco_per_gpu_hour
 
 
 def pricing_service(store: SqlStore | MemoryStore, clock: Clock, tco: TcoFn | None = None) -> PricingService:
@@ -136,12 +163,16 @@ def _services(
 ) -> Services:
     staleness = SERVER_READ_STALENESS_S if server else 0.0
     leasing = _leasing(store, clock, staleness, new_id=new_id, terms=terms, tco=tco)
+    cost = cost_service(leasing.fleet)
+    if tco is None:
+        _margins_from(cost, leasing)
     return Services(
         leasing=leasing,
         pricing=leasing.pricing or pricing_service(store, clock),
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,
+        cost=cost,
     )
 
 

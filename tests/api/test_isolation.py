@@ -81,6 +81,8 @@ def reads(w: TwoTenants) -> list[Probe]:
     return [
         Probe("GET /healthz", "/healthz", 200),
         Probe("GET /metrics", "/metrics", 403),  # the operator's (or a scrape token's), never a tenant's
+        Probe("GET /v1/economics/tco", "/v1/economics/tco", 403),  # costs are the operator's
+        Probe("GET /v1/economics/tco", f"/v1/economics/tco?site={B}", 403),
         Probe("GET /openapi.json", "/openapi.json", 200),
         Probe("GET /docs", "/docs", 200),
         Probe("GET /v1/sites", "/v1/sites", 200),
@@ -217,10 +219,12 @@ def dashboard(w: TwoTenants) -> list[Probe]:
         *(Probe("GET /nodes/{node_id}", f"/nodes/{node}", 200) for node in sorted(w.nodes_of(A))),
         Probe("GET /nodes/{node_id}", f"/nodes/{b_only}", 404, foreign=b_only),
         Probe("GET /events", "/events", 200),
+        Probe("GET /prices", "/prices", 200),  # the rate cards; no cost, margin or history for a tenant
         Probe("GET /events", f"/events?node={shared}", 200),
         Probe("GET /events", f"/events?lease={le['b1']}", 200, foreign=le["b1"]),
         Probe("GET /events", f"/events?tenant={B}", 404, foreign=B),
         Probe("GET /events", "/events?kind=lease.swapped", 200),
+        Probe("GET /economics", "/economics", 403),  # costs are the operator's
     ]
 
 

@@ -102,6 +102,7 @@ CASES = {
     "keys": Case("GET", "/v1/keys", 200, 403),
     "create key": Case("POST", "/v1/keys", 201, 403, body={"role": "tenant", "tenant": TENANT, "label": "ci"}),
     "revoke key": Case("DELETE", "/v1/keys/{key}", 200, 403, setup=new_key),
+    "tco": Case("GET", "/v1/economics/tco", 200, 403),
 }
 
 

@@ -39,6 +39,7 @@ def _pages(served: Served, principal: str) -> list[str]:
         *(f"/nodes/{node}" for node in nodes.values()),
         "/events",
         "/prices",
+        "/economics",  # the operator's costs; a tenant's refusal page
     ]
 
 

@@ -15,7 +15,7 @@ from neocloud.api import problems
 from neocloud.api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from neocloud.api.metrics import Metrics, MetricsMiddleware
 from neocloud.api.read_cache import ReadCache
-from neocloud.api.routers import admin, availability, docs, events, fleet, health, leases, prices, system
+from neocloud.api.routers import admin, availability, docs, economics, events, fleet, health, leases, prices, system
 from neocloud.services.container import Services
 from neocloud.web import routes as web
 
@@ -46,7 +46,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too
     problems.install(app)
-    for module in (system, docs, fleet, leases, availability, health, events, admin, prices):
+    for module in (system, docs, fleet, leases, availability, health, events, admin, economics, prices):
         app.include_router(module.router)
     web.mount(app)
     return app

@@ -8,6 +8,7 @@ from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.catalog import Catalog
+from neocloud.services.economics import CostService
 from neocloud.services.leasing import LeasingService
 from neocloud.services.pricing import PricingService
 from neocloud.services.visibility import Visibility
@@ -20,6 +21,7 @@ class Services:
     clock: Clock
     database: str
     pricing: PricingService
+    cost: CostService  # the owner's TCO of the served fleet (operator only)
 
     @property
     def catalog(self) -> Catalog:

@@ -67,6 +67,9 @@ def mount(app: FastAPI) -> None:
 
     app.include_router(router)
     app.include_router(prices.router)
+    from neocloud.web import economics  # its pages reuse this module's helpers
+
+    app.include_router(economics.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
