@@ -141,3 +141,12 @@ def test_a_tenant_asks_for_a_tier_and_gets_the_books_price_for_it(world: World) 
     r = world.client.post("/v1/leases/quote", json={**lease_body(), "tier": "wholesale"}, headers=world.auth(TENANT))
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "tier"
+
+
+def test_the_operators_margin_is_over_the_cost_models_tco_when_no_other_is_wired(world: World) -> None:
+    body = {**H100_1Y, "tenant": TENANT}
+    quote = world.client.post("/v1/leases/quote", json=body, headers=world.auth("operator")).json()
+    sites = {n.site for n in world.services.leasing.fleet().nodes if n.gpu_model == "H100"}
+    costs = {world.services.cost.tco_per_gpu_hour(site, "H100") for site in sites}
+    assert None not in costs
+    assert quote["margin"]["tco_per_gpu_hour"] in {str(c.amount.quantize(Decimal("0.0001"))) for c in costs if c}
