@@ -32,7 +32,10 @@ def test_the_rate_card_example_is_a_valid_version() -> None:
     assert note == "H100 up for the quarter"
     assert book_problems(cards) == []
     gb200 = price_for(PriceBook(2, 0, cards), Tier.WHOLESALE, "GB200", 0, 30 * DAY)
-    assert [gb200.monthly_fee(72, month) for month in (1, 2)] == [Money(Decimal("48500.00")), Money(Decimal("97000.00"))]
+    assert [gb200.monthly_fee(72, month) for month in (1, 2)] == [
+        Money(Decimal("48500.00")),
+        Money(Decimal("97000.00")),
+    ]
 
 
 def test_the_seeded_table_is_what_version_1_computes() -> None:
