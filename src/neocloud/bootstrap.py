@@ -14,12 +14,14 @@ from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.memory import MemoryStore
+from neocloud.adapters.pricefile import cards_from_document, load_rate_cards
 from neocloud.adapters.serving_plan_files import ServingFiles
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
 from neocloud.economics.assumptions import Assumptions
+from neocloud.economics.pricebook import RateCards
 from neocloud.economics.serving.catalog import ServingInputs
 from neocloud.services.access import KeyService
 from neocloud.services.container import Services
@@ -27,6 +29,7 @@ from neocloud.services.deals import CostSource, tco_cost_source
 from neocloud.services.economics import CostService
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
+from neocloud.services.pricing import PricingService, TcoFn, no_cost
 from neocloud.services.serving import ServingModels, ServingService
 from neocloud.services.settings import settings_from
 
@@ -77,7 +80,32 @@ def ledger_store(url: str) -> SqlStore:
 
 
 def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
-    return _leasing(ledger_store(url), clock or SystemClock())
+    leasing = _leasing(ledger_store(url), clock or SystemClock())
+    _margins_from(cost_service(leasing.fleet), leasing)
+    return leasing
+
+
+def _margins_from(cost: CostService, leasing: LeasingService) -> None:
+    """The cost model's TCO per GPU-hour behind the price book's margins."""
+    if leasing.pricing is not None:
+        leasing.pricing.tco = cost.tco_per_gpu_hour
+
+
+def pricing_service(store: SqlStore | MemoryStore, clock: Clock, tco: TcoFn | None = None) -> PricingService:
+    """The price book on ``store``; rate-card documents parsed by ``adapters/pricefile.py``.
+    ``tco``: the cost model's TCO per GPU-hour, ``(site, model) -> Money | None`` (none
+    wired yet: every margin is unknown until the cost model lands)."""
+    return PricingService(store, clock, parse=cards_from_document, tco=tco or no_cost)
+
+
+def price_book(url: str, clock: Clock | None = None) -> PricingService:
+    """The price book of the database at ``url`` (the CLI's ``neocloud price``)."""
+    return pricing_service(ledger_store(url), clock or SystemClock())
+
+
+def rate_card_file(path: Path) -> tuple[RateCards, str]:
+    """A rate-card file's cards and note (YAML, TOML or JSON); :class:`SpecError` naming each field."""
+    return load_rate_cards(path)
 
 
 def _leasing(
@@ -87,8 +115,10 @@ def _leasing(
     *,
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
+    tco: TcoFn | None = None,
 ) -> LeasingService:
-    """The leasing service with the operator's settings from the environment (services/settings.py)."""
+    """The leasing service with the operator's settings from the environment (services/settings.py),
+    pricing from the store's price book."""
     settings = settings_from(os.environ)
     return LeasingService(
         store,
@@ -97,6 +127,7 @@ def _leasing(
         read_staleness_s=read_staleness_s,
         terms=terms or settings.terms,
         health_backdate_s=settings.health_backdate_s,
+        pricing=pricing_service(store, clock, tco),
     )
 
 
@@ -114,11 +145,13 @@ def in_memory(
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
     serving_models: ServingModels | None = None,
+    tco: TcoFn | None = None,
 ) -> Services:
     """The whole system on the in-memory store: tests, benchmarks and the simulator's
     what-ifs get the same wiring as the server, without a database. ``new_id`` numbers
     leases (tests that want stable ids); ``terms`` replaces the operator's list price and SLA;
-    ``serving_models`` the serving plan's models, systems and latency model."""
+    ``serving_models`` the serving plan's models, systems and latency model; ``tco`` is the
+    cost function behind the operator's margins."""
     return _services(
         MemoryStore(),
         clock or SystemClock(),
@@ -127,6 +160,7 @@ def in_memory(
         new_id=new_id,
         terms=terms,
         models=serving_models,
+        tco=tco,
     )
 
 
@@ -157,11 +191,16 @@ def _services(
     new_id: Callable[[], str] | None = None,
     terms: Terms | None = None,
     models: ServingModels | None = None,
+    tco: TcoFn | None = None,
 ) -> Services:
-    leasing = _leasing(store, clock, SERVER_READ_STALENESS_S if server else 0.0, new_id=new_id, terms=terms)
+    staleness = SERVER_READ_STALENESS_S if server else 0.0
+    leasing = _leasing(store, clock, staleness, new_id=new_id, terms=terms, tco=tco)
     cost = cost_service(leasing.fleet)
+    if tco is None:
+        _margins_from(cost, leasing)
     return Services(
         leasing=leasing,
+        pricing=leasing.pricing or pricing_service(store, clock),
         keys=KeyService(store, clock, cache_s=SERVER_KEY_CACHE_S if server else 0.0),
         clock=clock,
         database=database,

@@ -285,15 +285,18 @@ def test_a_tenant_key_cannot_set_price_currency_or_sla(world: World, terms: dict
     assert state(world) == before
 
 
-def test_a_tenants_lease_gets_the_operators_list_price_and_sla() -> None:
+def test_a_tenants_lease_gets_the_price_books_price_and_the_operators_sla() -> None:
     services = memory_services_with(Terms(Money(Decimal("3.10"), "EUR"), Decimal("99.5")))
     keys = build_demo(services)
     client = TestClient(create_app(services))
     r = client.post("/v1/leases", json=lease_body(), headers={"Authorization": f"Bearer {keys.tenants['acme-ai']}"})
     assert r.status_code == 201, r.text
     lease = r.json()
-    assert (lease["price_per_gpu_hour"], lease["currency"], lease["sla_availability_pct"]) == ("3.10", "EUR", "99.5")
-    assert lease["quote"]["currency"] == "EUR"
+    # seeded v1: H100 reserved from the 3.99 on-demand base; a 27-day term earns no term discount
+    assert (lease["price_per_gpu_hour"], lease["currency"]) == ("3.99", "USD")
+    assert (lease["tier"], lease["price_version"], lease["price_override"]) == ("reserved", 1, False)
+    assert lease["sla_availability_pct"] == "99.5"
+    assert "margin" not in lease["quote"] or lease["quote"]["margin"] is None
 
 
 def test_the_operator_may_price_a_lease_within_bounds_and_precision(world: World) -> None:
@@ -302,6 +305,7 @@ def test_the_operator_may_price_a_lease_within_bounds_and_precision(world: World
     r = world.client.post("/v1/leases", json=body, headers=op)
     assert r.status_code == 201, r.text
     assert (r.json()["price_per_gpu_hour"], r.json()["sla_availability_pct"]) == ("2.4975", "99.95")
+    assert (r.json()["price_version"], r.json()["price_override"]) == (None, True)  # recorded as an override
     before = state(world)
     for price, problem in [(0, "out of range"), (1e308, "1E+308 USD is out of range"), ("2.12345", "4 decimal")]:
         r = world.client.post("/v1/leases", json=lease_body(tenant="acme-ai", price=price), headers=op)

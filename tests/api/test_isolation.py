@@ -133,6 +133,10 @@ def reads(w: TwoTenants) -> list[Probe]:
         Probe("GET /v1/events", "/v1/events?kind=node.&limit=1000", 200),
         Probe("GET /v1/events", "/v1/events?after=-1", 422),
         Probe("GET /v1/tenants", "/v1/tenants", 403),
+        Probe("GET /v1/prices", "/v1/prices", 200),  # the rate cards every tenant is quoted from
+        Probe("GET /v1/prices", "/v1/prices?at=yesterday", 422),
+        Probe("GET /v1/prices/versions", "/v1/prices/versions", 403),  # history, authors and notes: the operator's
+        Probe("POST /v1/prices/versions", "/v1/prices/versions", 403, body={"cards": {"on_demand": []}}),
         Probe("GET /v1/keys", "/v1/keys", 403),
         Probe("POST /v1/tenants", "/v1/tenants", 403, body={"name": "umbrella"}),
         Probe("POST /v1/keys", "/v1/keys", 403, body={"role": "tenant", "tenant": A}),
@@ -226,6 +230,7 @@ def dashboard(w: TwoTenants) -> list[Probe]:
         Probe("GET /nodes/{node_id}", f"/nodes/{b_only}", 404, foreign=b_only),
         Probe("GET /events", "/events", 200),
         Probe("GET /deals", "/deals", 403),
+        Probe("GET /prices", "/prices", 200),  # the rate cards; no cost, margin or history for a tenant
         Probe("GET /events", f"/events?node={shared}", 200),
         Probe("GET /events", f"/events?lease={le['b1']}", 200, foreign=le["b1"]),
         Probe("GET /events", f"/events?tenant={B}", 404, foreign=B),

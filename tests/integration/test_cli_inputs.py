@@ -116,12 +116,13 @@ def invoke(ledger: Ledger, env: dict[str, str], *args: str) -> tuple[int, str, s
     return result.exit_code, result.stdout, text(result.stderr)
 
 
-def test_a_lease_without_price_gets_the_operators_list_price_from_the_environment(ledger: Ledger) -> None:
+def test_a_lease_without_price_gets_the_books_price_and_the_environments_sla(ledger: Ledger) -> None:
     env = {"NEOCLOUD_LIST_PRICE": "3.10 EUR", "NEOCLOUD_DEFAULT_SLA": "99.5"}
     code, out, err = invoke(ledger, env, "lease", "create", *GOOD, *window(), "--json")
     assert code == 0, err
-    assert '"price_per_gpu_hour": "3.10"' in out
-    assert '"currency": "EUR"' in out
+    assert '"price_version": 1' in out  # the seeded book, not the list price
+    assert '"price_override": false' in out
+    assert '"currency": "USD"' in out
     assert '"sla_availability_pct": "99.5"' in out
     code, out, err = invoke(ledger, env, "lease", "create", *GOOD, *window(), "--price", "4", "--json")
     assert code == 0, err

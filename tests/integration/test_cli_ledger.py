@@ -114,7 +114,8 @@ def test_quote_that_fits_prices_it_and_books_nothing(ledger: Ledger) -> None:
     assert data["feasible"] is True
     assert (data["model"], data["gpus"], data["nodes"], data["spares"]) == ("H100", 64, 8, 0)
     assert data["gpu_hours"] == str(64 * 30 * 24)
-    assert data["total"] == "108288.00"  # 46,080 GPU-hours at 2.35 USD
+    assert data["total"] == "165473.28"  # 46,080 GPU-hours at 3.5910 USD: seeded reserved, 30 days 0.10 off 3.99
+    assert (data["tier"], data["price_version"], data["price_per_gpu_hour"]) == ("reserved", 1, "3.5910")
     assert data["currency"] == "USD"
     assert data["contract"] == [{"start": f"{day(10)}T00:00:00Z", "end": f"{day(40)}T00:00:00Z", "gpus": 64}]
     assert sum(data["nodes_by_block"].values()) == 8
@@ -144,7 +145,7 @@ def test_create_confirms_and_lists_and_shows_the_lease(ledger: Ledger) -> None:
     lease = ledger.create("--gpus", "64", "--model", "H100", *window())
     assert lease["state"] == "confirmed"
     assert lease["hold_expires"] is None
-    assert lease["quote"]["total"] == "108288.00"
+    assert lease["quote"]["total"] == "165473.28"  # priced from the seeded book (reserved, 30 days)
     assert lease["id"].startswith("L-")
     listed = ledger.json("lease", "list")
     assert [x["id"] for x in listed] == [lease["id"]]

@@ -47,6 +47,7 @@ from neocloud.leasing.engine import RequestError, Unplaceable
 from neocloud.services.idempotency import Claim, request_hash, run_once
 from neocloud.services.leasing import LeasingService
 from neocloud.services.ports import LedgerStore
+from neocloud.services.pricing import PricingService
 from tests.builders import a_fleet
 from tests.integration.stores import STORE_KINDS, Faulty, store_factory
 
@@ -57,10 +58,13 @@ SCOPE = "key-1"  # the API key's id
 
 
 def init(store: LedgerStore) -> LeasingService:
-    """A fleet of four 8-GPU H100 nodes and one tenant."""
+    """A fleet of four 8-GPU H100 nodes, one tenant and the seeded price book (for the
+    servers' POSTs; this bare service itself prices nothing)."""
     svc = LeasingService(store, ManualClock(START))
     svc.init(build_fleet(a_fleet()), actor="test")
     svc.add_tenant(TENANT, actor="test")
+    # in force since 2020: the servers of these tests run on the wall clock, before START
+    PricingService(store, ManualClock(datetime(2020, 1, 1, tzinfo=UTC))).seed("test")
     return svc
 
 

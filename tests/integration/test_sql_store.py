@@ -41,6 +41,7 @@ TABLES = {
     "ledger_meta",
     "api_keys",
     "idempotency",
+    "price_books",
     "sites",
     "pods",
     "blocks",

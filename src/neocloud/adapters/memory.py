@@ -22,6 +22,7 @@ from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, Ledger
+from neocloud.economics.pricebook import PriceBook
 
 
 @dataclass(slots=True)
@@ -49,6 +50,7 @@ class MemoryStore:
         self._schema = False
         self._keys: dict[str, ApiKey] = {}
         self._idempotent: dict[tuple[str, str], IdempotentResult] = {}
+        self._prices: list[PriceBook] = []
 
     def create_schema(self) -> None:
         self._schema = True
@@ -84,7 +86,7 @@ class MemoryStore:
         with self._lock:
             if self._fleet is None:
                 raise StoreError("no fleet loaded: run neocloud init --fleet FILE")
-            writer = _Writer(self._data, self._keys, self._idempotent)
+            writer = _Writer(self._data, self._keys, self._idempotent, self._prices)
             try:
                 yield writer
             except BaseException:
@@ -92,6 +94,7 @@ class MemoryStore:
                 raise
             self._keys.update(writer.keys)
             self._idempotent.update(writer.results)
+            self._prices.extend(writer.prices)
 
     def events(self, query: EventQuery) -> list[StoredEvent]:
         with self._lock:
@@ -103,6 +106,10 @@ class MemoryStore:
         with self._lock:
             records = [r for node in set(nodes) for r in self._data.health_log.get(node, ())]
         return iter(sorted(records, key=lambda r: r[1]))
+
+    def price_books(self) -> list[PriceBook]:
+        with self._lock:
+            return list(self._prices)
 
     # -- keys (written through the writer) ---------------------------------------------
     def get_key(self, key_id: str) -> ApiKey | None:
@@ -122,8 +129,11 @@ class _Writer:
         data: _Data,
         stored_keys: dict[str, ApiKey],
         stored_results: dict[tuple[str, str], IdempotentResult],
+        stored_prices: list[PriceBook],
     ) -> None:
         self._data = data
+        self._stored_prices = stored_prices
+        self.prices: list[PriceBook] = []
         self.version = data.version
         self._stored_keys = stored_keys
         self._stored_results = stored_results
@@ -182,6 +192,14 @@ class _Writer:
         if key.id in self.keys or key.id in self._stored_keys:
             raise StoreError(f"an API key {key.id!r} already exists")
         self.keys[key.id] = key
+
+    def price_books(self) -> list[PriceBook]:
+        return [*self._stored_prices, *self.prices]
+
+    def publish_prices(self, book: PriceBook) -> None:
+        if any(b.version == book.version for b in self.price_books()):
+            raise StoreError(f"price book version {book.version} already exists")
+        self.prices.append(book)
 
     def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
         key = self.keys.get(key_id) or self._stored_keys.get(key_id)

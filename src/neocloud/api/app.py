@@ -25,6 +25,7 @@ from neocloud.api.routers import (
     fleet,
     health,
     leases,
+    prices,
     serving,
     system,
 )
@@ -58,7 +59,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too
     problems.install(app)
-    for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals, serving):
+    for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals, prices, serving):
         app.include_router(module.router)
     web.mount(app)
     return app

@@ -16,6 +16,7 @@ from fastapi import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import to_json
 
+from neocloud.api.schemas_prices import MarginOut
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.changes import Change, StoredEvent
 from neocloud.domain.clock import from_s, to_s
@@ -32,11 +33,13 @@ from neocloud.domain.leases import (
     SparePolicy,
     Step,
     Terms,
+    Tier,
     requested_shape,
 )
 from neocloud.domain.ledger import Booking
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Level, Locality, Unit
+from neocloud.economics.pricebook import Margin
 from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.delivered import CapacityPoint
 from neocloud.leasing.engine import Alternative, Quote, Refusal, RequestError
@@ -134,10 +137,14 @@ class LeaseIn(Schema):
     site: Name | None = None
     steps: list[StepIn] = Field(default_factory=list, max_length=MAX_STEPS)
     spares: SparesIn | None = None
+    tier: Tier = Field(
+        Tier.RESERVED, description="How it is sold: priced from the price book in force (reserved: by term)."
+    )
     price: Decimal | None = Field(
         None,
         description="Operator only: price per GPU-hour, above 0, at most 1,000,000, at most 4 decimal places in "
-        "USD (the currency's minor unit + 2). Default: the operator's list price. A tenant key sending it gets 422.",
+        "USD (the currency's minor unit + 2), recorded as an override. Default: the price book's for the tier. "
+        "A tenant key sending it gets 422.",
     )
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="Operator only, with price (ISO 4217).")
     sla: Decimal | None = Field(
@@ -171,6 +178,7 @@ class LeaseIn(Schema):
             sla_availability_pct=terms.sla_availability_pct if self.sla is None else self.sla,
             steps=tuple(Step(to_s(s.at), s.gpus) for s in self.steps),
             spares=SparePolicy(Level(self.spares.per), self.spares.count) if self.spares else None,
+            tier=self.tier,
         )
 
     def _term_problems(self, by_operator: bool) -> list[str]:
@@ -181,10 +189,11 @@ class LeaseIn(Schema):
             problems.append("currency: only with price")
         return problems
 
-    def _price(self, list_price: Money) -> Money:
-        """The operator's price if given (in the list price's currency unless named), else the list price."""
+    def _price(self, list_price: Money) -> Money | None:
+        """The operator's price if given (in the list price's currency unless named), else
+        ``None``: the price book prices it."""
         if self.price is None:
-            return list_price
+            return None
         return Money(self.price, self.currency or list_price.currency)
 
 
@@ -262,6 +271,9 @@ class LeaseOut(BaseModel):
     site: str | None
     price_per_gpu_hour: str
     currency: str
+    tier: str
+    price_version: int | None = Field(description="The price-book version it was signed at; null: an explicit price.")
+    price_override: bool
     sla_availability_pct: str
     hold_expires: str | None
     degraded_nodes: list[str]
@@ -283,8 +295,11 @@ class LeaseOut(BaseModel):
             unit=shape.unit.value if shape.unit else None,
             units=shape.units if shape.unit else None,
             site=shape.site,
-            price_per_gpu_hour=str(lease.request.price_per_gpu_hour.amount),
-            currency=lease.request.price_per_gpu_hour.currency,
+            price_per_gpu_hour=str(lease.price_per_gpu_hour.amount),
+            currency=lease.price_per_gpu_hour.currency,
+            tier=lease.request.tier.value,
+            price_version=lease.request.price_version,
+            price_override=lease.request.price_override,
             sla_availability_pct=str(lease.request.sla_availability_pct),
             hold_expires=iso(lease.hold_expires_s),
             degraded_nodes=list(lease.degraded_nodes),
@@ -319,9 +334,15 @@ class QuoteOut(BaseModel):
     currency: str | None = None
     contract: list[SegmentOut] = Field(default_factory=list)
     nodes_by_block: dict[str, int] = Field(default_factory=dict)
+    tier: str | None = None
+    price_version: int | None = None
+    price_per_gpu_hour: str | None = None
+    margin: MarginOut | None = Field(
+        default=None, description="Operator only: the margin over TCO, where the TCO is known."
+    )
 
     @classmethod
-    def of(cls, quote: Quote | Refusal) -> QuoteOut:
+    def of(cls, quote: Quote | Refusal, margin: Margin | None = None) -> QuoteOut:
         if isinstance(quote, Refusal):
             return cls(
                 feasible=False, reason=quote.reason, alternatives=[AlternativeOut.of(a) for a in quote.alternatives]
@@ -337,6 +358,10 @@ class QuoteOut(BaseModel):
             currency=quote.total.currency,
             contract=[SegmentOut.of(s) for s in quote.contract],
             nodes_by_block=quote.blocks,
+            tier=quote.request.tier.value,
+            price_version=quote.request.price_version,
+            price_per_gpu_hour=None if (p := quote.request.price_per_gpu_hour) is None else str(p.amount),
+            margin=None if margin is None else MarginOut.of(margin),
         )
 
 
@@ -344,8 +369,8 @@ class LeaseCreatedOut(LeaseOut):
     quote: QuoteOut
 
     @classmethod
-    def of_booking(cls, lease: Lease, quote: Quote) -> LeaseCreatedOut:
-        return cls(**LeaseOut.of(lease).model_dump(), quote=QuoteOut.of(quote))
+    def of_booking(cls, lease: Lease, quote: Quote, margin: Margin | None = None) -> LeaseCreatedOut:
+        return cls(**LeaseOut.of(lease).model_dump(), quote=QuoteOut.of(quote, margin))
 
 
 class CapacityOut(BaseModel):
@@ -504,7 +529,7 @@ class EventOut(BaseModel):
 
 
 #: Keys of event payloads that hold instants (seconds since the epoch in the log).
-_INSTANT_KEYS = frozenset({"at", "start", "end", "from", "expires"})
+_INSTANT_KEYS = frozenset({"at", "start", "end", "from", "expires", "effective"})
 
 
 def _payload(values: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -46,10 +46,12 @@ from neocloud.domain.leases import (
     SparePolicy,
     Step,
     Terms,
+    Tier,
     requested_shape,
 )
 from neocloud.domain.money import BadMoney, Money
 from neocloud.domain.shape import Level, Locality, Unit
+from neocloud.economics.pricebook import Margin
 from neocloud.leasing.engine import Quote, Refusal, RequestError
 from neocloud.services.leasing import LeasingService
 
@@ -119,13 +121,15 @@ class _Opts:
     spares: str | None
     price: str | None
     sla: str | None
+    tier: Tier = Tier.RESERVED
 
 
 WIDE_TABLE = 120  # terminals narrower than this get folded tables (piped output is never narrow)
 
 
 def _request(o: _Opts, terms: Terms) -> LeaseRequest:
-    """The request the options describe; price and SLA are ``terms`` unless given."""
+    """The request the options describe: priced from the price book unless ``--price``
+    (an override, in the currency of ``terms`` unless named); the SLA is ``terms``' unless given."""
     start_s, end_s = to_s(parse_time("--start", o.start)), to_s(parse_time("--end", o.end))
     if o.gpus is None and o.unit is None and o.whole_site is None:
         _fail("give --gpus N, or whole units with --unit and --units, or --whole-site SITE")
@@ -140,10 +144,11 @@ def _request(o: _Opts, terms: Terms) -> LeaseRequest:
         shape=shape,
         start_s=start_s,
         end_s=end_s,
-        price_per_gpu_hour=terms.price_per_gpu_hour if o.price is None else _price(o.price, terms),
+        price_per_gpu_hour=None if o.price is None else _price(o.price, terms),
         sla_availability_pct=terms.sla_availability_pct if o.sla is None else _sla(o.sla),
         steps=tuple(_step(s) for s in o.step),
         spares=_spares(o.spares),
+        tier=o.tier,
     )
 
 
@@ -207,8 +212,10 @@ SiteOpt = Annotated[str | None, typer.Option("--site", help="Restrict placement 
 StepOpt = Annotated[list[str] | None, typer.Option("--step", help="DATE=GPUS: hold GPUS from DATE (repeatable).")]
 SparesOpt = Annotated[str | None, typer.Option("--spares", help="UNIT:COUNT spare nodes per block or nvlink_domain.")]
 PriceOpt = Annotated[
-    str | None, typer.Option("--price", help="Price per GPU-hour, like '2.35 USD' (default: the list price).")
+    str | None,
+    typer.Option("--price", help="Price per GPU-hour, like '2.35 USD', recorded as an override (default: the book's)."),
 ]
+TierOpt = Annotated[Tier, typer.Option("--tier", help="How it is sold; priced from the book in force.")]
 SlaOpt = Annotated[str | None, typer.Option("--sla", help="Availability target in percent (default: the operator's).")]
 
 
@@ -228,10 +235,11 @@ def lease_quote(
     spares: SparesOpt = None,
     price: PriceOpt = None,
     sla: SlaOpt = None,
+    tier: TierOpt = Tier.RESERVED,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Where would this lease go, and at what price? Books nothing."""
+    """Where would this lease go, and at what price (and margin over TCO, where known)? Books nothing."""
     with bad_input():
         svc = service(db)
         request = _request(
@@ -250,11 +258,13 @@ def lease_quote(
                 spares,
                 price,
                 sla,
+                tier,
             ),
             svc.terms,
         )
         quote = svc.quote(request)
-    _emit(quote_json(quote), as_json, lambda: _print_quote(quote))
+        margin = svc.quote_margin(quote) if isinstance(quote, Quote) else None
+    _emit(quote_json(quote, margin), as_json, lambda: _print_quote(quote, margin))
     if isinstance(quote, Refusal):
         raise typer.Exit(3)
 
@@ -275,6 +285,7 @@ def lease_create(
     spares: SparesOpt = None,
     price: PriceOpt = None,
     sla: SlaOpt = None,
+    tier: TierOpt = Tier.RESERVED,
     hold: Annotated[bool, typer.Option("--hold", help="Hold (expires) instead of confirming at once.")] = False,
     hold_minutes: Annotated[
         int, typer.Option("--hold-minutes", min=1, max=10_080, help="How long a --hold lasts before it expires.")
@@ -302,11 +313,13 @@ def lease_create(
                 spares,
                 price,
                 sla,
+                tier,
             ),
             svc.terms,
         )
         lease, quote = svc.create(request, actor=actor_name(actor), hold=hold, hold_s=hold_minutes * 60)
-    data = {**lease_json(lease), "quote": quote_json(quote)}
+        margin = svc.quote_margin(quote)
+    data = {**lease_json(lease), "quote": quote_json(quote, margin)}
     _emit(
         data,
         as_json,
@@ -572,7 +585,7 @@ def _print_change(title: str, change: Change) -> None:
         out.print(f"  {note}", highlight=False)
 
 
-def _print_quote(quote: Quote | Refusal) -> None:
+def _print_quote(quote: Quote | Refusal, margin: Margin | None = None) -> None:
     if isinstance(quote, Refusal):
         out.print(f"[red]does not fit[/]: {quote.reason}", highlight=False, soft_wrap=True)
         for alt in quote.alternatives:
@@ -584,6 +597,16 @@ def _print_quote(quote: Quote | Refusal) -> None:
         f"{quote.gpu_hours:,.0f} GPU-hours, {quote.total.amount:,.2f} {quote.total.currency}",
         highlight=False,
     )
+    r = quote.request
+    source = "explicit price (override)" if r.price_override else f"price book v{r.price_version}"
+    out.print(f"{r.tier.value} at {r.price_per_gpu_hour} per GPU-hour, {source}", highlight=False, soft_wrap=True)
+    if margin is not None:
+        out.print(
+            f"margin over TCO {margin.tco_per_gpu_hour}: {margin.per_gpu_hour} per GPU-hour "
+            f"({margin.share:.1%}), {margin.total.amount:,.2f} {margin.total.currency} over the term",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_view(view: Any) -> None:

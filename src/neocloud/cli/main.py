@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import fleet, ledger, plan, serve
+from neocloud.cli import fleet, ledger, plan, price, serve
 
 app = typer.Typer(
     name="neocloud",
@@ -22,6 +22,7 @@ app.add_typer(ledger.node_app, name="node")
 app.command("events")(ledger.events)
 app.command("serve")(serve.serve)
 app.add_typer(serve.keys_app, name="keys")
+app.add_typer(price.app, name="price")
 app.add_typer(plan.app, name="plan")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from neocloud.domain.changes import StoredEvent
 from neocloud.domain.clock import from_s
 from neocloud.domain.leases import Lease
+from neocloud.economics.pricebook import Margin
 from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.engine import Quote, Refusal
 from neocloud.services.leasing import LeaseView
@@ -64,8 +65,11 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "unit": shape.unit.value if shape.unit else None,
         "units": shape.units if shape.unit else None,
         "site": shape.site,
-        "price_per_gpu_hour": str(lease.request.price_per_gpu_hour.amount),
-        "currency": lease.request.price_per_gpu_hour.currency,
+        "price_per_gpu_hour": str(lease.price_per_gpu_hour.amount),
+        "currency": lease.price_per_gpu_hour.currency,
+        "tier": lease.request.tier.value,
+        "price_version": lease.request.price_version,
+        "price_override": lease.request.price_override,
         "sla_availability_pct": str(lease.request.sla_availability_pct),
         "hold_expires": iso(lease.hold_expires_s),
         "degraded_nodes": list(lease.degraded_nodes),
@@ -109,7 +113,7 @@ def lease_view_json(view: LeaseView) -> dict[str, Any]:
     return out
 
 
-def quote_json(quote: Quote | Refusal) -> dict[str, Any]:
+def quote_json(quote: Quote | Refusal, margin: Margin | None = None) -> dict[str, Any]:
     if isinstance(quote, Refusal):
         return {
             "feasible": False,
@@ -136,6 +140,21 @@ def quote_json(quote: Quote | Refusal) -> dict[str, Any]:
         "currency": quote.total.currency,
         "contract": [{"start": iso(s.start_s), "end": iso(s.end_s), "gpus": s.gpus} for s in quote.contract],
         "nodes_by_block": quote.blocks,
+        "tier": quote.request.tier.value,
+        "price_version": quote.request.price_version,
+        "price_per_gpu_hour": None if (p := quote.request.price_per_gpu_hour) is None else str(p.amount),
+        "margin": None if margin is None else margin_json(margin),
+    }
+
+
+def margin_json(m: Margin) -> dict[str, str]:
+    """The operator's margin over TCO."""
+    return {
+        "tco_per_gpu_hour": str(m.tco_per_gpu_hour.amount),
+        "margin_per_gpu_hour": str(m.per_gpu_hour.amount),
+        "margin_total": str(m.total.amount),
+        "margin_share": str(m.share),
+        "currency": m.total.currency,
     }
 
 

@@ -45,6 +45,16 @@ TRANSITIONS: dict[tuple[LeaseState, LeaseState], str] = {
     (S.ACTIVE, S.TERMINATED): "ended early by agreement: nodes released from then on",
 }
 
+
+class Tier(StrEnum):
+    """How a lease is sold (the price book has a rate card per tier and GPU model)."""
+
+    WHOLESALE = "wholesale"  # take-or-pay: a monthly fee for whole units, with ramp discounts
+    RESERVED = "reserved"  # a committed term: the longer, the larger the discount
+    ON_DEMAND = "on_demand"  # a rate per GPU-hour, no commitment
+    SPOT = "spot"  # a discount off on-demand; evicted on notice
+
+
 LIVE_STATES = frozenset({S.HELD, S.CONFIRMED, S.ACTIVE})
 FINAL_STATES = frozenset({S.ENDED, S.CANCELLED, S.EXPIRED, S.TERMINATED})
 
@@ -162,16 +172,27 @@ DEFAULT_TERMS = Terms()
 
 @dataclass(frozen=True, slots=True)
 class LeaseRequest:
-    """What a tenant asks for. Times are seconds since the epoch, UTC, half-open."""
+    """What a tenant asks for. Times are seconds since the epoch, UTC, half-open.
+
+    ``price_per_gpu_hour`` ``None`` asks for the price book's price for ``tier`` (the
+    service fills it in with ``price_version``, the version it came from); a price
+    given with ``price_version`` ``None`` is the operator's explicit override."""
 
     tenant: str
     shape: Shape
     start_s: int
     end_s: int
-    price_per_gpu_hour: Money
+    price_per_gpu_hour: Money | None
     sla_availability_pct: Decimal = Decimal("99.0")
     steps: tuple[Step, ...] = ()
     spares: SparePolicy | None = None
+    tier: Tier = Tier.RESERVED
+    price_version: int | None = None
+
+    @property
+    def price_override(self) -> bool:
+        """True when the price was set explicitly, not taken from a price-book version."""
+        return self.price_per_gpu_hour is not None and self.price_version is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +236,14 @@ class Lease:
     @property
     def tenant(self) -> str:
         return self.request.tenant
+
+    @property
+    def price_per_gpu_hour(self) -> Money:
+        """The price it was signed at (a booked lease always has one)."""
+        price = self.request.price_per_gpu_hour
+        if price is None:
+            raise LeaseRuleError(f"lease {self.id} has no price")
+        return price
 
     @property
     def start_s(self) -> int:
@@ -263,7 +292,8 @@ def validate_request(request: LeaseRequest, now_s: int, horizon_s: int = MAX_HOR
         problems.append("tenant: must not be empty")
     problems += _window_problems(request, now_s, horizon_s)
     problems += _shape_problems(request.shape)
-    problems += terms_problems(Terms(request.price_per_gpu_hour, request.sla_availability_pct))
+    price = request.price_per_gpu_hour
+    problems += terms_problems(Terms(LIST_PRICE if price is None else price, request.sla_availability_pct))
     problems += _step_problems(request)
     problems += _spare_problems(request.spares)
     return problems

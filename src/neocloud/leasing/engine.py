@@ -21,7 +21,7 @@ from neocloud.domain.leases import Lease, LeaseRequest
 from neocloud.domain.ledger import Booking
 from neocloud.domain.shape import Shape
 from neocloud.leasing import healing, lifecycle
-from neocloud.leasing.quote import Alternative, Quote, Refusal, Unplaceable, quote
+from neocloud.leasing.quote import Alternative, Pricer, Quote, Refusal, Unplaceable, quote
 from neocloud.leasing.view import LedgerView, Undo
 from neocloud.placement.snapshot import FleetSnapshot
 
@@ -43,9 +43,9 @@ class Engine:
         return self.view.snap
 
     # -- quotes and bookings ---------------------------------------------------
-    def quote(self, request: LeaseRequest, now_s: int) -> Quote | Refusal:
-        """Place ``request`` on free capacity; a plan, or the reason and alternatives."""
-        return quote(self.view, request, now_s)
+    def quote(self, request: LeaseRequest, now_s: int, price: Pricer | None = None) -> Quote | Refusal:
+        """Place ``request`` on free capacity; a plan priced by ``price``, or the reason and alternatives."""
+        return quote(self.view, request, now_s, price)
 
     def create(
         self, request: LeaseRequest, *, lease_id: str, now_s: int, actor: str, hold_s: int | None = None

@@ -7,6 +7,7 @@ The search for alternatives tries a looser locality and later starts (at most
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -49,9 +50,26 @@ class Quote(Plan):
 
     @classmethod
     def of_plan(cls, p: Plan) -> Quote:
-        hours = sum((Decimal(s.gpus) * Decimal(s.end_s - s.start_s) / HOUR_S for s in p.contract), Decimal(0))
-        planned = {f.name: getattr(p, f.name) for f in fields(Plan)}
-        return cls(**planned, gpu_hours=hours, total=p.request.price_per_gpu_hour.times(hours))
+        """The plan at its request's price per GPU-hour (a request without one is refused)."""
+        price = p.request.price_per_gpu_hour
+        if price is None:
+            raise RequestError(["price: none given, and no price book to take one from"])
+        return cls.priced(p, p.request, price.times(gpu_hours(p)))
+
+    @classmethod
+    def priced(cls, p: Plan, request: LeaseRequest, total: Money) -> Quote:
+        """The plan for ``request`` (``p``'s, with its price filled in) costing ``total``."""
+        planned = {f.name: getattr(p, f.name) for f in fields(Plan)} | {"request": request}
+        return cls(**planned, gpu_hours=gpu_hours(p), total=total)
+
+
+#: What prices a plan: :meth:`Quote.of_plan` (the request's own price) or a price book's.
+Pricer = Callable[[Plan], Quote]
+
+
+def gpu_hours(p: Plan) -> Decimal:
+    """The contracted GPU-hours of a plan (exact)."""
+    return sum((Decimal(s.gpus) * Decimal(s.end_s - s.start_s) / HOUR_S for s in p.contract), Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +89,15 @@ class Unplaceable(DomainError):
         super().__init__(refusal.reason + (f". Alternatives: {alts}" if alts else ""))
 
 
-def quote(view: LedgerView, request: LeaseRequest, now_s: int) -> Quote | Refusal:
-    """Place ``request`` on free capacity; a priced plan, or the reason and alternatives."""
+def quote(view: LedgerView, request: LeaseRequest, now_s: int, price: Pricer | None = None) -> Quote | Refusal:
+    """Place ``request`` on free capacity; a plan priced by ``price`` (default: the
+    request's own price), or the reason and alternatives."""
     problems = validate_request(request, now_s)
     if problems:
         raise RequestError(problems)
     found = plan(view, request)
     if isinstance(found, Plan):
-        return Quote.of_plan(found)
+        return (price or Quote.of_plan)(found)
     return Refusal(found.reason, alternatives(view, request, found, now_s=now_s))
 
 

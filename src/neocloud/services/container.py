@@ -11,6 +11,7 @@ from neocloud.services.catalog import Catalog
 from neocloud.services.deals import CostSource, DealService
 from neocloud.services.economics import CostService
 from neocloud.services.leasing import LeasingService
+from neocloud.services.pricing import PricingService
 from neocloud.services.serving import ServingService
 from neocloud.services.visibility import Visibility
 
@@ -21,6 +22,7 @@ class Services:
     keys: KeyService
     clock: Clock
     database: str
+    pricing: PricingService
     cost: CostService  # the owner's TCO of the served fleet (operator only)
     serving: ServingService  # what capacity serves: tokens/s, rate limits, five-hour budgets
     deal_costs: CostSource | None = None  # what a site's capacity costs, for deals (the cost model)

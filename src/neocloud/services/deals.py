@@ -2,11 +2,11 @@
 ledger's leases make the operator's revenue. Reads only; nothing here writes.
 
 The ledger's leases become :class:`~neocloud.economics.contract.Contract` values in one
-place, :func:`lease_contract`: today a lease pays ``request.price_per_gpu_hour`` on the
-GPU-hours of its ``contract`` segments, it is take-or-pay once it is confirmed or
-active (a fixed-term commitment; a hold commits nothing), and it has no notice clause
-(the ledger's early termination is by agreement). The price book (issue 10 §2) extends
-this converter when leases carry a tier and a price-book version.
+place, :func:`lease_contract`: a lease pays the price it was signed at (from the price-book
+version it records, or the operator's override) on the GPU-hours of its ``contract``
+segments; it is take-or-pay once it is confirmed or active on a committed tier (wholesale
+or reserved; on-demand and spot commit nothing, and a hold commits nothing), and it has no
+notice clause (the ledger's early termination is by agreement).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from decimal import Decimal
 from neocloud.domain.clock import to_s
 from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Fleet, Site
-from neocloud.domain.leases import LIVE_STATES, Lease, LeaseState
+from neocloud.domain.leases import LIVE_STATES, Lease, LeaseState, Tier
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.domain.money import Money
 from neocloud.economics.assumptions import Assumptions
@@ -150,6 +150,10 @@ def analyse_deal(terms: DealTerms, fleet: Fleet, costs: CostSource) -> DealRepor
     return DealReport(analysis, basis, site)
 
 
+#: The tiers whose leases commit the tenant to pay for the whole term.
+TAKE_OR_PAY_TIERS = frozenset({Tier.WHOLESALE, Tier.RESERVED})
+
+
 def lease_contracts(leases: Iterable[Lease], fleet: Fleet, bookings: Iterable[Booking]) -> list[Contract]:
     """Each lease as a contract, its site and GPU models read from its bookings."""
     node_of = {n.id: n for n in fleet.nodes}
@@ -181,8 +185,8 @@ def lease_contract(lease: Lease, placed: Mapping[tuple[str, str], int]) -> Contr
         tenant=lease.tenant,
         site="+".join(sites),
         tranches=tranches,
-        price_per_gpu_hour=lease.request.price_per_gpu_hour,
-        take_or_pay=lease.state in COMMITTED,
+        price_per_gpu_hour=lease.price_per_gpu_hour,
+        take_or_pay=lease.state in COMMITTED and lease.request.tier in TAKE_OR_PAY_TIERS,
         id=lease.id,
     )
 

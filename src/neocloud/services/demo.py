@@ -15,7 +15,7 @@ from decimal import Decimal
 from neocloud.domain.access import Role
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
-from neocloud.domain.leases import LeaseRequest, SparePolicy, Step
+from neocloud.domain.leases import LeaseRequest, SparePolicy, Step, Tier
 from neocloud.domain.ledger import HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
@@ -48,8 +48,9 @@ def build_demo(services: Services) -> DemoKeys:
         Shape(("GB200",), unit=Unit.SITE, site="demo-east"),
         start,
         start + 365 * DAY,
-        Money(Decimal("5.27")),
+        None,  # from the seeded price book: wholesale GB200 with its ramp
         sla_availability_pct=Decimal("99.5"),
+        tier=Tier.WHOLESALE,
     )
     whole, _ = leasing.create(wholesale, actor=ACTOR)
     leasing.assign_pool(
@@ -61,7 +62,7 @@ def build_demo(services: Services) -> DemoKeys:
             Shape(("H100",), gpus=128, locality=Locality.BLOCK),
             start,
             start + 180 * DAY,
-            usd,
+            None,  # reserved for 180 days, from the price book
             spares=SparePolicy(Level.BLOCK, 1),
         ),
         actor=ACTOR,
@@ -79,7 +80,11 @@ def build_demo(services: Services) -> DemoKeys:
     )
     leasing.create(
         LeaseRequest(
-            "initech", Shape(("H200",), gpus=64, locality=Locality.BLOCK), start + 7 * DAY, start + 60 * DAY, usd
+            "initech",
+            Shape(("H200",), gpus=64, locality=Locality.BLOCK),
+            start + 7 * DAY,
+            start + 60 * DAY,
+            usd,  # override
         ),
         actor=ACTOR,
         hold=True,

@@ -33,15 +33,18 @@ from neocloud.domain.leases import DEFAULT_TERMS, Lease, LeaseRequest, LeaseStat
 from neocloud.domain.ledger import Booking, Ledger
 from neocloud.domain.names import reason_problems, tenant_name_problems
 from neocloud.domain.shape import Shape
+from neocloud.economics.pricebook import Margin
 from neocloud.leasing.availability import ModelAvailability, availability
 from neocloud.leasing.delivered import CapacityPoint, delivered_series
 from neocloud.leasing.engine import Engine
-from neocloud.leasing.quote import Quote, Refusal, Unplaceable
+from neocloud.leasing.plan import Plan
+from neocloud.leasing.quote import Pricer, Quote, Refusal, Unplaceable
 from neocloud.leasing.view import LedgerView
 from neocloud.placement.snapshot import HEALTH_CODES, build_snapshot, health_codes
 from neocloud.services.idempotency import Claim
 from neocloud.services.lease_blocks import BlockShare, block_shares, summary_instant
 from neocloud.services.ports import LedgerStore, Writer
+from neocloud.services.pricing import PricingService
 from neocloud.services.visibility import FOREVER_S, OPERATOR, Viewer
 
 T = TypeVar("T")
@@ -96,10 +99,13 @@ class LeasingService:
         read_staleness_s: float = 0.0,
         terms: Terms = DEFAULT_TERMS,
         health_backdate_s: int = DEFAULT_BACKDATE_S,
+        pricing: PricingService | None = None,
     ) -> None:
-        """``terms``: the operator's list price and SLA for requests that set none;
-        ``health_backdate_s``: how far back a health change may be dated."""
+        """``terms``: the operator's SLA for requests that set none; ``health_backdate_s``:
+        how far back a health change may be dated; ``pricing``: the price book that
+        prices a request without an explicit price (without it, every request sets one)."""
         self.store = store
+        self.pricing = pricing
         self.clock = clock
         self.new_id = new_id
         self.hold_s = hold_s
@@ -122,6 +128,8 @@ class LeasingService:
         """Create or upgrade the schema and load ``fleet`` into it."""
         self.store.create_schema()
         self.store.load_fleet(fleet, self._now(), actor)
+        if self.pricing is not None:
+            self.pricing.seed(actor)  # version 1: the seeded defaults, effective now
         self._engine = None
 
     @serialized
@@ -181,7 +189,17 @@ class LeasingService:
         with self._as_of_now() as (engine, now_s):
             request = _all_models(engine, request)
             self._check_request(engine, request)
-            return engine.quote(request, now_s)
+            return engine.quote(request, now_s, self._pricer(engine, now_s))
+
+    @serialized
+    def quote_margin(self, quote: Quote) -> Margin | None:
+        """The operator's margin over TCO of a quote (or a booked lease's quote), or
+        ``None`` where no cost model or no TCO for its site and model is known."""
+        if self.pricing is None:
+            return None
+        gpus, sites = _models_of(self._read().view, quote.nodes)
+        priced = self.pricing.repriced(quote.request, gpus, quote.contract)
+        return self.pricing.margin(priced, sites)
 
     @serialized
     def create(
@@ -201,7 +219,7 @@ class LeasingService:
         def decide(engine: Engine, now_s: int) -> tuple[tuple[Lease, Quote], Change]:
             full = _all_models(engine, request)
             self._check_request(engine, full)
-            quote = engine.quote(full, now_s)
+            quote = engine.quote(full, now_s, self._pricer(engine, now_s))
             if isinstance(quote, Refusal):
                 raise Unplaceable(quote)
             lease, change = engine.book_quote(
@@ -414,6 +432,20 @@ class LeasingService:
     def _now(self) -> int:
         return to_s(self.clock.now())
 
+    def _pricer(self, engine: Engine, now_s: int) -> Pricer | None:
+        """Prices a plan from the book in force now (or at its explicit price, recorded
+        as an override); ``None`` without a price book: the request's own price."""
+        pricing = self.pricing
+        if pricing is None:
+            return None
+
+        def price(p: Plan) -> Quote:
+            gpus, _ = _models_of(engine.view, p.nodes)
+            term = pricing.term(p.request, gpus, p.contract, now_s)
+            return Quote.priced(p, term.request, term.priced.total)
+
+        return price
+
     def _check_request(self, engine: Engine, request: LeaseRequest) -> None:
         problems = []
         if request.tenant not in self._tenants:
@@ -553,6 +585,19 @@ class LeasingService:
 def _refuse(problems: list[str]) -> None:
     if problems:
         raise RequestError(problems)
+
+
+def _models_of(view: LedgerView, nodes: Iterable[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """GPUs per model among ``nodes`` and, per model, the site of its first node."""
+    snap, lookup = view.snap, view.ledger.node_index
+    gpus: dict[str, int] = {}
+    sites: dict[str, str] = {}
+    for node in dict.fromkeys(nodes):
+        i = lookup[node]
+        model = snap.models[int(snap.node_model[i])]
+        gpus[model] = gpus.get(model, 0) + int(snap.node_gpus[i])
+        sites.setdefault(model, snap.site_names[int(snap.node_site[i])])
+    return gpus, sites
 
 
 def _all_models(engine: Engine, request: LeaseRequest) -> LeaseRequest:

@@ -25,6 +25,7 @@ from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult,
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.ledger import Booking
+from neocloud.economics.pricebook import PriceBook
 
 __all__ = [
     "Delta",
@@ -66,6 +67,15 @@ class Writer(Protocol):
 
     def add_key(self, key: ApiKey) -> None: ...
 
+    def price_books(self) -> list[PriceBook]:
+        """Every price-book version, oldest first, read under the write lock."""
+        ...
+
+    def publish_prices(self, book: PriceBook) -> None:
+        """Append a price-book version; versions are never changed or removed. Raises
+        :class:`StoreError` if ``book.version`` is already stored (the row is unique)."""
+        ...
+
     def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
         """The key as revoked (its first revocation time stays), or ``None`` if there is no such key."""
         ...
@@ -97,6 +107,10 @@ class LedgerStore(Protocol):
 
     def health_log(self, nodes: list[str]) -> Iterator[tuple[str, int, Health]]:
         """``(node, at_s, new state)`` for ``nodes``, in time order."""
+        ...
+
+    def price_books(self) -> list[PriceBook]:
+        """Every price-book version, oldest first (published through a :class:`Writer`)."""
         ...
 
 

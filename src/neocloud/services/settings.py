@@ -5,7 +5,7 @@ one configuration. Each is checked by the same rule as the input it stands for.
 
 | variable | default | meaning |
 |---|---|---|
-| ``NEOCLOUD_LIST_PRICE`` | ``2.35 USD`` | price per GPU-hour of a lease that sets none (every tenant's) |
+| ``NEOCLOUD_LIST_PRICE`` | ``2.35 USD`` | the currency of an explicit price (leases are priced from the price book) |
 | ``NEOCLOUD_DEFAULT_SLA`` | ``99.0`` | availability target, percent, of a lease that sets none |
 | ``NEOCLOUD_HEALTH_BACKDATE_HOURS`` | ``72`` | how far back a health change may be dated, 0 to 720 |
 """

@@ -63,9 +63,10 @@ class SignInRequired(Exception):
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
-    from neocloud.web import deals, economics, serving  # their pages reuse this module's helpers
+    from neocloud.web import deals, economics, prices, serving  # their pages reuse this module's helpers
 
     app.include_router(router)
+    app.include_router(prices.router)
     app.include_router(economics.router)
     app.include_router(deals.router)
     app.include_router(serving.router)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from neocloud.domain.catalog import GpuModel
-from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment, SparePolicy, StateChange, Step
+from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment, SparePolicy, StateChange, Step, Tier
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Level, Locality, Shape, Unit
 
@@ -87,11 +87,17 @@ def _encode_request(r: LeaseRequest) -> Json:
         },
         "start_s": r.start_s,
         "end_s": r.end_s,
-        "price_per_gpu_hour": {"amount": str(r.price_per_gpu_hour.amount), "currency": r.price_per_gpu_hour.currency},
+        "price_per_gpu_hour": _encode_price(r.price_per_gpu_hour),
         "sla_availability_pct": str(r.sla_availability_pct),
         "steps": [[s.at_s, s.gpus] for s in r.steps],
         "spares": None if r.spares is None else {"per": r.spares.per, "count": r.spares.count},
+        "tier": r.tier.value,
+        "price_version": r.price_version,
     }
+
+
+def _encode_price(price: Money | None) -> Json | None:
+    return None if price is None else {"amount": str(price.amount), "currency": price.currency}
 
 
 def _decode_request(d: Mapping[str, Any]) -> LeaseRequest:
@@ -110,10 +116,13 @@ def _decode_request(d: Mapping[str, Any]) -> LeaseRequest:
         ),
         start_s=int(d["start_s"]),
         end_s=int(d["end_s"]),
-        price_per_gpu_hour=Money(Decimal(price["amount"]), price["currency"]),
+        price_per_gpu_hour=None if price is None else Money(Decimal(price["amount"]), price["currency"]),
         sla_availability_pct=Decimal(d["sla_availability_pct"]),
         steps=tuple(Step(int(at), int(g)) for at, g in d["steps"]),
         spares=None if spares is None else SparePolicy(Level(spares["per"]), int(spares["count"])),
+        # leases written before the price book: reserved, at an explicit price (no version)
+        tier=Tier(d.get("tier", Tier.RESERVED.value)),
+        price_version=d.get("price_version"),
     )
 
 

@@ -250,3 +250,16 @@ class IdempotencyRow(Base):
     status: Mapped[int] = mapped_column(Integer, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class PriceBookRow(Base):
+    """Price-book versions: appended, never changed (``cards`` as ``adapters/pricefile.py`` stores them)."""
+
+    __tablename__ = "price_books"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    effective_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    author: Mapped[str] = mapped_column(String, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    cards: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, nullable=False)

@@ -68,6 +68,7 @@ from neocloud.adapters.db.codec import (
     json_default,
 )
 from neocloud.adapters.db.models import NO_OVERLAP
+from neocloud.adapters.pricefile import cards_from_json, cards_to_json
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.catalog import BUILTIN_MODELS, builtin_catalog
 from neocloud.domain.changes import Change, Delta, Event, EventQuery, IdempotentResult, StoredEvent, StoreError
@@ -75,6 +76,7 @@ from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, HolderKind
+from neocloud.economics.pricebook import PriceBook
 
 __all__ = ["MIGRATIONS", "SUPPORTED_URLS", "SqlStore", "SqlWriter", "alembic_config", "make_engine", "open_store"]
 
@@ -108,6 +110,7 @@ TENANTS: Table = T["tenants"]
 API_KEYS: Table = T["api_keys"]
 HEALTH_LOG: Table = T["health_log"]
 EVENTS: Table = T["events"]
+PRICE_BOOKS: Table = T["price_books"]
 
 X = TypeVar("X")
 
@@ -344,6 +347,10 @@ class SqlStore:
             rows = conn.execute(select(API_KEYS).order_by(API_KEYS.c.created_s, API_KEYS.c.id)).all()
         return [_key(r) for r in rows]
 
+    def price_books(self) -> list[PriceBook]:
+        with self._errors("read the price book"), self._reader.begin() as conn:
+            return _price_books(conn)
+
     # -- writes ----------------------------------------------------------------------
     @contextmanager
     def writing(self) -> Iterator[SqlWriter]:
@@ -464,6 +471,24 @@ class SqlWriter:
             "revoked_s": key.revoked_s,
         }
         self._conn.execute(API_KEYS.insert(), [row])
+
+    def price_books(self) -> list[PriceBook]:
+        return _price_books(self._conn)
+
+    def publish_prices(self, book: PriceBook) -> None:
+        row = {
+            "version": book.version,
+            "effective_s": book.effective_s,
+            "created_s": book.created_s,
+            "author": book.author,
+            "note": book.note,
+            "cards": cards_to_json(book.cards),
+        }
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(PRICE_BOOKS.insert(), [row])
+        except exc.IntegrityError as e:  # the primary key: a version is written once
+            raise StoreError(f"price book version {book.version} already exists") from e
 
     def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
         k = API_KEYS.c
@@ -682,6 +707,11 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     """One executemany per chunk of rows (a 100k-GPU lease is 12,500 bookings)."""
     for k in range(0, len(rows), 10 * CHUNK):
         conn.execute(insert(table), rows[k : k + 10 * CHUNK])
+
+
+def _price_books(conn: Connection) -> list[PriceBook]:
+    rows = conn.execute(select(PRICE_BOOKS).order_by(PRICE_BOOKS.c.version)).all()
+    return [PriceBook(r.version, r.effective_s, cards_from_json(r.cards), r.author, r.note, r.created_s) for r in rows]
 
 
 def _key(row: Any) -> ApiKey:

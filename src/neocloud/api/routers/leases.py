@@ -44,7 +44,9 @@ router = APIRouter(prefix="/v1/leases", tags=["leases"], responses=PROBLEMS)
 def quote(body: LeaseIn, who: PrincipalDep, svc: ServicesDep) -> Response:
     """Where the lease would go and at what price, or why not with alternatives. Books nothing."""
     lease_request = body.to_domain(acting_tenant(who, body.tenant), svc.leasing.terms, by_operator=who.is_operator)
-    return json_response(QuoteOut.of(svc.leasing.quote(lease_request)))
+    found = svc.leasing.quote(lease_request)
+    margin = svc.leasing.quote_margin(found) if who.is_operator and isinstance(found, Quote) else None
+    return json_response(QuoteOut.of(found, margin))
 
 
 @router.post("", status_code=201, response_model=LeaseCreatedOut)
@@ -55,9 +57,11 @@ def create(body: LeaseCreateIn, who: PrincipalDep, svc: ServicesDep, request: Re
     def act(claim: Claim[tuple[Lease, Quote]] | None) -> tuple[Lease, Quote]:
         return svc.leasing.create(lease_request, actor=who.actor, hold=body.hold, claim=claim)
 
-    return respond(
-        request, who=who, payload=body, status=201, act=act, view=lambda booked: LeaseCreatedOut.of_booking(*booked)
-    )
+    def view(booked: tuple[Lease, Quote]) -> LeaseCreatedOut:
+        margin = svc.leasing.quote_margin(booked[1]) if who.is_operator else None  # cost is the operator's
+        return LeaseCreatedOut.of_booking(*booked, margin)
+
+    return respond(request, who=who, payload=body, status=201, act=act, view=view)
 
 
 @router.get("", response_model=PageOut[LeaseOut])
