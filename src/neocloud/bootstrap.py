@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from neocloud.adapters import serving_files
 from neocloud.adapters.assumptions import load_assumptions
-from neocloud.adapters.db.store import SqlStore, open_store
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.memory import MemoryStore
@@ -32,6 +30,11 @@ from neocloud.services.leasing import LeasingService, new_lease_id
 from neocloud.services.pricing import PricingService, TcoFn, no_cost
 from neocloud.services.serving import ServingModels, ServingService
 from neocloud.services.settings import settings_from
+
+if TYPE_CHECKING:  # imported where used: a CLI command that opens no database or server pays for neither
+    from fastapi import FastAPI
+
+    from neocloud.adapters.db.store import SqlStore
 
 
 class YamlFleetFiles:
@@ -76,6 +79,8 @@ def cost_service(fleet: Callable[[], Fleet], override: Path | None = None) -> Co
 def ledger_store(url: str) -> SqlStore:
     """The store behind a database URL (``sqlite:///file.db`` or ``postgresql://...``):
     the ledger, API keys and the results kept for ``Idempotency-Key``."""
+    from neocloud.adapters.db.store import open_store
+
     return open_store(url)
 
 

@@ -17,7 +17,6 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.api.schemas_deals import BookOut, DealOut
 from neocloud.cli.common import EXIT_BAD_INPUT, _is_terminal, bad_input, db_url, err, parse_time, stdout_console
 from neocloud.domain.clock import ManualClock, from_s, to_s
 from neocloud.domain.fleet import Fleet
@@ -129,6 +128,8 @@ def deal(
         with bad_input():
             html.write_text(page, encoding="utf-8")
     if as_json:
+        from neocloud.api.schemas_deals import DealOut  # the API's shape; loaded only for --json
+
         sys.stdout.write(DealOut.of(report).model_dump_json(indent=2) + "\n")
         return
     _print_deal(report, s.note if s else None)
@@ -151,6 +152,8 @@ def book(
         services = bootstrap.services(db_url(db))
         result = services.deals.book(start_s=start_s, end_s=end_s)
     if as_json:
+        from neocloud.api.schemas_deals import BookOut  # the API's shape; loaded only for --json
+
         sys.stdout.write(BookOut.of(result).model_dump_json(indent=2) + "\n")
         return
     _print_book(result)

@@ -14,7 +14,6 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.api.schemas_economics import FleetTcoOut
 from neocloud.cli import tco_chart
 from neocloud.cli.common import EXIT_BAD_INPUT, bad_input, db_url, err, parse_settings, stdout_console
 from neocloud.domain.fleet import Fleet
@@ -66,6 +65,8 @@ def tco(
         service = bootstrap.cost_service(lambda: fleet, assumptions)
         with _progress("pricing"):
             result = service.fleet_tco(site=site, model=model)
+        from neocloud.api.schemas_economics import FleetTcoOut  # the API's shape; loaded only for --json
+
         body = FleetTcoOut.of(result, service.assumptions())
         if html is not None:
             html.write_text(tco_chart.page(result, body.assumptions_version), encoding="utf-8")

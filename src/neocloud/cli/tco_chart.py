@@ -8,7 +8,7 @@ from decimal import Decimal
 from html import escape
 
 from neocloud.economics.cost import LINE_LABELS, FleetTco
-from neocloud.web.economics import LINE_COLOURS as COLOURS
+from neocloud.web.palette import LINE_COLOURS as COLOURS
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 320, 56, 40, 16
 

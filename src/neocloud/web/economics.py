@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from neocloud.economics.cost import LINE_LABELS, FleetTco
+from neocloud.web.palette import LINE_COLOURS
 from neocloud.web.routes import _page, _services, signed_in
 
 #: One colour per TCO line, in LINE_LABELS order (the CLI's HTML chart uses the same).
-LINE_COLOURS = ("#4e79a7", "#76b7b2", "#59a14f", "#edc949", "#f28e2c", "#e15759", "#af7aa1")
 
 router = APIRouter(include_in_schema=False)
 
