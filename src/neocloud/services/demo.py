@@ -41,7 +41,7 @@ def build_demo(services: Services) -> DemoKeys:
     for name in TENANTS:
         leasing.add_tenant(name, actor=ACTOR)
     now = to_s(services.clock.now())
-    start = now + 60
+    start = now  # the leases are live the moment the demo opens (a start in the future left it empty for a minute)
     usd = Money(Decimal("2.35"))
     wholesale = LeaseRequest(
         "frontier-lab",
@@ -105,7 +105,7 @@ def _failures(services: Services, acme_id: str, wholesale_id: str, start: int) -
     and a maintenance window on a free node."""
     leasing = services.leasing
     acme_nodes = sorted(b.node for b in leasing.show(acme_id).bookings if b.kind is HolderKind.LEASE)
-    # Failures are recorded as they happen (now), a minute before the leases start.
+    # Failures are recorded as they happen (now), as the leases start.
     leasing.set_health(acme_nodes[0], Health.FAILED, at_s=None, actor=ACTOR, reason="GPU fell off the bus (Xid 79)")
     unhealthy = {n.id for n in leasing.fleet().nodes if n.health is not Health.HEALTHY}
     east = sorted(b.node for b in leasing.show(wholesale_id).bookings if b.node not in unhealthy)
