@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import socket
 import subprocess
@@ -44,6 +46,19 @@ def test_serve_demo_prints_a_working_operator_key_and_serves_the_dashboard(tmp_p
         match = re.search(r"operator API key \(shown once\): (nc_\S+)", output)
         assert match, output
         key = match.group(1)
+        env_line = re.search(r"export NEOCLOUD_DB=(\S+)", output)
+        assert env_line, output  # how the CLI reaches the demo's database
+        listed = subprocess.run(
+            [sys.executable, "-m", "neocloud.cli.main", "lease", "list", "--json"],
+            cwd=tmp_path,
+            env={**os.environ, "NEOCLOUD_DB": env_line.group(1)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert len(json.loads(listed.stdout)) == 4
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:

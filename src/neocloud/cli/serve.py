@@ -84,6 +84,7 @@ def serve(
     if demo:
         say(f"  operator API key (shown once): [bold]{demo_key}[/]")
         say(f"  sign in to the dashboard with it, or: curl -H 'Authorization: Bearer {demo_key}' {base}/v1/leases")
+        say(f"  the CLI reads the same database with: export NEOCLOUD_DB={url}  (then: neocloud lease list)")
     say("  Ctrl-C to stop")
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
