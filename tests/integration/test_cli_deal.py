@@ -57,7 +57,7 @@ def test_the_human_summary_fits_80_columns_and_names_the_figures() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--gpus", "H100"), "--gpus 'H100': expected MODEL=COUNT"),
+        (("--gpus", "H100"), "--gpus: 'H100': expected MODEL=COUNT"),
         (("--monthly-fee", "lots"), "--monthly-fee 'lots': expected an amount"),
         (("--ramp", "0.5,x"), "--ramp '0.5,x': expected fractions"),
         (("--ramp", "2"), "ramp[0]: 2 is not a fraction of the fee from 0 to 1"),

@@ -19,12 +19,13 @@ from rich.table import Table
 from neocloud import bootstrap
 from neocloud.cli.common import EXIT_BAD_INPUT, _is_terminal, bad_input, db_url, err, parse_time, stdout_console
 from neocloud.domain.clock import ManualClock, from_s, to_s
+from neocloud.domain.counts import model_counts
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.money import Money
 from neocloud.domain.presets import preset as make_preset
 from neocloud.domain.spec import build_fleet
 from neocloud.economics.book import Book
-from neocloud.economics.contract import Drawdown, Prepayment
+from neocloud.economics.contract import MAX_CONTRACT_GPUS, Drawdown, Prepayment
 from neocloud.services.deals import DealReport, DealService, DealTerms, analyse_deal
 from neocloud.services.demo import build_demo
 
@@ -222,12 +223,9 @@ def _need(option: str, value: str | None) -> str:
 
 
 def _gpus(text: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in text.split(","):
-        model, sep, count = item.partition("=")
-        if not sep or not model.strip() or not count.strip().replace("_", "").isdigit():
-            _fail(f"--gpus {text!r}: expected MODEL=COUNT[,MODEL=COUNT], like H100=1024,GB200=72")
-        out[model.strip()] = int(count.strip().replace("_", ""))
+    out, problems = model_counts(text, "--gpus", max_count=MAX_CONTRACT_GPUS)
+    if problems:
+        _fail("; ".join(problems) + " (like H100=1024,GB200=72)")
     return out
 
 

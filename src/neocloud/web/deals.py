@@ -16,10 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from neocloud.domain.clock import from_s, to_s
+from neocloud.domain.counts import model_counts, whole_number
 from neocloud.domain.errors import DomainError, RequestError
 from neocloud.domain.money import Money
 from neocloud.economics.book import Book
-from neocloud.economics.contract import add_months
+from neocloud.economics.contract import EARLIEST_S, LATEST_S, MAX_CONTRACT_GPUS, add_months
 from neocloud.economics.deal import DealAnalysis
 from neocloud.services.deals import DealReport, DealTerms
 from neocloud.web.routes import _page, _services, signed_in, templates
@@ -213,18 +214,17 @@ def _instant(field: str, text: str, problems: list[str]) -> int | None:
     except ValueError:
         problems.append(f"{field}: {text[:40]!r} is not a date like 2027-01-04")
         return None
-    return to_s(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    at = to_s(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    if not EARLIEST_S <= at <= LATEST_S:  # before anything derives a date from it (a default end)
+        problems.append(f"{field}: must be from 2000-01-01 to 2200-01-01 (UTC)")
+        return None
+    return at
 
 
 def _gpus(text: str, problems: list[str]) -> dict[str, int] | None:
-    out: dict[str, int] = {}
-    for item in text.split(","):
-        model, _, count = item.partition("=")
-        if not model.strip() or not count.strip().isdigit():
-            problems.append(f"gpus: {text[:40]!r} is not MODEL=COUNT[,MODEL=COUNT]")
-            return None
-        out[model.strip()] = int(count)
-    return out
+    out, found = model_counts(text, "gpus", max_count=MAX_CONTRACT_GPUS)
+    problems += found
+    return None if found else out
 
 
 def _decimal(field: str, text: str, problems: list[str]) -> Decimal:
@@ -246,7 +246,8 @@ def _money(field: str, text: str, currency: str, problems: list[str]) -> Money |
 def _int(field: str, text: str, problems: list[str]) -> int | None:
     if not text.strip():
         return None
-    if not text.strip().isdigit() or len(text.strip()) > 6:
+    value = whole_number(text)
+    if value is None or value >= 10**6:
         problems.append(f"{field}: {text[:40]!r} is not a whole number of at most 6 digits")
         return None
-    return int(text)
+    return value

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from neocloud.domain.catalog import GpuCatalog
+from neocloud.domain.counts import model_counts
 from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Node
 
@@ -50,24 +51,16 @@ def system_for(model: str, catalog: GpuCatalog) -> str | None:
 
 def parse_gpu_counts(text: str, catalog: GpuCatalog, field: str = "gpus") -> Capacity:
     """``H100=150000,H200=50000`` -> a :class:`Capacity`; every bad item is named."""
+    typed, problems = model_counts(text, field, max_count=MAX_GPUS_PER_MODEL)
     counts: dict[str, int] = {}
-    problems: list[str] = []
-    items = [i.strip() for i in text.split(",") if i.strip()]
-    if not items:
-        raise RequestError([f"{field}: expected MODEL=COUNT[,MODEL=COUNT...], got {text!r}"])
-    for item in items:
-        name, sep, raw = item.partition("=")
-        model = catalog.get(name.strip())
-        if not sep:
-            problems.append(f"{field}: {item!r}: expected MODEL=COUNT")
-        elif model is None:
-            problems.append(f"{field}: {name.strip()!r}: unknown GPU model (known: {', '.join(catalog.names())})")
-        elif not raw.strip().isdigit() or not 0 < int(raw) <= MAX_GPUS_PER_MODEL:
-            problems.append(f"{field}: {item!r}: the count must be a whole number 1..{MAX_GPUS_PER_MODEL:,}")
+    for name, n in typed.items():
+        model = catalog.get(name)
+        if model is None:
+            problems.append(f"{field}: {name!r}: unknown GPU model (known: {', '.join(catalog.names())})")
         elif model.name in counts:
             problems.append(f"{field}: {model.name} is given twice")
         else:
-            counts[model.name] = int(raw)
+            counts[model.name] = n
     if problems:
         raise RequestError(problems)
     return Capacity(counts, "counts")

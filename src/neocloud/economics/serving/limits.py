@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from neocloud.domain.counts import whole_number
 from neocloud.domain.errors import RequestError
 
 FIVE_HOURS_MIN = 300
@@ -204,9 +205,10 @@ def parse_plan(text: str) -> PlanSpec:
 
 
 def _int(kind: str, text: str, part: str, raw: str) -> int:
-    if not raw.replace("_", "").isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise RequestError([f"{kind}: {text!r}: {part} must be a whole number, got {raw!r}"])
-    return int(raw)
+    return value
 
 
 def _float(kind: str, text: str, part: str, raw: str) -> float:
