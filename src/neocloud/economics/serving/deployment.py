@@ -20,6 +20,7 @@ Conventions of the schema (../shared/reference/serving-silicon/README.md):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,13 @@ from neocloud.economics.serving.precision import PRECISION_DEFAULT_MODE, QuantMo
 MODES = ("agg", "disagg")
 _CONCURRENCY_SOURCE = re.compile(r"silicon_concurrency=(\d+)")
 _CONCURRENCY_ID = re.compile(r"_c(\d+)_")
+
+
+#: Bounds of a row's numbers (``_bound``): 10M tokens of context, a million requests in
+#: flight, 4,096-way parallelism.
+MAX_SEQUENCE_TOKENS = 10_000_000
+MAX_BATCH = 1_000_000
+MAX_PARALLEL = 4_096
 
 
 class RowError(ValueError):
@@ -173,6 +181,9 @@ def _text(row: Mapping[str, str], column: str, *, required: bool = True) -> str:
 
 
 def _int(row: Mapping[str, str], column: str, *, required: bool = True) -> int | None:
+    """A whole number (``8`` or ``8.0``) within the column's bound; empty is ``None`` where
+    the column is optional. ``0`` means "not set" only in the MoE columns (the dev data
+    writes it so for dense models); anywhere else a given count is at least 1."""
     text = _text(row, column, required=required)
     if not text:
         if required:
@@ -182,8 +193,21 @@ def _int(row: Mapping[str, str], column: str, *, required: bool = True) -> int |
         value = float(text)
     except ValueError:
         raise RowError(column, f"not a number: {text!r}") from None
-    if value != int(value) or value < 0:
+    if not math.isfinite(value) or value != int(value) or value < 0:
         raise RowError(column, f"expected a non-negative integer, got {text!r}")
-    if required and value < 1:
+    if value < 1 and (required or "moe_" not in column):
         raise RowError(column, f"must be at least 1, got {text!r}")
+    bound = _bound(column)
+    if value > bound:
+        raise RowError(column, f"{text} is above the largest this model handles ({bound:,})")
     return int(value)
+
+
+def _bound(column: str) -> int:
+    """Bounds against typos, far above any deployment the data holds (isl/osl 8,192,
+    batch 6,144, TP 72)."""
+    if column in ("isl", "osl"):
+        return MAX_SEQUENCE_TOKENS
+    if column.endswith("batch_size"):
+        return MAX_BATCH
+    return MAX_PARALLEL
