@@ -101,6 +101,14 @@ def test_a_bad_version_is_a_422_naming_the_field_and_writes_nothing(
     assert [b.version for b in world.services.pricing.versions()] == [1]
 
 
+def test_a_version_in_another_currency_is_a_422_and_writes_nothing(world: World) -> None:
+    body = {"cards": {"currency": "JPY", "on_demand": [{"model": "H100", "rate": "600"}]}}
+    r = world.client.post("/v1/prices/versions", json=body, headers=world.auth("operator"))
+    assert r.status_code == 422, r.text
+    assert "currency" in [e["field"] for e in r.json()["errors"]], r.json()
+    assert [b.version for b in world.services.pricing.versions()] == [1]
+
+
 def test_a_version_dated_in_the_past_is_a_422_and_writes_nothing(world: World) -> None:
     body = {"effective": "2027-01-01T00:00:00Z", "cards": {"on_demand": [{"model": "H100", "rate": "4.25"}]}}
     r = world.client.post("/v1/prices/versions", json=body, headers=world.auth("operator"))

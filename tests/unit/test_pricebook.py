@@ -61,6 +61,15 @@ def test_a_new_version_takes_effect_now_or_later_and_never_before_the_latest() -
     ]
 
 
+def test_a_new_version_keeps_the_books_currency() -> None:
+    latest = book(1, 50)
+    assert publish_problems(100, 100, latest, latest.cards.currency) == []
+    assert publish_problems(100, 100, latest, "JPY") == [
+        f"currency: JPY differs from version 1's {latest.cards.currency}; the price book keeps one currency"
+    ]
+    assert publish_problems(100, 100, None, "JPY") == []  # the first version chooses it
+
+
 # -- the seeded defaults (economics.md §1.8 and §6) ----------------------------------------
 def test_seeded_on_demand_rates_are_the_september_2026_neocloud_list_prices() -> None:
     rates = {m: price_for(SEEDED, Tier.ON_DEMAND, m, 0, DAY).rate for m in ("H100", "H200", "B200", "GB200")}

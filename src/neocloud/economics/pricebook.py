@@ -424,9 +424,16 @@ def book_problems(cards: RateCards) -> list[str]:
     return problems
 
 
-def publish_problems(effective_s: int, now_s: int, latest: PriceBook | None) -> list[str]:
-    """A new version takes effect now or later, never before the latest one (history is not rewritten)."""
+def publish_problems(effective_s: int, now_s: int, latest: PriceBook | None, currency: str | None = None) -> list[str]:
+    """A new version takes effect now or later, never before the latest one (history is not
+    rewritten), and in the latest one's currency: leases signed at either would otherwise
+    put two currencies in one book, which its totals (and every deal costed with it) refuse."""
     problems = []
+    if latest is not None and currency is not None and currency != latest.cards.currency:
+        problems.append(
+            f"currency: {currency} differs from version {latest.version}'s {latest.cards.currency}; "
+            "the price book keeps one currency"
+        )
     if effective_s < now_s:
         problems.append("effective: is in the past; a new version takes effect now or later")
     if latest is not None and effective_s < latest.effective_s:

@@ -135,7 +135,7 @@ class PricingService:
             effective = now_s if effective_s is None else effective_s
             books = writer.price_books()
             latest = max(books, key=lambda b: b.version, default=None)
-            _refuse(publish_problems(effective, now_s, latest))
+            _refuse(publish_problems(effective, now_s, latest, cards.currency))
             version = 1 if latest is None else latest.version + 1
             book = PriceBook(version, effective, cards, actor, note, now_s)
             writer.publish_prices(book)
