@@ -85,12 +85,13 @@ def test_the_book_is_the_ledgers_live_leases_and_its_rows_sum_to_its_totals(worl
     assert {t["tenant"] for t in b["tenants"]} == {le.tenant for le in leases}
     assert sum(Decimal(t["backlog"]) for t in b["tenants"]) == Decimal(b["backlog"])
     assert sum(Decimal(t["revenue_at_risk"]) for t in b["tenants"]) == Decimal(b["revenue_at_risk"])
-    # Independent: a lease's backlog is its price x contracted GPU-hours from now on.
+    # Independent: a reserved lease's backlog is its price x contracted GPU-hours from now
+    # on (a wholesale one pays its card's monthly fee and ramp: tests/unit/test_deal_service.py).
     now = int(world.clock.now().timestamp())
-    whole = next(le for le in leases if le.tenant == "frontier-lab")
-    hours = sum(Decimal(s.gpus * (s.end_s - max(s.start_s, now))) / 3600 for s in whole.contract if s.end_s > now)
-    row = next(t for t in b["tenants"] if t["tenant"] == "frontier-lab")
-    assert Decimal(row["backlog"]) == pytest.approx(whole.request.price_per_gpu_hour.amount * hours, abs=Decimal(1))
+    acme = next(le for le in leases if le.tenant == "acme-ai")
+    hours = sum(Decimal(s.gpus * (s.end_s - max(s.start_s, now))) / 3600 for s in acme.contract if s.end_s > now)
+    row = next(t for t in b["tenants"] if t["tenant"] == "acme-ai")
+    assert Decimal(row["backlog"]) == pytest.approx(acme.price_per_gpu_hour.amount * hours, abs=Decimal(1))
     assert b["top_tenant"] == "frontier-lab"
     assert b["hhi_scale"] == 10_000
     # The held lease commits nothing: its backlog is all at risk and not take-or-pay.

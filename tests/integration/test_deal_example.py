@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from neocloud import bootstrap
 from neocloud.adapters.assumptions import load_assumptions
 from neocloud.cli.main import app
 from neocloud.domain.clock import ManualClock
-from neocloud.domain.leases import LIVE_STATES
+from neocloud.domain.leases import LIVE_STATES, Tier
 from neocloud.domain.presets import preset
 from neocloud.domain.spec import build_fleet
 from neocloud.economics.cost import CostInputs, tco
@@ -138,16 +138,26 @@ def test_npv_irr_and_payback_match_flows_built_here(
 def test_in_the_demo_book_the_deal_is_the_top_tenant_by_its_share_of_the_backlog(seed: dict[str, Any]) -> None:
     demo = bootstrap.in_memory(ManualClock(START))
     build_demo(demo)
-    others = sum(
-        le.request.price_per_gpu_hour.amount * sum(Decimal(s.gpus * (s.end_s - s.start_s)) / 3600 for s in le.contract)
-        for le in demo.leasing.leases()
-        if le.state in LIVE_STATES
-    )
+    others = sum(_revenue(demo, le) for le in demo.leasing.leases() if le.state in LIVE_STATES)
     total = Decimal(seed["total_revenue"])
     book = seed["book"]
     assert book["top_tenant"] == "anthropic"
     assert book["top1_backlog_share"] == pytest.approx(float(total / (total + others)), rel=1e-9)
     assert book["hhi"] > 9_900  # a one-tenant book is 10,000
+
+
+def _revenue(demo: Any, lease: Any) -> Decimal:
+    """A demo lease's contracted revenue, from its record: the wholesale one (one year from
+    START, 12 calendar months) pays its card's monthly fee less the ramp's discounts; any
+    other its rate on its GPU-hours."""
+    if lease.request.tier is not Tier.WHOLESALE:
+        hours = sum(Decimal(s.gpus * (s.end_s - s.start_s)) / 3600 for s in lease.contract)
+        return lease.price_per_gpu_hour.amount * hours
+    book = next(b for b in demo.pricing.versions() if b.version == lease.request.price_version)
+    card = next(c for c in book.cards.wholesale if c.model == lease.model)
+    fee = (card.gpu_month.amount * lease.gpus).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    assert lease.end_s - lease.start_s == 365 * 86_400  # 2027-01-04 to 2028-01-04: 12 months
+    return sum(fee * (1 - next((r.discount for r in card.ramp if r.month == m), Decimal(0))) for m in range(1, 13))
 
 
 def test_the_figures_in_docs_economics_md_are_the_commands(seed: dict[str, Any]) -> None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from neocloud.domain.clock import to_s
 from neocloud.domain.errors import RequestError
@@ -24,9 +25,18 @@ from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.domain.money import Money
 from neocloud.economics.assumptions import Assumptions
 from neocloud.economics.book import Book, book
-from neocloud.economics.contract import Contract, Prepayment, Tranche, checked, whole_term
+from neocloud.economics.contract import Contract, Prepayment, Tranche, checked, term_months, whole_term
 from neocloud.economics.cost import CostInputs, Tco, tco
-from neocloud.economics.deal import DEFAULT_WACC, MARKET_PRICES, CostBasis, DealAnalysis, MarketPrice, analyse
+from neocloud.economics.deal import (
+    DEFAULT_WACC,
+    MARKET_PRICES,
+    CostBasis,
+    DealAnalysis,
+    MarketPrice,
+    analyse,
+    round_money,
+)
+from neocloud.economics.pricebook import WholesaleCard
 from neocloud.services.leasing import LeasingService
 
 DAY_S = 86_400
@@ -91,7 +101,25 @@ class DealService:
     def contracts(self) -> list[Contract]:
         """The ledger's live leases (held, confirmed, active) as contracts."""
         leases = [le for le in self.leasing.leases() if le.state in LIVE_STATES]
-        return lease_contracts(leases, self.leasing.fleet(), self.leasing.bookings_of(le.id for le in leases))
+        bookings = self.leasing.bookings_of(le.id for le in leases)
+        return lease_contracts(leases, self.leasing.fleet(), bookings, self._wholesale_cards(leases))
+
+    def _wholesale_cards(self, leases: Sequence[Lease]) -> dict[str, WholesaleCard]:
+        """The wholesale card each wholesale lease was signed at (by lease id), from the
+        price-book version it records."""
+        pricing = self.leasing.pricing
+        wanted = [le for le in leases if le.request.tier is Tier.WHOLESALE and le.request.price_version]
+        if pricing is None or not wanted:
+            return {}
+        books = {b.version: b for b in pricing.versions()}
+        out = {}
+        for le in wanted:
+            book_ = books.get(le.request.price_version or 0)
+            cards = book_.cards.wholesale if book_ else ()
+            card = next((c for c in cards if c.model.casefold() == le.model.casefold()), None)
+            if card is not None:
+                out[le.id] = card
+        return out
 
     def book(self, *, start_s: int | None = None, end_s: int | None = None, extra: Sequence[Contract] = ()) -> Book:
         """The book of the ledger's live leases (and ``extra`` contracts) as of now, with
@@ -154,18 +182,27 @@ def analyse_deal(terms: DealTerms, fleet: Fleet, costs: CostSource) -> DealRepor
 TAKE_OR_PAY_TIERS = frozenset({Tier.WHOLESALE, Tier.RESERVED})
 
 
-def lease_contracts(leases: Iterable[Lease], fleet: Fleet, bookings: Iterable[Booking]) -> list[Contract]:
-    """Each lease as a contract, its site and GPU models read from its bookings."""
+def lease_contracts(
+    leases: Iterable[Lease],
+    fleet: Fleet,
+    bookings: Iterable[Booking],
+    wholesale: Mapping[str, WholesaleCard] | None = None,
+) -> list[Contract]:
+    """Each lease as a contract, its site and GPU models read from its bookings;
+    ``wholesale``: the card each wholesale lease was signed at, by lease id."""
     node_of = {n.id: n for n in fleet.nodes}
     placed: dict[str, Counter[tuple[str, str]]] = {}
     for b in bookings:
         node = node_of.get(b.node)
         if node is not None and b.kind is HolderKind.LEASE:  # spares are not the contract
             placed.setdefault(b.holder, Counter())[(node.site, node.gpu_model)] += node.gpu_count
-    return [lease_contract(le, placed.get(le.id, Counter())) for le in leases if le.contract]
+    cards = wholesale or {}
+    return [lease_contract(le, placed.get(le.id, Counter()), cards.get(le.id)) for le in leases if le.contract]
 
 
-def lease_contract(lease: Lease, placed: Mapping[tuple[str, str], int]) -> Contract:
+def lease_contract(
+    lease: Lease, placed: Mapping[tuple[str, str], int], wholesale: WholesaleCard | None = None
+) -> Contract:
     """THE conversion of a ledger lease to a contract (see the module docstring).
     ``placed``: GPUs of the lease's nodes per (site, model); it names the site and
     splits a multi-model lease's segments across models in proportion."""
@@ -181,14 +218,31 @@ def lease_contract(lease: Lease, placed: Mapping[tuple[str, str], int]) -> Contr
         for model, n in _split(seg.gpus, models).items()
         if n > 0
     )
-    return Contract(
+    contract = Contract(
         tenant=lease.tenant,
         site="+".join(sites),
         tranches=tranches,
-        price_per_gpu_hour=lease.price_per_gpu_hour,
         take_or_pay=lease.state in COMMITTED and lease.request.tier in TAKE_OR_PAY_TIERS,
+        **_money_terms(lease, wholesale),
         id=lease.id,
     )
+    months = term_months(contract)  # a ramp longer than a short lease's term is cut to it
+    return replace(contract, ramp=contract.ramp[:months]) if len(contract.ramp) > months else contract
+
+
+def _money_terms(lease: Lease, wholesale: WholesaleCard | None) -> dict[str, Any]:
+    """What the lease pays: a wholesale lease of one size, the monthly fee and ramp of the
+    card it was signed at (the ramp's reduced months are revenue the book must not
+    overstate); any other, the rate per GPU-hour it was signed at."""
+    if wholesale is None or len({s.gpus for s in lease.contract}) != 1:
+        return {"price_per_gpu_hour": lease.price_per_gpu_hour}
+    fee = wholesale.gpu_month
+    months = max((r.month for r in wholesale.ramp), default=0)
+    off = {r.month: r.discount for r in wholesale.ramp}
+    return {
+        "monthly_fee": Money(round_money(fee.amount * lease.contract[0].gpus, fee.currency), fee.currency),
+        "ramp": tuple(1 - off.get(m, Decimal(0)) for m in range(1, months + 1)),
+    }
 
 
 def oversubscribed(b: Book, deal: Contract, capacity: Mapping[str, int]) -> tuple[str, ...]:
