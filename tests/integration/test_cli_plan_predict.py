@@ -201,4 +201,5 @@ def test_the_usage_line_names_the_rows_argument_rows_csv() -> None:
     result = plan("predict", "--help")
     assert result.exit_code == 0
     usage = next(line for line in result.output.splitlines() if "Usage:" in line)
-    assert "ROWS_CSV" in usage and "rows_csv" not in usage
+    assert "ROWS_CSV" in usage
+    assert "rows_csv" not in usage
