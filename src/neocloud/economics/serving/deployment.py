@@ -37,6 +37,8 @@ def missing_columns(header: Sequence[str]) -> list[str]:
     """The required columns ``header`` lacks, in schema order (empty when complete)."""
     present = {h.strip() for h in header}
     return [c for c in REQUIRED_COLUMNS if c not in present]
+
+
 _CONCURRENCY_SOURCE = re.compile(r"silicon_concurrency=(\d+)")
 _CONCURRENCY_ID = re.compile(r"_c(\d+)_")
 
