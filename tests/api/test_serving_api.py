@@ -122,3 +122,38 @@ def test_the_page_says_so_when_no_measurements_are_at_hand(world: TwoTenants) ->
     assert page.status_code == 200
     assert 'id="no-measurements"' in page.text
     assert 'id="serving-models-table"' in page.text
+
+
+def page_for(world: TwoTenants, who: str, query: str = "") -> Any:
+    with client(world) as http:
+        http.cookies.set(COOKIE, world.token[who])
+        return http.get(f"/serving{query}")
+
+
+def test_a_tenant_opening_the_page_sees_the_plan_of_its_first_lease_and_why() -> None:
+    world = build()
+    first = next(le for le in world.services.leasing.leases() if le.tenant == A)
+    page = page_for(world, A, "?model=dense-70")
+    assert page.status_code == 200
+    assert f"Showing lease {first.id}, the first of your leases" in page.text
+    assert 'id="serving-models-table"' in page.text
+    assert f'value="{first.id}" selected' in page.text
+
+
+def test_the_operator_opening_the_page_sees_the_plan_of_the_first_site() -> None:
+    world = build()
+    first = world.services.leasing.fleet().sites[0].name
+    page = page_for(world, "operator", "?model=dense-70")
+    assert page.status_code == 200
+    assert f"Showing site {first}, the first site" in page.text
+    assert 'id="serving-models-table"' in page.text
+
+
+def test_the_page_names_each_rows_mode_and_explains_a_limit_that_rounds_to_zero(world: TwoTenants) -> None:
+    page = page_for(world, "operator", "?gpus=H100=8&model=dense-70")
+    assert page.status_code == 200
+    assert "Best aggregated configuration" not in page.text
+    assert "<th>Mode</th>" in page.text
+    assert ("<td>aggregated</td>" in page.text) or ("<td>prefill/decode split</td>" in page.text)
+    assert "RPM rounds to 0: this share gives each of 200,000 organisations" in page.text
+    assert "messages per 5 h rounds to 0: this share gives each of 5,000,000 users" in page.text

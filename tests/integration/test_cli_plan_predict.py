@@ -175,3 +175,31 @@ def test_a_header_only_file_writes_a_header_only_output(tmp_path: Path) -> None:
     result = plan("predict", rows_csv, "-o", out)
     assert result.exit_code == 0, result.output
     assert read(out) == (header + NEW_COLUMNS, [])
+
+
+def test_a_header_without_the_required_columns_exits_2_naming_them_and_writes_nothing(tmp_path: Path) -> None:
+    serving_silicon()  # the command loads the reference configs before it reads the rows
+    for rows in ([], [{"a": "1", "b": "2"}]):
+        rows_csv, out = tmp_path / "ab.csv", tmp_path / "out.csv"
+        write(rows_csv, ["a", "b"], rows)
+        result = plan("predict", rows_csv, "-o", out)
+        assert result.exit_code == 2, (rows, result.output)
+        assert "missing required columns model_path, system, mode, isl, osl" in " ".join(result.output.split())
+        assert not out.exists(), rows
+
+
+def test_a_header_lacking_one_required_column_names_only_that_one(tmp_path: Path) -> None:
+    rows_csv, _, _ = sample(tmp_path, count=2, drop=("osl",))
+    out = tmp_path / "out.csv"
+    result = plan("predict", rows_csv, "-o", out)
+    assert result.exit_code == 2
+    assert "header: missing required column osl " in " ".join(result.output.split())
+    assert not out.exists()
+
+
+def test_the_usage_line_names_the_rows_argument_rows_csv() -> None:
+    result = plan("predict", "--help")
+    assert result.exit_code == 0
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert "ROWS_CSV" in usage
+    assert "rows_csv" not in usage

@@ -148,3 +148,18 @@ def test_within_one_nvlink_domain_deepseek_does_not_fit_an_h100_node(silicon: Pa
             assert c["gpus_per_replica"] <= domain
         elif c is not None:
             assert all(w["tp"] * w["pp"] * w["attention_dp"] <= domain for w in (c["prefill"], c["decode"]))
+
+
+def test_a_small_lease_says_which_limits_round_to_zero_and_what_would_lift_them(silicon: Path) -> None:
+    result = run("plan", "serving", "--gpus", "H100=16", "--model", "deepseek-ai/DeepSeek-R1")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "start: RPM rounds to 0: this share gives each of 200,000 organisations" in text
+    assert "pro: messages per 5 h rounds to 0: this share gives each of 5,000,000 users" in text
+    assert "the capacity would give each 1" in text
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    data = json.loads(
+        run("plan", "serving", "--gpus", "H100=16", "--model", "deepseek-ai/DeepSeek-R1", "--json").stdout
+    )
+    assert all(t["zero_note"] for t in data["tiers"] if t["per_org"]["rpm"] == 0)
+    assert all(p["zero_note"] is None for p in data["plans"] if p["messages_5h"] > 0)

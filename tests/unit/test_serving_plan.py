@@ -4,6 +4,7 @@ tier limits, five-hour budgets and the GPUs a larger budget needs."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -387,3 +388,32 @@ def test_a_split_whose_requests_wait_too_long_for_prefill_is_not_chosen() -> Non
     found = best_split(a_target(tpot_ms=40.0, ttft_ms=120.0), a_footprint(), a_system(), FakePredictor())
     assert isinstance(found, Choice)
     assert found.ttft_ms <= 120.0
+
+
+def _count_in(note: str, noun: str) -> int:
+    found = re.search(rf"at most ([0-9,]+) {noun}", note)
+    assert found, note
+    return int(found.group(1).replace(",", ""))
+
+
+def test_a_tier_whose_share_rounds_to_zero_rpm_says_how_many_orgs_would_get_one() -> None:
+    rate = FleetRate(otpm=1e6, itpm=2e6, isl=2000, osl=1000)  # 1,000 requests a minute in all
+    got = tier_limits(rate, TierSpec("start", orgs=200_000, share=0.1, oversubscription=4.0))
+    assert got.per_org.rpm == 0
+    assert got.zero_note is not None
+    most = _count_in(got.zero_note, "organisations")
+    assert "the capacity" in got.zero_note
+    assert tier_limits(rate, TierSpec("start", orgs=most, share=0.1, oversubscription=4.0)).per_org.rpm == 1
+    assert tier_limits(rate, TierSpec("start", orgs=most + 1, share=0.1, oversubscription=4.0)).per_org.rpm == 0
+    assert tier_limits(rate, TierSpec("start", orgs=most, share=0.1, oversubscription=4.0)).zero_note is None
+
+
+def test_a_plan_whose_budget_is_under_one_message_says_how_many_users_would_get_one() -> None:
+    rate = FleetRate(otpm=1e6, itpm=1e7, isl=2000, osl=1000)
+    got = plan_budget(rate, PlanSpec("pro", users=5_000_000, share=0.2))
+    assert got.messages_5h == 0
+    assert got.zero_note is not None
+    most = _count_in(got.zero_note, "users")
+    assert plan_budget(rate, PlanSpec("pro", users=most, share=0.2)).messages_5h == 1
+    assert plan_budget(rate, PlanSpec("pro", users=most + 1, share=0.2)).messages_5h == 0
+    assert plan_budget(rate, PlanSpec("pro", users=most, share=0.2)).zero_note is None

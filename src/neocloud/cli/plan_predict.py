@@ -22,7 +22,9 @@ PROGRESS_MIN_ROWS = 2000  # smaller files finish before a bar would draw
 
 
 def predict(
-    rows_csv: Annotated[Path, typer.Argument(help="CSV of deployments (the silicon_dev.csv schema).")],
+    rows_csv: Annotated[
+        Path, typer.Argument(metavar="ROWS_CSV", help="CSV of deployments (the silicon_dev.csv schema).")
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the rows with predictions.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     plot: Annotated[

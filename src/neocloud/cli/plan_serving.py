@@ -164,6 +164,7 @@ def _tiers(tiers: list[dict[str, Any]]) -> None:
             at,
         )
     out.print(t, width=WIDTH)
+    _notes(tiers)
 
 
 def _plans(plans: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> None:
@@ -181,10 +182,18 @@ def _plans(plans: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> None:
             x["binding"],
         )
     out.print(t, width=WIDTH)
+    _notes(plans)
     for s in scaling:
         alone = ", ".join(f"{n:,} {m}" for m, n in s["extra_gpus_alone"].items())
         text = f"x{s['factor']:g} {s['plan']} budgets at the same users: +{s['extra_gpus_same_mix']:,} GPUs of this mix"
         out.print(wrapped(text + (f" (or {alone} alone)" if alone else "")), highlight=False)
+
+
+def _notes(rows: list[dict[str, Any]]) -> None:
+    """Why a limit shows 0 (its share rounds down) and what would lift it."""
+    for x in rows:
+        if x.get("zero_note"):
+            out.print(wrapped(f"{x['name']}: {x['zero_note']}"), highlight=False, markup=False)
 
 
 def wrapped(text: str) -> str:

@@ -14,6 +14,7 @@ from statistics import median
 
 from neocloud.domain.errors import FieldError, SpecError
 from neocloud.economics.serving.catalog import ServingInputs
+from neocloud.economics.serving.deployment import missing_columns
 from neocloud.economics.serving.predictor import RowPrediction, RowProblem, predict_rows
 
 OUTPUT_COLUMNS = ("predicted_ttft_ms", "predicted_tpot_ms", "unsupported_reason")
@@ -35,7 +36,12 @@ def predict_table(
     inputs: ServingInputs,
     progress: Callable[[int], None] | None = None,
 ) -> PredictedTable:
-    """Predict every row of ``source`` (its name is only for messages)."""
+    """Predict every row of ``source`` (its name is only for messages). A header without
+    the schema's required columns is refused before any row, with or without rows."""
+    missing = missing_columns(header)
+    if missing:
+        problem = f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        raise SpecError([FieldError(source, "header", f"{problem} (the silicon_dev.csv schema)")])
     try:
         found = predict_rows(rows, inputs, progress=progress)
     except RowProblem as exc:

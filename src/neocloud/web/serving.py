@@ -74,6 +74,7 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
         "plan": None,
         "errors": [],
     }
+    context["defaulted"] = _default_capacity(form, context, who.is_operator)
     if form["lease"] or form["site"] or form["gpus"]:
         try:
             plan = plan_dict(svc.serving.plan(_ask(form), viewer=viewer))
@@ -85,6 +86,20 @@ def serving_page(  # noqa: PLR0917 - one query parameter per form field
             points = list(svc.serving.models.measured(str(form["model"])))
             context.update(plan=plan, tokens_chart=throughput_chart(plan), measured=measured_chart(points))
     return _page(request, "serving.html", who, **context)
+
+
+def _default_capacity(form: dict[str, Any], context: dict[str, Any], operator: bool) -> str | None:
+    """With nothing chosen, plan the first site (operator) or the first of the principal's
+    own leases (tenant), so the page opens on a plan; the sentence says which and why."""
+    if form["lease"] or form["site"] or form["gpus"]:
+        return None
+    if operator and context["sites"]:
+        form["site"] = context["sites"][0]
+        return f"Showing site {form['site']}, the first site: choose a lease, another site or GPU counts above."
+    if not operator and context["leases"]:
+        form["lease"] = context["leases"][0].id
+        return f"Showing lease {form['lease']}, the first of your leases: choose another or GPU counts above."
+    return None
 
 
 def _ask(form: dict[str, Any]) -> ServingAsk:

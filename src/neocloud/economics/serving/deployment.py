@@ -22,13 +22,24 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from neocloud.economics.serving.precision import PRECISION_DEFAULT_MODE, QuantMode, quant_mode
 
 MODES = ("agg", "disagg")
+# Every row needs these; ``batch_size`` only agg rows (a disagg row may state its
+# concurrency elsewhere), so it is checked per row, not per header.
+REQUIRED_COLUMNS = ("model_path", "system", "mode", "isl", "osl")
+
+
+def missing_columns(header: Sequence[str]) -> list[str]:
+    """The required columns ``header`` lacks, in schema order (empty when complete)."""
+    present = {h.strip() for h in header}
+    return [c for c in REQUIRED_COLUMNS if c not in present]
+
+
 _CONCURRENCY_SOURCE = re.compile(r"silicon_concurrency=(\d+)")
 _CONCURRENCY_ID = re.compile(r"_c(\d+)_")
 

@@ -84,6 +84,7 @@ class TierLimits:
     per_org: RateLimit
     ceiling: Ceiling | None
     orgs_at_ceiling: int | None
+    zero_note: str | None = None  # why RPM is 0 and what would lift it (None when it is not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class PlanBudget:
     in_tokens_5h: int
     binding: str
     messages_5h: int
+    zero_note: str | None = None  # why no whole message fits and what would lift it
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,9 @@ def tier_limits(rate: FleetRate, tier: TierSpec) -> TierLimits:
             rate.itpm * tier.share * tier.oversubscription,
         )
         at_ceiling = math.floor(min(pool_out / ceiling.limit.otpm, pool_in / ceiling.limit.itpm))
-    return TierLimits(tier, RateLimit(rpm, itpm, otpm), ceiling, at_ceiling)
+    exact_rpm = min(rate.otpm * scale / rate.osl, rate.itpm * scale / rate.isl)
+    note = None if rpm else _zero_note("RPM", "organisations", exact_rpm, tier.orgs)
+    return TierLimits(tier, RateLimit(rpm, itpm, otpm), ceiling, at_ceiling, note)
 
 
 def plan_budget(rate: FleetRate, plan: PlanSpec) -> PlanBudget:
@@ -141,6 +145,22 @@ def plan_budget(rate: FleetRate, plan: PlanSpec) -> PlanBudget:
         in_tokens_5h=math.floor(out * INPUT_OUTPUT_RATIO),
         binding="output" if by_output <= by_input else "input",
         messages_5h=out // rate.osl,
+        zero_note=None
+        if out >= rate.osl
+        else _zero_note("messages per 5 h", "users", min(by_output, by_input) / rate.osl, plan.users),
+    )
+
+
+def _zero_note(what: str, holders: str, exact: float, count: int) -> str:
+    """A limit rounded down to 0: the share of the capacity gives each of ``count``
+    holders ``exact`` (< 1) units; ``floor(count x exact)`` holders, or ``1 / exact``
+    times the capacity, would give each one."""
+    most = math.floor(count * exact)
+    fewer = f"at most {most:,} {holders}" if most else f"fewer {holders}"
+    factor = f"{1 / exact:,.1f}x the capacity" if exact > 0 else "more capacity"
+    return (
+        f"{what} rounds to 0: this share gives each of {count:,} {holders} {exact:.2g};"
+        f" {fewer} or {factor} would give each 1"
     )
 
 

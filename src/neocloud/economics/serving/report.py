@@ -118,6 +118,7 @@ def _tier(x: TierLimits) -> dict[str, Any]:
             "source": x.ceiling.source,
         },
         "orgs_at_published": x.orgs_at_ceiling,
+        "zero_note": x.zero_note,
     }
 
 
@@ -130,6 +131,7 @@ def _plan(x: PlanBudget) -> dict[str, Any]:
         "in_tokens_5h": x.in_tokens_5h,
         "binding": x.binding,
         "messages_5h": x.messages_5h,
+        "zero_note": x.zero_note,
     }
 
 
