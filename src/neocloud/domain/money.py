@@ -91,3 +91,16 @@ def price_problems(price: Money) -> list[str]:
 def _plain(amount: Decimal) -> str:
     """A short rendering: ``2.35``, ``1E+308`` (never a 300-digit string)."""
     return str(amount) if len(str(amount)) <= 24 else f"{amount:.6E}"
+
+
+_SHORT_SCALES = ((Decimal(10**12), "T"), (Decimal(10**9), "B"), (Decimal(10**6), "M"), (Decimal(10**3), "K"))
+
+
+def short_amount(amount: Decimal) -> str:
+    """One compact format for money in human tables, CLI and page alike: ``44.80B``,
+    ``9.31M``, ``191.31K``, ``950.00``; two decimals of the scale, so a column never
+    mixes ``191,308.80`` with ``9.31M``. Exact figures are in the JSON."""
+    for scale, suffix in _SHORT_SCALES:
+        if abs(amount) >= scale:
+            return f"{amount / scale:,.2f}{suffix}"
+    return f"{amount:,.2f}"

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from neocloud.domain.clock import from_s, to_s
 from neocloud.domain.errors import DomainError, RequestError
-from neocloud.domain.money import Money
+from neocloud.domain.money import Money, short_amount
 from neocloud.economics.book import Book
 from neocloud.economics.contract import add_months
 from neocloud.economics.deal import DealAnalysis
@@ -192,11 +192,8 @@ def deal_page_html(report: DealReport) -> str:
 
 
 def money(amount: Decimal) -> str:
-    """``44.80B``, ``12.30M``, ``9,500.00``."""
-    for scale, suffix in ((10**9, "B"), (10**6, "M")):
-        if abs(amount) >= scale:
-            return f"{amount / scale:,.2f}{suffix}"
-    return f"{amount:,.2f}"
+    """``44.80B``, ``9.31M``, ``191.31K``, ``950.00``: domain.money.short_amount."""
+    return short_amount(amount)
 
 
 def pct(x: float | None) -> str:
