@@ -292,6 +292,14 @@ def test_event_summary_shows_what_changed() -> None:
     assert summary == "state: held → confirmed; contract: 64 GPUs 1970-01-01 → 1970-01-02"
 
 
+def test_a_price_books_effective_time_and_a_node_list_read_as_text_not_python() -> None:
+    published = views.event_summary(None, {"version": 2, "effective": DAY, "note": "x"})
+    assert "effective: 1970-01-02" in published
+    assert str(DAY) not in published
+    degraded = views.event_summary(None, {"nodes": ["de-b0001-n020", "de-b0001-n021"]})
+    assert degraded == "nodes: de-b0001-n020, de-b0001-n021"
+
+
 def test_safe_next_keeps_redirects_local() -> None:
     assert _safe_next("/timeline?months=3") == "/timeline?months=3"
     for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", None):
