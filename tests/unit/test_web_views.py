@@ -300,6 +300,19 @@ def test_a_price_books_effective_time_and_a_node_list_read_as_text_not_python() 
     assert degraded == "nodes: de-b0001-n020, de-b0001-n021"
 
 
+def test_the_prices_page_marks_a_margin_below_cost_in_words_not_colour_alone(
+    app_and_keys: tuple[TestClient, Services, DemoKeys],
+) -> None:
+    _, _, keys = app_and_keys
+    page = _client(app_and_keys, keys.operator).get("/prices").text
+    margins = page[page.index('id="margins"') :]
+    margins = margins[: margins.index("</table>")]
+    below = re.findall(r'<td class="num below-cost">(-[0-9.]+) <span class="tag">below cost</span></td>', margins)
+    assert below  # the demo's wholesale and spot rates sit under the TCO
+    cells = re.findall(r'<td class="num[^"]*">(-?[0-9.]+)', margins)
+    assert sorted(c for c in cells if c.startswith("-")) == sorted(below)  # every negative one is marked
+
+
 def test_safe_next_keeps_redirects_local() -> None:
     assert _safe_next("/timeline?months=3") == "/timeline?months=3"
     for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", None):
