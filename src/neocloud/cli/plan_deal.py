@@ -30,7 +30,7 @@ from neocloud.cli.common import (
 )
 from neocloud.domain.clock import ManualClock, from_s, to_s
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.money import Money, short_amount
+from neocloud.domain.money import Money, percent, short_amount
 from neocloud.domain.presets import preset as make_preset
 from neocloud.domain.spec import build_fleet
 from neocloud.economics.book import Book
@@ -292,7 +292,7 @@ def money(amount: Decimal) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "none" if x is None else f"{100 * x:.1f}%"
+    return percent(x)
 
 
 def _day(t_s: int | None) -> str:

@@ -104,3 +104,19 @@ def short_amount(amount: Decimal) -> str:
         if abs(amount) >= scale:
             return f"{amount / scale:,.2f}{suffix}"
     return f"{amount:,.2f}"
+
+
+def percent(x: float | None) -> str:
+    """A share or rate for human tables: ``75.0%``; a share that one decimal would show
+    as ``100.0%`` or ``0.0%`` while others exist gets two (``99.97%``, ``0.03%``), and
+    one under 0.005% reads ``<0.01%``."""
+    if x is None:
+        return "none"
+    value = 100 * x
+    if value != round(value, 1) and round(value, 1) in (0.0, 100.0, -0.0):
+        if 0 < abs(value) < 0.005:
+            return "<0.01%" if value > 0 else ">-0.01%"
+        if 99.995 <= value < 100:
+            return ">99.99%"
+        return f"{value:.2f}%"
+    return f"{value:.1f}%"

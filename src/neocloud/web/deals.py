@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from neocloud.domain.clock import from_s, to_s
 from neocloud.domain.errors import DomainError, RequestError
-from neocloud.domain.money import Money, short_amount
+from neocloud.domain.money import Money, percent, short_amount
 from neocloud.economics.book import Book
 from neocloud.economics.contract import add_months
 from neocloud.economics.deal import DealAnalysis
@@ -197,7 +197,7 @@ def money(amount: Decimal) -> str:
 
 
 def pct(x: float | None) -> str:
-    return "none" if x is None else f"{100 * x:.1f}%"
+    return percent(x)
 
 
 def _day(t_s: int | None) -> str:
