@@ -313,6 +313,20 @@ def test_the_prices_page_marks_a_margin_below_cost_in_words_not_colour_alone(
     assert sorted(c for c in cells if c.startswith("-")) == sorted(below)  # every negative one is marked
 
 
+def test_the_deals_page_opens_on_a_deal_that_fits_the_roomiest_site(
+    app_and_keys: tuple[TestClient, Services, DemoKeys],
+) -> None:
+    _, _, keys = app_and_keys
+    response = _client(app_and_keys, keys.operator).get("/deals")
+    assert response.status_code == 200, response.text[:500]
+    assert 'id="deal-problems"' not in response.text
+    assert "needs" not in re.sub(r"<[^>]+>", " ", response.text)  # no "needs 576 more" warning
+    assert "<option selected>demo-east</option>" not in response.text  # all 576 GPUs there are committed
+    gpus = re.search(r'name="gpus"[^>]*value="([A-Z0-9]+)=(\d+)"', response.text)
+    assert gpus is not None
+    assert int(gpus[2]) > 0
+
+
 def test_safe_next_keeps_redirects_local() -> None:
     assert _safe_next("/timeline?months=3") == "/timeline?months=3"
     for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", None):
