@@ -127,3 +127,12 @@ def test_a_bad_cost_override_exits_2_naming_the_file_and_key(tmp_path: Path) -> 
     result = run(*DEAL, "--monthly-fee", "100K", "--start", "2027-01-01", "--end", "2028-01-01", "--assumptions", path)
     assert result.exit_code == 2
     assert "global.pue.value: 7 is out of range" in text(result.stderr)
+
+
+def test_a_gb200_deal_is_not_set_against_h100_market_prices() -> None:
+    args = ("plan", "deal", "--preset", "demo", "--site", "demo-east", "--tenant", "newco", "--gpus", "GB200=72")
+    result = run(*args, "--monthly-fee", "150K", "--start", "2027-01-01", "--end", "2028-01-01", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["market"] == []  # no GB200 market price is known [R5][R30]
+    h100 = run(*DEAL, "--gpus", "H100=64", "--monthly-fee", "150K", "--start", "2027-01-01", "--end", "2028-01-01")
+    assert "vs H100 on demand" in text(h100.stdout)

@@ -18,12 +18,22 @@ def test_the_chart_stacks_each_months_flows_to_its_net_and_draws_the_cumulative_
     a = analyse(contract(prepayment=Prepayment(share=Decimal("0.2"))), COSTS)
     chart = cash_flow_chart(a)
     bars = [d for d in chart["datasets"] if d.get("type") != "line"]
-    (line,) = [d for d in chart["datasets"] if d.get("type") == "line"]
+    (opex,) = [d for d in chart["datasets"] if d["label"].startswith("operating cost")]
+    (line,) = [d for d in chart["datasets"] if d["label"] == "cumulative cash"]
     assert chart["labels"][0] == "start"
     assert len(chart["labels"]) == len(a.months) == 13
     for k, m in enumerate(a.months):
-        assert sum(d["data"][k] for d in bars) == pytest.approx(float(m.net) / 1e6, abs=1e-2)
+        flows = sum(d["data"][k] for d in bars) + opex["data"][k]
+        assert flows == pytest.approx(float(m.net) / 1e6, abs=1e-2)
         assert line["data"][k] == pytest.approx(float(m.cumulative) / 1e6, abs=1e-3)
+
+
+def test_the_operating_cost_is_a_line_so_it_shows_beside_fees_of_millions() -> None:
+    chart = cash_flow_chart(analyse(contract(), COSTS))
+    (opex,) = [d for d in chart["datasets"] if d["label"].startswith("operating cost")]
+    assert opex["type"] == "line"
+    assert opex["stack"] != "flows"
+    assert any(v < 0 for v in opex["data"])
 
 
 def test_the_concentration_rows_end_with_a_total_that_is_their_sum() -> None:

@@ -292,6 +292,41 @@ def test_event_summary_shows_what_changed() -> None:
     assert summary == "state: held → confirmed; contract: 64 GPUs 1970-01-01 → 1970-01-02"
 
 
+def test_a_price_books_effective_time_and_a_node_list_read_as_text_not_python() -> None:
+    published = views.event_summary(None, {"version": 2, "effective": DAY, "note": "x"})
+    assert "effective: 1970-01-02" in published
+    assert str(DAY) not in published
+    degraded = views.event_summary(None, {"nodes": ["de-b0001-n020", "de-b0001-n021"]})
+    assert degraded == "nodes: de-b0001-n020, de-b0001-n021"
+
+
+def test_the_prices_page_marks_a_margin_below_cost_in_words_not_colour_alone(
+    app_and_keys: tuple[TestClient, Services, DemoKeys],
+) -> None:
+    _, _, keys = app_and_keys
+    page = _client(app_and_keys, keys.operator).get("/prices").text
+    margins = page[page.index('id="margins"') :]
+    margins = margins[: margins.index("</table>")]
+    below = re.findall(r'<td class="num below-cost">(-[0-9.]+) <span class="tag">below cost</span></td>', margins)
+    assert below  # the demo's wholesale and spot rates sit under the TCO
+    cells = re.findall(r'<td class="num[^"]*">(-?[0-9.]+)', margins)
+    assert sorted(c for c in cells if c.startswith("-")) == sorted(below)  # every negative one is marked
+
+
+def test_the_deals_page_opens_on_a_deal_that_fits_the_roomiest_site(
+    app_and_keys: tuple[TestClient, Services, DemoKeys],
+) -> None:
+    _, _, keys = app_and_keys
+    response = _client(app_and_keys, keys.operator).get("/deals")
+    assert response.status_code == 200, response.text[:500]
+    assert 'id="deal-problems"' not in response.text
+    assert "needs" not in re.sub(r"<[^>]+>", " ", response.text)  # no "needs 576 more" warning
+    assert "<option selected>demo-east</option>" not in response.text  # all 576 GPUs there are committed
+    gpus = re.search(r'name="gpus"[^>]*value="([A-Z0-9]+)=(\d+)"', response.text)
+    assert gpus is not None
+    assert int(gpus[2]) > 0
+
+
 def test_safe_next_keeps_redirects_local() -> None:
     assert _safe_next("/timeline?months=3") == "/timeline?months=3"
     for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", None):

@@ -25,6 +25,23 @@ MAX_ERRORS_SHOWN = 50
 DEFAULT_DB = "sqlite:///neocloud.db"
 # Piped or redirected, a table is as wide as its widest values: no column is ever cut.
 UNBOUNDED_COLUMNS = 1_000_000
+#: Human output fits this many columns, piped or on a wider terminal (project rule).
+HUMAN_COLUMNS = 80
+_TRAILING = re.compile(r"[ \t]+(?=\n)")
+
+
+class _StripTrailing:
+    """Standard output (looked up on each write, as Rich does) without the spaces Rich
+    pads table lines with before a newline: piped text then ends where its words do."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(_TRAILING.sub("", text))
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return False
 
 
 def stdout_console() -> Console:
@@ -32,7 +49,15 @@ def stdout_console() -> Console:
     wrap or shorten a cell). Piped or redirected, every value is printed whole: Rich
     would otherwise assume 80 columns (or the width of a terminal on stdin or stderr)
     and cut values to ``confirm…``. ``COLUMNS`` does not narrow piped output."""
-    return Console() if _is_terminal(sys.stdout) else Console(width=UNBOUNDED_COLUMNS)
+    if _is_terminal(sys.stdout):
+        return Console()
+    return Console(width=UNBOUNDED_COLUMNS, file=_StripTrailing())  # type: ignore[arg-type]
+
+
+def human_width(console: Console) -> int:
+    """The width a command's tables are laid out in: the terminal's, at most 80 columns;
+    piped, 80 columns too (cells wrap or fold there, never cut)."""
+    return min(console.width, HUMAN_COLUMNS)
 
 
 def _is_terminal(stream: object) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -17,11 +18,20 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import EXIT_BAD_INPUT, _is_terminal, bad_input, db_url, err, parse_time, stdout_console
+from neocloud.cli.common import (
+    EXIT_BAD_INPUT,
+    _is_terminal,
+    bad_input,
+    db_url,
+    err,
+    human_width,
+    parse_time,
+    stdout_console,
+)
 from neocloud.domain.clock import ManualClock, from_s, to_s
 from neocloud.domain.counts import model_counts
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.money import Money
+from neocloud.domain.money import Money, percent, short_amount
 from neocloud.domain.presets import preset as make_preset
 from neocloud.domain.spec import build_fleet
 from neocloud.economics.book import Book
@@ -275,15 +285,12 @@ def _fail(message: str) -> NoReturn:
 
 
 def money(amount: Decimal) -> str:
-    """``44.80B``, ``12.30M``, ``9,500.00``: short for tables; exact figures are in --json."""
-    for scale, suffix in ((10**9, "B"), (10**6, "M")):
-        if abs(amount) >= scale:
-            return f"{amount / scale:,.2f}{suffix}"
-    return f"{amount:,.2f}"
+    """``44.80B``, ``9.31M``, ``191.31K``, ``950.00``: domain.money.short_amount."""
+    return short_amount(amount)
 
 
 def _pct(x: float | None) -> str:
-    return "none" if x is None else f"{100 * x:.1f}%"
+    return percent(x)
 
 
 def _day(t_s: int | None) -> str:
@@ -348,7 +355,8 @@ def _print_book(b: Book) -> None:
         f"weighted term {b.remaining_term_years:.2f} y, take-or-pay {_pct(b.take_or_pay_share)}, "
         f"top-1 {_pct(b.top1_backlog_share)} ({b.top_tenant or 'none'}), HHI {b.hhi:,.0f} of 10,000"
     )
-    out.print(head, highlight=False, soft_wrap=True)
+    width = human_width(out)
+    out.print(textwrap.fill(head, width=width), highlight=False, markup=False)
     t = Table("tenant", "revenue", "backlog", "share", "at risk", "term y", box=box.SIMPLE)
     t.title = f"by tenant (revenue {_day(b.period[0])} to {_day(b.period[1])})"
     t.title_justify = "left"
@@ -361,9 +369,9 @@ def _print_book(b: Book) -> None:
             money(r.revenue_at_risk),
             f"{r.remaining_term_years:.2f}",
         )
-    out.print(t)
+    out.print(t, width=width)
     s = Table("site", "tenant", "GPUs", "model", "until", "firm", box=box.SIMPLE, title="committed capacity")
     s.title_justify = "left"
     for m in b.commitments:
         s.add_row(m.site, m.tenant, f"{m.gpus:,}", m.model, _day(m.end_s), "yes" if m.take_or_pay else "no")
-    out.print(s)
+    out.print(s, width=width)

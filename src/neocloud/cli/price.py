@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import actor_name, bad_input, db_url, parse_time, stdout_console
+from neocloud.cli.common import actor_name, bad_input, db_url, human_width, parse_time, stdout_console
 from neocloud.cli.views import iso
 from neocloud.domain.clock import to_s
 from neocloud.domain.errors import RequestError
@@ -73,13 +74,21 @@ def history(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print(json.dumps([book_json(b) for b in books], indent=2))
         return
+    if not books:
+        out.print("no price book yet: neocloud price publish FILE", highlight=False)
+        return
+    width = human_width(out)
     table = Table(box=box.SIMPLE, pad_edge=False)
-    for name in ("version", "effective", "author", "cards", "note"):
+    for name in ("version", "effective", "author", "cards"):
         table.add_column(name, overflow="fold")
     for b in books:
         n = sum(len(g) for g in (b.cards.wholesale, b.cards.reserved, b.cards.on_demand, b.cards.spot))
-        table.add_row(f"v{b.version}", iso(b.effective_s) or "", b.author, str(n), b.note)
-    out.print(table if books else "no price book yet: neocloud price publish FILE", highlight=False)
+        table.add_row(f"v{b.version}", iso(b.effective_s) or "", b.author, str(n))
+    out.print(table, width=width)
+    for b in books:  # notes are prose: below the table, wrapped, so the table stays narrow
+        if b.note:
+            note = textwrap.fill(f"v{b.version}: {b.note}", width=width, subsequent_indent="  ")
+            out.print(note, highlight=False, markup=False)
 
 
 @app.command("publish")

@@ -25,7 +25,8 @@ def short_time(t_s: int | None) -> str:
     return dt.strftime("%Y-%m-%d") if (dt.hour, dt.minute, dt.second) == (0, 0, 0) else dt.strftime("%Y-%m-%d %H:%M")
 
 
-TIME_KEYS = frozenset({"start", "end", "from", "at"})
+# The instants of event payloads (seconds in the log), as api/schemas.py _INSTANT_KEYS.
+TIME_KEYS = frozenset({"start", "end", "from", "at", "expires", "effective"})
 
 
 def change_summary(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
@@ -36,13 +37,18 @@ def change_summary(before: dict[str, Any] | None, after: dict[str, Any] | None) 
         old, new = before.get(key), after[key]
         if old == new:
             continue
-        show = _show_time if key in TIME_KEYS else (_show_contract if key == "contract" else str)
+        show = _show_time if key in TIME_KEYS else (_show_contract if key == "contract" else _show_value)
         parts.append(f"{key}: {show(old)} -> {show(new)}" if key in before else f"{key}: {show(new)}")
     return "; ".join(parts)
 
 
 def _show_time(value: Any) -> str:
     return short_time(value) if isinstance(value, int) else str(value)
+
+
+def _show_value(value: Any) -> str:
+    """A list (a degraded lease's nodes) as ``a, b``, not Python's ``['a', 'b']``."""
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def _show_contract(value: Any) -> str:

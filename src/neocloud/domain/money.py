@@ -91,3 +91,32 @@ def price_problems(price: Money) -> list[str]:
 def _plain(amount: Decimal) -> str:
     """A short rendering: ``2.35``, ``1E+308`` (never a 300-digit string)."""
     return str(amount) if len(str(amount)) <= 24 else f"{amount:.6E}"
+
+
+_SHORT_SCALES = ((Decimal(10**12), "T"), (Decimal(10**9), "B"), (Decimal(10**6), "M"), (Decimal(10**3), "K"))
+
+
+def short_amount(amount: Decimal) -> str:
+    """One compact format for money in human tables, CLI and page alike: ``44.80B``,
+    ``9.31M``, ``191.31K``, ``950.00``; two decimals of the scale, so a column never
+    mixes ``191,308.80`` with ``9.31M``. Exact figures are in the JSON."""
+    for scale, suffix in _SHORT_SCALES:
+        if abs(amount) >= scale:
+            return f"{amount / scale:,.2f}{suffix}"
+    return f"{amount:,.2f}"
+
+
+def percent(x: float | None) -> str:
+    """A share or rate for human tables: ``75.0%``; a share that one decimal would show
+    as ``100.0%`` or ``0.0%`` while others exist gets two (``99.97%``, ``0.03%``), and
+    one under 0.005% reads ``<0.01%``."""
+    if x is None:
+        return "none"
+    value = 100 * x
+    if value != round(value, 1) and round(value, 1) in (0.0, 100.0, -0.0):
+        if 0 < abs(value) < 0.005:
+            return "<0.01%" if value > 0 else ">-0.01%"
+        if 99.995 <= value < 100:
+            return ">99.99%"
+        return f"{value:.2f}%"
+    return f"{value:.1f}%"

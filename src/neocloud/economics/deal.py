@@ -416,7 +416,9 @@ def _assemble(  # noqa: PLR0917 - the parts of one analysis
         implied_price_per_gpu_hour=implied,
         effective_price_per_gpu_hour=effective,
         comparisons=tuple(
-            Comparison(m, float(implied / m.price.amount)) for m in market if m.price.currency == cur and implied
+            Comparison(m, float(implied / m.price.amount))
+            for m in market
+            if m.price.currency == cur and implied and m.model in contract.gpus_by_model()  # its own GPU model
         ),
     )
 

@@ -18,10 +18,11 @@ from fastapi.responses import HTMLResponse
 from neocloud.domain.clock import from_s, to_s
 from neocloud.domain.counts import model_counts, whole_number
 from neocloud.domain.errors import DomainError, RequestError
-from neocloud.domain.money import Money
+from neocloud.domain.money import Money, percent, short_amount
 from neocloud.economics.book import Book
 from neocloud.economics.contract import EARLIEST_S, LATEST_S, MAX_CONTRACT_GPUS, add_months
 from neocloud.economics.deal import DealAnalysis
+from neocloud.services.container import Services
 from neocloud.services.deals import DealReport, DealTerms
 from neocloud.web.routes import _page, _services, signed_in, templates
 
@@ -52,13 +53,16 @@ def deals_page(
         return _page(request, "forbidden.html", who, status=403, what="Deal analysis")
     svc = _services(request)
     fleet = svc.leasing.fleet()
+    start = start or _day(to_s(svc.clock.now()) // DAY_S * DAY_S)
+    if site is None and not gpus:  # open on a deal that fits, not on a full site
+        site, gpus = _roomiest(svc, start, end)
     form = {
         "site": site or (fleet.sites[0].name if fleet.sites else ""),
         "tenant": tenant,
         "gpus": gpus,
         "monthly_fee": monthly_fee,
         "price": price or ("" if monthly_fee else str(svc.leasing.terms.price_per_gpu_hour.amount)),
-        "start": start or _day(to_s(svc.clock.now()) // DAY_S * DAY_S),
+        "start": start,
         "end": end,
         "ramp": ramp,
         "notice_days": notice_days,
@@ -77,6 +81,22 @@ def deals_page(
     if report is not None:
         context.update(deal_context(report))
     return _page(request, "deals.html", who, status=422 if problems else 200, **context)
+
+
+def _roomiest(svc: Services, start: str, end: str) -> tuple[str | None, str]:
+    """The site and GPU model with the most GPUs free over the default term, and that
+    count (``MODEL=N``); ``(None, "")`` (the first site, whole) where nothing is free."""
+    problems: list[str] = []
+    start_s = _instant("start", start, problems)
+    end_s = _instant("end", end, problems) if end else add_months(start_s or 0, 12)
+    if problems or start_s is None or end_s is None or end_s <= start_s:
+        return None, ""
+    best: tuple[int, str, str] = (0, "", "")
+    for s in svc.leasing.fleet().sites:
+        for m in svc.leasing.availability(start_s, end_s, site=s.name):
+            best = max(best, (m.free_gpus, s.name, m.model), key=lambda b: b[0])
+    free, site, model = best
+    return (site, f"{model}={free}") if free else (None, "")
 
 
 def terms_from_form(form: dict[str, str], currency: str) -> DealTerms:
@@ -117,8 +137,9 @@ def deal_context(report: DealReport) -> dict[str, Any]:
 
 
 def cash_flow_chart(a: DealAnalysis) -> dict[str, Any]:
-    """Monthly cash flows as stacked bars (fees in cash, prepayment, opex and capex as
-    outflows) with the cumulative cash as a line, in millions of the currency."""
+    """Monthly cash flows as stacked bars (fees in cash, prepayment, capex as an
+    outflow), the operating cost as a line (visible beside fees of millions) and the
+    cumulative cash as a line, in millions of the currency."""
     labels = ["start"] + [f"m{m.month}" for m in a.months[1:]]
 
     def series(values: list[Decimal]) -> list[float]:
@@ -128,7 +149,6 @@ def cash_flow_chart(a: DealAnalysis) -> dict[str, Any]:
     bars = [
         ("fees in cash", COLORS["fee"], [m.fee - m.drawdown for m in months]),
         ("prepayment received", COLORS["prepayment"], [m.prepayment_in for m in months]),
-        ("operating cost", COLORS["opex"], [-m.opex for m in months]),
         ("capex", COLORS["capex"], [-m.capex for m in months]),
     ]
     datasets: list[dict[str, Any]] = [
@@ -136,6 +156,20 @@ def cash_flow_chart(a: DealAnalysis) -> dict[str, Any]:
         for label, color, values in bars
         if any(values)
     ]
+    if any(m.opex for m in months):  # a line: as a bar it is a sliver beside fees of $M
+        datasets.append(
+            {
+                "type": "line",
+                "label": "operating cost (line, per month)",
+                "data": series([-m.opex for m in months]),
+                "borderColor": COLORS["opex"],
+                "backgroundColor": COLORS["opex"],
+                "pointRadius": 2,
+                "borderWidth": 3,
+                "stack": "opex",
+                "order": 0,
+            }
+        )
     datasets.append(
         {
             "type": "line",
@@ -193,15 +227,12 @@ def deal_page_html(report: DealReport) -> str:
 
 
 def money(amount: Decimal) -> str:
-    """``44.80B``, ``12.30M``, ``9,500.00``."""
-    for scale, suffix in ((10**9, "B"), (10**6, "M")):
-        if abs(amount) >= scale:
-            return f"{amount / scale:,.2f}{suffix}"
-    return f"{amount:,.2f}"
+    """``44.80B``, ``9.31M``, ``191.31K``, ``950.00``: domain.money.short_amount."""
+    return short_amount(amount)
 
 
 def pct(x: float | None) -> str:
-    return "none" if x is None else f"{100 * x:.1f}%"
+    return percent(x)
 
 
 def _day(t_s: int | None) -> str:

@@ -540,6 +540,10 @@ def paginate(rows: list[NodeRow], page: int, per_page: int) -> Page:
     return Page(rows[(page - 1) * per_page : page * per_page], page, pages, len(rows))
 
 
+# The instants of event payloads (seconds in the log), as api/schemas.py _INSTANT_KEYS.
+TIME_KEYS = frozenset({"start", "end", "from", "at", "expires", "effective"})
+
+
 def event_summary(before: dict[str, object] | None, after: dict[str, object] | None) -> str:
     """What changed, compactly: ``state: held -> confirmed; health: healthy -> failed``."""
     before, after = before or {}, after or {}
@@ -548,13 +552,18 @@ def event_summary(before: dict[str, object] | None, after: dict[str, object] | N
         old = before.get(key)
         if old == new:
             continue
-        show = _show_time if key in {"start", "end", "from", "at"} else (_show_contract if key == "contract" else str)
+        show = _show_time if key in TIME_KEYS else (_show_contract if key == "contract" else _show_value)
         parts.append(f"{key}: {show(old)} → {show(new)}" if key in before else f"{key}: {show(new)}")
     return "; ".join(parts)
 
 
 def _show_time(value: object) -> str:
     return short_time(value) if isinstance(value, int) else str(value)
+
+
+def _show_value(value: object) -> str:
+    """A list (a degraded lease's nodes) as ``a, b``, not Python's ``['a', 'b']``."""
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def _show_contract(value: object) -> str:
