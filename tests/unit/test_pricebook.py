@@ -15,6 +15,7 @@ from neocloud.domain.money import Money
 from neocloud.economics.pricebook import (
     MONTH_S,
     OnDemandCard,
+    Price,
     PriceBook,
     PriceRefused,
     RampStep,
@@ -29,6 +30,7 @@ from neocloud.economics.pricebook import (
     margin,
     price_for,
     price_term,
+    priced_at,
     publish_problems,
 )
 from neocloud.economics.pricebook_defaults import default_cards
@@ -206,3 +208,13 @@ def test_a_later_card_change_makes_a_new_version_and_leaves_the_old_one_as_it_wa
     )
     assert price_for(in_force([v1, v2], 99), Tier.ON_DEMAND, "H100", 0, 1).rate == usd("3.99")  # type: ignore[arg-type]
     assert price_for(in_force([v1, v2], 100), Tier.ON_DEMAND, "H100", 0, 1).rate == usd("4.25")  # type: ignore[arg-type]
+
+
+def test_a_segment_split_over_two_models_bills_every_one_of_its_gpu_hours() -> None:
+    """A segment of 10 GPUs over nodes holding 16 H100 and 8 H200: 7 + 3 (the remainder to
+    the larger), not 6 + 3 with one GPU-hour lost to flooring (review of issue 10)."""
+    h100 = Price(Tier.ON_DEMAND, "H100", 0, Money(Decimal(2)))
+    h200 = Price(Tier.ON_DEMAND, "H200", 0, Money(Decimal(3)))
+    priced = priced_at([h100, h200], {"H100": 16, "H200": 8}, [Segment(0, 3600, 10)])
+    assert priced.gpu_hours == 10
+    assert priced.total.amount == Decimal("23.00")  # 7 x 2 + 3 x 3

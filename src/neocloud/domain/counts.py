@@ -8,6 +8,7 @@ Only ASCII digits, with single underscores between them, are a count here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _WHOLE = re.compile(r"[0-9]+(?:_[0-9]+)*")
 
@@ -39,3 +40,15 @@ def model_counts(text: str, field: str, *, max_count: int) -> tuple[dict[str, in
         else:
             counts[name] = count
     return counts, problems
+
+
+def split_in_proportion(n: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """``n`` whole things (GPUs of a contract segment) split over ``weights`` (GPUs held
+    per model) in proportion, floored, the remainder to the largest weight (ties: the
+    last name), so the parts always sum to ``n``. The one split the price book and the
+    deal book share."""
+    whole = sum(weights.values())
+    out = {key: n * w // whole for key, w in weights.items()}
+    biggest = max(weights, key=lambda key: (weights[key], key))
+    out[biggest] += n - sum(out.values())
+    return out

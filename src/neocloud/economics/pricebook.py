@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
+from neocloud.domain.counts import split_in_proportion
 from neocloud.domain.errors import DomainError
 from neocloud.domain.leases import Segment, Tier
 from neocloud.domain.money import MINOR_UNITS, Money, price_problems, rate_places
@@ -313,8 +314,9 @@ def priced_at(prices: Sequence[Price], gpus_by_model: dict[str, int], contract: 
     if not held or not contract or len(prices) != len(gpus_by_model):
         raise PriceRefused("nothing to price: the term holds no GPUs")
     lines: list[Charge] = []
-    for price, gpus in zip(prices, gpus_by_model.values(), strict=True):
-        share = [Segment(s.start_s, s.end_s, s.gpus * gpus // held) for s in contract]
+    parts = [split_in_proportion(s.gpus, gpus_by_model) for s in contract]
+    for price, model in zip(prices, gpus_by_model, strict=True):
+        share = [Segment(s.start_s, s.end_s, part[model]) for s, part in zip(contract, parts, strict=True)]
         lines += charges(price, share)
     currency = prices[0].rate.currency
     if any(p.rate.currency != currency for p in prices):

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from neocloud.domain.clock import to_s
+from neocloud.domain.counts import split_in_proportion
 from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Fleet, Site
 from neocloud.domain.leases import LIVE_STATES, Lease, LeaseState, Tier
@@ -215,7 +216,7 @@ def lease_contract(
     tranches = tuple(
         Tranche(model, n, seg.start_s, seg.end_s)
         for seg in lease.contract
-        for model, n in _split(seg.gpus, models).items()
+        for model, n in split_in_proportion(seg.gpus, models).items()
         if n > 0
     )
     contract = Contract(
@@ -327,12 +328,3 @@ def _site(fleet: Fleet, name: str | None) -> Site:
 
 def _names(fleet: Fleet) -> str:
     return ", ".join(s.name for s in fleet.sites)
-
-
-def _split(gpus: int, weights: Mapping[str, int]) -> dict[str, int]:
-    """``gpus`` split across models in proportion to ``weights``, the remainder to the largest."""
-    total = sum(weights.values())
-    out = {m: gpus * w // total for m, w in weights.items()}
-    biggest = max(weights, key=lambda m: (weights[m], m))
-    out[biggest] += gpus - sum(out.values())
-    return out
