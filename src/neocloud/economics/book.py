@@ -161,9 +161,11 @@ def _figures(c: Contract, now_s: int, period: tuple[int, int]) -> _Figures:
 def _tenant_rows(items: list[Contract], figures: list[_Figures], now_s: int) -> tuple[TenantRow, ...]:
     backlog = sum((f.backlog for f in figures), Decimal(0))
     revenue = sum((f.revenue for f in figures), Decimal(0))
+    by_tenant: dict[str, list[tuple[Contract, _Figures]]] = {}
+    for c, f in zip(items, figures, strict=True):  # one pass: a rescan per tenant was quadratic
+        by_tenant.setdefault(c.tenant, []).append((c, f))
     rows = []
-    for tenant in sorted({c.tenant for c in items}):
-        mine = [(c, f) for c, f in zip(items, figures, strict=True) if c.tenant == tenant]
+    for tenant, mine in sorted(by_tenant.items()):
         own = sum((f.backlog for _, f in mine), Decimal(0))
         rows.append(
             TenantRow(
