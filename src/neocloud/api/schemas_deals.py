@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from neocloud.api.schemas import Instant, Name, Schema, iso, seconds
-from neocloud.domain.money import Money
+from neocloud.domain.money import Money, round_money
 from neocloud.economics.book import Book, Commitment, TenantRow
 from neocloud.economics.contract import (
     MAX_CONTRACT_GPUS,
@@ -22,7 +22,7 @@ from neocloud.economics.contract import (
     Drawdown,
     Prepayment,
 )
-from neocloud.economics.deal import DealAnalysis, MonthFlow, YearSummary, round_money
+from neocloud.economics.deal import DealAnalysis, MonthFlow, YearSummary
 from neocloud.services.deals import DealReport, DealTerms
 
 MAX_MODELS = 16

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from neocloud.domain.errors import DomainError
 
@@ -70,6 +70,16 @@ class Money:
 def rate_places(currency: str) -> int:
     """The most decimal places a per-unit rate in ``currency`` may carry."""
     return MINOR_UNITS.get(currency, 2) + RATE_EXTRA_PLACES
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """THE rounding rule for an amount of money: to the currency's minor unit, half to even."""
+    return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), rounding=ROUND_HALF_EVEN)
+
+
+def round_rate(amount: Decimal, currency: str) -> Decimal:
+    """A per-unit rate (per GPU-hour) at a rate's precision (:func:`rate_places`), half to even."""
+    return amount.quantize(Decimal(1).scaleb(-rate_places(currency)), rounding=ROUND_HALF_EVEN)
 
 
 def price_problems(price: Money) -> list[str]:

@@ -38,12 +38,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from neocloud.domain.catalog import GpuModel
 from neocloud.domain.errors import DomainError
 from neocloud.domain.fleet import Fleet, Site
-from neocloud.domain.money import MINOR_UNITS, Money, rate_places
+from neocloud.domain.money import Money, round_money, round_rate
 from neocloud.economics.assumptions import FACILITY_IN_CAPEX, GLOBAL_KEYS, Assumptions, Sourced
 
 #: Hours in a year of 365.25 days, as economics.md 1.7 counts them [D].
@@ -192,8 +192,8 @@ def tco(inputs: CostInputs) -> Tco:
         TcoLine(
             key,
             LINE_LABELS[key],
-            Money(_round_rate(amount / HOURS_PER_YEAR, cur), cur),
-            Money(_round_minor(amount * _KW / it_kw, cur), cur),
+            Money(round_rate(amount / HOURS_PER_YEAR, cur), cur),
+            Money(round_money(amount * _KW / it_kw, cur), cur),
         )
         for key, amount in yearly.items()
     )
@@ -204,9 +204,9 @@ def tco(inputs: CostInputs) -> Tco:
         lines=lines,
         per_gpu_hour=Money(sum((line.per_gpu_hour.amount for line in lines), Decimal(0)), cur),
         per_mw_year=Money(sum((line.per_mw_year.amount for line in lines), Decimal(0)), cur),
-        capex_per_gpu=Money(_round_minor(capex, cur), cur),
-        facility_capex_per_gpu=Money(_round_minor(_facility_capex(inputs), cur), cur),
-        book_depreciation_per_gpu_year=Money(_round_minor(capex / inputs.value("depreciation_years_book"), cur), cur),
+        capex_per_gpu=Money(round_money(capex, cur), cur),
+        facility_capex_per_gpu=Money(round_money(_facility_capex(inputs), cur), cur),
+        book_depreciation_per_gpu_year=Money(round_money(capex / inputs.value("depreciation_years_book"), cur), cur),
         wacc=inputs.wacc,
         it_kw_per_gpu=it_kw,
         facility_kw_per_gpu=it_kw * inputs.value("pue"),
@@ -312,9 +312,7 @@ class FleetTco:
             rows = [r for r in self.rows if r.site == site]
             annual = sum((r.annual_cost.amount for r in rows), Decimal(0))
             budget = self.site_power_mw.get(site)
-            per_mw = (
-                Money(_round_minor(annual / Decimal(str(budget)), self.currency), self.currency) if budget else None
-            )
+            per_mw = Money(round_money(annual / Decimal(str(budget)), self.currency), self.currency) if budget else None
             it_mw = sum((r.gpus * r.tco.it_kw_per_gpu for r in rows), Decimal(0)) / _KW
             capex = Money(sum((r.capex_with_facility.amount for r in rows), Decimal(0)), self.currency)
             gpus = sum(r.gpus for r in rows)
@@ -350,7 +348,7 @@ def fleet_tco(fleet: Fleet, assumptions: Assumptions) -> FleetTco:
         except (MissingAssumption, InconsistentAssumption) as exc:
             unpriced.append(Unpriced(site, model, gpus, str(exc)))
             continue
-        annual = Money(_round_minor(one.per_gpu_hour.amount * gpus * HOURS_PER_YEAR, cur), cur)
+        annual = Money(round_money(one.per_gpu_hour.amount * gpus * HOURS_PER_YEAR, cur), cur)
         rows.append(FleetTcoRow(site, model, gpus, one, annual))
     return _fleet_total(rows, unpriced, cur, {s.name: s.power_mw for s in fleet.sites})
 
@@ -370,8 +368,8 @@ def weighted_lines(rows: Sequence[FleetTcoRow], currency: str) -> tuple[TcoLine,
             TcoLine(
                 key,
                 label,
-                Money(_round_rate(hour / gpus, currency) if gpus else Decimal(0), currency),
-                Money(_round_minor(year_mw / it_mw, currency) if it_mw else Decimal(0), currency),
+                Money(round_rate(hour / gpus, currency) if gpus else Decimal(0), currency),
+                Money(round_money(year_mw / it_mw, currency) if it_mw else Decimal(0), currency),
             )
         )
     return tuple(out)
@@ -409,14 +407,6 @@ def _yearly_lines(inputs: CostInputs) -> dict[str, Decimal]:
 
 def _facility_capex(inputs: CostInputs) -> Decimal:
     return inputs.value("facility_capex_usd_per_mw_it") * inputs.it_kw_per_gpu / _KW
-
-
-def _round_rate(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-rate_places(currency)), rounding=ROUND_HALF_EVEN)
-
-
-def _round_minor(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), rounding=ROUND_HALF_EVEN)
 
 
 def _fleet_total(

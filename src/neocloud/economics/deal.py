@@ -32,12 +32,12 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import numpy_financial as npf  # type: ignore[import-untyped]  # no stubs
 
 from neocloud.domain.errors import RequestError
-from neocloud.domain.money import MINOR_UNITS, Money, rate_places
+from neocloud.domain.money import MINOR_UNITS, Money, round_money, round_rate
 from neocloud.economics.contract import (
     Contract,
     Drawdown,
@@ -234,16 +234,6 @@ def schedule(contract: Contract, costs: CostBasis | None = None, cuts: Iterable[
             )
         )
     return tuple(out)
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    """THE rounding rule: to the currency's minor unit, half to even."""
-    return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), rounding=ROUND_HALF_EVEN)
-
-
-def round_rate(amount: Decimal, currency: str) -> Decimal:
-    """A price per GPU-hour for display, at a rate's precision (4 places for USD)."""
-    return amount.quantize(Decimal(1).scaleb(-rate_places(currency)), rounding=ROUND_HALF_EVEN)
 
 
 def monthly_rate(wacc: Decimal) -> float:

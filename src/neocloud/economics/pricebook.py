@@ -31,7 +31,7 @@ from typing import TypeVar
 from neocloud.domain.counts import split_in_proportion
 from neocloud.domain.errors import DomainError
 from neocloud.domain.leases import Segment, Tier
-from neocloud.domain.money import MINOR_UNITS, Money, price_problems, rate_places
+from neocloud.domain.money import Money, price_problems, rate_places, round_money, round_rate
 
 #: Hours in the mean month of a 365.25-day year (8,766 h / 12): a contract month.
 HOURS_PER_MONTH = Decimal("730.5")
@@ -385,14 +385,6 @@ def discounted(base: Money, discount: Decimal) -> Money:
 def ramp_discount(ramp: Sequence[RampStep], month: int) -> Decimal:
     """The ramp discount of contract month ``month`` (0 past the ramp)."""
     return next((r.discount for r in ramp if r.month == month), Decimal(0))
-
-
-def round_rate(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-rate_places(currency)), ROUND_HALF_EVEN)
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), ROUND_HALF_EVEN)
 
 
 # -- validation ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from neocloud.domain.money import Money
+from neocloud.domain.money import Money, round_rate
 from neocloud.economics.pricebook import (
     OnDemandCard,
     RampStep,
@@ -41,7 +41,6 @@ from neocloud.economics.pricebook import (
     SpotCard,
     TermDiscount,
     WholesaleCard,
-    round_rate,
 )
 
 CURRENCY = "USD"

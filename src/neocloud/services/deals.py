@@ -23,7 +23,7 @@ from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Fleet, Site
 from neocloud.domain.leases import LIVE_STATES, Lease, LeaseState, Tier
 from neocloud.domain.ledger import Booking, HolderKind
-from neocloud.domain.money import Money
+from neocloud.domain.money import Money, round_money
 from neocloud.economics.assumptions import Assumptions
 from neocloud.economics.book import Book, book
 from neocloud.economics.contract import Contract, Prepayment, Tranche, checked, term_months, whole_term
@@ -35,7 +35,6 @@ from neocloud.economics.deal import (
     DealAnalysis,
     MarketPrice,
     analyse,
-    round_money,
 )
 from neocloud.economics.pricebook import WholesaleCard
 from neocloud.services.leasing import LeasingService
