@@ -11,8 +11,12 @@ OPERATIONS = ("get", "post", "put", "patch", "delete")
 
 
 def test_every_v1_operation_documents_its_problem_details(world: World) -> None:
-    paths = world.app.openapi()["paths"]
-    for path, operations in paths.items():
+    """Each refers to the one ProblemOut in components: inlined in ~300 responses it was
+    85% of the document, and Swagger UI drew that too slowly on a loaded CI machine."""
+    spec = world.app.openapi()
+    problem = spec["components"]["schemas"]["ProblemOut"]
+    assert {"title", "status", "detail"} <= set(problem["properties"])
+    for path, operations in spec["paths"].items():
         if not path.startswith("/v1/"):
             continue
         for method, op in operations.items():
@@ -21,7 +25,7 @@ def test_every_v1_operation_documents_its_problem_details(world: World) -> None:
             for status in ("400", "401", "403", "404", "409", "422"):
                 content = op["responses"][status]["content"]
                 assert list(content) == [PROBLEM], (method, path, status)
-                assert {"title", "status", "detail"} <= set(content[PROBLEM]["schema"]["properties"])
+                assert content[PROBLEM]["schema"] == {"$ref": "#/components/schemas/ProblemOut"}
 
 
 def test_a_body_that_is_not_utf8_is_a_documented_400_problem(world: World) -> None:

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -29,6 +30,7 @@ from neocloud.api.routers import (
     serving,
     system,
 )
+from neocloud.api.schemas import ProblemOut
 from neocloud.services.container import Services
 from neocloud.web import routes as web
 
@@ -62,7 +64,23 @@ def create_app(
     for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals, prices, serving):
         app.include_router(module.router)
     web.mount(app)
+    _share_the_problem_schema(app)
     return app
+
+
+def _share_the_problem_schema(app: FastAPI) -> None:
+    """Put ProblemOut in the OpenAPI components, where every error response refers to it
+    (schemas.PROBLEMS). Inlined, it was 85% of the document (430 kB for 31 paths), and
+    Swagger UI took over 15 s to draw that on a loaded 2-core machine."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            spec.setdefault("components", {}).setdefault("schemas", {})["ProblemOut"] = ProblemOut.model_json_schema()
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @asynccontextmanager

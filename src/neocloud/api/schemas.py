@@ -671,10 +671,15 @@ class ProblemOut(BaseModel):
     )
 
 
+PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemOut"
+"""Every problem response points here; ``api/app.py`` adds ProblemOut to the document's
+components once, so the schema is written once, not inlined in all ~300 responses."""
+
+
 def _problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": ProblemOut.model_json_schema()}},
+        "content": {"application/problem+json": {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
     }
 
 
