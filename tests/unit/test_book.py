@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from neocloud.domain.errors import RequestError
 from neocloud.domain.money import Money
 from neocloud.economics.book import book, hhi
-from neocloud.economics.contract import Contract, Tranche, add_months, whole_term
+from neocloud.economics.contract import Contract, Tranche, whole_term
+from neocloud.economics.months import add_months
 from tests.unit.test_deal import contract, ts, usd
 
 D = Decimal

@@ -14,7 +14,6 @@ from neocloud.domain.catalog import GpuModel, builtin_catalog
 from neocloud.domain.fleet import Fleet, Node, Site
 from neocloud.economics.assumptions import Sourced, parse_assumptions
 from neocloud.economics.cost import (
-    HOURS_PER_YEAR,
     LINE_LABELS,
     CostInputs,
     InconsistentAssumption,
@@ -22,6 +21,7 @@ from neocloud.economics.cost import (
     fleet_tco,
     tco,
 )
+from neocloud.economics.months import HOURS_PER_YEAR
 
 DEFAULTS = shipped_assumptions()
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from neocloud.domain.leases import Segment, Tier
 from neocloud.domain.money import Money
+from neocloud.economics.months import add_months
 from neocloud.economics.pricebook import (
-    MONTH_S,
     OnDemandCard,
     Price,
     PriceBook,
@@ -116,7 +116,7 @@ def test_a_model_without_a_card_is_refused_naming_the_tier_and_what_is_priced() 
 # -- wholesale months -----------------------------------------------------------------------
 def test_a_whole_wholesale_month_costs_the_gpu_month_fee_to_the_cent_less_its_ramp() -> None:
     price = price_for(SEEDED, Tier.WHOLESALE, "H100", 0, YEAR)
-    lines = charges(price, [Segment(0, 3 * MONTH_S, 1_000)])
+    lines = charges(price, [Segment(0, add_months(0, 3), 1_000)])  # January to March 1970: 31, 28, 31 days
     assert [line.amount for line in lines] == [usd("515312.50"), usd("772968.75"), usd("1030625.00")]
     assert [price.monthly_fee(1_000, m) for m in (1, 2, 3)] == [line.amount for line in lines]
 
@@ -125,7 +125,8 @@ def test_a_unit_fee_is_spread_over_the_gpus_of_its_unit() -> None:
     card = WholesaleCard("GB200", monthly_fee=usd("97000"), unit_gpus=72)
     cards = RateCards(wholesale=(card,))
     assert book_problems(cards) == []
-    lines = charges(price_for(PriceBook(1, 0, cards), Tier.WHOLESALE, "GB200", 0, MONTH_S), [Segment(0, MONTH_S, 144)])
+    month = add_months(0, 1)
+    lines = charges(price_for(PriceBook(1, 0, cards), Tier.WHOLESALE, "GB200", 0, month), [Segment(0, month, 144)])
     assert [line.amount for line in lines] == [usd("194000.00")]  # two racks, one month
 
 

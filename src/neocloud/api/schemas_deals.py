@@ -15,14 +15,9 @@ from pydantic import Field
 from neocloud.api.schemas import Instant, Name, Schema, iso, seconds
 from neocloud.domain.money import Money, round_money
 from neocloud.economics.book import Book, Commitment, TenantRow
-from neocloud.economics.contract import (
-    MAX_CONTRACT_GPUS,
-    MAX_NOTICE_DAYS,
-    MAX_TERM_MONTHS,
-    Drawdown,
-    Prepayment,
-)
+from neocloud.economics.contract import MAX_CONTRACT_GPUS, MAX_NOTICE_DAYS, Drawdown, Prepayment
 from neocloud.economics.deal import DealAnalysis, MonthFlow, YearSummary
+from neocloud.economics.months import MAX_TERM_MONTHS
 from neocloud.services.deals import DealReport, DealTerms
 
 MAX_MODELS = 16

@@ -15,16 +15,13 @@ these months.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from neocloud.domain.errors import RequestError
 from neocloud.domain.money import Money, price_problems
+from neocloud.economics.months import MAX_TERM_MONTHS, add_months, month_starts
 
-#: A contract spans at most 20 years: longer than any disclosed GPU contract (CoreWeave's
-#: weighted term is ~5 years [R63], 2025-Q4), a bound against typos such as 2209 for 2029.
-MAX_TERM_MONTHS = 240
 #: A monthly fee of at most 100 billion (in the currency): 80x the largest disclosed
 #: GPU contract ($1.25B/month, SpaceX-Anthropic [R50], 2026-05); a bound against typos.
 MAX_MONTHLY_FEE = Decimal(100_000_000_000)
@@ -172,31 +169,6 @@ def checked(c: Contract) -> Contract:
 def term_months(c: Contract) -> int:
     """Anniversary months from the start to the end, the last partial one included."""
     return len(month_starts(c.start_s, c.end_s))
-
-
-def month_starts(start_s: int, end_s: int) -> list[int]:
-    """The start of each anniversary month of ``[start_s, end_s)``."""
-    out, k = [], 0
-    while (at := add_months(start_s, k)) < end_s:
-        out.append(at)
-        k += 1
-        if k > MAX_TERM_MONTHS + 1:
-            break
-    return out
-
-
-def add_months(t_s: int, months: int) -> int:
-    """``t_s`` plus whole calendar months, the day clamped to the month's length."""
-    dt = datetime.fromtimestamp(t_s, UTC)
-    index = dt.year * 12 + dt.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(dt.day, _days_in(year, month + 1))
-    return int(dt.replace(year=year, month=month + 1, day=day).timestamp())
-
-
-def _days_in(year: int, month: int) -> int:
-    nxt = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-    return (nxt - datetime(year, month, 1, tzinfo=UTC)).days
 
 
 def _tranche_problems(tranches: tuple[Tranche, ...]) -> list[str]:

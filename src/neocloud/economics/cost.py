@@ -45,9 +45,7 @@ from neocloud.domain.errors import DomainError
 from neocloud.domain.fleet import Fleet, Site
 from neocloud.domain.money import Money, round_money, round_rate
 from neocloud.economics.assumptions import FACILITY_IN_CAPEX, GLOBAL_KEYS, Assumptions, Sourced
-
-#: Hours in a year of 365.25 days, as economics.md 1.7 counts them [D].
-HOURS_PER_YEAR = Decimal("8766")
+from neocloud.economics.months import HOURS_PER_YEAR
 
 #: The lines of a TCO, in the order they are shown: key -> label.
 LINE_LABELS: Mapping[str, str] = {

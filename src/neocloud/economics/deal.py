@@ -27,7 +27,6 @@ flows, annualised as ``(1 + irr_m) ** 12 - 1``. Both work in floats: money goes 
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 from collections.abc import Iterable, Mapping
@@ -38,18 +37,9 @@ import numpy_financial as npf  # type: ignore[import-untyped]  # no stubs
 
 from neocloud.domain.errors import RequestError
 from neocloud.domain.money import MINOR_UNITS, Money, round_money, round_rate
-from neocloud.economics.contract import (
-    Contract,
-    Drawdown,
-    add_months,
-    checked,
-    month_starts,
-)
+from neocloud.economics.contract import Contract, Drawdown, checked
+from neocloud.economics.months import HOURS_PER_MONTH, HOURS_PER_YEAR, add_months, contract_month, month_starts
 
-#: Hours in an average year and month (365.25 days), as economics.md's derived prices use
-#: ([D] §1.8: $1.25e9 / (325,000 x 730.5 h) = $5.27).
-HOURS_PER_YEAR = Decimal(8766)
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12
 #: The operator's weighted average cost of capital when none is given: 10%, between
 #: investment-grade take-or-pay debt at ~6.5% (SOFR + 2.25% [R28], 2026-03) and early
 #: or non-IG GPU debt at 11-15% [R26] (2025-06); the rate of economics.md's annuity
@@ -218,9 +208,10 @@ def schedule(contract: Contract, costs: CostBasis | None = None, cuts: Iterable[
     zero = Money(Decimal(0), contract.currency)
     out = []
     for a, b in itertools.pairwise(bounds):
-        month = bisect.bisect_right(starts, a)
+        month = contract_month(starts, a)
         hours = _gpu_hours(contract, a, b)
-        fee = _fee(contract, starts[month - 1], (a, b), month, sum(hours.values(), Decimal(0)))
+        whole = add_months(contract.start_s, month) - starts[month - 1]  # the contract month's seconds
+        fee = _fee(contract, whole, (a, b), month, sum(hours.values(), Decimal(0)))
         out.append(
             Line(
                 month,
@@ -272,11 +263,11 @@ def _gpu_hours(contract: Contract, a: int, b: int) -> dict[str, Decimal]:
     return out
 
 
-def _fee(contract: Contract, month_start: int, span: tuple[int, int], month: int, gpu_hours: Decimal) -> Money:
+def _fee(contract: Contract, full: int, span: tuple[int, int], month: int, gpu_hours: Decimal) -> Money:
+    """The fee of ``span`` in contract month ``month`` of ``full`` seconds."""
     a, b = span
     ramp = contract.ramp[month - 1] if month <= len(contract.ramp) else Decimal(1)
     if contract.monthly_fee is not None:
-        full = add_months(month_start, 1) - month_start
         amount = contract.monthly_fee.amount * ramp * Decimal(b - a) / Decimal(full)
     else:
         assert contract.price_per_gpu_hour is not None

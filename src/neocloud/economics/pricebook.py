@@ -17,7 +17,8 @@ effect now or later, and the book in force at ``t`` is the latest version whose
 
 Rounding, stated once: a derived rate (base x (1 - discount), a monthly fee / 730.5 h)
 is rounded half-even to the currency's rate precision (:func:`~neocloud.domain.money.rate_places`,
-4 places for USD); each charge line (one contract month, :func:`charges`) is rounded
+4 places for USD); each charge line (one contract month, an anniversary month of
+economics/months.py, :func:`charges`) is rounded
 half-even to the currency's minor unit (cents); a total is the sum of its lines.
 """
 
@@ -32,10 +33,8 @@ from neocloud.domain.counts import split_in_proportion
 from neocloud.domain.errors import DomainError
 from neocloud.domain.leases import Segment, Tier
 from neocloud.domain.money import Money, price_problems, rate_places, round_money, round_rate
+from neocloud.economics.months import HOURS_PER_MONTH, contract_months
 
-#: Hours in the mean month of a 365.25-day year (8,766 h / 12): a contract month.
-HOURS_PER_MONTH = Decimal("730.5")
-MONTH_S = 2_629_800  # 730.5 h in seconds
 #: Discounts are fractions in [0, 1) with at most this many decimal places.
 DISCOUNT_PLACES = 4
 #: At most this many rows in a term table or a ramp (a row a month for ten years).
@@ -350,22 +349,28 @@ def margin(priced: Priced, tco_by_model: dict[str, Money | None]) -> Margin | No
 
 
 def charges(price: Price, contract: Sequence[Segment]) -> tuple[Charge, ...]:
-    """The term's charge lines, one per contract month from the first segment's start.
+    """The term's charge lines, one per contract month (economics/months.py: anniversary
+    months from the first segment's start).
 
-    A line is its GPU-hours x the exact hourly rate (wholesale: the GPU-month fee / 730.5,
-    so a whole month is the fee to the cent) x (1 - that month's ramp discount), rounded
-    half-even to cents. The total of a term is the sum of these lines."""
+    A wholesale line is the GPU-month fee x the GPUs held x the share of the contract
+    month they are held for (seconds over the month's seconds) x (1 - that month's ramp
+    discount), so a whole month is the fee to the cent; any other line is its GPU-hours x
+    the rate. Each is rounded half-even to cents; the total of a term is their sum."""
     if not contract:
         return ()
     start_s, end_s = contract[0].start_s, contract[-1].end_s
-    hourly = price.rate.amount if price.per_gpu_month is None else price.per_gpu_month.amount / HOURS_PER_MONTH
     out: list[Charge] = []
-    for k, t in enumerate(range(start_s, end_s, MONTH_S)):
-        u = min(t + MONTH_S, end_s)
+    for k, (t, month_end) in enumerate(contract_months(start_s, end_s), start=1):
+        month_s = month_end - t
+        u = min(month_end, end_s)
         gpu_s = sum(s.gpus * _overlap(s, t, u) for s in contract)
-        off = ramp_discount(price.ramp, k + 1)
-        amount = round_money(Decimal(gpu_s) / 3600 * hourly * (1 - off), price.rate.currency)
-        out.append(Charge(price.model, k + 1, t, u, gpu_s, off, Money(amount, price.rate.currency)))
+        off = ramp_discount(price.ramp, k)
+        if price.per_gpu_month is None:
+            gross = Decimal(gpu_s) / 3600 * price.rate.amount
+        else:
+            gross = price.per_gpu_month.amount * Decimal(gpu_s) / Decimal(month_s)
+        amount = round_money(gross * (1 - off), price.rate.currency)
+        out.append(Charge(price.model, k, t, u, gpu_s, off, Money(amount, price.rate.currency)))
     return tuple(out)
 
 

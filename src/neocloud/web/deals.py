@@ -20,8 +20,9 @@ from neocloud.domain.counts import model_counts, whole_number
 from neocloud.domain.errors import DomainError, RequestError
 from neocloud.domain.money import Money, percent, short_amount
 from neocloud.economics.book import Book
-from neocloud.economics.contract import EARLIEST_S, LATEST_S, MAX_CONTRACT_GPUS, add_months
+from neocloud.economics.contract import EARLIEST_S, LATEST_S, MAX_CONTRACT_GPUS
 from neocloud.economics.deal import DealAnalysis
+from neocloud.economics.months import add_months
 from neocloud.services.container import Services
 from neocloud.services.deals import DealReport, DealTerms
 from neocloud.web.routes import _page, _services, signed_in, templates
