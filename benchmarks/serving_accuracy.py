@@ -39,6 +39,10 @@ from neocloud.economics.serving.latency import INITIAL, combine, roofline
 from neocloud.economics.serving.predictor import cost_rows
 
 REPO = Path(__file__).resolve().parents[1]
+# latency-v2 (2026-12-01): squared layout spelling read as the run it is; TTFT as bursts
+# of equal requests (per-engine share, disagg over every attention-DP rank), decode steps
+# waited for and host time per prompt token, in place of the closed-loop prefill queue.
+VERSION = "latency-v2"
 DATA = REPO.parent / "shared" / "reference" / "serving-silicon"
 FAMILIES = {
     "deepseek-r1": "deepseek",
@@ -199,12 +203,15 @@ def _write_coefficients(path: Path, coefficients: dict[str, object], report: dic
         for name in ("leave-one-family-out", "leave-one-system-out", "roofline")
     }
     doc = {
-        "version": "latency-v1",
+        "version": VERSION,
         "provenance": {
             "dataset": report["dataset"],
             "fit_code_commit": commit + (" (with uncommitted changes)" if dirty else ""),
             "fitted_at": datetime.now(UTC).strftime("%Y-%m-%d"),  # noqa: TID251 - a benchmark stamps its run
-            "method": "scipy least_squares, soft_l1 on log(pred/measured) of TTFT and TPOT, all rows",
+            "method": (
+                "scipy least_squares, soft_l1 (scale 0.1) on log(pred/measured), all costed rows: "
+                "TPOT's coefficients on TPOT, then, those held, TTFT's own on TTFT"
+            ),
             "rows": report["coverage"],  # type: ignore[dict-item]
             "cross_validation": cv,
         },
