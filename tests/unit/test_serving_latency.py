@@ -8,8 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from neocloud.adapters.serving_files import load_coefficients
 from neocloud.economics.serving.architecture import parse_config
-from neocloud.economics.serving.deployment import Deployment, Worker, parse_row
+from neocloud.economics.serving.catalog import ServingInputs
+from neocloud.economics.serving.deployment import Deployment, Worker, parse_row, within_domain
 from neocloud.economics.serving.fit import fit
 from neocloud.economics.serving.latency import (
     INITIAL,
@@ -24,6 +26,7 @@ from neocloud.economics.serving.latency import (
     terms,
 )
 from neocloud.economics.serving.precision import QUANT_MODES
+from neocloud.economics.serving.predictor import predict_rows
 from neocloud.economics.serving.system import GpuSystem
 
 # A tiny dense model whose sizes are easy to multiply out by hand.
@@ -232,3 +235,104 @@ def test_a_disaggregated_row_without_worker_counts_gets_as_many_prefill_as_decod
     assert workers > 1
     assert got["prefill_workers_n"] == workers
     assert got["decode_batch_n"] == math.ceil(400 / workers)
+
+
+# --- latency-v2: the data's layout spelling, and TTFT as bursts of equal requests ---
+
+
+def test_a_layout_written_as_64_gpus_of_tp8_ep8_on_an_8_gpu_node_is_costed_as_the_8_gpu_run() -> None:
+    # silicon_dev.csv holds the same measurements as 64/1/8/8 and as 8/1/1/8 (and
+    # 16/1/4/4 = 4/1/1/4, 1/64/8/8 = 1/8/1/8): read as written, 64-way TP across InfiniBand
+    squared = parse_row(agg_row(tp_size="64", attention_dp_size="1", moe_tp_size="8", moe_ep_size="8"))
+    plain = parse_row(agg_row(tp_size="8", attention_dp_size="1", moe_tp_size="1", moe_ep_size="8"))
+    assert squared.decode.gpus == 64
+    assert within_domain(squared, 8).decode == plain.decode
+    dp = parse_row(agg_row(tp_size="1", attention_dp_size="64", moe_tp_size="8", moe_ep_size="8", batch_size="4"))
+    read = within_domain(dp, 8).decode
+    assert (read.tp, read.attention_dp, read.moe_tp, read.moe_ep, read.gpus, read.batch) == (1, 8, 1, 8, 8, 256)
+
+
+def test_a_layout_inside_the_nvlink_domain_or_not_squared_is_left_as_written() -> None:
+    wide = parse_row(agg_row(tp_size="64", attention_dp_size="1", moe_tp_size="8", moe_ep_size="8"))
+    assert within_domain(wide, 72) == wide  # an NVL72 rack joins 64 GPUs by NVLink
+    mixed = parse_row(agg_row(tp_size="8", attention_dp_size="1", moe_tp_size="2", moe_ep_size="4"))
+    assert within_domain(mixed, 4) == mixed  # moe_tp x ep = tp: an ordinary layout
+
+
+def test_the_predictor_reads_the_squared_spelling_the_same_as_the_plain_one() -> None:
+    models = {"toy/tiny-moe": parse_config(TINY_MOE)}
+    inputs = ServingInputs(models=models, systems={"toy": SYSTEM}, coefficients=INITIAL)
+    cells = {"model_path": "toy/tiny-moe", "attention_dp_size": "1", "moe_ep_size": "8"}
+    squared = predict_rows([agg_row(**cells, tp_size="64", moe_tp_size="8")], inputs)
+    plain = predict_rows([agg_row(**cells, tp_size="8", moe_tp_size="1")], inputs)
+    assert plain[0].tpot_ms is not None
+    assert squared == plain
+
+
+def _disagg(prefill: Worker, concurrency: int) -> Deployment:
+    return replace(
+        deployment(batch=concurrency),
+        mode="disagg",
+        prefill=prefill,
+        concurrency=concurrency,
+        decode=Worker(batch=concurrency, count=1),
+    )
+
+
+def test_a_disaggregated_request_waits_for_a_share_of_the_burst_on_its_prefill_rank() -> None:
+    a = parse_config(TINY_MOE)
+    c = replace(INITIAL, disagg_burst=0.5)
+    one_worker = table([terms(a, SYSTEM, _disagg(Worker(batch=1), 64))])
+    four_workers = table([terms(a, SYSTEM, _disagg(Worker(batch=1, count=4), 64))])
+    alone = table([terms(a, SYSTEM, _disagg(Worker(batch=1), 1))])
+    ttft = [combine(t, c)[0][0] for t in (one_worker, four_workers, alone)]
+    assert ttft[0] > ttft[1] > ttft[2]
+    # exactly: 63 others on one rank, 15 on each of four, each waited for at half its compute
+    assert terms(a, SYSTEM, _disagg(Worker(batch=1), 64))["burst_n"] == 63.0
+    without = combine(one_worker, replace(c, disagg_burst=1e-12))[0][0]
+    assert ttft[0] - without == pytest.approx(0.5 * 63 * _prefill_compute_ms(one_worker, c), rel=1e-6)
+
+
+def _prefill_compute_ms(t: np.ndarray, c: Coefficients) -> float:
+    col = {n: t[0, i] for i, n in enumerate(TERM_NAMES)}
+    moe_eff = c.prefill_eff * min(c.moe_eff / c.gemm_eff, 1.0)
+    return float(((col["p_gemm_s"] + col["p_attn_s"]) / c.prefill_eff + col["p_moe_burst_s"] / moe_eff) * 1e3)
+
+
+def test_a_burst_on_a_data_parallel_prefill_worker_runs_every_ranks_tokens_through_the_experts() -> None:
+    a = parse_config(TINY_MOE)
+    dp4 = terms(a, SYSTEM, _disagg(Worker(batch=1, attention_dp=4, moe_ep=4), 64))
+    assert dp4["p_moe_burst_s"] == pytest.approx(4 * dp4["p_gemm_moe_s"], rel=1e-9)
+    assert dp4["burst_n"] == 15.0  # 64 requests over 4 ranks of one worker
+
+
+def test_every_prompt_token_costs_the_engines_host_time_in_ttft() -> None:
+    a = parse_config(TINY)
+    row = table([terms(a, SYSTEM, deployment())])
+    longer = row.copy()
+    longer[0, TERM_NAMES.index("isl_n")] += 1000  # the same prefill work, 1,000 more prompt tokens to handle
+    c = replace(INITIAL, prompt_token_s=(1e-6, 2e-6, 3e-6))  # vllm is the third engine
+    assert combine(longer, c)[0][0] - combine(row, c)[0][0] == pytest.approx(1000 * 3e-6 * 1e3, rel=1e-9)
+    assert terms(a, SYSTEM, deployment(isl=512))["isl_n"] == 512.0
+
+
+def test_agg_ttft_waits_for_the_engines_share_of_its_ranks_burst_and_for_decode_steps() -> None:
+    a = parse_config(TINY)
+    row = table([terms(a, SYSTEM, deployment(batch=16))])
+    c = replace(INITIAL, queue=1e-12, step_wait=(1e-12, 1e-12, 1e-12))
+    base = combine(row, replace(c, burst=(1e-12, 1e-12, 1e-12)))[0][0]
+    with_burst = combine(row, replace(c, burst=(0.5, 0.5, 0.25)))[0][0]
+    col = {n: row[0, i] for i, n in enumerate(TERM_NAMES)}
+    compute_ms = (col["p_gemm_s"] + col["p_attn_s"]) / c.prefill_eff * 1e3
+    assert with_burst - base == pytest.approx(0.25 * 15 * compute_ms, rel=1e-6)
+    ttft, tpot = combine(row, replace(c, burst=(1e-12, 1e-12, 1e-12), step_wait=(1.0, 1.0, 2.0)))
+    assert ttft[0] - base == pytest.approx(2.0 * tpot[0], rel=1e-6)
+
+
+def test_the_shipped_coefficients_are_latency_v2_with_their_cross_validated_errors() -> None:
+    coefficients, data = load_coefficients()
+    assert data["version"] == "latency-v2"
+    cv = data["provenance"]["cross_validation"]
+    assert set(cv) == {"leave-one-family-out", "leave-one-system-out", "roofline"}
+    assert len(data["provenance"]["dataset"]["sha256"]) == 64
+    assert Coefficients.from_mapping(coefficients.to_mapping()) == coefficients

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from neocloud.economics.serving.precision import PRECISION_DEFAULT_MODE, QuantMode, quant_mode
@@ -119,6 +119,31 @@ def parse_row(row: Mapping[str, str]) -> Deployment:
         worker = _worker(row, "", _int(row, "batch_size"))  # batch_size counts per attention-DP rank
         return Deployment(**common, decode=worker, prefill=None, concurrency=worker.batch)
     return _disagg(row, common)
+
+
+def within_domain(dep: Deployment, domain_gpus: int) -> Deployment:
+    """The deployment with every worker written in the data's squared spelling read as
+    the run it is (:func:`unsquare`) on a system whose NVLink domain is ``domain_gpus``."""
+    prefill = unsquare(dep.prefill, domain_gpus) if dep.prefill is not None else None
+    return replace(dep, decode=unsquare(dep.decode, domain_gpus), prefill=prefill)
+
+
+def unsquare(w: Worker, domain_gpus: int) -> Worker:
+    """Read a layout written as ``moe_tp = moe_ep = k`` with ``tp x attention_dp = k^2``
+    that would span ``k^2`` GPUs past the NVLink domain as the ``k``-GPU run it is:
+    attention TP ``k`` (or attention DP ``k``) and experts over EP ``k``. Some source
+    files of the silicon data write TP8 + EP8 on one 8-GPU node as ``64/1/8/8``; the same
+    measurements appear under both spellings (50 groups of identical TTFT and TPOT in
+    silicon_dev.csv: ``64/1/8/8`` = ``8/1/1/8``, ``16/1/4/4`` = ``4/1/1/4``,
+    ``1/64/8/8`` = ``1/8/1/8``), and tensor parallelism over 64 GPUs across InfiniBand
+    is not a layout anyone serves. A layout inside the domain is left as written."""
+    k = w.moe_ep
+    squared = k > 1 and w.moe_tp == k and w.tp * w.attention_dp == k * k and min(w.tp, w.attention_dp) == 1
+    if not squared or w.tp * w.attention_dp <= domain_gpus:
+        return w
+    if w.tp > 1:
+        return replace(w, tp=k, moe_tp=1)
+    return replace(w, attention_dp=k, moe_tp=1)
 
 
 def _disagg(row: Mapping[str, str], common: dict[str, Any]) -> Deployment:

@@ -32,7 +32,16 @@ ACT_BYTES = 2.0  # BF16 activations in all-reduces and the MoE combine
 DISPATCH_BYTES = 1.0  # FP8 tokens sent to experts (DeepEP / TRT-LLM all-to-all)
 STATE_BYTES = 4.0  # FP32 recurrent state of linear-attention layers
 ENGINES = ("trtllm", "sglang", "vllm")
-PER_ENGINE = ("layer_s", "step_s", "ttft_s", "seq_s", "interference")  # coefficients fitted per engine
+PER_ENGINE = (  # coefficients fitted per engine
+    "layer_s",
+    "step_s",
+    "ttft_s",
+    "seq_s",
+    "interference",
+    "burst",
+    "step_wait",
+    "prompt_token_s",
+)
 # Share of HBM an engine gives to weights and KV cache: vLLM's gpu_memory_utilization and
 # TensorRT-LLM's free_gpu_memory_fraction both default to 0.9 [engine docs, 2025].
 MEMORY_FRACTION = 0.9
@@ -85,6 +94,8 @@ TERM_NAMES = (
     "osl_n",  # output tokens (count)
     "decode_batch_n",  # requests in flight on one decode replica (count)
     "engine_i",  # index into ENGINES (count)
+    "isl_n",  # prompt tokens of one request (count)
+    "p_moe_burst_s",  # prefill: routed-expert FLOPs when every attention-DP rank of the prefill worker runs a request
 )
 
 
@@ -105,14 +116,17 @@ class Coefficients:
     a2a_s: float  # fixed latency of one all-to-all
     a2a_inter_s: float  # extra latency of one all-to-all across nodes
     pp_hop_s: float  # one pipeline hop
-    queue: float  # queueing for the prefill worker (x utilisation / (1 - utilisation))
-    burst: float  # share of a burst's other prefills a request waits for
+    queue: float  # agg: queueing for the GPUs' prefill time (x its share of their time)
+    disagg_burst: float  # disagg: share of the other prefills of a burst on a prefill rank a request waits for
     disagg_tokens_per_step: float  # tokens a disaggregated decode step emits per sequence (speculative MTP)
     layer_s: tuple[float, float, float]  # per-layer kernel overhead, per engine
     step_s: tuple[float, float, float]  # per-step overhead (scheduler, sampling), per engine
     ttft_s: tuple[float, float, float]  # fixed part of TTFT (HTTP, tokenising, scheduling), per engine
     seq_s: tuple[float, float, float]  # per sequence per decode step (scheduler, sampler), per engine
     interference: tuple[float, float, float]  # share of the carried prefill compute an agg step pays, per engine
+    burst: tuple[float, float, float]  # agg: share of a burst's other prefills on its rank a request waits for
+    step_wait: tuple[float, float, float]  # agg: decode steps a new request waits for or rides with, per engine
+    prompt_token_s: tuple[float, float, float]  # host time per prompt token (tokenising, transfer), per engine
 
     def vector(self) -> NDArray[np.float64]:
         """The coefficients as one vector (the fit's parameters), in field order."""
@@ -174,13 +188,16 @@ INITIAL = Coefficients(
     a2a_inter_s=40e-6,
     pp_hop_s=10e-6,  # NVIDIA's empirical p2p_latency in every system file [SS]; not fitted
     queue=1.0,
-    burst=0.5,
+    disagg_burst=0.5,
     disagg_tokens_per_step=1.0,
     layer_s=(30e-6, 30e-6, 30e-6),
     step_s=(1e-3, 1e-3, 1e-3),
     ttft_s=(0.1, 0.1, 0.1),
     seq_s=(2e-6, 2e-6, 2e-6),
     interference=(1.0, 1.0, 1.0),
+    burst=(0.5, 0.5, 0.5),
+    step_wait=(1.0, 1.0, 1.0),
+    prompt_token_s=(1e-6, 1e-6, 1e-6),
 )
 
 
@@ -198,6 +215,7 @@ def terms(arch: Architecture, system: GpuSystem, dep: Deployment) -> dict[str, f
     if dep.prefill is not None:
         resident_sequences(arch, system, dep, dep.prefill)  # refuses a prefill worker the weights overflow
     prefill = _prefill_terms(arch, system, dep, prefill_worker, tokens=dep.isl, requests=1)
+    ranks = _prefill_terms(arch, system, dep, prefill_worker, tokens=dep.isl, requests=prefill_worker.attention_dp)
     share = share_moe = 0.0
     if dep.prefill is None:
         carried = decode_worker.batch * dep.isl / max(dep.osl, 1)  # prefill tokens per decode step
@@ -224,6 +242,8 @@ def terms(arch: Architecture, system: GpuSystem, dep: Deployment) -> dict[str, f
         "osl_n": float(dep.osl),
         "decode_batch_n": float(decode_worker.batch),
         "engine_i": float(engine),
+        "isl_n": float(dep.isl),
+        "p_moe_burst_s": ranks["p_gemm_moe_s"],
     }
 
 
@@ -306,16 +326,18 @@ def combine(table: NDArray[np.float64], c: Coefficients) -> tuple[NDArray[np.flo
         + fixed
     )
     tpot = np.where(t["disagg"] > 0, tpot / c.disagg_tokens_per_step, tpot)
-    burst = t["burst_n"] * _prefill_compute(t, c) * c.burst
-    ttft = _ttft(t, service, tpot, c) + burst
+    ttft = _ttft(t, service, tpot, c)
     return ttft * 1e3, tpot * 1e3
 
 
-def _prefill_compute(t: dict[str, NDArray[np.float64]], c: Coefficients) -> NDArray[np.float64]:
+def _prefill_compute(
+    t: dict[str, NDArray[np.float64]], c: Coefficients, moe_s: str = "p_gemm_moe_s"
+) -> NDArray[np.float64]:
     """Prefill compute of one request: dense GEMMs and attention at ``prefill_eff``; the
-    grouped expert GEMMs slower by the decode fit's ``moe_eff / gemm_eff``."""
+    grouped expert GEMMs (``moe_s``: one request's, or a whole burst's across the
+    attention-DP ranks) slower by the decode fit's ``moe_eff / gemm_eff``."""
     moe_prefill_eff = c.prefill_eff * min(c.moe_eff / c.gemm_eff, 1.0)
-    return (t["p_gemm_s"] + t["p_attn_s"]) / c.prefill_eff + t["p_gemm_moe_s"] / moe_prefill_eff
+    return (t["p_gemm_s"] + t["p_attn_s"]) / c.prefill_eff + t[moe_s] / moe_prefill_eff
 
 
 def _per_engine(values: tuple[float, float, float], engine: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -327,24 +349,34 @@ def _per_engine(values: tuple[float, float, float], engine: NDArray[np.float64])
 def _ttft(
     t: dict[str, NDArray[np.float64]], service: NDArray[np.float64], tpot: NDArray[np.float64], c: Coefficients
 ) -> NDArray[np.float64]:
-    """Prefill service time plus the wait for the prefill resource.
+    """Prefill service time plus the waits in front of it.
 
-    agg: the GPUs alternate prefill and decode; over one request's life (``osl`` steps)
-    the batch brings ``batch`` prefills, so the prefill share of time is ``x/(1+x)`` with
-    ``x = batch * service / (osl * tpot)``, and an M/D/1-like wait grows as ``x``.
-    disagg: a closed loop of ``concurrency`` clients whose think time is the decode
-    (``osl * tpot``): the prefill workers' utilisation ``rho`` sets the wait below
-    saturation, and past it TTFT tends to ``N * service / workers - osl * tpot`` (the
-    asymptotic bound of a closed queueing network)."""
+    Benchmarks keep ``concurrency`` requests of equal length in flight, so requests
+    finish and restart together: each round a prefill rank receives ``burst_n`` other
+    requests with a request, and the request waits for a share of their prefill compute.
+    agg: that share (``burst``, per engine: schedulers batch and order prefills
+    differently), an M/D/1-like wait that grows with the prefill share of the GPUs' time
+    ``x = batch * service / (osl * tpot)``, and ``step_wait`` decode steps the request
+    waits for or rides with (chunked prefill mixes it into decode steps).
+    disagg: the share ``disagg_burst`` of the burst on its prefill rank, every
+    attention-DP rank running a request at once (the routed experts see all their
+    tokens), then the KV cache's transfer to the decode worker. No closed-loop queue:
+    fitted, it only made the rows worse (docs/economics.md).
+    Both: the wait for KV-cache room, a fixed ``ttft_s`` and ``prompt_token_s`` per
+    prompt token on the host (HTTP, tokenising, scheduling), per engine."""
+    engine = t["engine_i"]
     decode_time = t["osl_n"] * tpot
     x_agg = t["decode_batch_n"] * service / decode_time
-    agg = service * (1.0 + c.queue * x_agg)
-    per_worker = t["concurrency_n"] / t["prefill_workers_n"]
-    rho = np.minimum(per_worker * service / (decode_time + service), 0.95)
-    disagg = np.maximum(service * (1.0 + c.queue * rho / (1.0 - rho)), per_worker * service - decode_time)
-    disagg = disagg + t["kv_xfer_s"] / c.net_eff
+    agg = (
+        service * (1.0 + c.queue * x_agg)
+        + _per_engine(c.burst, engine) * t["burst_n"] * _prefill_compute(t, c)
+        + _per_engine(c.step_wait, engine) * tpot
+    )
+    burst = t["burst_n"] * _prefill_compute(t, c, "p_moe_burst_s")
+    disagg = service + c.disagg_burst * burst + t["kv_xfer_s"] / c.net_eff
     wait = t["slot_wait_n"] * tpot  # closed loop: a request waits for a finishing one's KV room
-    return np.where(t["disagg"] > 0, disagg, agg) + wait + _per_engine(c.ttft_s, t["engine_i"])
+    host = _per_engine(c.ttft_s, engine) + t["isl_n"] * _per_engine(c.prompt_token_s, engine)
+    return np.where(t["disagg"] > 0, disagg, agg) + wait + host
 
 
 def table(rows: Sequence[Mapping[str, float]]) -> NDArray[np.float64]:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from neocloud.economics.serving.architecture import Architecture
 from neocloud.economics.serving.catalog import ServingInputs, resolve_model
-from neocloud.economics.serving.deployment import Deployment, RowError, parse_row
+from neocloud.economics.serving.deployment import Deployment, RowError, parse_row, within_domain
 from neocloud.economics.serving.latency import TERM_NAMES, Coefficients, Prediction, Unsupported, combine, terms
 from neocloud.economics.serving.system import GpuSystem
 
@@ -63,14 +63,15 @@ def cost_rows(
             dep = parse_row(row)
         except RowError as exc:
             raise RowProblem(i + 1, exc.column, exc.problem) from None
-        deployments.append(dep)
         try:
             arch, system = _resolve(dep, inputs, keys)
+            dep = within_domain(dep, system.nvlink_domain_gpus)
             found.append(terms(arch, system, dep))
             index.append(i)
             reasons.append("")
         except Unsupported as exc:
             reasons.append(str(exc))
+        deployments.append(dep)
         if progress is not None and (i + 1) % 500 == 0:
             progress(i + 1)
     table = np.array([[t[n] for n in TERM_NAMES] for t in found], dtype=np.float64).reshape(len(found), len(TERM_NAMES))
@@ -100,6 +101,7 @@ def predictions(costed: Costed, coefficients: Coefficients) -> list[RowPredictio
 def predict_deployment(dep: Deployment, inputs: ServingInputs) -> Prediction:
     """One deployment's TTFT and TPOT (:class:`Unsupported` with the reason)."""
     arch, system = _resolve(dep, inputs, list(inputs.models))
+    dep = within_domain(dep, system.nvlink_domain_gpus)
     ttft, tpot = combine(np.array([[terms(arch, system, dep)[n] for n in TERM_NAMES]]), inputs.coefficients)
     return Prediction(float(ttft[0]), float(tpot[0]))
 
