@@ -4,7 +4,7 @@
 (``lease.request.price_version``): for a wholesale lease its card's fee per GPU-month
 and ramp; for the other tiers the rate per GPU-hour stored in the lease when it was
 booked (prices are recorded, not looked up: docs/ledger.md). A lease with an explicit
-operator price (no version) pays that price per GPU-hour, whatever its tier.
+operator price (no version) pays that price per GPU-hour, on what its tier bills.
 
 **The charge** (one :class:`~neocloud.domain.billing.InvoiceLine` per lease and period,
 :func:`rate`):
@@ -15,7 +15,8 @@ operator price (no version) pays that price per GPU-hour, whatever its tier.
   less the ramp discount of the contract month each second falls in (contract month k is
   ``[start + (k-1) x 730.5 h, start + k x 730.5 h)`` from the contract's start, as
   :mod:`neocloud.economics.pricebook` defines it);
-- reserved, and any explicit price: contracted GPU-seconds x the rate per GPU-hour;
+- reserved (and wholesale at an explicit price): contracted GPU-seconds x the rate per
+  GPU-hour;
 - on-demand and spot (usage tiers bill what ran): delivered-healthy GPU-seconds x rate.
 
 Proration to the second for a mid-period start, extend, shrink or termination falls out
@@ -65,7 +66,7 @@ def rate(lease: Lease, usage: Usage, price: Price) -> InvoiceLine:
         ctx.prec = PRECISION
         if price.per_gpu_month is not None:
             gpu_s, exact, text = _wholesale(lease, usage, price)
-        elif lease.request.tier in COMMITTED_TIERS or lease.request.price_override:
+        elif lease.request.tier in COMMITTED_TIERS:
             gpu_s = usage.contracted_gpu_s
             exact, text = Decimal(gpu_s) * price.rate.amount / 3600, "contracted"
         else:
