@@ -138,3 +138,20 @@ def test_a_lease_outside_the_period_meters_nothing() -> None:
     lease = a_lease(((at(2027, 2, 1), at(2027, 3, 1), 8),))
     usage = meter(history(lease, whole(lease, 1)), JAN)
     assert (usage.contracted_gpu_s, usage.delivered_gpu_s, usage.availability) == (0, 0, None)
+
+
+def test_a_booking_that_starts_while_nodes_are_missing_replaces_the_latest_to_leave() -> None:
+    lease = a_lease(((at(2027, 1, 1), at(2027, 2, 1), 24),))
+    t1, t2, t3 = at(2027, 1, 5), at(2027, 1, 6), at(2027, 1, 7)
+    booked = bookings(
+        lease,
+        ("n000", lease.start_s, lease.end_s),
+        ("n001", lease.start_s, t1),
+        ("n002", lease.start_s, t2),
+        ("n003", t3, lease.end_s),  # takes over from n002, the latest to leave
+    )
+    usage = meter(history(lease, booked), JAN)
+    assert usage.missing == (
+        Evidence("n001", t1, lease.end_s, 8, UNREPLACED),
+        Evidence("n002", t2, t3, 8, UNREPLACED),
+    )
