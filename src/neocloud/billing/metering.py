@@ -4,7 +4,8 @@ the second.
 For one lease and one :class:`~neocloud.domain.billing.Period`:
 
 - **contracted** GPU-seconds: the contract's segments (steps, extend, shrink and
-  termination edit them) clipped to the period;
+  termination edit them) clipped to the period, once the lease was confirmed (a hold,
+  or a lease cancelled or expired before its start, contracts nothing);
 - **delivered-healthy** GPU-seconds: at each instant, the GPUs of the nodes booked to
   the lease (its spares are not the contract) that were healthy then, never more than
   the contract at that instant. A swapped-in spare or replacement is a booking from the
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 from neocloud.domain.billing import Evidence, Period
 from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, Tier
+from neocloud.domain.leases import Lease, LeaseState, Tier
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.leasing.delivered import down_spans
 
@@ -42,6 +43,9 @@ from neocloud.leasing.delivered import down_spans
 UNREPLACED = "unreplaced"
 #: The cause of evidence for contracted GPUs that no node was ever booked for.
 UNBOOKED = "unbooked"
+#: States of a lease whose contract counts: it was confirmed (a hold commits nothing;
+#: a lease cancelled or expired before it started was never delivered or owed).
+CONTRACTED_STATES = frozenset({LeaseState.CONFIRMED, LeaseState.ACTIVE, LeaseState.ENDED, LeaseState.TERMINATED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +137,7 @@ _Event = tuple[int, int, str, int, str]
 def _events(history: LeaseHistory) -> list[_Event]:
     lease = history.lease
     events: list[_Event] = []
-    for seg in lease.contract:
+    for seg in lease.contract if lease.state in CONTRACTED_STATES else ():
         if seg.end_s > seg.start_s:
             events += [(seg.start_s, _CONTRACT, "", seg.gpus, ""), (seg.end_s, _CONTRACT, "", -seg.gpus, "")]
     for s, e in history.windows:
@@ -144,7 +148,9 @@ def _events(history: LeaseHistory) -> list[_Event]:
     log = sorted((r for r in history.health_log if r[0] in booked), key=lambda r: r[1])
     down = down_spans(log)
     for b in mine:
-        gpus = history.node_gpus[b.node]
+        gpus = history.node_gpus.get(b.node)
+        if gpus is None:
+            raise ValueError(f"lease {lease.id}: node {b.node} is booked but its GPU count was not given")
         events += [(b.start_s, _BOOK_START, b.node, gpus, ""), (b.end_s, _BOOK_END, b.node, gpus, "")]
         for s, e, state in down.get(b.node, ()):
             lo, hi = max(s, b.start_s), min(e, b.end_s)
