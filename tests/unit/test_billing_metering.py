@@ -173,3 +173,13 @@ def test_a_booked_node_without_a_gpu_count_is_refused_by_name() -> None:
     lease = a_lease(((at(2027, 1, 1), at(2027, 2, 1), 8),))
     with pytest.raises(ValueError, match="node n000 is booked but its GPU count was not given"):
         meter(LeaseHistory(lease, whole(lease, 1), {}), JAN)
+
+
+def test_the_period_so_far_meters_up_to_the_instant_given() -> None:
+    lease = a_lease(((at(2027, 1, 1), at(2027, 2, 1), 8),))
+    log = (("n000", at(2027, 1, 9), Health.FAILED),)  # still down on the 10th
+    usage = meter(history(lease, whole(lease, 1), log), JAN, until_s=at(2027, 1, 10))
+    assert usage.contracted_gpu_s == 8 * 9 * DAY
+    assert usage.missing == (Evidence("n000", at(2027, 1, 9), at(2027, 1, 10), 8, "failed"),)
+    assert usage.availability == 8 / 9
+    assert meter(history(lease, whole(lease, 1)), JAN, until_s=at(2026, 12, 1)).contracted_gpu_s == 0

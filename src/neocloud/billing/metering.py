@@ -98,16 +98,19 @@ class Usage:
         return self.available_gpu_s / counted if counted else None
 
 
-def meter(history: LeaseHistory, period: Period) -> Usage:
-    """The usage of ``history.lease`` in ``period`` (see the module docstring)."""
+def meter(history: LeaseHistory, period: Period, until_s: int | None = None) -> Usage:
+    """The usage of ``history.lease`` in ``period`` (see the module docstring); with
+    ``until_s``, of the period so far: ``[period.start_s, until_s)`` (an SLA breach
+    building up before the invoice shows it)."""
     lease = history.lease
-    sweep = _Sweep(period)
+    end_s = period.end_s if until_s is None else max(period.start_s, min(until_s, period.end_s))
+    sweep = _Sweep(period.start_s, end_s)
     for t, kind, node, gpus, cause in _events(history):
-        if t >= period.end_s:
+        if t >= end_s:
             break
         sweep.advance(t)
         sweep.apply(kind, node, gpus, cause)
-    sweep.advance(period.end_s)
+    sweep.advance(end_s)
     sweep.close()
     return Usage(
         lease.id,
@@ -163,9 +166,9 @@ def _events(history: LeaseHistory) -> list[_Event]:
 class _Sweep:
     """The levels between events, integrated over the period; evidence as it changes."""
 
-    def __init__(self, period: Period) -> None:
-        self.period = period
-        self.t = period.start_s
+    def __init__(self, start_s: int, end_s: int) -> None:
+        self.start_s, self.end_s = start_s, end_s
+        self.t = start_s
         self.contract = self.booked = self.windows = 0
         self.down: dict[str, tuple[int, str]] = {}  # booked node -> (GPUs, state) while not healthy
         self.down_gpus = 0
@@ -176,7 +179,7 @@ class _Sweep:
 
     def advance(self, t: int) -> None:
         """Integrate the current levels from the last event to ``t`` (inside the period)."""
-        lo, hi = max(self.t, self.period.start_s), min(t, self.period.end_s)
+        lo, hi = max(self.t, self.start_s), min(t, self.end_s)
         if lo < hi:
             self._integrate(lo, hi)
         self.t = max(self.t, t)
