@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TypeVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -321,6 +322,9 @@ def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_
         assert again.pending == run.pending
     final = _rate_all(_known_history(leases, arrivals, 2**40), labels)
     assert _usage_sum(invoices, notes) == sum((r.net for r in final), Decimal(0))
+    for lease_id in {r.lease_id for r in final}:  # and lease by lease
+        billed = _usage_sum(_only(invoices, lease_id), _only(notes, lease_id))
+        assert billed == sum((r.net for r in final if r.lease_id == lease_id), Decimal(0))
     for i in invoices:  # no prepayment drawn beyond what was paid in
         drawn = -sum((ln.amount.amount for ln in i.lines if ln.kind is LineKind.PREPAYMENT), Decimal(0))
         assert drawn >= 0
@@ -328,6 +332,14 @@ def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_
         assert sum(
             (-ln.amount.amount for i in invoices for ln in i.lines if ln.kind is LineKind.PREPAYMENT), Decimal(0)
         ) <= Decimal(prepaid)
+
+
+D = TypeVar("D", Invoice, CreditNote)
+
+
+def _only(documents: Sequence[D], lease_id: str) -> list[D]:
+    """The documents with only their lines for ``lease_id``."""
+    return [replace(d, lines=tuple(ln for ln in d.lines if ln.lease_id == lease_id)) for d in documents]
 
 
 def _check_invoices(drafts: Sequence[Invoice], rated: Sequence[RatedLease], p: Period, run: object) -> None:
