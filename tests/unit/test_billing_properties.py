@@ -314,7 +314,7 @@ def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_
         known = _known_history(leases, arrivals, p.end_s if k < len(LABELS) else 2**40)
         rated = _rate_all(known, labels[: k + 1])
         run = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s)
-        _check_invoices(run.invoices, rated, p, run)
+        _check_invoices(run.invoices, rated, p)
         invoices += _issue(run.invoices, p.end_s)
         notes += run.credit_notes
         again = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s + 1)
@@ -342,7 +342,7 @@ def _only(documents: Sequence[D], lease_id: str) -> list[D]:
     return [replace(d, lines=tuple(ln for ln in d.lines if ln.lease_id == lease_id)) for d in documents]
 
 
-def _check_invoices(drafts: Sequence[Invoice], rated: Sequence[RatedLease], p: Period, run: object) -> None:
+def _check_invoices(drafts: Sequence[Invoice], rated: Sequence[RatedLease], p: Period) -> None:
     """Each draft's lines sum to its total, which is its leases' rated net for ``p``,
     plus debits for earlier periods, less the prepayment drawn (never more than due)."""
     for invoice in drafts:
