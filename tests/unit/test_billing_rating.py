@@ -42,11 +42,18 @@ def _charge(
 def test_a_wholesale_first_month_pays_the_ramp_of_each_contract_month_it_holds() -> None:
     lease = _wholesale(((at(2027, 1, 1), at(2028, 1, 1), 512),))
     line = _charge(lease, JAN, [_book(1, "1000")])
-    # contract month 1 is the first 730.5 h (to Jan 31 10:30) at -50%, the 13.5 h left of
-    # January are month 2 at -25%: 512,000 x (2,629,800 x 0.5 + 48,600 x 0.75) / 2,678,400
-    # = 258,322.5806... -> 258,322.58
-    assert line.amount == Money(Decimal("258322.58"))
+    # contract month 1 is all of January (an anniversary month, economics/months.py) at -50%
+    assert line.amount == Money(Decimal("256000.00"))
     assert line.gpu_s == 512 * 31 * DAY
+    assert "ramp month 1 -50%" in line.description
+
+
+def test_a_calendar_month_that_straddles_two_contract_months_pays_each_on_its_own_seconds() -> None:
+    lease = _wholesale(((at(2027, 1, 15), at(2028, 1, 15), 512),))
+    line = _charge(lease, period("2027-02"), [_book(1, "1000")])
+    # February 1-14 is contract month 1 (-50%), 15-28 month 2 (-25%):
+    # 512,000 x (14 x 0.5 + 14 x 0.75) / 28 = 320,000.00
+    assert line.amount == Money(Decimal("320000.00"))
     assert "ramp month 1 -50%, 2 -25%" in line.description
 
 

@@ -86,10 +86,10 @@ def test_the_site_is_230024_gpus() -> None:
     [
         # May 6-31 of a 31-day May, all in contract month 1 at half the fee: 1.25B x 26/31 x 0.5
         ("2026-05", "524193548.39"),
-        # June: contract months 1 (to June 5 10:30) and 2, both at half the fee
+        # June: contract months 1 (to June 6, an anniversary month) and 2, both at half the fee
         ("2026-06", "625000000.00"),
-        # July: 117 h of month 2 (to July 5 21:00) at half, 627 h at the full fee: 1.25B x 685.5 / 744
-        ("2026-07", "1151713709.68"),
+        # July: 120 h of month 2 (to July 6) at half, 624 h at the full fee: 1.25B x 684 / 744
+        ("2026-07", "1149193548.39"),
         ("2026-08", "1250000000.00"),
     ],
 )

@@ -14,8 +14,8 @@ operator price (no version) pays that price per GPU-hour, on what its tier bills
   to the second over the *calendar* month of the period (a full month is the fee to the
   cent; 743 hours of a March in America/Chicago are a full month as much as 744 in UTC),
   less the ramp discount of the contract month each second falls in (contract month k is
-  ``[start + (k-1) x 730.5 h, start + k x 730.5 h)`` from the contract's start, as
-  :mod:`neocloud.economics.pricebook` defines it);
+  the k-th anniversary month from the contract's start, :mod:`neocloud.economics.months`,
+  the months the price book and the deal analysis count in);
 - reserved (and wholesale at an explicit price): contracted GPU-seconds x the rate per
   GPU-hour;
 - on-demand and spot (usage tiers bill what ran): delivered-healthy GPU-seconds x rate.
@@ -38,9 +38,8 @@ from neocloud.billing.metering import Usage
 from neocloud.domain.billing import InvoiceLine, LineKind
 from neocloud.domain.leases import Lease, Tier
 from neocloud.domain.money import Money, round_money, round_rate
+from neocloud.economics.months import HOURS_PER_MONTH, add_months, contract_month, month_starts
 from neocloud.economics.pricebook import (
-    HOURS_PER_MONTH,
-    MONTH_S,
     Price,
     PriceBook,
     PriceRefused,
@@ -133,14 +132,15 @@ def _wholesale(lease: Lease, usage: Usage, price: Price) -> tuple[int, Decimal, 
     period, start = usage.period, lease.start_s
     fee = price.per_gpu_month.amount
     gpu_s, exact, ramped = 0, Decimal(0), set()
+    starts = month_starts(start, lease.end_s)
     for seg in lease.contract:
         span = period.clip(seg.start_s, seg.end_s)
         if span is None:
             continue
         lo, hi = span
         while lo < hi:
-            month = (lo - start) // MONTH_S + 1
-            upto = min(hi, start + month * MONTH_S)
+            month = contract_month(starts, lo)
+            upto = min(hi, add_months(start, month))
             off = ramp_discount(price.ramp, month)
             if off:
                 ramped.add(month)
