@@ -121,7 +121,7 @@ def test_the_notice_is_the_lease_contract_term(store: LedgerStore) -> None:
 @pytest.mark.parametrize(
     ("start", "end", "problem"),
     [
-        (8 * DAY, 8 * DAY, "to: the window must end after it starts"),
+        (8 * DAY, 8 * DAY, "end: the window must end after its start"),
         (29 * DAY, 31 * DAY, "outside the lease's term"),
         (8 * DAY + HOUR, 9 * DAY, "overlaps the window"),
     ],

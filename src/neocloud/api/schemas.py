@@ -16,6 +16,7 @@ from fastapi import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import to_json
 
+from neocloud.api.schemas_amendments import AmendmentOut, SegmentOut
 from neocloud.api.schemas_prices import MarginOut
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.changes import Change, StoredEvent
@@ -29,7 +30,6 @@ from neocloud.domain.leases import (
     MAX_UNITS,
     Lease,
     LeaseRequest,
-    Segment,
     SparePolicy,
     Step,
     Terms,
@@ -228,6 +228,12 @@ class MaintenanceIn(Schema):
     end: Instant
 
 
+class LeaseMaintenanceIn(Schema):
+    start: Instant = Field(description="At least the lease's maintenance notice from now (7 days by default).")
+    end: Instant
+    reason: str = Field(description="Why, as the tenant reads it: 1 to 200 characters, no control characters.")
+
+
 class TenantIn(Schema):
     name: str = Field(
         description="1 to 63 ASCII letters, digits, '-', '_' or '.', starting and ending with a letter or digit; "
@@ -245,16 +251,6 @@ class KeyIn(Schema):
 class PageOut(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
-
-
-class SegmentOut(BaseModel):
-    start: str | None
-    end: str | None
-    gpus: int
-
-    @classmethod
-    def of(cls, s: Segment) -> SegmentOut:
-        return cls(start=iso(s.start_s), end=iso(s.end_s), gpus=s.gpus)
 
 
 class LeaseOut(BaseModel):
@@ -279,6 +275,8 @@ class LeaseOut(BaseModel):
     degraded_nodes: list[str]
     contract: list[SegmentOut]
     created: str | None
+    maintenance_notice_s: int = Field(description="Notice a maintenance window on the lease needs, in seconds.")
+    amendments: list[AmendmentOut] = Field(description="Its changes after booking, oldest first.")
 
     @classmethod
     def of(cls, lease: Lease) -> LeaseOut:
@@ -305,6 +303,8 @@ class LeaseOut(BaseModel):
             degraded_nodes=list(lease.degraded_nodes),
             contract=[SegmentOut.of(s) for s in lease.contract],
             created=iso(lease.created_s),
+            maintenance_notice_s=lease.request.maintenance_notice_s,
+            amendments=[AmendmentOut.of(a) for a in lease.amendments],
         )
 
 

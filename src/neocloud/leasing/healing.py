@@ -101,7 +101,7 @@ def announce_maintenance(
     ``maintenance_notice_s`` after ``now_s``."""
     lease = view.lease(lease_id)
     if start_s >= end_s:
-        raise RequestError(["to: the window must end after it starts (--from / start)"])
+        raise RequestError(["end: the window must end after its start"])
     if lease.state not in LIVE_STATES:
         raise LeaseRuleError(
             "lease {lease} is {state}: only a held, confirmed or active lease takes a maintenance window",
