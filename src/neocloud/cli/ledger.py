@@ -15,6 +15,7 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
+from neocloud.cli.amendments import print_amendments
 from neocloud.cli.common import (
     EXIT_BAD_INPUT,
     actor_name,
@@ -627,6 +628,8 @@ def _print_view(view: Any) -> None:
     for p in data["capacity"]:
         t.add_row(p["from"], f"{p['contracted_gpus']:,}", f"{p['delivered_gpus']:,}")
     out.print(t)
+    if view.lease.amendments:
+        print_amendments(out, view.lease)
 
 
 def _emit(data: Any, as_json: bool, human: Any) -> None:
