@@ -111,3 +111,19 @@ def test_a_late_failure_before_a_later_record_is_409_naming_it(world: World) -> 
     assert health[node] is Health.DEGRADED
     r = world.client.post(f"/v1/nodes/{node}/failure", json={"at": "2027-01-04T02:30:00Z"}, headers=ops)
     assert r.status_code == 200, r.text
+
+
+def test_the_operator_may_set_the_notice_and_a_tenant_may_not(world: World) -> None:
+    lease = own_lease(world, maintenance_notice_days=1)
+    assert lease["maintenance_notice_s"] == 86_400
+    body = {"start": "2027-01-05T01:00:00Z", "end": "2027-01-05T02:00:00Z", "reason": "reseat"}
+    r = world.client.post(f"/v1/leases/{lease['id']}/maintenance", json=body, headers=world.auth("operator"))
+    assert r.status_code == 201, r.text
+    r = world.client.post("/v1/leases", json=lease_body(maintenance_notice_days=0), headers=world.auth(TENANT))
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["maintenance_notice_days"]
+    r = world.client.post(
+        "/v1/leases", json=lease_body(tenant=TENANT, maintenance_notice_days=366), headers=world.auth("operator")
+    )
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["maintenance_notice_days"]

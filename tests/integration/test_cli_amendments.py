@@ -60,6 +60,17 @@ def test_the_amendments_table_fits_80_columns_piped(ledger: Ledger) -> None:
     assert "re-seat every NVLink cable" in " ".join(" ".join(lines).split())
 
 
+def test_a_lease_created_with_a_shorter_notice_takes_a_window_that_soon(ledger: Ledger) -> None:
+    lease = ledger.create("--gpus", "8", "--model", "H100", *window(1, 40), "--maintenance-notice-days", "1")
+    assert lease["maintenance_notice_s"] == 86_400
+    ledger.ok("lease", "maintenance", lease["id"], "--from", day(3), "--to", day(4), "--reason", "firmware")
+    bad = ledger(
+        "lease", "create", "--tenant", "acme", "--gpus", "8", *window(1, 40), "--maintenance-notice-days", "400"
+    )
+    assert bad.exit_code == 2
+    assert "--maintenance-notice-days" in text(bad.stderr)
+
+
 def test_a_window_with_too_little_notice_exits_3_with_the_reason_and_writes_nothing(ledger: Ledger) -> None:
     lease = ledger.create("--gpus", "8", "--model", "H100", *window(1, 40))
     before = ledger.state()

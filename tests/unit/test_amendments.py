@@ -20,6 +20,7 @@ from neocloud.domain.leases import (
     SparePolicy,
     Step,
     replay_contract,
+    validate_request,
 )
 from neocloud.domain.ledger import Draft, HolderKind
 from neocloud.leasing.engine import Engine
@@ -270,3 +271,9 @@ segments = st.lists(st.builds(Segment, instants, instants, st.integers(0, 10**6)
 )
 def test_the_cli_json_of_an_amendment_is_the_api_body(a: Amendment):
     assert amendment_json(a) == AmendmentOut.of(a).model_dump(mode="json")
+
+
+@pytest.mark.parametrize(("notice_s", "ok"), [(0, True), (365 * DAY, True), (-1, False), (365 * DAY + 1, False)])
+def test_a_requests_maintenance_notice_is_zero_to_a_year(notice_s: int, ok: bool):
+    problems = validate_request(a_request(maintenance_notice_s=notice_s), T0)
+    assert problems == ([] if ok else ["maintenance_notice: must be 0 to 365 days"])

@@ -24,6 +24,7 @@ from neocloud.domain.clock import from_s, to_s
 from neocloud.domain.fleet import Node, SiteSummary
 from neocloud.domain.health import Health
 from neocloud.domain.leases import (
+    MAINTENANCE_NOTICE_S,
     MAX_GPUS,
     MAX_SPARES,
     MAX_STEPS,
@@ -104,7 +105,7 @@ Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 Gpus = Annotated[int, Field(strict=True, ge=1, le=MAX_GPUS)]
 Units = Annotated[int, Field(strict=True, ge=1, le=MAX_UNITS)]
 Spares = Annotated[int, Field(strict=True, ge=1, le=MAX_SPARES)]
-OPERATOR_TERMS = ("price", "currency", "sla")
+OPERATOR_TERMS = ("price", "currency", "sla", "maintenance_notice_days")
 
 
 class StepIn(Schema):
@@ -152,6 +153,9 @@ class LeaseIn(Schema):
         description="Operator only: availability target, percent, above 0 and at most 100, at most 3 decimal "
         "places. Default: the operator's. A tenant key sending it gets 422.",
     )
+    maintenance_notice_days: int | None = Field(
+        None, ge=0, le=365, description="Operator only: notice a maintenance window needs, days (default 7)."
+    )
 
     def to_domain(self, tenant: str, terms: Terms, *, by_operator: bool) -> LeaseRequest:
         """The domain request for ``tenant``; price and SLA from ``terms`` unless the
@@ -179,6 +183,7 @@ class LeaseIn(Schema):
             steps=tuple(Step(to_s(s.at), s.gpus) for s in self.steps),
             spares=SparePolicy(Level(self.spares.per), self.spares.count) if self.spares else None,
             tier=self.tier,
+            maintenance_notice_s=MAINTENANCE_NOTICE_S if (d := self.maintenance_notice_days) is None else d * 86_400,
         )
 
     def _term_problems(self, by_operator: bool) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -291,6 +291,10 @@ def lease_create(
     hold_minutes: Annotated[
         int, typer.Option("--hold-minutes", min=1, max=10_080, help="How long a --hold lasts before it expires.")
     ] = 15,
+    notice_days: Annotated[
+        int | None,
+        typer.Option("--maintenance-notice-days", min=0, max=365, help="Notice a maintenance window needs (7)."),
+    ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -318,6 +322,8 @@ def lease_create(
             ),
             svc.terms,
         )
+        if notice_days is not None:
+            request = replace(request, maintenance_notice_s=notice_days * 86_400)
         lease, quote = svc.create(request, actor=actor_name(actor), hold=hold, hold_s=hold_minutes * 60)
         margin = svc.quote_margin(quote)
     data = {**lease_json(lease), "quote": quote_json(quote, margin)}
