@@ -18,6 +18,7 @@ from neocloud.api.metrics import Metrics, MetricsMiddleware
 from neocloud.api.read_cache import ReadCache
 from neocloud.api.routers import (
     admin,
+    amendments,
     availability,
     deals,
     docs,
@@ -63,6 +64,7 @@ def create_app(
     problems.install(app)
     for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals, prices, serving):
         app.include_router(module.router)
+    app.include_router(amendments.router)
     web.mount(app)
     _share_the_problem_schema(app)
     return app
