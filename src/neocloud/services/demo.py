@@ -40,28 +40,34 @@ def build_demo(services: Services) -> DemoKeys:
     leasing.init(build_fleet(preset("demo")), actor=ACTOR)
     for name in TENANTS:
         leasing.add_tenant(name, actor=ACTOR)
-    now = to_s(services.clock.now())
-    start = now  # the leases are live the moment the demo opens (a start in the future left it empty for a minute)
+    start = to_s(services.clock.now())
+
+    def now() -> int:
+        """The leases are live the moment the demo opens (a start in the future left it
+        empty for a minute): each immediate one starts a second after the clock's second
+        when it is booked, so the clock ticking on before the service checks the request
+        (under load, between two bookings) never puts its start in the past."""
+        return to_s(services.clock.now()) + 1
+
     usd = Money(Decimal("2.35"))
     wholesale = LeaseRequest(
         "frontier-lab",
         Shape(("GB200",), unit=Unit.SITE, site="demo-east"),
-        start,
-        start + 365 * DAY,
+        (t := now()),
+        t + 365 * DAY,
         None,  # from the seeded price book: wholesale GB200 with its ramp
         sla_availability_pct=Decimal("99.5"),
         tier=Tier.WHOLESALE,
     )
     whole, _ = leasing.create(wholesale, actor=ACTOR)
-    leasing.assign_pool(
-        "internal-training", Shape(("H100",), gpus=128, locality=Locality.BLOCK), start, start + 90 * DAY, actor=ACTOR
-    )
+    pool = Shape(("H100",), gpus=128, locality=Locality.BLOCK)
+    leasing.assign_pool("internal-training", pool, (t := now()), t + 90 * DAY, actor=ACTOR)
     acme, _ = leasing.create(
         LeaseRequest(
             "acme-ai",
             Shape(("H100",), gpus=128, locality=Locality.BLOCK),
-            start,
-            start + 180 * DAY,
+            (t := now()),
+            t + 180 * DAY,
             None,  # reserved for 180 days, from the price book
             spares=SparePolicy(Level.BLOCK, 1),
         ),
