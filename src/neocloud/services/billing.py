@@ -27,6 +27,7 @@ from neocloud.domain.billing import (
     InvoiceQuery,
     InvoiceState,
     LineKind,
+    Period,
     change_invoice_state,
 )
 from neocloud.domain.changes import Change, Event
@@ -48,6 +49,19 @@ NOTE_MAX = 500  # characters of a deposit's note (a bound against pasted files, 
 
 def new_deposit_id() -> str:
     return f"DEP-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class BillingRun:
+    """What a run issued for ``period`` (with ``dry_run``: what it would issue, as
+    drafts; nothing written): invoices, credit notes, and the debit lines that wait
+    for a tenant's next open invoice."""
+
+    period: Period
+    invoices: tuple[Invoice, ...]
+    credit_notes: tuple[CreditNote, ...]
+    pending: tuple[InvoiceLine, ...] = ()
+    dry_run: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,4 +258,4 @@ def _invoice_key(invoice: Invoice) -> str:
     return f"{invoice.period.label}|{invoice.tenant}|{invoice.id}"
 
 
-__all__ = ["BillingService", "Voided", "invoice_document", "invoice_event", "note_event"]
+__all__ = ["BillingRun", "BillingService", "Voided", "invoice_document", "invoice_event", "note_event"]
