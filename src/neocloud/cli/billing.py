@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +16,7 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import actor_name, bad_input, db_url, human_width, stdout_console
+from neocloud.cli.common import actor_name, bad_input, db_url, err, human_width, stdout_console
 from neocloud.cli.views import short_time
 from neocloud.domain.billing import CreditNote, Invoice, InvoiceState, period
 from neocloud.domain.errors import RequestError
@@ -41,6 +43,52 @@ def service(db: str | None) -> BillingService:
 
 
 # -- neocloud billing ------------------------------------------------------------------
+@billing_app.command("run")
+def run(
+    month: Annotated[str, typer.Option("--period", help="The month to bill, YYYY-MM.")],
+    tz: Annotated[str, typer.Option("--tz", help="The IANA zone the month is in; recorded on each invoice.")] = "UTC",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Preview the drafts (even before the month ends); write nothing.")
+    ] = False,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue the month's invoices and the credit notes closed months need.
+
+    One invoice per tenant; running it again issues nothing new. Refused (exit 3)
+    before the month ends, unless --dry-run."""
+    with bad_input(), _progress(f"billing {month}"):
+        done = service(db).run(month, tz, actor=actor_name(actor), dry_run=dry_run)
+    if as_json:
+        doc = {
+            "period": done.period.label,
+            "tz": done.period.tz,
+            "dry_run": done.dry_run,
+            "invoices": [invoice_document(i) for i in done.invoices],
+            "credit_notes": [note_document(n) for n in done.credit_notes],
+            "pending_debits": len(done.pending),
+        }
+        print(json.dumps(doc, indent=2))
+        return
+    verb = "would issue" if done.dry_run else "issued"
+    invoices, notes = len(done.invoices), len(done.credit_notes)
+    head = f"{done.period.label} ({done.period.tz}): {verb} {invoices} invoice{'s' * (invoices != 1)}"
+    say(f"{head}, {notes} credit note{'s' * (notes != 1)}")
+    if done.invoices:
+        table = Table(box=box.SIMPLE, pad_edge=False)
+        for name in ("invoice", "tenant", "lines"):
+            table.add_column(name, overflow="fold")
+        table.add_column("total", justify="right")
+        for i in done.invoices:
+            table.add_row(i.id, i.tenant, str(len(i.lines)), money(i.total))
+        out.print(table, width=human_width(out))
+    if done.credit_notes:
+        _notes_table(list(done.credit_notes))
+    if done.pending:
+        out.print(f"{len(done.pending)} debit lines wait for the next month's invoices", highlight=False)
+
+
 @billing_app.command("deposit")
 def deposit(
     tenant: Annotated[str, typer.Argument(help="The tenant that paid ahead.")],
@@ -66,7 +114,7 @@ def deposit(
         }
         print(json.dumps({**doc, "note": made.note}, indent=2))
         return
-    out.print(f"deposit {made.id}: {made.amount} from {made.tenant}", highlight=False, soft_wrap=True)
+    say(f"deposit {made.id}: {made.amount} from {made.tenant}")
 
 
 @billing_app.command("credit-notes")
@@ -148,7 +196,7 @@ def invoice_export(
             print(text, end="")
             return
         bootstrap.write_text(output, text)
-    out.print(f"wrote {invoice.id} as {fmt} to {output}", highlight=False, soft_wrap=True)
+    say(f"wrote {invoice.id} as {fmt} to {output}")
 
 
 @invoice_app.command("issue")
@@ -199,11 +247,17 @@ def money(m: Money) -> str:
     return f"{m.amount:,} {m.currency}"
 
 
-def show_invoice(invoice: Invoice) -> None:
+def say(line: str) -> None:
+    """A sentence wrapped to the human width (ids and amounts are never split)."""
     width = human_width(out)
     out.print(
-        f"{invoice.id}: {invoice.tenant}, {_period(invoice)}, {invoice.state.value}", highlight=False, soft_wrap=True
+        textwrap.fill(line, width=width, break_long_words=False, break_on_hyphens=False), highlight=False, markup=False
     )
+
+
+def show_invoice(invoice: Invoice) -> None:
+    width = human_width(out)
+    say(f"{invoice.id}: {invoice.tenant}, {_period(invoice)}, {invoice.state.value}")
     table = Table(box=box.SIMPLE, pad_edge=False)
     for name, justify in (("#", "right"), ("kind", "left"), ("lease", "left"), ("period", "left"), ("GPU-h", "right")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
@@ -241,9 +295,9 @@ def _moved(invoice: Invoice, note: CreditNote | None, as_json: bool) -> None:
             doc["credit_note"] = note_document(note)
         print(json.dumps(doc, indent=2))
         return
-    out.print(f"{invoice.id} is {invoice.state.value} ({money(invoice.total)})", highlight=False, soft_wrap=True)
+    say(f"{invoice.id} is {invoice.state.value} ({money(invoice.total)})")
     if note is not None:
-        out.print(f"credit note {note.id}: {money(note.total)} given back", highlight=False, soft_wrap=True)
+        say(f"credit note {note.id}: {money(note.total)} given back")
 
 
 def _summary(i: Invoice) -> dict[str, Any]:
@@ -253,6 +307,16 @@ def _summary(i: Invoice) -> dict[str, Any]:
 
 def _period(i: Invoice) -> str:
     return i.period.label if i.period.tz == "UTC" else f"{i.period.label} {i.period.tz}"
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[None]:
+    """A spinner on a terminal while the run rates the month; nothing when piped."""
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(f"{what}..."):
+        yield
 
 
 def _time(t_s: int) -> str:

@@ -238,6 +238,10 @@ class DuplicateInvoice(InvoiceRuleError):
     database's unique rule on ``(tenant, period)``."""
 
 
+class PeriodNotEnded(InvoiceRuleError):
+    """An invoice run over a period that has not ended yet (a preview may run)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Deposit:
     """Money ``tenant`` paid ahead (a positive ``amount``), drawn down by the

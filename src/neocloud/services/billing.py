@@ -15,20 +15,27 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from neocloud.billing import InvoiceRun, RatedLease, credit_note_id, invoice_run
 from neocloud.domain.billing import (
+    DEFAULT_TZ,
     CreditNote,
     Deposit,
     Invoice,
+    InvoiceChange,
     InvoiceLine,
     InvoiceQuery,
     InvoiceState,
     LineKind,
     Period,
+    PeriodNotEnded,
     change_invoice_state,
+    period,
 )
 from neocloud.domain.changes import Change, Event
 from neocloud.domain.clock import Clock, to_s
@@ -36,9 +43,10 @@ from neocloud.domain.errors import NotFound, RequestError
 from neocloud.domain.money import Money, round_money
 from neocloud.domain.names import note_problems, reason_problems
 from neocloud.services.billing_export import invoice_document
+from neocloud.services.billing_inputs import billed_leases, lease_histories, rate_periods
 from neocloud.services.catalog import Page, page
 from neocloud.services.leasing import LeasingService
-from neocloud.services.ports import BillingStore, BillingWriter
+from neocloud.services.ports import BillingReads, BillingStore, BillingWriter
 from neocloud.services.visibility import OPERATOR, Viewer
 
 IS = InvoiceState
@@ -87,6 +95,46 @@ class BillingService:
         self.leasing = leasing
         self.clock = clock
         self.new_deposit_id = new_deposit_id
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self, label: str, tz: str = DEFAULT_TZ, *, actor: str, dry_run: bool = False) -> BillingRun:
+        """Bill the month ``label`` in zone ``tz``: one invoice per tenant that has none
+        for it yet, issued; the credit notes that closed periods need now (a late health
+        report, a price fix); written in one transaction with their events. Running it
+        again issues nothing new (and the database refuses a second invoice for a
+        tenant and period). Refused (:class:`PeriodNotEnded`) before the month ends,
+        unless ``dry_run``: the drafts it would issue, nothing written."""
+        p = period(label, tz)
+        now_s = self._now()
+        if now_s < p.end_s and not dry_run:
+            raise PeriodNotEnded(
+                f"{p.label} ends {_local(p.end_s, p.tz)}: bill it from then on, or preview it (dry run)"
+            )
+        periods = self._periods_to_rate(p)
+        leases = billed_leases(self.leasing.leases(), periods)
+        versions = self.leasing.pricing.versions() if self.leasing.pricing is not None else []
+        rated = rate_periods(lease_histories(self.leasing, leases), periods, versions)
+        if dry_run:
+            found = _core_run(p, rated, self.store, now_s)
+            return BillingRun(p, found.invoices, found.credit_notes, found.pending, dry_run=True)
+        with self.store.writing() as w:
+            found = _core_run(p, rated, w, now_s)
+            issued = tuple(_issued(draft, p, now_s, actor) for draft in found.invoices)
+            for invoice in issued:
+                w.add_invoice(invoice)
+            for note in found.credit_notes:
+                w.add_credit_note(note)
+            events = [*(invoice_event(i, actor) for i in issued), *(note_event(n, actor) for n in found.credit_notes)]
+            summary = {"period": p.label, "tz": p.tz, "invoices": len(issued), "credit_notes": len(found.credit_notes)}
+            events.append(Event("billing.run", p.label, now_s, actor, after={**summary, "pending": len(found.pending)}))
+            w.write(Change(events=tuple(events)))
+        return BillingRun(p, issued, found.credit_notes, found.pending)
+
+    def _periods_to_rate(self, p: Period) -> list[Period]:
+        """``p``, and every earlier period some tenant was invoiced for (re-rated on the
+        current history: a correction of a closed period appears on this run)."""
+        before = {i.period.label: i.period for i in self.store.invoices(InvoiceQuery()) if i.period.label < p.label}
+        return [*sorted(before.values(), key=lambda q: q.label), p]
 
     # -- reads -----------------------------------------------------------------------
     def invoices(
@@ -159,6 +207,9 @@ class BillingService:
         if tenant not in self.leasing.tenants():
             raise NotFound(f"no tenant {tenant!r}")
         with self.store.writing() as w:
+            other = next((d.amount.currency for d in w.deposits(tenant) if d.amount.currency != amount.currency), None)
+            if other is not None:
+                raise RequestError([f"amount: {tenant}'s prepayments are in {other}, not {amount.currency}"])
             made = Deposit(self.new_deposit_id(), tenant, amount, self._now(), actor, note)
             w.add_deposit(made)
             after = {"id": made.id, "amount": str(amount.amount), "currency": amount.currency, "note": note}
@@ -239,7 +290,7 @@ def _withdrawal(w: BillingWriter, invoice: Invoice) -> CreditNote:
     n = 1 + sum(1 for c in w.credit_notes(invoice.tenant) if c.period == invoice.period.label)
     change = invoice.history[-1]
     return CreditNote(
-        f"CN-{invoice.tenant}-{invoice.period.label}-{n}",
+        credit_note_id(invoice.tenant, invoice.period.label, n),
         invoice.tenant,
         invoice.id,
         invoice.period.label,
@@ -248,6 +299,29 @@ def _withdrawal(w: BillingWriter, invoice: Invoice) -> CreditNote:
         f"{invoice.id} voided: {change.reason}",
         change.at_s,
     )
+
+
+def _core_run(p: Period, rated: Sequence[RatedLease], reads: BillingReads, now_s: int) -> InvoiceRun:
+    """The core's run on the documents issued so far and each tenant's prepayments."""
+    prepaid: dict[str, Money] = {}
+    for d in reads.deposits():
+        was = prepaid.get(d.tenant)
+        prepaid[d.tenant] = d.amount if was is None else Money(was.amount + d.amount.amount, was.currency)
+    invoices, notes = reads.invoices(InvoiceQuery()), reads.credit_notes()
+    return invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=prepaid, created_s=now_s)
+
+
+def _issued(draft: Invoice, p: Period, now_s: int, actor: str) -> Invoice:
+    """A run's draft with its creation record, moved to issued along the table."""
+    created = InvoiceChange(None, IS.DRAFT, now_s, actor, f"drafted by the {p.label} run")
+    return change_invoice_state(
+        replace(draft, history=(created,)), IS.ISSUED, at_s=now_s, actor=actor, reason=f"issued by the {p.label} run"
+    )
+
+
+def _local(t_s: int, tz: str) -> str:
+    """``2027-02-01 00:00 UTC``: an instant as the wall clock of ``tz`` shows it."""
+    return f"{datetime.fromtimestamp(t_s, ZoneInfo(tz)):%Y-%m-%d %H:%M} {tz}"
 
 
 def _sees(viewer: Viewer, tenant: str) -> bool:
