@@ -5,6 +5,7 @@ prepayments drawn, and the sums that must hold (invoices minus credit notes)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -181,3 +182,25 @@ def test_the_next_months_run_corrects_a_closed_month_too(world: World):
         ("CN-acme-2027-01-1", "2027-01", Money(Decimal("1190.40")))
     ]
     assert [i.id for i in feb.invoices] == ["INV-acme-2027-02", "INV-beta-2027-02"]
+
+
+def test_two_runs_at_once_issue_each_invoice_once(world: World):
+    world.at(FEB_1 + HOUR)
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(world.billing.run("2027-01", actor="ops"))
+        except Exception as e:  # what a losing run raised is its result
+            results.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    issued = sorted(len(r.invoices) for r in results if not isinstance(r, Exception))
+    assert issued == [0, 2], results  # one run issued both; the other, under the lock after it, nothing
+    assert [i.id for i in world.billing.store.invoices(InvoiceQuery())] == ["INV-acme-2027-01", "INV-beta-2027-01"]
