@@ -117,3 +117,13 @@ def test_piped_invoice_tables_fit_80_columns_and_print_values_whole(ledger: Ledg
         assert "…" not in out
     listed = _piped(["invoice", "list", "--db", ledger.db])
     assert "23,040.00 USD" in listed  # amounts are exact and whole; long names fold, never cut
+
+
+def test_a_draft_run_waits_for_invoice_issue(ledger: Ledger) -> None:
+    said = text(ledger.ok("billing", "run", "--period", "2026-09", "--draft").stdout)
+    assert "drafted 2 invoices" in said
+    assert {i["state"] for i in ledger.json("invoice", "list", "--json")} == {"draft"}
+    again = ledger.json("billing", "run", "--period", "2026-09", "--json")
+    assert again["waiting_drafts"] == ["INV-acme-2026-09", f"INV-{TENANT}-2026-09"]
+    sent = ledger.json("invoice", "issue", "INV-acme-2026-09", "--reason", "reviewed", "--json")
+    assert [h["to"] for h in sent["history"]] == ["draft", "issued"]

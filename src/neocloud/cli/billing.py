@@ -50,6 +50,9 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Preview the drafts (even before the month ends); write nothing.")
     ] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Keep the invoices as drafts to review; invoice issue sends each.")
+    ] = False,
     db: DbOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -59,7 +62,7 @@ def run(
     One invoice per tenant; running it again issues nothing new. Refused (exit 3)
     before the month ends, unless --dry-run."""
     with bad_input(), _progress(f"billing {month}"):
-        done = service(db).run(month, tz, actor=actor_name(actor), dry_run=dry_run)
+        done = service(db).run(month, tz, actor=actor_name(actor), dry_run=dry_run, draft=draft)
     if as_json:
         doc = {
             "period": done.period.label,
@@ -68,10 +71,11 @@ def run(
             "invoices": [invoice_document(i) for i in done.invoices],
             "credit_notes": [note_document(n) for n in done.credit_notes],
             "pending_debits": len(done.pending),
+            "waiting_drafts": list(done.waiting),
         }
         print(json.dumps(doc, indent=2))
         return
-    verb = "would issue" if done.dry_run else "issued"
+    verb = "would issue" if done.dry_run else ("drafted" if draft else "issued")
     invoices, notes = len(done.invoices), len(done.credit_notes)
     head = f"{done.period.label} ({done.period.tz}): {verb} {invoices} invoice{'s' * (invoices != 1)}"
     say(f"{head}, {notes} credit note{'s' * (notes != 1)}")
@@ -86,7 +90,9 @@ def run(
     if done.credit_notes:
         _notes_table(list(done.credit_notes))
     if done.pending:
-        out.print(f"{len(done.pending)} debit lines wait for the next month's invoices", highlight=False)
+        say(f"{len(done.pending)} debit lines wait for the next month's invoices")
+    if done.waiting:
+        say(f"drafts still to issue or void: {', '.join(done.waiting)}")
 
 
 @billing_app.command("deposit")

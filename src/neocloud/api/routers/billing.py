@@ -50,7 +50,7 @@ _PREVIEW: dict[int | str, dict[str, Any]] = {
 def run(body: RunIn, who: OperatorDep, svc: ServicesDep, response: Response) -> RunOut:
     """Issue the period's invoices and the credit notes its corrections need; again,
     nothing new. 409 before the period ends, unless ``dry_run`` (200, nothing written)."""
-    done = svc.billing.run(body.period, body.tz, actor=who.actor, dry_run=body.dry_run)
+    done = svc.billing.run(body.period, body.tz, actor=who.actor, dry_run=body.dry_run, draft=body.draft)
     if done.dry_run:
         response.status_code = 200
     return RunOut.of(done)
