@@ -315,6 +315,9 @@ def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_
         rated = _rate_all(known, labels[: k + 1])
         run = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s)
         _check_invoices(run.invoices, rated, p)
+        shuffled = list(reversed(rated))  # the same inputs in another order: the same documents
+        same = invoice_run(p, shuffled, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s)
+        assert same == run
         invoices += _issue(run.invoices, p.end_s)
         notes += run.credit_notes
         again = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s + 1)
