@@ -80,6 +80,7 @@ def reads(w: TwoTenants) -> list[Probe]:
     b_only = sorted(w.nodes_of(B) - w.nodes_of(A))[0]
     b_key = sorted(w.key_ids_of(B))[0]
     s2 = S2
+    window = {"start": _at(70), "end": _at(71), "reason": "firmware"}
     return [
         Probe("GET /healthz", "/healthz", 200),
         Probe("GET /metrics", "/metrics", 403),  # the operator's (or a scrape token's), never a tenant's
@@ -147,6 +148,15 @@ def reads(w: TwoTenants) -> list[Probe]:
         Probe("POST /v1/nodes/{node_id}/repair", f"/v1/nodes/{a_node}/repair", 403),
         Probe("POST /v1/nodes/{node_id}/degradation", f"/v1/nodes/{a_node}/degradation", 403),
         Probe("POST /v1/maintenance", "/v1/maintenance", 403, body={"node": a_node, "start": _at(70), "end": _at(71)}),
+        # an announced window on a lease: the operator's, on A's lease as on B's
+        Probe("POST /v1/leases/{lease_id}/maintenance", f"/v1/leases/{le['a1']}/maintenance", 403, body=window),
+        Probe(
+            "POST /v1/leases/{lease_id}/maintenance",
+            f"/v1/leases/{le['b1']}/maintenance",
+            403,
+            body=window,
+            foreign=le["b1"],
+        ),
         Probe("GET /v1/economics/book", "/v1/economics/book", 403),
         Probe(
             "POST /v1/economics/deals", "/v1/economics/deals", 403, body={"tenant": A, "start": _at(1), "end": _at(9)}

@@ -34,6 +34,7 @@ def lease_body(**extra: Any) -> dict[str, Any]:
     return {"gpus": 16, "models": ["H100"], "start": "2027-01-04T01:00:00Z", "end": "2027-02-01", **extra}
 
 
+WINDOW = {"start": "2027-01-20", "end": "2027-01-20T04:00:00Z", "reason": "firmware"}
 DEAL_BODY = {"tenant": "newco", "start": "2027-02-01", "end": "2028-02-01", "site": "demo-west", "monthly_fee": "1E5"}
 
 
@@ -115,6 +116,7 @@ CASES = {
     "repair": Case("POST", "/v1/nodes/{node}/repair", 200, 403, setup=failed_node),
     "degradation": Case("POST", "/v1/nodes/{node}/degradation", 200, 403, setup=free_node),
     "maintenance": Case("POST", "/v1/maintenance", 201, 403, setup=free_node),
+    "lease maintenance": Case("POST", "/v1/leases/{lease}/maintenance", 201, 403, body=WINDOW, setup=own_lease),
     "events": Case("GET", "/v1/events?kind=lease", 200, 200),
     "tenants": Case("GET", "/v1/tenants", 200, 403),
     "add tenant": Case("POST", "/v1/tenants", 201, 403, body={"name": "umbrella"}),
