@@ -208,6 +208,7 @@ class BillingService:
             problems.append(f"amount: {amount} has more decimal places than {amount.currency}'s minor unit")
         if problems:
             raise RequestError(problems)
+        amount = Money(round_money(amount.amount, amount.currency), amount.currency)  # 1E+3 is kept as 1000.00
         if tenant not in self.leasing.tenants():
             raise NotFound(f"no tenant {tenant!r}")
         with self.store.writing() as w:
