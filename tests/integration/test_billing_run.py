@@ -227,3 +227,14 @@ def test_a_draft_run_keeps_drafts_to_review_that_issue_sends_and_a_voided_draft_
     debits = [(x.kind, x.period, x.amount) for x in beta.lines if x.kind is LineKind.ADJUSTMENT]
     assert debits == [(LineKind.ADJUSTMENT, "2027-01", Money(Decimal("23808.00")))]  # January, never issued
     assert owed(world.billing, "beta") == Decimal("23808.00") + Decimal("21504.00")  # 16 x 672 h x $2.00
+
+
+def test_a_run_in_another_zone_than_earlier_invoices_is_refused_naming_tz(world: World):
+    world.at(MAR_1 + 7 * HOUR)  # March 1, 01:00 in Chicago
+    world.billing.run("2027-01", "America/Chicago", actor="ops")
+    with pytest.raises(RequestError, match="tz: earlier invoices were billed in America/Chicago, not UTC"):
+        world.billing.run("2027-02", actor="ops")  # Feb in UTC would bill Jan 31 18:00 to Feb 1 00:00 CST twice
+    assert [i.id for i in world.billing.run("2027-02", "America/Chicago", actor="ops").invoices] == [
+        "INV-acme-2027-02",
+        "INV-beta-2027-02",
+    ]

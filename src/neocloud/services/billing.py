@@ -136,8 +136,19 @@ class BillingService:
 
     def _periods_to_rate(self, p: Period) -> list[Period]:
         """``p``, and every earlier period some tenant was invoiced for (re-rated on the
-        current history: a correction of a closed period appears on this run)."""
-        before = {i.period.label: i.period for i in self.store.invoices(InvoiceQuery()) if i.period.label < p.label}
+        current history: a correction of a closed period appears on this run). The
+        zone is the one earlier invoices were billed in: months of two zones would
+        leave hours between them unbilled, or bill them twice."""
+        invoiced = self.store.invoices(InvoiceQuery())
+        zones = sorted({i.period.tz for i in invoiced} - {p.tz})
+        if zones:
+            raise RequestError(
+                [
+                    f"tz: earlier invoices were billed in {', '.join(zones)}, not {p.tz}; months in two zones "
+                    "would leave the hours between them unbilled or billed twice"
+                ]
+            )
+        before = {i.period.label: i.period for i in invoiced if i.period.label < p.label}
         return [*sorted(before.values(), key=lambda q: q.label), p]
 
     # -- reads -----------------------------------------------------------------------
