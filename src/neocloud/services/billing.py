@@ -121,18 +121,11 @@ class BillingService:
         if dry_run:
             found, _ = _core_run(p, rated, self.store, now_s, actor)
             return BillingRun(p, found.invoices, found.credit_notes, found.pending, dry_run=True)
-        with self.store.writing() as w:
+        with self.store.writing() as w:  # the documents read, decided on and written under the lock
             found, waiting = _core_run(p, rated, w, now_s, actor)
-            new = [i if draft else _issued(i, p, now_s, actor) for i in found.invoices if i.id not in waiting]
-            for invoice in new:
-                w.add_invoice(invoice)
-            for note in found.credit_notes:
-                w.add_credit_note(note)
-            events = [*(invoice_event(i, actor) for i in new), *(note_event(n, actor) for n in found.credit_notes)]
-            summary = {"period": p.label, "tz": p.tz, "invoices": len(new), "credit_notes": len(found.credit_notes)}
-            events.append(Event("billing.run", p.label, now_s, actor, after={**summary, "pending": len(found.pending)}))
-            w.write(Change(events=tuple(events)))
-        return BillingRun(p, tuple(new), found.credit_notes, found.pending, waiting=tuple(sorted(waiting)))
+            new = tuple(i if draft else _issued(i, p, now_s, actor) for i in found.invoices if i.id not in waiting)
+            _write_run(w, BillingRun(p, new, found.credit_notes, found.pending), now_s, actor)
+        return BillingRun(p, new, found.credit_notes, found.pending, waiting=tuple(sorted(waiting)))
 
     def _periods_to_rate(self, p: Period) -> list[Period]:
         """``p``, and every earlier period some tenant was invoiced for (re-rated on the
@@ -330,6 +323,19 @@ def _core_run(
     waiting = {i.id for i in invoices if i.period.label == p.label and i.state is IS.DRAFT}
     found = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=prepaid, created_s=now_s, actor=actor)
     return found, waiting
+
+
+def _write_run(w: BillingWriter, run: BillingRun, now_s: int, actor: str) -> None:
+    """A run's invoices and credit notes with their events, and the run's own event."""
+    for invoice in run.invoices:
+        w.add_invoice(invoice)
+    for note in run.credit_notes:
+        w.add_credit_note(note)
+    events = [*(invoice_event(i, actor) for i in run.invoices), *(note_event(n, actor) for n in run.credit_notes)]
+    p = run.period
+    counts = {"invoices": len(run.invoices), "credit_notes": len(run.credit_notes), "pending": len(run.pending)}
+    events.append(Event("billing.run", p.label, now_s, actor, after={"period": p.label, "tz": p.tz, **counts}))
+    w.write(Change(events=tuple(events)))
 
 
 def _issued(draft: Invoice, p: Period, now_s: int, actor: str) -> Invoice:
