@@ -20,6 +20,7 @@ from neocloud.api.routers import (
     admin,
     amendments,
     availability,
+    billing,
     deals,
     docs,
     economics,
@@ -62,7 +63,22 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too
     problems.install(app)
-    for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals, prices, serving):
+    routers = (
+        system,
+        docs,
+        fleet,
+        leases,
+        availability,
+        health,
+        events,
+        admin,
+        economics,
+        deals,
+        prices,
+        serving,
+        billing,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.include_router(amendments.router)
     web.mount(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import amendments, fleet, ledger, plan, price, serve
+from neocloud.cli import amendments, billing, fleet, ledger, plan, price, serve
 
 app = typer.Typer(
     name="neocloud",
@@ -25,6 +25,8 @@ app.command("serve")(serve.serve)
 app.add_typer(serve.keys_app, name="keys")
 app.add_typer(price.app, name="price")
 app.add_typer(plan.app, name="plan")
+app.add_typer(billing.billing_app, name="billing")
+app.add_typer(billing.invoice_app, name="invoice")
 
 
 def _version(value: bool) -> None:
