@@ -1,4 +1,5 @@
-"""Prometheus metrics, a registry per app: fleet and lease gauges computed at scrape,
+"""Prometheus metrics, a registry per app: fleet and lease gauges computed at scrape
+(per live lease too: GPUs contracted and delivered now, the period's availability so far),
 request counts and latencies by route template and status (ASGI middleware).
 
 Who may scrape: ``/metrics`` tells the fleet's size per site and the leases per state,
@@ -28,6 +29,7 @@ from neocloud.api.problems import Forbidden
 from neocloud.domain.access import AccessDenied
 from neocloud.domain.leases import LeaseState
 from neocloud.services.container import Services
+from neocloud.services.sla_watch import live_sla
 
 log = logging.getLogger(__name__)
 SCRAPE_ENV_VAR = "NEOCLOUD_METRICS_TOKEN"
@@ -67,6 +69,51 @@ class LedgerCollector(Collector):
         yield leases
 
 
+class LeaseSlaCollector(Collector):
+    """Per live lease (labels ``lease``, ``tenant``): GPUs contracted and delivered-healthy
+    now, and the billing period's availability so far against the SLA target, so that
+    alerting sees a breach building before the invoice does (services/sla_watch.py)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["lease", "tenant"]
+        contracted = GaugeMetricFamily(
+            "neocloud_lease_contracted_gpus", "GPUs the lease's contract calls for now", labels=labels
+        )
+        delivered = GaugeMetricFamily(
+            "neocloud_lease_delivered_gpus", "GPUs of the lease's nodes that are healthy now", labels=labels
+        )
+        availability = GaugeMetricFamily(
+            "neocloud_lease_availability_ratio",
+            "Delivered-healthy over contracted GPU-seconds in the billing period so far (maintenance windows excluded)",
+            labels=labels,
+        )
+        target = GaugeMetricFamily(
+            "neocloud_lease_sla_target_ratio", "The lease's SLA availability target", labels=labels
+        )
+        shortfall = GaugeMetricFamily(
+            "neocloud_lease_shortfall_gpu_seconds",
+            "Contracted GPU-seconds not delivered in the billing period so far",
+            labels=labels,
+        )
+        try:
+            rows = live_sla(self.services.billing)
+        except Exception:  # a scrape must not fail because the store is away
+            log.exception("metrics: could not meter the live leases")
+            return
+        for row in rows:
+            key = [row.lease_id, row.tenant]
+            contracted.add_metric(key, row.contracted_gpus)
+            delivered.add_metric(key, row.delivered_gpus)
+            target.add_metric(key, float(row.target_pct / 100))
+            shortfall.add_metric(key, row.so_far.shortfall_gpu_s)
+            if row.availability is not None:
+                availability.add_metric(key, row.availability)
+        yield from (contracted, delivered, availability, target, shortfall)
+
+
 class Metrics:
     """The app's registry, its request instruments and who may read them."""
 
@@ -77,6 +124,7 @@ class Metrics:
         self.token = token
         self.registry = CollectorRegistry()
         self.registry.register(LedgerCollector(services))
+        self.registry.register(LeaseSlaCollector(services))
         self.requests = PromCounter(
             "neocloud_http_requests",
             "HTTP requests by method, route template and status",
