@@ -1,0 +1,186 @@
+"""The custody trail of one GPU or node: where it sits, its health over time, who held
+it when, and (see :mod:`neocloud.billing.custody_billing`) what each holder was billed
+and credited for it. What an RMA claim or a billing dispute asks for, in one value.
+
+Pure: the service hands in the fleet's nodes, the node's bookings, its health records,
+the lease tenants and the swaps recorded in the event log; nothing here reads a store
+or a clock.
+
+- **Lookup.** A serial names a GPU (``Node.gpu_serials``), a node's serial or a node id,
+  tried in that order of specificity (a GPU is what an RMA names); the fleet loader
+  refuses a GPU serial that is also a node's id or serial, so the answer is unique for
+  GPUs. Node serials are not required to be unique: a serial shared by several nodes is
+  refused with the nodes' ids, never answered with one of them.
+- **Health.** Every record in the order written; ``from`` is the previous record's
+  state, healthy before the first (a node is healthy until a record says otherwise).
+- **Holdings.** Every non-empty booking of the node, in time order, ``[start, end)``.
+  A booking cut short by a swap keeps its past interval (the ledger truncates, never
+  deletes); a booking released before it began held nothing and does not appear. A
+  holding that a swap started or ended names the other node, when and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from neocloud.domain.errors import NotFound, RequestError
+from neocloud.domain.fleet import Node
+from neocloud.domain.health import Health, HealthRecord
+from neocloud.domain.ledger import Booking, HolderKind
+
+
+class Matched(StrEnum):
+    """What a looked-up serial turned out to name."""
+
+    GPU_SERIAL = "gpu_serial"
+    NODE_SERIAL = "node_serial"
+    NODE_ID = "node_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """The node a serial names; ``gpu_index`` when it named one of its GPUs."""
+
+    node: Node
+    matched: Matched
+    gpu_index: int | None = None
+
+    @property
+    def gpu_serial(self) -> str | None:
+        return None if self.gpu_index is None else self.node.gpu_serials[self.gpu_index]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthStep:
+    """One health change of the node: from ``from_state`` to ``to_state`` at ``at_s``."""
+
+    at_s: int
+    from_state: Health
+    to_state: Health
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SwapRecord:
+    """A recorded swap (event ``lease.swapped``): ``lease_id`` moved from ``from_node`` to
+    ``to_node`` at ``at_s``, because ``reason`` (a failure, a spare, maintenance)."""
+
+    lease_id: str
+    from_node: str
+    to_node: str
+    at_s: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """The other side of a swap seen from this node: ``other_node`` at ``at_s``, why."""
+
+    at_s: int
+    other_node: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """The node held by ``holder`` (a lease id for a lease or its spare, a pool's or a
+    maintenance window's name) over ``[start_s, end_s)``; ``tenant`` for a lease or a
+    spare. ``swapped_in``: a swap from another node started it; ``swapped_out``: a swap
+    to another node ended it."""
+
+    kind: HolderKind
+    holder: str
+    tenant: str | None
+    start_s: int
+    end_s: int
+    booking_id: int
+    swapped_in: Swap | None = None
+    swapped_out: Swap | None = None
+
+    @property
+    def lease_id(self) -> str | None:
+        return self.holder if self.kind in (HolderKind.LEASE, HolderKind.SPARE) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """Everything the custody trail says about the node ``serial`` names. ``billing``:
+    per lease and period, what its tenant was billed and credited for this node
+    (empty, with ``billing_note`` saying why, where no invoice covers it)."""
+
+    serial: str
+    located: Located
+    health: tuple[HealthStep, ...]
+    holdings: tuple[Holding, ...]
+    billing: tuple[object, ...] = ()
+    billing_note: str | None = None
+
+
+def locate(nodes: Iterable[Node], serial: str) -> Located:
+    """The node ``serial`` names (a GPU serial, a node serial or a node id, in that
+    order). :class:`NotFound` naming the field when nothing has it; :class:`RequestError`
+    when it is the serial of several nodes (the ids listed, none chosen)."""
+    wanted = serial.strip()
+    by_serial: list[Node] = []
+    by_id: Node | None = None
+    for node in nodes:
+        if wanted in node.gpu_serials:
+            return Located(node, Matched.GPU_SERIAL, node.gpu_serials.index(wanted))
+        if node.serial == wanted:
+            by_serial.append(node)
+        if node.id == wanted:
+            by_id = node
+    if len(by_serial) > 1:
+        ids = ", ".join(n.id for n in by_serial[:10]) + (" ..." if len(by_serial) > 10 else "")
+        raise RequestError([f"serial: {wanted!r} is the serial of {len(by_serial)} nodes ({ids}); give a node id"])
+    if by_serial:
+        return Located(by_serial[0], Matched.NODE_SERIAL)
+    if by_id is not None:
+        return Located(by_id, Matched.NODE_ID)
+    raise NotFound(f"serial: no GPU serial, node serial or node id {wanted!r} in the fleet")
+
+
+def health_steps(records: Iterable[HealthRecord]) -> tuple[HealthStep, ...]:
+    """The node's health records as changes with their ``from`` state."""
+    steps: list[HealthStep] = []
+    state = Health.HEALTHY
+    for r in records:
+        steps.append(HealthStep(r.at_s, state, r.state, r.reason))
+        state = r.state
+    return tuple(steps)
+
+
+def holdings(
+    node: str, bookings: Iterable[Booking], tenants: Mapping[str, str], swaps: Iterable[SwapRecord]
+) -> tuple[Holding, ...]:
+    """The node's non-empty bookings as holdings in time order, each with the tenant of
+    its lease (``tenants``: lease id -> tenant) and the swaps that started or ended it."""
+    into: dict[tuple[str, int], SwapRecord] = {}
+    out_of: dict[tuple[str, int], SwapRecord] = {}
+    for s in swaps:
+        if s.to_node == node:
+            into[(s.lease_id, s.at_s)] = s
+        if s.from_node == node:
+            out_of[(s.lease_id, s.at_s)] = s
+    found: list[Holding] = []
+    for b in sorted(bookings, key=lambda b: (b.start_s, b.id)):
+        if b.node != node or b.start_s >= b.end_s:
+            continue
+        leased = b.kind in (HolderKind.LEASE, HolderKind.SPARE)
+        came = into.get((b.holder, b.start_s)) if b.kind is HolderKind.LEASE else None
+        went = out_of.get((b.holder, b.end_s)) if b.kind is HolderKind.LEASE else None
+        found.append(
+            Holding(
+                kind=b.kind,
+                holder=b.holder,
+                tenant=tenants.get(b.holder) if leased else None,
+                start_s=b.start_s,
+                end_s=b.end_s,
+                booking_id=b.id,
+                swapped_in=None if came is None else Swap(came.at_s, came.from_node, came.reason),
+                swapped_out=None if went is None else Swap(went.at_s, went.to_node, went.reason),
+            )
+        )
+    return tuple(found)

@@ -1,0 +1,68 @@
+"""The custody trail (issue 11 §5): GPU serial -> node -> health history -> who held it
+when -> what each holder was billed and credited for it. Operator only.
+
+The service gathers what the pure core (:mod:`neocloud.billing.custody`) needs: the
+fleet, the node's bookings and health records, the tenants of the leases that held it,
+and the swaps the event log recorded for those leases.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from neocloud.billing.custody import SwapRecord, Trail, health_steps, holdings, locate
+from neocloud.domain.access import OperatorOnly
+from neocloud.domain.changes import EventQuery
+from neocloud.domain.ledger import HolderKind
+from neocloud.services.visibility import OPERATOR, Viewer
+
+if TYPE_CHECKING:
+    from neocloud.services.leasing import LeasingService
+
+SWAP_EVENTS = "lease.swapped"
+EVENT_PAGE = 500  # swap events read per store query
+
+
+class CustodyService:
+    def __init__(self, leasing: LeasingService) -> None:
+        self.leasing = leasing
+
+    def trail(self, serial: str, *, viewer: Viewer = OPERATOR) -> Trail:
+        """The trail of the node ``serial`` names (a GPU serial, a node serial or a node
+        id). A tenant viewer gets :class:`OperatorOnly` (other tenants held the node);
+        an unknown serial is ``NotFound`` naming the field."""
+        if not viewer.is_operator:
+            raise OperatorOnly("the custody trail is the operator's: it shows every tenant that held a node")
+        located = locate(self.leasing.fleet().nodes, serial)
+        node = located.node.id
+        bookings = self.leasing.node_bookings(node)
+        held_by = sorted({b.holder for b in bookings if b.kind in (HolderKind.LEASE, HolderKind.SPARE)})
+        tenants = {lease.id: lease.tenant for lease in self.leasing.leases() if lease.id in set(held_by)}
+        swaps = [s for lease_id in held_by for s in self._swaps(lease_id)]
+        return Trail(
+            serial=serial.strip(),
+            located=located,
+            health=health_steps(self.leasing.store.health_records(node)),
+            holdings=holdings(node, bookings, tenants, swaps),
+        )
+
+    def _swaps(self, lease_id: str) -> list[SwapRecord]:
+        """Every swap recorded for ``lease_id``, oldest first, a page at a time."""
+        out: list[SwapRecord] = []
+        after = 0
+        while True:
+            page = self.leasing.events(
+                EventQuery(lease_id=lease_id, kind=SWAP_EVENTS, after_seq=after, limit=EVENT_PAGE)
+            )
+            for stored in page:
+                e = stored.event
+                moved = e.after or {}
+                if e.node is not None and "node" in moved and "from" in moved:
+                    out.append(
+                        SwapRecord(
+                            lease_id, e.node, str(moved["node"]), int(moved["from"]), str(moved.get("reason", ""))
+                        )
+                    )
+            if len(page) < EVENT_PAGE:
+                return out
+            after = page[-1].seq
