@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import fleet, ledger, plan, price, serve
+from neocloud.cli import custody, fleet, ledger, plan, price, serve
 
 app = typer.Typer(
     name="neocloud",
@@ -24,6 +24,7 @@ app.command("serve")(serve.serve)
 app.add_typer(serve.keys_app, name="keys")
 app.add_typer(price.app, name="price")
 app.add_typer(plan.app, name="plan")
+app.command("custody")(custody.custody)
 
 
 def _version(value: bool) -> None:
