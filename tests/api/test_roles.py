@@ -108,6 +108,7 @@ CASES = {
     "tco": Case("GET", "/v1/economics/tco", 200, 403),
     "deal": Case("POST", "/v1/economics/deals", 200, 403, body=DEAL_BODY),
     "book": Case("GET", "/v1/economics/book", 200, 403),
+    "custody": Case("GET", "/v1/custody/{node}", 200, 403, setup=any_node),
 }
 
 

@@ -19,6 +19,7 @@ from neocloud.api.read_cache import ReadCache
 from neocloud.api.routers import (
     admin,
     availability,
+    custody,
     deals,
     docs,
     economics,
@@ -61,7 +62,21 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too
     problems.install(app)
-    for module in (system, docs, fleet, leases, availability, health, events, admin, economics, deals, prices, serving):
+    for module in (
+        system,
+        docs,
+        fleet,
+        leases,
+        availability,
+        health,
+        events,
+        admin,
+        economics,
+        deals,
+        prices,
+        serving,
+        custody,
+    ):
         app.include_router(module.router)
     web.mount(app)
     _share_the_problem_schema(app)
