@@ -22,6 +22,7 @@ from neocloud.economics.assumptions import Assumptions
 from neocloud.economics.pricebook import RateCards
 from neocloud.economics.serving.catalog import ServingInputs
 from neocloud.services.access import KeyService
+from neocloud.services.billing import BillingService
 from neocloud.services.container import Services
 from neocloud.services.deals import CostSource, tco_cost_source
 from neocloud.services.economics import CostService
@@ -101,6 +102,13 @@ def pricing_service(store: SqlStore | MemoryStore, clock: Clock, tco: TcoFn | No
     ``tco``: the cost model's TCO per GPU-hour, ``(site, model) -> Money | None`` (none
     wired yet: every margin is unknown until the cost model lands)."""
     return PricingService(store, clock, parse=cards_from_document, tco=tco or no_cost)
+
+
+def billing_service(url: str, clock: Clock | None = None) -> BillingService:
+    """Invoices and credit notes of the database at ``url`` (the CLI's ``neocloud billing`` and ``invoice``)."""
+    clock = clock or SystemClock()
+    store = ledger_store(url)
+    return BillingService(store, _leasing(store, clock), clock)
 
 
 def price_book(url: str, clock: Clock | None = None) -> PricingService:
@@ -212,6 +220,7 @@ def _services(
         cost=cost,
         deal_costs=tco_cost_source(cost.assumptions),
         serving=ServingService(leasing, models or serving_models(), clock),
+        billing=BillingService(store, leasing, clock),
     )
 
 

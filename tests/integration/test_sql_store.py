@@ -26,7 +26,18 @@ from neocloud.domain.catalog import GpuModel
 from neocloud.domain.changes import Change, Event, EventQuery, HealthChange, StoreError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment, SparePolicy, StateChange, Step
+from neocloud.domain.leases import (
+    MAINTENANCE_NOTICE_S,
+    Amendment,
+    AmendmentKind,
+    Lease,
+    LeaseRequest,
+    LeaseState,
+    Segment,
+    SparePolicy,
+    StateChange,
+    Step,
+)
 from neocloud.domain.ledger import BookingConflict, Draft, HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
@@ -42,6 +53,12 @@ TABLES = {
     "api_keys",
     "idempotency",
     "price_books",
+    "invoices",
+    "invoice_lines",
+    "invoice_changes",
+    "credit_notes",
+    "credit_note_lines",
+    "deposits",
     "sites",
     "pods",
     "blocks",
@@ -352,6 +369,35 @@ EXPLICIT_LEASES = [
     ),
     a_lease("L-3", request=replace(a_lease().request, price_per_gpu_hour=Money(Decimal("1E+2")), spares=None)),
     a_lease("L-4", request=replace(a_lease().request, sla_availability_pct=Decimal("99.900000000000000001"))),
+    a_lease(
+        "L-5",
+        request=replace(a_lease().request, maintenance_notice_s=3600),
+        contract=(Segment(0, 50, 16),),
+        amendments=(
+            Amendment(AmendmentKind.EXTEND, 5, 100, "ops", "extended", (Segment(0, 100, 16),), (Segment(0, 200, 16),)),
+            Amendment(
+                AmendmentKind.SWAP,
+                6,
+                7,
+                "clock",
+                "node failed",
+                (Segment(0, 200, 16),),
+                (Segment(0, 200, 16),),
+                nodes=(("n1", "n9"), ("n2", None)),
+            ),
+            Amendment(
+                AmendmentKind.MAINTENANCE,
+                8,
+                20,
+                "ops",
+                "firmware",
+                (Segment(0, 200, 16),),
+                (Segment(0, 200, 16),),
+                window=(20, 30),
+            ),
+            Amendment(AmendmentKind.TERMINATE, 9, 50, "ops", "early", (Segment(0, 200, 16),), (Segment(0, 50, 16),)),
+        ),
+    ),
 ]
 
 
@@ -386,6 +432,20 @@ requests = st.builds(
     sla_availability_pct=finite,
     steps=st.lists(st.builds(Step, seconds, st.integers(0, 10**6)), max_size=3).map(tuple),
     spares=st.none() | st.builds(SparePolicy, st.sampled_from(Level), st.integers(0, 100)),
+    maintenance_notice_s=st.integers(0, 2**40),
+)
+contracts = st.lists(st.builds(Segment, seconds, seconds, st.integers(0, 10**6)), max_size=4).map(tuple)
+amendments = st.builds(
+    Amendment,
+    kind=st.sampled_from(AmendmentKind),
+    at_s=seconds,
+    effective_s=seconds,
+    actor=names,
+    reason=names,
+    before=contracts,
+    after=contracts,
+    nodes=st.lists(st.tuples(names, st.none() | names), max_size=3).map(tuple),
+    window=st.none() | st.tuples(seconds, seconds),
 )
 leases = st.builds(
     Lease,
@@ -393,11 +453,12 @@ leases = st.builds(
     request=requests,
     state=states,
     model=names,
-    contract=st.lists(st.builds(Segment, seconds, seconds, st.integers(0, 10**6)), max_size=4).map(tuple),
+    contract=contracts,
     created_s=seconds,
     hold_expires_s=st.none() | seconds,
     history=st.lists(st.builds(StateChange, st.none() | states, states, seconds, names, names), max_size=3).map(tuple),
     degraded_nodes=st.lists(names, max_size=3).map(tuple),
+    amendments=st.lists(amendments, max_size=3).map(tuple),
 )
 
 
@@ -405,6 +466,17 @@ leases = st.builds(
 @given(leases)
 def test_lease_json_round_trip_property(lease: Lease):
     assert decode_lease(encode_lease(lease)) == lease
+
+
+def test_a_lease_document_written_before_amendments_loads_with_none_and_the_default_notice():
+    lease = EXPLICIT_LEASES[0]
+    doc = encode_lease(lease)
+    del doc["amendments"]
+    del doc["request"]["maintenance_notice_s"]
+    old = decode_lease(doc)
+    assert old.amendments == ()
+    assert old.request.maintenance_notice_s == MAINTENANCE_NOTICE_S == 7 * 86_400
+    assert old == replace(lease, amendments=(), request=replace(lease.request, maintenance_notice_s=7 * 86_400))
 
 
 def test_a_lease_comes_back_from_the_database_equal(store: SqlStore):

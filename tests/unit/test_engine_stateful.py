@@ -20,7 +20,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from neocloud.domain.changes import Change
 from neocloud.domain.errors import DomainError
 from neocloud.domain.health import TRANSITIONS, Health
-from neocloud.domain.leases import FINAL_STATES, LIVE_STATES, LeaseRequest, LeaseState
+from neocloud.domain.leases import (
+    FINAL_STATES,
+    LIVE_STATES,
+    AmendmentKind,
+    LeaseRequest,
+    LeaseState,
+    Segment,
+    replay_contract,
+)
 from neocloud.domain.ledger import HolderKind
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape
@@ -50,9 +58,15 @@ class LedgerMachine(RuleBasedStateMachine):
         self.health_ref = dict.fromkeys(self.engine.snap.node_ids, H.HEALTHY)
         self.failed_since: dict[str, int] = {}  # node -> when it failed (reference)
         self.booked_on_unhealthy: list[tuple[str, str]] = []
+        self.booked: dict[str, tuple[Segment, ...]] = {}  # lease -> the contract it was booked with
 
-    def _apply(self, change: Change) -> None:
+    def _apply(self, change: Change, amended: AmendmentKind | None = None) -> None:
+        """Apply ``change``; ``amended``: the one amendment the operation must add to its
+        lease (a swap adds one per ``lease.swapped`` event, checked for every change)."""
+        leases = self.engine.view.leases
+        counts = {lease_id: len(lease.amendments) for lease_id, lease in leases.items()}
         booked = self.engine.apply(change)
+        self._check_amendments(change, counts, amended)
         for b in booked:  # every node a change newly places lands on a node healthy at that moment
             if self.health_ref[b.node] is H.HEALTHY or b.kind not in (HolderKind.LEASE, HolderKind.SPARE):
                 continue
@@ -63,6 +77,17 @@ class LedgerMachine(RuleBasedStateMachine):
         for lease in change.leases:
             if lease.id in self.ref and self.ref[lease.id] != lease.state:
                 self.ref[lease.id] = lease.state  # the clock moved it; checked in tick()
+
+    def _check_amendments(self, change: Change, counts: dict[str, int], amended: AmendmentKind | None) -> None:
+        """Each lease the change writes gained exactly the amendments its operation makes."""
+        swaps: dict[str, int] = {}
+        for e in change.events:
+            if e.kind == "lease.swapped":
+                swaps[e.subject] = swaps.get(e.subject, 0) + 1
+        for lease_id in {lease.id for lease in change.leases} | set(swaps):
+            added = tuple(a.kind for a in self.engine.lease(lease_id).amendments[counts.get(lease_id, 0) :])
+            expected = ((amended,) if amended is not None else ()) + (AmendmentKind.SWAP,) * swaps.get(lease_id, 0)
+            assert added == expected, (lease_id, added, expected)
 
     def _free_healthy(self, start: int, end: int) -> dict[str, list[str]]:
         """Brute force over the reference: per block, nodes healthy now and unbooked in the window."""
@@ -99,6 +124,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert fits < need, f"refused {gpus} GPUs ({locality}) though {fits} free healthy nodes fit"
             return
         self._apply(change)
+        self.booked[lease_id] = _lease.contract
         self.ref[lease_id] = LeaseState.HELD if hold else LeaseState.CONFIRMED
         if hold:
             self.holds[lease_id] = self.now + HOUR
@@ -157,7 +183,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if refused is not None:
             assert lease.state not in LIVE_STATES or not clear, f"extend of free nodes refused: {refused}"
             return
-        self._apply(change)
+        self._apply(change, AmendmentKind.EXTEND)
         assert lease.state not in FINAL_STATES
         assert self.engine.lease(lease_id).end_s == lease.end_s + hours * HOUR
 
@@ -175,7 +201,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert not allowed, f"a valid shrink was refused: {e}"  # noqa: PT017 - a rule, not a test of one call
             return
         assert allowed
-        self._apply(change)
+        self._apply(change, AmendmentKind.SHRINK)
         assert self.engine.lease(lease_id).contracted_at(at) == 8
 
     @rule(data=st.data())
@@ -185,7 +211,9 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         was = self.ref[lease_id]
         try:
-            self._apply(self.engine.terminate(lease_id, at_s=self.now, now_s=self.now, actor="h"))
+            self._apply(
+                self.engine.terminate(lease_id, at_s=self.now, now_s=self.now, actor="h"), AmendmentKind.TERMINATE
+            )
         except DomainError:
             assert was is not LeaseState.ACTIVE or self.engine.lease(lease_id).end_s <= self.now
             return
@@ -251,6 +279,12 @@ class LedgerMachine(RuleBasedStateMachine):
             spans.sort()
             for (_, e1), (s2, _) in itertools.pairwise(spans):
                 assert e1 <= s2
+
+    @invariant()
+    def replaying_the_amendments_over_the_booked_contract_gives_the_contract(self) -> None:
+        for lease_id, booked in getattr(self, "booked", {}).items():
+            lease = self.engine.lease(lease_id)
+            assert replay_contract(booked, lease.amendments) == lease.contract, lease_id
 
     @invariant()
     def states_match_the_reference(self) -> None:

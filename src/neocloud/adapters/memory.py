@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from neocloud.adapters.memory_billing import BillingBook, BillingDraft
 from neocloud.domain.access import ApiKey
+from neocloud.domain.billing import CreditNote, Deposit, Invoice, InvoiceChange, InvoiceQuery
 from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health, HealthRecord
@@ -51,6 +53,7 @@ class MemoryStore:
         self._keys: dict[str, ApiKey] = {}
         self._idempotent: dict[tuple[str, str], IdempotentResult] = {}
         self._prices: list[PriceBook] = []
+        self._billing = BillingBook()
 
     def create_schema(self) -> None:
         self._schema = True
@@ -87,7 +90,7 @@ class MemoryStore:
         with self._lock:
             if self._fleet is None:
                 raise StoreError("no fleet loaded: run neocloud init --fleet FILE")
-            writer = _Writer(self._data, self._keys, self._idempotent, self._prices)
+            writer = _Writer(self._data, self._keys, self._idempotent, self._prices, self._billing.draft())
             try:
                 yield writer
             except BaseException:
@@ -96,6 +99,7 @@ class MemoryStore:
             self._keys.update(writer.keys)
             self._idempotent.update(writer.results)
             self._prices.extend(writer.prices)
+            self._billing.keep(writer.billing)
 
     def events(self, query: EventQuery) -> list[StoredEvent]:
         with self._lock:
@@ -116,6 +120,25 @@ class MemoryStore:
         with self._lock:
             return list(self._prices)
 
+    # -- billing's documents (adapters/memory_billing.py; written through the writer) ----
+    def invoices(self, query: InvoiceQuery) -> list[Invoice]:
+        with self._lock:
+            return self._billing.invoices_matching(query)
+
+    def invoice(self, invoice_id: str) -> Invoice | None:
+        return self._billing.invoice(invoice_id)
+
+    def credit_notes(self, tenant: str | None = None, invoice_id: str | None = None) -> list[CreditNote]:
+        with self._lock:
+            return self._billing.credit_notes(tenant, invoice_id)
+
+    def credit_note(self, note_id: str) -> CreditNote | None:
+        return self._billing.credit_note(note_id)
+
+    def deposits(self, tenant: str | None = None) -> list[Deposit]:
+        with self._lock:
+            return self._billing.deposits(tenant)
+
     # -- keys (written through the writer) ---------------------------------------------
     def get_key(self, key_id: str) -> ApiKey | None:
         return self._keys.get(key_id)
@@ -135,8 +158,10 @@ class _Writer:
         stored_keys: dict[str, ApiKey],
         stored_results: dict[tuple[str, str], IdempotentResult],
         stored_prices: list[PriceBook],
+        billing: BillingDraft,
     ) -> None:
         self._data = data
+        self.billing = billing
         self._stored_prices = stored_prices
         self.prices: list[PriceBook] = []
         self.version = data.version
@@ -205,6 +230,34 @@ class _Writer:
         if any(b.version == book.version for b in self.price_books()):
             raise StoreError(f"price book version {book.version} already exists")
         self.prices.append(book)
+
+    # -- billing's documents: staged, kept on commit (adapters/memory_billing.py) --------
+    def add_invoice(self, invoice: Invoice) -> None:
+        self.billing.add_invoice(invoice)
+
+    def change_invoice(self, invoice_id: str, change: InvoiceChange) -> None:
+        self.billing.change_invoice(invoice_id, change)
+
+    def add_credit_note(self, note: CreditNote) -> None:
+        self.billing.add_credit_note(note)
+
+    def add_deposit(self, deposit: Deposit) -> None:
+        self.billing.add_deposit(deposit)
+
+    def invoices(self, query: InvoiceQuery) -> list[Invoice]:
+        return self.billing.view().invoices_matching(query)
+
+    def invoice(self, invoice_id: str) -> Invoice | None:
+        return self.billing.view().invoice(invoice_id)
+
+    def credit_notes(self, tenant: str | None = None, invoice_id: str | None = None) -> list[CreditNote]:
+        return self.billing.view().credit_notes(tenant, invoice_id)
+
+    def credit_note(self, note_id: str) -> CreditNote | None:
+        return self.billing.view().credit_note(note_id)
+
+    def deposits(self, tenant: str | None = None) -> list[Deposit]:
+        return self.billing.view().deposits(tenant)
 
     def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
         key = self.keys.get(key_id) or self._stored_keys.get(key_id)

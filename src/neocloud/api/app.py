@@ -19,6 +19,7 @@ from neocloud.api.read_cache import ReadCache
 from neocloud.api.routers import (
     admin,
     availability,
+    billing,
     custody,
     deals,
     docs,
@@ -62,7 +63,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: it counts the 413s too
     problems.install(app)
-    for module in (
+    routers = (
         system,
         docs,
         fleet,
@@ -75,8 +76,10 @@ def create_app(
         deals,
         prices,
         serving,
+        billing,
         custody,
-    ):
+    )
+    for module in routers:
         app.include_router(module.router)
     web.mount(app)
     _share_the_problem_schema(app)

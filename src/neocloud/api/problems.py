@@ -3,7 +3,7 @@
 Domain errors map to statuses here and nowhere else: a body that is not JSON 400,
 bad fields 422 (each named), no such thing (or another tenant's thing) 404, refused by
 the rules or by capacity 409 (with alternatives when capacity refused), an illegal
-health move 409, no or bad key 401, a body over the size limit 413, store trouble 503.
+health move or invoice state change 409, no or bad key 401, a body over the size limit 413, store trouble 503.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from neocloud.domain.access import AccessDenied, OperatorOnly
+from neocloud.domain.billing import InvoiceRuleError
 from neocloud.domain.changes import StoreError
 from neocloud.domain.errors import DomainError, Instant
 from neocloud.domain.health import IllegalTransition
@@ -110,7 +111,7 @@ def install(app: FastAPI) -> None:
         detail, facts = _rendered(request, exc)
         return problem(422, "Invalid request", detail, request, **({"facts": facts} if facts else {}))
 
-    for refused in (Unplaceable, LeaseRuleError, BookingConflict, IllegalTransition):
+    for refused in (Unplaceable, LeaseRuleError, BookingConflict, IllegalTransition, InvoiceRuleError):
 
         @app.exception_handler(refused)
         async def _conflict(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import typer
 from rich.console import Console
 
+from neocloud.domain.billing import InvoiceRuleError
 from neocloud.domain.changes import StoreError
 from neocloud.domain.errors import DomainError, SpecError
 from neocloud.domain.leases import LeaseRuleError
@@ -95,7 +96,7 @@ def bad_input() -> Iterator[None]:
         err.print("[red]error[/]: ", end="", highlight=False)
         err.print(exc.render(iso_z), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (Unplaceable, LeaseRuleError, BookingConflict) as exc:
+    except (Unplaceable, LeaseRuleError, BookingConflict, InvoiceRuleError) as exc:
         err.print("[red]refused[/]: ", end="", highlight=False)
         err.print(exc.render(iso_z), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None

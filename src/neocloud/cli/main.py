@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import custody, fleet, ledger, plan, price, serve
+from neocloud.cli import billing, custody, fleet, ledger, plan, price, serve
 
 app = typer.Typer(
     name="neocloud",
@@ -24,6 +24,8 @@ app.command("serve")(serve.serve)
 app.add_typer(serve.keys_app, name="keys")
 app.add_typer(price.app, name="price")
 app.add_typer(plan.app, name="plan")
+app.add_typer(billing.billing_app, name="billing")
+app.add_typer(billing.invoice_app, name="invoice")
 app.command("custody")(custody.custody)
 
 

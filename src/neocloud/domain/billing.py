@@ -231,3 +231,62 @@ def _sum(lines: tuple[InvoiceLine, ...], currency: str) -> Money:
         if line.amount.currency != currency:
             raise InvoiceRuleError(f"line for {line.lease_id} is in {line.amount.currency}, the document in {currency}")
     return Money(sum((line.amount.amount for line in lines), Decimal(0)), currency)
+
+
+class DuplicateInvoice(InvoiceRuleError):
+    """A second invoice for a tenant and period: refused by the code and by the
+    database's unique rule on ``(tenant, period)``."""
+
+
+class PeriodNotEnded(InvoiceRuleError):
+    """An invoice run over a period that has not ended yet (a preview may run)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """Money ``tenant`` paid ahead (a positive ``amount``), drawn down by the
+    prepayment lines of its later invoices. Deposits are appended, never changed."""
+
+    id: str
+    tenant: str
+    amount: Money
+    at_s: int
+    actor: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceQuery:
+    """Invoices of ``tenant``, ``period`` (a label) and ``state``; ``None`` matches all."""
+
+    tenant: str | None = None
+    period: str | None = None
+    state: InvoiceState | None = None
+
+    def matches(self, invoice: Invoice) -> bool:
+        return (
+            (self.tenant is None or invoice.tenant == self.tenant)
+            and (self.period is None or invoice.period.label == self.period)
+            and (self.state is None or invoice.state is self.state)
+        )
+
+
+def history_problems(invoice: Invoice) -> list[str]:
+    """What is wrong with ``invoice``'s history as a store would keep it: it starts as
+    a draft (``None -> draft``), each change leaves the state the one before reached
+    along :data:`INVOICE_TRANSITIONS`, and it ends in ``invoice.state``."""
+    state: InvoiceState | None = None
+    problems = []
+    for k, change in enumerate(invoice.history):
+        legal = (
+            change.from_state is None and change.to_state is IS.DRAFT
+            if k == 0
+            else (change.from_state is state and (change.from_state, change.to_state) in INVOICE_TRANSITIONS)
+        )
+        if not legal:
+            was = "nothing" if change.from_state is None else change.from_state.value
+            problems.append(f"history[{k}]: {was} -> {change.to_state.value} does not follow the transition table")
+        state = change.to_state
+    if (state or IS.DRAFT) is not invoice.state:
+        problems.append(f"state: {invoice.state.value} is not where its history ends ({(state or IS.DRAFT).value})")
+    return problems

@@ -4,6 +4,13 @@ Lifecycle: quoted -> held (expires) -> confirmed -> active -> ended, with
 cancellation before the start, early termination after it, and expiry of holds.
 Extend and shrink change a lease's terms, not its state. One function,
 :func:`change_state`, validates an edge, stamps the time and appends history.
+
+Amendments: every change of what a lease delivers after it was booked (extend,
+shrink, terminate, a node swap, an announced maintenance window) appends one typed
+:class:`Amendment` to ``Lease.amendments``, carrying the whole contract before and
+after. The contract a lease was booked with (its steps included) is not an
+amendment. Invariant: :func:`replay_contract` over the booked contract and the
+amendments, in order, gives ``Lease.contract``.
 """
 
 from __future__ import annotations
@@ -151,6 +158,11 @@ MAX_STEPS = 520
 MAX_SPARES = 1_000
 #: Decimal places of an SLA availability target: 99.999 (five nines).
 SLA_PLACES = 3
+#: Notice an operator gives before a maintenance window on a lease, unless the contract
+#: says otherwise: 7 days. Our own default [D] (2026-12-01): economics.md §5.4 lists the
+#: SLA terms of nine GPU clouds [R97]-[R101] and none names a maintenance notice; a week
+#: lets a tenant checkpoint and drain its jobs around a weekend.
+MAINTENANCE_NOTICE_S = 7 * 86_400
 #: The default list price: the H100 one-year contract price of March 2026
 #: (economics.md, ``market_price_h100_1yr_contract``).
 LIST_PRICE = Money(Decimal("2.35"), "USD")
@@ -176,7 +188,9 @@ class LeaseRequest:
 
     ``price_per_gpu_hour`` ``None`` asks for the price book's price for ``tier`` (the
     service fills it in with ``price_version``, the version it came from); a price
-    given with ``price_version`` ``None`` is the operator's explicit override."""
+    given with ``price_version`` ``None`` is the operator's explicit override.
+    ``maintenance_notice_s``: how long before an announced maintenance window starts
+    the operator must announce it (default :data:`MAINTENANCE_NOTICE_S`)."""
 
     tenant: str
     shape: Shape
@@ -188,6 +202,7 @@ class LeaseRequest:
     spares: SparePolicy | None = None
     tier: Tier = Tier.RESERVED
     price_version: int | None = None
+    maintenance_notice_s: int = MAINTENANCE_NOTICE_S
 
     @property
     def price_override(self) -> bool:
@@ -213,10 +228,45 @@ class Segment:
     gpus: int
 
 
+class AmendmentKind(StrEnum):
+    """What an amendment changed. Extend, shrink and terminate change the contract;
+    a swap and a maintenance window leave it as it was (``before == after``)."""
+
+    EXTEND = "extend"  # the end moved later, from the old end on
+    SHRINK = "shrink"  # fewer GPUs from ``effective_s`` to the end
+    TERMINATE = "terminate"  # ended early at ``effective_s``
+    SWAP = "swap"  # a node replaced by another from ``effective_s`` (failure, maintenance)
+    MAINTENANCE = "maintenance"  # an announced window the SLA does not count (``window``)
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """One recorded change of a lease after its booking.
+
+    ``at_s``: when it was recorded; ``effective_s``: from when it changes what is
+    delivered (the old end for an extension, the cut for a shrink or termination, the
+    swap's instant, a window's start). ``before`` and ``after`` are the whole contract
+    either side of it. ``nodes``: ``(out, in)`` pairs of the nodes it moved (a swap,
+    an extension onto swapped nodes; ``in`` ``None`` for a node released by a
+    shrink). ``window``: a maintenance window's ``[start, end)``, else ``None``.
+    """
+
+    kind: AmendmentKind
+    at_s: int
+    effective_s: int
+    actor: str
+    reason: str
+    before: tuple[Segment, ...]
+    after: tuple[Segment, ...]
+    nodes: tuple[tuple[str, str | None], ...] = ()
+    window: tuple[int, int] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Lease:
     """A lease record. ``contract`` is the contracted GPUs over time (steps, shrink,
-    extend and termination edit it); the ledger holds which nodes deliver it."""
+    extend and termination edit it); the ledger holds which nodes deliver it.
+    ``amendments``: every change after booking, oldest first (see :class:`Amendment`)."""
 
     id: str
     request: LeaseRequest
@@ -227,6 +277,7 @@ class Lease:
     hold_expires_s: int | None = None
     history: tuple[StateChange, ...] = ()
     degraded_nodes: tuple[str, ...] = ()
+    amendments: tuple[Amendment, ...] = ()
 
     @property
     def degraded(self) -> bool:
@@ -260,6 +311,77 @@ class Lease:
 
     def contracted_at(self, t_s: int) -> int:
         return next((s.gpus for s in self.contract if s.start_s <= t_s < s.end_s), 0)
+
+    @property
+    def booked_contract(self) -> tuple[Segment, ...]:
+        """The contract as booked (steps included), before any amendment."""
+        return self.amendments[0].before if self.amendments else self.contract
+
+    @property
+    def maintenance_windows(self) -> tuple[tuple[int, int], ...]:
+        """The announced maintenance windows ``[start, end)``, in the order announced."""
+        return tuple(a.window for a in self.amendments if a.kind is AmendmentKind.MAINTENANCE and a.window)
+
+
+class AmendmentError(LeaseRuleError):
+    """An amendment that does not follow from the contract before it (see :func:`replay_contract`)."""
+
+
+def amend(lease: Lease, amendment: Amendment) -> Lease:
+    """``lease`` with ``amendment`` appended and its contract set to ``amendment.after``."""
+    return replace(lease, contract=amendment.after, amendments=(*lease.amendments, amendment))
+
+
+def replay_contract(booked: tuple[Segment, ...], amendments: tuple[Amendment, ...]) -> tuple[Segment, ...]:
+    """The contract after ``amendments``, applied in order to the ``booked`` one.
+
+    Each amendment must start from the contract the previous one left and change it
+    only as its kind allows (:func:`amendment_problem`); otherwise
+    :class:`AmendmentError` names the amendment (by index) and what is wrong."""
+    contract = booked
+    for k, a in enumerate(amendments):
+        problem = "its contract before is not the one the previous amendments left" if a.before != contract else None
+        problem = problem or amendment_problem(a)
+        if problem is not None:
+            raise AmendmentError(f"amendments[{k}] ({a.kind.value}): {problem}")
+        contract = a.after
+    return contract
+
+
+def amendment_problem(a: Amendment) -> str | None:
+    """Why ``a.after`` does not follow from ``a.before`` by its kind, or ``None``.
+
+    Extend: the same segments with the last one ending later, effective at the old
+    end. Shrink: the contract clipped at ``effective_s`` then one segment of fewer
+    GPUs to the same end. Terminate: the contract clipped at ``effective_s``, earlier
+    than its end. Swap and maintenance: unchanged; a maintenance window is non-empty
+    and effective from its start."""
+    before, after = a.before, a.after
+    if a.kind in (AmendmentKind.SWAP, AmendmentKind.MAINTENANCE):
+        if after != before:
+            return "a swap or maintenance window must leave the contract as it was"
+        if a.kind is AmendmentKind.MAINTENANCE and (a.window is None or not a.effective_s == a.window[0] < a.window[1]):
+            return "a maintenance window needs a start before its end, effective from its start"
+        return None
+    if not before:
+        return "an empty contract cannot change"
+    end = before[-1].end_s
+    if a.kind is AmendmentKind.EXTEND:
+        ok = bool(after) and after[:-1] == before[:-1] and after[-1].end_s > end and a.effective_s == end
+        ok = ok and (after[-1].start_s, after[-1].gpus) == (before[-1].start_s, before[-1].gpus)
+        return None if ok else "an extension moves the last segment's end later, effective at the old end"
+    if a.kind is AmendmentKind.TERMINATE:
+        ok = before[0].start_s <= a.effective_s < end and after == clip_contract(before, a.effective_s)
+        return None if ok else "a termination clips the contract at a time before its end"
+    held = next((s.gpus for s in before if s.start_s <= a.effective_s < s.end_s), 0)
+    shrunk = (*clip_contract(before, a.effective_s), Segment(a.effective_s, end, after[-1].gpus if after else 0))
+    ok = bool(after) and after == shrunk and 0 < after[-1].gpus < held
+    return None if ok else "a shrink holds fewer GPUs from its effective time to the same end"
+
+
+def clip_contract(contract: tuple[Segment, ...], at_s: int) -> tuple[Segment, ...]:
+    """The contract up to ``at_s``."""
+    return tuple(replace(s, end_s=min(s.end_s, at_s)) for s in contract if s.start_s < at_s)
 
 
 def change_state(lease: Lease, target: LeaseState, *, at_s: int, actor: str, reason: str) -> Lease:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease
-from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.domain.ledger import FOREVER_S, Booking, HolderKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +67,44 @@ def shortfall_gpu_hours(points: list[CapacityPoint], end_s: int) -> tuple[float,
     return contracted, delivered
 
 
-def _healthy_spans(log: Iterable[tuple[str, int, Health]]) -> dict[str, list[tuple[int, int]]]:
-    """Per node with records: the spans during which it was healthy."""
-    unhealthy_since: dict[str, int] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
-    cursor: dict[str, int] = {}
+def down_spans(log: Iterable[tuple[str, int, Health]]) -> dict[str, list[tuple[int, int, Health]]]:
+    """Per node with records: the spans ``[start_s, end_s, state)`` during which it was
+    not healthy, one per state it was in (failed then maintenance is two spans; a span
+    still open ends at :data:`FOREVER_S`). A node is healthy before its first record;
+    records are read in order. THE reading of the health log: delivered series and
+    billing's metering both use it."""
+    spans: dict[str, list[tuple[int, int, Health]]] = {}
+    open_: dict[str, tuple[int, Health]] = {}
     for node, at_s, state in log:
         spans.setdefault(node, [])
-        if state is Health.HEALTHY:
-            if node in unhealthy_since:
-                cursor[node] = at_s
-                del unhealthy_since[node]
-        elif node not in unhealthy_since:
-            spans[node].append((cursor.get(node, -(2**62)), at_s))
-            unhealthy_since[node] = at_s
-    for node, node_spans in spans.items():
-        if node not in unhealthy_since:
-            node_spans.append((cursor.get(node, -(2**62)), 2**62))
+        current = open_.get(node)
+        if current is not None and current[1] is state:
+            continue
+        if current is not None:
+            del open_[node]
+            if at_s > current[0]:
+                spans[node].append((current[0], at_s, current[1]))
+        if state is not Health.HEALTHY:
+            open_[node] = (at_s, state)
+    for node, (since, state) in open_.items():
+        spans[node].append((since, FOREVER_S, state))
     return spans
+
+
+def _healthy_spans(log: Iterable[tuple[str, int, Health]]) -> dict[str, list[tuple[int, int]]]:
+    """Per node with records: the spans during which it was healthy (the gaps between
+    its :func:`down_spans`)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for node, down in down_spans(log).items():
+        healthy, cursor = [], -FOREVER_S
+        for s, e, _ in down:
+            if s > cursor:
+                healthy.append((cursor, s))
+            cursor = e
+        if cursor < FOREVER_S:
+            healthy.append((cursor, FOREVER_S))
+        out[node] = healthy
+    return out
 
 
 def _intersect(span: tuple[int, int], healthy: list[tuple[int, int]] | None) -> list[tuple[int, int]]:

@@ -4,6 +4,15 @@ A failed node in a live lease is swapped for the lease's spare (same model, same
 unit), else for a free healthy node in the lease's locality (same block first);
 with neither, the lease is marked degraded until the node is healthy again. A
 maintenance window is booked only if every lease on the node can move off it.
+
+Every swap (a failed node healed, a node moved off for maintenance) appends exactly
+one typed ``swap`` :class:`Amendment` to its lease, besides its event. A change
+reported late (``at_s`` before ``now_s``) stands in the health log from ``at_s``,
+but the healing happens now: a replacement cannot have served the past, so the
+lease is short of the failed node from ``at_s`` until the swap.
+
+:func:`announce_maintenance` is the other kind of maintenance: a window on a whole
+lease, announced at least the contract's notice ahead, which its SLA does not count.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import numpy.typing as npt
 from neocloud.domain.changes import Change, Event, HealthChange
 from neocloud.domain.errors import Instant
 from neocloud.domain.health import Health, transition_problem
-from neocloud.domain.leases import LIVE_STATES, Lease, LeaseRuleError
+from neocloud.domain.leases import LIVE_STATES, Amendment, AmendmentKind, Lease, LeaseRuleError, amend
 from neocloud.domain.ledger import FOREVER_S, Booking, Draft, HolderKind
 from neocloud.domain.shape import Locality
 from neocloud.leasing.audit import lease_event, node_event
@@ -58,6 +67,7 @@ def maintenance(
             "maintenance: start {start} is in the past (now {now})", start=Instant(start_s), now=Instant(now_s)
         )
     change = Change()
+    touched: dict[str, Lease] = {}  # each lease record once, with all of its swaps
     for b in view.ledger.overlapping(node, start_s, end_s):
         facts = {"node": node, "start": Instant(b.start_s), "end": Instant(b.end_s), "_holder": f"{b.kind} {b.holder}"}
         if b.kind is not HolderKind.LEASE:
@@ -74,23 +84,26 @@ def maintenance(
                 from_=Instant(from_s),
                 **facts,
             )
-        change += swap(view, b, target, from_s, now_s=now_s, actor=actor, why="maintenance")
+        change += swap(view, b, target, from_s, now_s=now_s, actor=actor, why="maintenance", touched=touched)
     drafts = (Draft(node, start_s, end_s, HolderKind.MAINTENANCE, window_id),)
     after = {"node": node, "start": start_s, "end": end_s}
     event = node_event("maintenance.booked", node, now_s, actor, subject=window_id, after=after)
-    return change + Change(book=drafts, events=(event,))
+    return change + Change(book=drafts, leases=tuple(touched.values()), events=(event,))
 
 
 def heal(view: LedgerView, node: str, at_s: int, now_s: int, actor: str) -> Change:
-    """Swap ``node`` out of every live lease it serves from ``at_s`` on."""
+    """Swap ``node`` out of every live lease it serves from now on (it failed at
+    ``at_s``, now or earlier); a lease left without a replacement is degraded from
+    ``at_s``. Each swap appends one ``swap`` amendment to its lease."""
     change = Change()
     used_spares: set[int] = set()  # one spare booking serves one failed booking
     used_nodes: set[str] = set()
-    for b in view.ledger.overlapping(node, at_s, FOREVER_S):
+    touched: dict[str, Lease] = {}  # each lease record once, with all of its amendments
+    for b in view.ledger.overlapping(node, now_s, FOREVER_S):
         lease = view.leases.get(b.holder)
         if b.kind is not HolderKind.LEASE or lease is None or lease.state not in LIVE_STATES:
             continue
-        from_s = max(at_s, b.start_s)
+        from_s = max(now_s, b.start_s)
         spare = _spare_for(view, lease.id, node, from_s, b.end_s, exclude=used_spares)
         if spare is not None:
             used_spares.add(spare.id)
@@ -99,15 +112,16 @@ def heal(view: LedgerView, node: str, at_s: int, now_s: int, actor: str) -> Chan
                 truncate=((spare.id, from_s),) if from_s > spare.start_s else (),
                 release=(spare.id,) if from_s <= spare.start_s else (),
             )
-            change += swap(view, b, view.node(spare.node), from_s, now_s=now_s, actor=actor, why="node failed (spare)")
+            why = "node failed (spare)"
+            change += swap(view, b, view.node(spare.node), from_s, now_s=now_s, actor=actor, why=why, touched=touched)
             continue
         target = replacement(view, node, from_s, b.end_s, scope=lease_scope(view, lease.id), exclude=used_nodes)
         if target is not None:
             used_nodes.add(view.snap.node_ids[target])
-            change += swap(view, b, target, from_s, now_s=now_s, actor=actor, why="node failed")
+            change += swap(view, b, target, from_s, now_s=now_s, actor=actor, why="node failed", touched=touched)
             continue
-        change += _degrade(lease, node, from_s, now_s, actor)
-    return change
+        change += _degrade(touched.get(lease.id, lease), node, max(at_s, b.start_s), now_s, actor, touched=touched)
+    return change + Change(leases=tuple(touched.values()))
 
 
 def restore(view: LedgerView, node: str, now_s: int, actor: str) -> Change:
@@ -168,10 +182,28 @@ def lease_scope(view: LedgerView, lease_id: str) -> BoolArray:
     return scope_mask(view, nodes, locality)
 
 
-def swap(view: LedgerView, booking: Booking, target: int, from_s: int, *, now_s: int, actor: str, why: str) -> Change:
-    """Move ``booking`` to node ``target`` from ``from_s`` on."""
-    lease = view.leases.get(booking.holder)
+def swap(
+    view: LedgerView,
+    booking: Booking,
+    target: int,
+    from_s: int,
+    *,
+    now_s: int,
+    actor: str,
+    why: str,
+    touched: dict[str, Lease],
+) -> Change:
+    """Move ``booking`` to node ``target`` from ``from_s`` on. Its lease gets one ``swap``
+    amendment, recorded in ``touched`` (lease id -> the record as amended so far in
+    this decision): the caller writes each touched lease once."""
+    lease = touched.get(booking.holder) or view.leases.get(booking.holder)
     new_node = view.snap.node_ids[target]
+    if lease is not None:
+        moved = ((booking.node, new_node),)
+        touched[lease.id] = amend(
+            lease,
+            Amendment(AmendmentKind.SWAP, now_s, from_s, actor, why, lease.contract, lease.contract, moved),
+        )
     cut = Change(truncate=((booking.id, from_s),)) if from_s > booking.start_s else Change(release=(booking.id,))
     draft = Draft(new_node, from_s, booking.end_s, booking.kind, booking.holder)
     event = Event(
@@ -189,8 +221,9 @@ def swap(view: LedgerView, booking: Booking, target: int, from_s: int, *, now_s:
     return cut + Change(book=(draft,), events=(event,), notes=(note,))
 
 
-def _degrade(lease: Lease, node: str, from_s: int, now_s: int, actor: str) -> Change:
+def _degrade(lease: Lease, node: str, from_s: int, now_s: int, actor: str, *, touched: dict[str, Lease]) -> Change:
     marked = replace(lease, degraded_nodes=tuple(sorted({*lease.degraded_nodes, node})))
+    touched[lease.id] = marked
     event = lease_event(
         "lease.degraded",
         lease,
@@ -204,9 +237,7 @@ def _degrade(lease: Lease, node: str, from_s: int, now_s: int, actor: str) -> Ch
             "reason": "no spare or free healthy node in the lease's locality",
         },
     )
-    return Change(
-        leases=(marked,), events=(event,), notes=(f"lease {lease.id} degraded: {node} failed, no replacement",)
-    )
+    return Change(events=(event,), notes=(f"lease {lease.id} degraded: {node} failed, no replacement",))
 
 
 def _spare_for(

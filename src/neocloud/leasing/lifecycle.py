@@ -1,7 +1,9 @@
 """The lease lifecycle: book, confirm, cancel, terminate, extend, shrink, and the clock.
 
 Each function reads the view and returns a :class:`Change` (and the new lease where
-one is made); nothing here changes the view. Refusals carry their times and counts
+one is made); nothing here changes the view. Extend, shrink and terminate each
+append exactly one typed :class:`Amendment` to the lease (the contract before and
+after), besides their event. Refusals carry their times and counts
 as facts (``{at}``-style templates over :class:`Instant` values), so every edge
 renders them in its own format, never as epoch seconds.
 """
@@ -15,12 +17,16 @@ from neocloud.domain.errors import Instant, RequestError, minutes_utc
 from neocloud.domain.health import DOWN
 from neocloud.domain.leases import (
     LIVE_STATES,
+    Amendment,
+    AmendmentKind,
     HeldByOthers,
     Lease,
     LeaseRuleError,
     LeaseState,
     Segment,
+    amend,
     change_state,
+    clip_contract,
 )
 from neocloud.domain.ledger import Booking, Draft, HolderKind
 from neocloud.domain.shape import Shape
@@ -117,10 +123,18 @@ def terminate(view: LedgerView, lease_id: str, *, at_s: int, now_s: int, actor: 
         raise LeaseRuleError(
             "terminate at {at}: the lease already ends at {end}", at=Instant(at_s), end=Instant(lease.end_s)
         )
-    updated = change_state(
-        lease, LeaseState.TERMINATED, at_s=now_s, actor=actor, reason=f"effective {minutes_utc(at_s)}"
+    reason = f"effective {minutes_utc(at_s)}"
+    updated = change_state(lease, LeaseState.TERMINATED, at_s=now_s, actor=actor, reason=reason)
+    terms = Amendment(
+        AmendmentKind.TERMINATE,
+        now_s,
+        at_s,
+        actor,
+        f"ended early, {reason}",
+        lease.contract,
+        clip(lease.contract, at_s),
     )
-    updated = replace(updated, contract=clip(lease.contract, at_s))
+    updated = amend(updated, terms)
     truncate, release = _cut_bookings(view, lease_id, at_s)
     return lease_change("lease.terminated", lease, updated, now_s, actor, truncate=truncate, release=release)
 
@@ -166,7 +180,11 @@ def extend(
     drafts = [Draft(b.node, old_end, new_end_s, b.kind, lease_id) for b in keep]
     drafts += [Draft(view.snap.node_ids[t], old_end, new_end_s, b.kind, lease_id) for b, t in swaps]
     contract = (*lease.contract[:-1], replace(lease.contract[-1], end_s=new_end_s))
-    updated = replace(lease, contract=contract)
+    moved: tuple[tuple[str, str | None], ...] = tuple((b.node, view.snap.node_ids[t]) for b, t in swaps)
+    reason = f"extended to {minutes_utc(new_end_s)}" + (f", {len(moved)} node(s) swapped" if moved else "")
+    updated = amend(
+        lease, Amendment(AmendmentKind.EXTEND, now_s, old_end, actor, reason, lease.contract, contract, moved)
+    )
     notes = tuple(f"swapped {b.node} for {view.snap.node_ids[t]}" for b, t in swaps)
     return lease_change("lease.extended", lease, updated, now_s, actor) + Change(book=tuple(drafts), notes=notes)
 
@@ -206,7 +224,13 @@ def shrink(view: LedgerView, lease_id: str, gpus: int, *, from_s: int | None, no
             per_node=per_node,
         )
     truncate, release = _shrink_cuts(view, lease_id, gpus // per_node, at_s)
-    updated = replace(lease, contract=(*clip(lease.contract, at_s), Segment(at_s, lease.end_s, gpus)))
+    contract = (*clip(lease.contract, at_s), Segment(at_s, lease.end_s, gpus))
+    node_of = {b.id: b.node for b in view.ledger.of_holder(lease_id)}
+    dropped = sorted({node_of[i] for i in (*(i for i, _ in truncate), *release)})
+    released: tuple[tuple[str, str | None], ...] = tuple((n, None) for n in dropped)
+    reason = f"shrunk from {held} to {gpus} GPUs from {minutes_utc(at_s)}"
+    terms = Amendment(AmendmentKind.SHRINK, now_s, at_s, actor, reason, lease.contract, contract, released)
+    updated = amend(lease, terms)
     return lease_change("lease.shrunk", lease, updated, now_s, actor, truncate=truncate, release=release)
 
 
@@ -223,8 +247,8 @@ def tick(view: LedgerView, now_s: int, actor: str = "clock") -> Change:
 
 
 def clip(contract: tuple[Segment, ...], at_s: int) -> tuple[Segment, ...]:
-    """The contract up to ``at_s``."""
-    return tuple(replace(s, end_s=min(s.end_s, at_s)) for s in contract if s.start_s < at_s)
+    """The contract up to ``at_s`` (the domain's rule, which amendments are checked by)."""
+    return clip_contract(contract, at_s)
 
 
 # -- helpers ----------------------------------------------------------------------

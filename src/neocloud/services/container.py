@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
+from neocloud.services.billing import BillingService
 from neocloud.services.catalog import Catalog
 from neocloud.services.custody import CustodyService
 from neocloud.services.deals import CostSource, DealService
@@ -26,6 +27,7 @@ class Services:
     pricing: PricingService
     cost: CostService  # the owner's TCO of the served fleet (operator only)
     serving: ServingService  # what capacity serves: tokens/s, rate limits, five-hour budgets
+    billing: BillingService  # invoice runs, invoices and credit notes, their lifecycle
     deal_costs: CostSource | None = None  # what a site's capacity costs, for deals (the cost model)
 
     @property

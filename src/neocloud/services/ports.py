@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from neocloud.domain.access import ApiKey
+from neocloud.domain.billing import CreditNote, Deposit, Invoice, InvoiceChange, InvoiceQuery
 from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health, HealthRecord
@@ -28,6 +29,8 @@ from neocloud.domain.ledger import Booking
 from neocloud.economics.pricebook import PriceBook
 
 __all__ = [
+    "BillingStore",
+    "BillingWriter",
     "Delta",
     "EventQuery",
     "IdempotentResult",
@@ -128,3 +131,54 @@ class KeyStore(Protocol):
     def list_keys(self) -> list[ApiKey]: ...
 
     def writing(self) -> AbstractContextManager[Writer]: ...
+
+
+class BillingReads(Protocol):
+    """Invoices, credit notes and deposits as stored (lines, evidence and history whole)."""
+
+    def invoices(self, query: InvoiceQuery) -> list[Invoice]:
+        """Matching invoices, by period then tenant then id."""
+        ...
+
+    def invoice(self, invoice_id: str) -> Invoice | None: ...
+
+    def credit_notes(self, tenant: str | None = None, invoice_id: str | None = None) -> list[CreditNote]:
+        """Credit notes of ``tenant`` (and on ``invoice_id``), oldest first."""
+        ...
+
+    def credit_note(self, note_id: str) -> CreditNote | None: ...
+
+    def deposits(self, tenant: str | None = None) -> list[Deposit]:
+        """Deposits of ``tenant`` (``None``: all), oldest first."""
+        ...
+
+
+class BillingWriter(Writer, BillingReads, Protocol):
+    """A write transaction that also writes billing's documents (reads under the lock).
+
+    There is no method that changes an invoice's lines or header, or a credit note: an
+    issued document is written once and read after."""
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        """Store ``invoice`` with its lines as a draft, then move it along its history
+        (``None -> draft`` first; each edge in the transition table). Raises
+        :class:`~neocloud.domain.billing.DuplicateInvoice` when its tenant already has
+        one for the period (the database's unique rule), ``InvoiceRuleError`` for a
+        history that does not follow the table."""
+        ...
+
+    def change_invoice(self, invoice_id: str, change: InvoiceChange) -> None:
+        """Append ``change`` to the invoice's history and set its state: a guarded write
+        (only if the invoice is still in ``change.from_state``; else ``InvoiceRuleError``,
+        as is an edge the table does not have)."""
+        ...
+
+    def add_credit_note(self, note: CreditNote) -> None: ...
+
+    def add_deposit(self, deposit: Deposit) -> None: ...
+
+
+class BillingStore(LedgerStore, BillingReads, Protocol):
+    """The ledger store with billing's tables; ``writing()`` yields a :class:`BillingWriter`."""
+
+    def writing(self) -> AbstractContextManager[BillingWriter]: ...

@@ -3,6 +3,11 @@
 Decimals travel as strings (``str(Decimal)`` round-trips exactly, exponent and
 trailing zeros included), enums as their values, tuples as lists. Every decoder
 rebuilds the frozen dataclasses, so ``decode_lease(encode_lease(x)) == x``.
+
+Fields added after format 1 was written decode to their defaults when absent, so
+older documents still load: ``amendments`` (none), ``request.maintenance_notice_s``
+(:data:`~neocloud.domain.leases.MAINTENANCE_NOTICE_S`), ``request.tier`` and
+``request.price_version``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,19 @@ from decimal import Decimal
 from typing import Any
 
 from neocloud.domain.catalog import GpuModel
-from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment, SparePolicy, StateChange, Step, Tier
+from neocloud.domain.leases import (
+    MAINTENANCE_NOTICE_S,
+    Amendment,
+    AmendmentKind,
+    Lease,
+    LeaseRequest,
+    LeaseState,
+    Segment,
+    SparePolicy,
+    StateChange,
+    Step,
+    Tier,
+)
 from neocloud.domain.money import Money
 from neocloud.domain.shape import Level, Locality, Shape, Unit
 
@@ -30,7 +47,7 @@ def encode_lease(lease: Lease) -> Json:
         "request": _encode_request(lease.request),
         "state": lease.state.value,
         "model": lease.model,
-        "contract": [[s.start_s, s.end_s, s.gpus] for s in lease.contract],
+        "contract": _encode_segments(lease.contract),
         "created_s": lease.created_s,
         "hold_expires_s": lease.hold_expires_s,
         "history": [
@@ -44,6 +61,7 @@ def encode_lease(lease: Lease) -> Json:
             for h in lease.history
         ],
         "degraded_nodes": list(lease.degraded_nodes),
+        "amendments": [_encode_amendment(a) for a in lease.amendments],
     }
 
 
@@ -56,7 +74,7 @@ def decode_lease(doc: Mapping[str, Any]) -> Lease:
         request=_decode_request(doc["request"]),
         state=LeaseState(doc["state"]),
         model=doc["model"],
-        contract=tuple(Segment(int(s), int(e), int(g)) for s, e, g in doc["contract"]),
+        contract=_decode_segments(doc["contract"]),
         created_s=int(doc["created_s"]),
         hold_expires_s=None if doc["hold_expires_s"] is None else int(doc["hold_expires_s"]),
         history=tuple(
@@ -70,7 +88,46 @@ def decode_lease(doc: Mapping[str, Any]) -> Lease:
             for h in doc["history"]
         ),
         degraded_nodes=tuple(doc["degraded_nodes"]),
+        # leases written before amendments were recorded have none
+        amendments=tuple(_decode_amendment(a) for a in doc.get("amendments", ())),
     )
+
+
+def _encode_amendment(a: Amendment) -> Json:
+    return {
+        "kind": a.kind.value,
+        "at_s": a.at_s,
+        "effective_s": a.effective_s,
+        "actor": a.actor,
+        "reason": a.reason,
+        "before": _encode_segments(a.before),
+        "after": _encode_segments(a.after),
+        "nodes": [[out, into] for out, into in a.nodes],
+        "window": None if a.window is None else list(a.window),
+    }
+
+
+def _decode_amendment(d: Mapping[str, Any]) -> Amendment:
+    window = d["window"]
+    return Amendment(
+        kind=AmendmentKind(d["kind"]),
+        at_s=int(d["at_s"]),
+        effective_s=int(d["effective_s"]),
+        actor=d["actor"],
+        reason=d["reason"],
+        before=_decode_segments(d["before"]),
+        after=_decode_segments(d["after"]),
+        nodes=tuple((out, into) for out, into in d["nodes"]),
+        window=None if window is None else (int(window[0]), int(window[1])),
+    )
+
+
+def _encode_segments(contract: tuple[Segment, ...]) -> list[list[int]]:
+    return [[s.start_s, s.end_s, s.gpus] for s in contract]
+
+
+def _decode_segments(rows: list[list[int]]) -> tuple[Segment, ...]:
+    return tuple(Segment(int(s), int(e), int(g)) for s, e, g in rows)
 
 
 def _encode_request(r: LeaseRequest) -> Json:
@@ -93,6 +150,7 @@ def _encode_request(r: LeaseRequest) -> Json:
         "spares": None if r.spares is None else {"per": r.spares.per, "count": r.spares.count},
         "tier": r.tier.value,
         "price_version": r.price_version,
+        "maintenance_notice_s": r.maintenance_notice_s,
     }
 
 
@@ -123,6 +181,7 @@ def _decode_request(d: Mapping[str, Any]) -> LeaseRequest:
         # leases written before the price book: reserved, at an explicit price (no version)
         tier=Tier(d.get("tier", Tier.RESERVED.value)),
         price_version=d.get("price_version"),
+        maintenance_notice_s=int(d.get("maintenance_notice_s", MAINTENANCE_NOTICE_S)),
     )
 
 

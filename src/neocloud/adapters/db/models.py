@@ -8,7 +8,9 @@ the transaction that last wrote them (``ledger_meta.version`` is the newest).
 Added by the migrations, not declared here: what makes two non-empty bookings
 of one node overlapping impossible, on PostgreSQL the exclusion constraint
 ``bookings_no_overlap``, on SQLite the triggers ``bookings_no_overlap_insert`` and
-``bookings_no_overlap_update`` (both refusals name ``bookings_no_overlap``).
+``bookings_no_overlap_update`` (both refusals name ``bookings_no_overlap``); and the
+billing triggers of migration 0005 (issued invoices and their lines never change,
+state changes follow the transition table, credit notes and deposits are appended).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -266,3 +269,101 @@ class PriceBookRow(Base):
     author: Mapped[str] = mapped_column(String, nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False)
     cards: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, nullable=False)
+
+
+# -- billing (migration 0005; docs/billing.md) ------------------------------------------
+#: The name of the unique constraint that allows one invoice per tenant and period.
+ONE_INVOICE = "invoices_one_per_tenant_period"
+
+
+class InvoiceRow(Base):
+    """An invoice's header; its lines and state changes are rows of their own."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint("state IN ('draft', 'issued', 'paid', 'void')", name="invoices_state_known"),
+        UniqueConstraint("tenant", "period", name=ONE_INVOICE),
+        Index("ix_invoices_period", "period"),
+    )
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String, nullable=False)
+    period: Mapped[str] = mapped_column(String, nullable=False)  # YYYY-MM
+    tz: Mapped[str] = mapped_column(String, nullable=False)  # the IANA zone the period is a month in
+    start_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String, nullable=False)
+    state: Mapped[str] = mapped_column(String, nullable=False)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class _LineColumns:
+    """The columns of an invoice's or a credit note's line (amount: the Decimal's text)."""
+
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String, nullable=False)
+    lease_id: Mapped[str] = mapped_column(String, nullable=False)
+    period: Mapped[str] = mapped_column(String, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    gpu_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    amount: Mapped[str] = mapped_column(String, nullable=False)
+    currency: Mapped[str] = mapped_column(String, nullable=False)
+    evidence: Mapped[list[Any]] = mapped_column(JSON_DOC, nullable=False)
+
+
+class InvoiceLineRow(_LineColumns, Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (Index("ix_invoice_lines_lease_id", "lease_id"),)
+
+    invoice_id: Mapped[str] = mapped_column(String, ForeignKey("invoices.id"), primary_key=True)
+
+
+class InvoiceChangeRow(Base):
+    """An invoice's state changes, appended in order (``seq`` from 0: its creation)."""
+
+    __tablename__ = "invoice_changes"
+
+    invoice_id: Mapped[str] = mapped_column(String, ForeignKey("invoices.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    from_state: Mapped[str | None] = mapped_column(String)
+    to_state: Mapped[str] = mapped_column(String, nullable=False)
+    at_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    actor: Mapped[str] = mapped_column(String, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class CreditNoteRow(Base):
+    __tablename__ = "credit_notes"
+    __table_args__ = (
+        Index("ix_credit_notes_tenant", "tenant"),
+        Index("ix_credit_notes_invoice_id", "invoice_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String, nullable=False)
+    invoice_id: Mapped[str] = mapped_column(String, ForeignKey("invoices.id"), nullable=False)
+    period: Mapped[str] = mapped_column(String, nullable=False)
+    currency: Mapped[str] = mapped_column(String, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class CreditNoteLineRow(_LineColumns, Base):
+    __tablename__ = "credit_note_lines"
+
+    note_id: Mapped[str] = mapped_column(String, ForeignKey("credit_notes.id"), primary_key=True)
+
+
+class DepositRow(Base):
+    """Prepayments a tenant made (amount: the Decimal's text), appended only."""
+
+    __tablename__ = "deposits"
+    __table_args__ = (Index("ix_deposits_tenant", "tenant"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String, nullable=False)
+    amount: Mapped[str] = mapped_column(String, nullable=False)
+    currency: Mapped[str] = mapped_column(String, nullable=False)
+    at_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    actor: Mapped[str] = mapped_column(String, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)

@@ -59,7 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
-from neocloud.adapters.db import models
+from neocloud.adapters.db import billing, models
 from neocloud.adapters.db.codec import (
     decode_lease,
     encode_lease,
@@ -70,6 +70,7 @@ from neocloud.adapters.db.codec import (
 from neocloud.adapters.db.models import NO_OVERLAP
 from neocloud.adapters.pricefile import cards_from_json, cards_to_json
 from neocloud.domain.access import ApiKey, Role
+from neocloud.domain.billing import CreditNote, Deposit, Invoice, InvoiceChange, InvoiceQuery
 from neocloud.domain.catalog import BUILTIN_MODELS, builtin_catalog
 from neocloud.domain.changes import Change, Delta, Event, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
@@ -358,6 +359,27 @@ class SqlStore:
         with self._errors("read the price book"), self._reader.begin() as conn:
             return _price_books(conn)
 
+    # -- billing's documents (adapters/db/billing.py; written through SqlWriter) --------
+    def invoices(self, query: InvoiceQuery) -> list[Invoice]:
+        with self._errors("read invoices"), self._reader.begin() as conn:
+            return billing.invoices(conn, query)
+
+    def invoice(self, invoice_id: str) -> Invoice | None:
+        with self._errors("read an invoice"), self._reader.begin() as conn:
+            return billing.invoice(conn, invoice_id)
+
+    def credit_notes(self, tenant: str | None = None, invoice_id: str | None = None) -> list[CreditNote]:
+        with self._errors("read credit notes"), self._reader.begin() as conn:
+            return billing.credit_notes(conn, tenant, invoice_id)
+
+    def credit_note(self, note_id: str) -> CreditNote | None:
+        with self._errors("read a credit note"), self._reader.begin() as conn:
+            return billing.credit_note(conn, note_id)
+
+    def deposits(self, tenant: str | None = None) -> list[Deposit]:
+        with self._errors("read deposits"), self._reader.begin() as conn:
+            return billing.deposits(conn, tenant)
+
     # -- writes ----------------------------------------------------------------------
     @contextmanager
     def writing(self) -> Iterator[SqlWriter]:
@@ -496,6 +518,34 @@ class SqlWriter:
                 self._conn.execute(PRICE_BOOKS.insert(), [row])
         except exc.IntegrityError as e:  # the primary key: a version is written once
             raise StoreError(f"price book version {book.version} already exists") from e
+
+    # -- billing's documents, in the same transaction (adapters/db/billing.py) ----------
+    def add_invoice(self, invoice: Invoice) -> None:
+        billing.add_invoice(self._conn, invoice)
+
+    def change_invoice(self, invoice_id: str, change: InvoiceChange) -> None:
+        billing.change_invoice(self._conn, invoice_id, change)
+
+    def add_credit_note(self, note: CreditNote) -> None:
+        billing.add_credit_note(self._conn, note)
+
+    def add_deposit(self, deposit: Deposit) -> None:
+        billing.add_deposit(self._conn, deposit)
+
+    def invoices(self, query: InvoiceQuery) -> list[Invoice]:
+        return billing.invoices(self._conn, query)
+
+    def invoice(self, invoice_id: str) -> Invoice | None:
+        return billing.invoice(self._conn, invoice_id)
+
+    def credit_notes(self, tenant: str | None = None, invoice_id: str | None = None) -> list[CreditNote]:
+        return billing.credit_notes(self._conn, tenant, invoice_id)
+
+    def credit_note(self, note_id: str) -> CreditNote | None:
+        return billing.credit_note(self._conn, note_id)
+
+    def deposits(self, tenant: str | None = None) -> list[Deposit]:
+        return billing.deposits(self._conn, tenant)
 
     def revoke_key(self, key_id: str, at_s: int) -> ApiKey | None:
         k = API_KEYS.c

@@ -2,11 +2,11 @@
 NULL where the inventory does not track GPUs.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 
-Named 0006 and not 0005: the invoice tables are 0005 on another branch, written at
-the same time. Whichever merges second re-chains ``down_revision`` to the other.
+Written beside 0005 (the invoice tables, another branch) and re-chained after it when
+that branch was merged in.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
