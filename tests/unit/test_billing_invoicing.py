@@ -53,6 +53,7 @@ def test_a_run_issues_one_invoice_per_tenant_with_a_deterministic_id() -> None:
     assert acme.total == Money(Decimal("11904.00") + Decimal("17856.00"))
     assert acme.state is InvoiceState.DRAFT
     assert acme.created_s == 7
+    assert [(h.from_state, h.to_state, h.actor) for h in acme.history] == [(None, InvoiceState.DRAFT, "billing run")]
 
 
 def test_running_an_issued_period_again_issues_nothing() -> None:

@@ -123,3 +123,20 @@ def test_an_explicit_operator_price_on_a_wholesale_lease_is_per_gpu_hour_on_the_
     line = _charge(lease, APR, [_book(1, "1000")])
     assert line.amount == Money(Decimal("8126.78"))  # 8 x 720 h x 1.4109 = 8,126.784
     assert line.kind is LineKind.CHARGE
+
+
+def test_a_wholesale_mix_without_a_card_of_its_own_pays_each_models_card_by_its_gpus() -> None:
+    cards = (
+        WholesaleCard("H100", per_gpu_month=Money(Decimal("1000")), ramp=(RampStep(1, Decimal("0.5")),)),
+        WholesaleCard("H200", per_gpu_month=Money(Decimal("2000"))),
+    )
+    book = PriceBook(1, 0, RateCards(wholesale=cards))
+    lease = a_lease(((APR.start_s, at(2028, 1, 1), 1024),), tier=Tier.WHOLESALE, version=1, model="H100+H200")
+    price = signed_price(lease, [book], mix={"H100": 512, "H200": 512})
+    line = rate(lease, meter(history(lease, whole(lease, 128)), APR), price)
+    # April's 720 h are all contract month 1: 512 x 1,000 x 0.5 + 512 x 2,000 = 1,280,000.00
+    assert line.amount == Money(Decimal("1280000.00"))
+    june = rate(lease, meter(history(lease, whole(lease, 128)), period("2027-06")), price)
+    assert june.amount == Money(Decimal("1536000.00"))  # past the ramp: 512 x 1,000 + 512 x 2,000
+    without_h200 = signed_price(lease, [book], mix={"H100": 512, "B200": 512})
+    assert without_h200.per_gpu_month is None  # a model without a card: the recorded hourly rate

@@ -44,6 +44,7 @@ from neocloud.billing.sla import SlaTerms, default_terms, sla_credit
 from neocloud.domain.billing import (
     CreditNote,
     Invoice,
+    InvoiceChange,
     InvoiceLine,
     InvoiceRuleError,
     InvoiceState,
@@ -145,12 +146,14 @@ def invoice_run(
     credit_notes: Sequence[CreditNote] = (),
     prepaid: Mapping[str, Money] | None = None,
     created_s: int,
+    actor: str = "billing run",
 ) -> InvoiceRun:
     """The run for ``period`` (module docstring). ``rated``: every lease-period to bill
     or check, on the current history: ``period``'s, and those of each closed period to
     check (a period none of whose leases is given is not checked);
     ``invoices`` and ``credit_notes``: the documents issued so far (drafts are ignored:
-    a run replaces them); ``prepaid``: each tenant's prepayments received in total."""
+    a run replaces them); ``prepaid``: each tenant's prepayments received in total;
+    ``actor``: who ran it, in each draft's first history record."""
     existing = {(i.tenant, i.period.label) for i in invoices if i.state is not InvoiceState.DRAFT}
     open_now: list[RatedLease] = []
     to_check: list[RatedLease] = []
@@ -175,7 +178,13 @@ def invoice_run(
             lines[tenant] += debits
     balances = prepaid_balances(prepaid or {}, invoices)
     drafts = tuple(
-        _draft(tenant, period, tuple(tenant_lines), balances.get(tenant), created_s)
+        _draft(
+            tenant,
+            period,
+            tuple(tenant_lines),
+            balances.get(tenant),
+            InvoiceChange(None, InvoiceState.DRAFT, created_s, actor, f"drafted by the {period.label} run"),
+        )
         for tenant, tenant_lines in sorted(lines.items())
         if tenant_lines
     )
@@ -276,7 +285,7 @@ def prepaid_balances(prepaid: Mapping[str, Money], invoices: Sequence[Invoice]) 
 
 
 def _draft(
-    tenant: str, period: Period, lines: tuple[InvoiceLine, ...], balance: Money | None, created_s: int
+    tenant: str, period: Period, lines: tuple[InvoiceLine, ...], balance: Money | None, drafted: InvoiceChange
 ) -> Invoice:
     currencies = {line.amount.currency for line in lines}
     if len(currencies) != 1:
@@ -289,7 +298,14 @@ def _draft(
         text = f"prepayment drawn: {draw} of {balance.amount} {currency} left"
         ordered.append(InvoiceLine(LineKind.PREPAYMENT, "", period.label, text, 0, Money(-draw, currency)))
     return Invoice(
-        invoice_id(tenant, period.label), tenant, period, currency, tuple(ordered), InvoiceState.DRAFT, created_s
+        invoice_id(tenant, period.label),
+        tenant,
+        period,
+        currency,
+        tuple(ordered),
+        InvoiceState.DRAFT,
+        drafted.at_s,
+        (drafted,),
     )
 
 

@@ -140,7 +140,8 @@ def _events(history: LeaseHistory) -> list[_Event]:
         if e > s:
             events += [(s, _WINDOW, "", 1, ""), (e, _WINDOW, "", -1, "")]
     mine = [b for b in history.bookings if b.kind is HolderKind.LEASE and b.holder == lease.id and b.end_s > b.start_s]
-    log = sorted(((n, t, h) for n, t, h in history.health_log if n in {b.node for b in mine}), key=lambda r: r[1])
+    booked = {b.node for b in mine}
+    log = sorted((r for r in history.health_log if r[0] in booked), key=lambda r: r[1])
     down = down_spans(log)
     for b in mine:
         gpus = history.node_gpus[b.node]
@@ -161,6 +162,7 @@ class _Sweep:
         self.t = period.start_s
         self.contract = self.booked = self.windows = 0
         self.down: dict[str, tuple[int, str]] = {}  # booked node -> (GPUs, state) while not healthy
+        self.down_gpus = 0
         self.departed: list[tuple[str, int]] = []  # nodes that left without a replacement, latest last
         self.contracted = self.delivered = self.excluded = self.shortfall = 0
         self.open: dict[tuple[str, str], tuple[int, int, int]] = {}  # (node, cause) -> (since, GPUs, until)
@@ -188,14 +190,15 @@ class _Sweep:
                 self.departed.append((node, gpus))
         elif kind == _DOWN_START:
             self.down[node] = (gpus, cause)
-        else:
-            self.down.pop(node, None)
+            self.down_gpus += gpus
+        elif self.down.pop(node, None) is not None:
+            self.down_gpus -= gpus
         if self.contract <= self.booked:
             self.departed.clear()  # booked in full again: nobody is missing for leaving
 
     def _integrate(self, lo: int, hi: int) -> None:
         dt = hi - lo
-        healthy = self.booked - sum(g for g, _ in self.down.values())
+        healthy = self.booked - self.down_gpus
         delivered = min(healthy, self.contract)
         self.contracted += self.contract * dt
         self.delivered += delivered * dt

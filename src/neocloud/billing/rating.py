@@ -3,7 +3,8 @@
 **The price** (:func:`signed_price`) is the price-book version the lease records
 (``lease.request.price_version``): for a wholesale lease its card's fee per GPU-month
 and ramp; for the other tiers the rate per GPU-hour stored in the lease when it was
-booked (prices are recorded, not looked up: docs/ledger.md). A lease with an explicit
+booked (prices are recorded, not looked up: docs/ledger.md). A wholesale mix of models
+(a whole site) without a card of its own pays each model's card by its GPUs. A lease with an explicit
 operator price (no version) pays that price per GPU-hour, on what its tier bills.
 
 **The charge** (one :class:`~neocloud.domain.billing.InvoiceLine` per lease and period,
@@ -30,14 +31,23 @@ nothing before the line is rounded, and a total is the sum of its lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, localcontext
 
 from neocloud.billing.metering import Usage
 from neocloud.domain.billing import InvoiceLine, LineKind
 from neocloud.domain.leases import Lease, Tier
-from neocloud.domain.money import Money, round_money
-from neocloud.economics.pricebook import MONTH_S, Price, PriceBook, price_for, ramp_discount
+from neocloud.domain.money import Money, round_money, round_rate
+from neocloud.economics.pricebook import (
+    HOURS_PER_MONTH,
+    MONTH_S,
+    Price,
+    PriceBook,
+    RampStep,
+    WholesaleCard,
+    price_for,
+    ramp_discount,
+)
 
 #: Significant digits of the exact arithmetic before a line is rounded: a $12.5B fee
 #: (the price book's bound) to 10^-20 of a cent.
@@ -46,17 +56,42 @@ PRECISION = 40
 COMMITTED_TIERS = frozenset({Tier.WHOLESALE, Tier.RESERVED})
 
 
-def signed_price(lease: Lease, versions: Sequence[PriceBook]) -> Price:
+def signed_price(lease: Lease, versions: Sequence[PriceBook], mix: Mapping[str, int] | None = None) -> Price:
     """The price ``lease`` was signed at (see the module docstring). A wholesale lease
     whose version has a card for its model (``H100``, or the whole mix ``H100+H200``
-    as one card) is priced from the card; any other from its recorded rate."""
+    as one card) is priced from that card; one whose ``mix`` (GPUs per model of its
+    nodes) has a card for each model, from their GPU-weighted fee and ramp; any other
+    from its recorded rate."""
     request = lease.request
     book = next((b for b in versions if b.version == request.price_version), None)
     if request.tier is Tier.WHOLESALE and book is not None and not request.price_override:
-        card = next((c for c in book.cards.wholesale if c.model.casefold() == lease.model.casefold()), None)
+        cards = {c.model.casefold(): c for c in book.cards.wholesale}
+        card = cards.get(lease.model.casefold())
         if card is not None:
             return price_for(book, Tier.WHOLESALE, card.model, lease.start_s, lease.end_s)
+        held = {m: n for m, n in (mix or {}).items() if n > 0}
+        if held and all(m.casefold() in cards for m in held):
+            return _blended(lease, book.version, [(cards[m.casefold()], n) for m, n in held.items()])
     return Price(request.tier, lease.model, request.price_version or 0, lease.price_per_gpu_hour)
+
+
+def _blended(lease: Lease, version: int, parts: Sequence[tuple[WholesaleCard, int]]) -> Price:
+    """One wholesale price for a mix of models: the fee per GPU-month weighted by GPUs,
+    and each ramp month's discount weighted by the fee it reduces (exact)."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        weights = [(card, card.gpu_month.amount * n) for card, n in parts]
+        whole = sum((w for _, w in weights), Decimal(0))
+        gpus = sum(n for _, n in parts)
+        fee = whole / gpus
+        months = sorted({r.month for card, _ in weights for r in card.ramp})
+        ramp = tuple(
+            RampStep(m, sum((w * ramp_discount(card.ramp, m) for card, w in weights), Decimal(0)) / whole)
+            for m in months
+        )
+    currency = parts[0][0].gpu_month.currency
+    hourly = Money(round_rate(fee / HOURS_PER_MONTH, currency), currency)
+    return Price(Tier.WHOLESALE, lease.model, version, hourly, per_gpu_month=Money(fee, currency), ramp=ramp)
 
 
 def rate(lease: Lease, usage: Usage, price: Price) -> InvoiceLine:

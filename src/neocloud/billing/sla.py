@@ -120,6 +120,8 @@ def sla_credit(usage: Usage, charge: InvoiceLine, terms: SlaTerms) -> InvoiceLin
         return None
     currency = charge.amount.currency
     amount = -round_money(charge.amount.amount * share, currency)
+    if not amount:
+        return None  # a share of a few cents that rounds to nothing is no line
     shown = percent(usage.availability)
     text = f"SLA credit: {shown} available, target {terms.target_pct}%: {share:.0%} of the charge"
     return InvoiceLine(

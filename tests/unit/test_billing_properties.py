@@ -1,0 +1,331 @@
+"""Billing's invariants as Hypothesis properties (issue 11, section 6):
+
+- rated GPU-seconds equal the contract clipped to the period;
+- delivered never exceeds contracted (and the evidence sums to the shortfall);
+- credits never exceed the cap;
+- invoice lines sum to the total, which is what the leases rated plus debits less prepayment;
+- re-running a period changes nothing;
+- for any order in which health events and amendments arrive (late ones after a period
+  closed included), invoices minus credit notes equal the usage rated on the final history.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neocloud.billing.invoicing import RatedLease, invoice_run, rate_lease
+from neocloud.billing.metering import Usage, meter
+from neocloud.billing.rating import signed_price
+from neocloud.billing.sla import CreditTier, SlaTerms, sla_credit
+from neocloud.domain.billing import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    LineKind,
+    Period,
+    change_invoice_state,
+    period,
+)
+from neocloud.domain.health import Health
+from neocloud.domain.leases import Lease, Segment, Tier
+from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.domain.money import Money
+from neocloud.economics.pricebook import PriceBook, RampStep, RateCards, WholesaleCard
+from neocloud.leasing.delivered import delivered_series
+from tests.billing_builders import DAY, HOUR, a_lease, at, history
+
+T0 = at(2026, 12, 15)  # histories live in [T0, T0 + 130 days): December to April
+SPAN = 130 * DAY
+LABELS = ("2027-01", "2027-02", "2027-03")
+ZONES = ("UTC", "America/Chicago", "Asia/Kolkata")
+BOOK = PriceBook(
+    1,
+    0,
+    RateCards(
+        wholesale=(
+            WholesaleCard(
+                "H100",
+                monthly_fee=Money(Decimal("1250000")),
+                unit_gpus=96,
+                ramp=(RampStep(1, Decimal("0.5")), RampStep(2, Decimal("0.5"))),
+            ),
+        )
+    ),
+)
+
+instants = st.integers(T0, T0 + SPAN)
+Log = tuple[tuple[str, int, Health], ...]
+Case = tuple[Lease, tuple[Booking, ...], Log, tuple[tuple[int, int], ...]]
+
+
+@st.composite
+def contracts(draw: st.DrawFn) -> tuple[Segment, ...]:
+    """Contiguous segments (a start, steps, an end) of 1 to 24 GPUs."""
+    cuts = sorted(draw(st.sets(instants, min_size=2, max_size=5)))
+    return tuple(Segment(s, e, draw(st.integers(1, 24))) for s, e in itertools.pairwise(cuts))
+
+
+@st.composite
+def health_logs(draw: st.DrawFn, nodes: Sequence[str]) -> tuple[tuple[str, int, Health], ...]:
+    records = draw(
+        st.lists(st.tuples(st.sampled_from(list(nodes)), instants, st.sampled_from(list(Health))), max_size=12)
+    )
+    return tuple(records)
+
+
+@given(contract=contracts(), label=st.sampled_from(LABELS), tz=st.sampled_from(ZONES))
+def test_rated_gpu_seconds_equal_the_contract_clipped_to_the_period(
+    contract: tuple[Segment, ...], label: str, tz: str
+) -> None:
+    lease = replace(a_lease(((0, 1, 1),)), contract=contract)
+    p = period(label, tz)
+    booked = (Booking(1, "n000", T0, T0 + SPAN, HolderKind.LEASE, lease.id),)
+    usage = meter(history(lease, booked), p)
+    clipped = 0
+    for s in contract:
+        span = p.clip(s.start_s, s.end_s)
+        clipped += s.gpus * (span[1] - span[0]) if span else 0
+    assert usage.contracted_gpu_s == clipped
+    rated = rate_lease(history(lease, booked), p, signed_price(lease, ()))
+    assert rated.charge.gpu_s == clipped
+
+
+@given(contract=contracts(), tz=st.sampled_from(ZONES))
+def test_periods_tiling_a_contract_rate_all_of_it_once(contract: tuple[Segment, ...], tz: str) -> None:
+    lease = replace(a_lease(((0, 1, 1),)), contract=contract)
+    total = sum(
+        meter(history(lease, ()), period(label, tz)).contracted_gpu_s
+        for label in ("2026-12", "2027-01", "2027-02", "2027-03", "2027-04")
+    )
+    assert total == sum(s.gpus * (s.end_s - s.start_s) for s in contract)
+
+
+@st.composite
+def lease_histories(
+    draw: st.DrawFn,
+) -> tuple[Lease, tuple[Booking, ...], tuple[tuple[str, int, Health], ...], tuple[tuple[int, int], ...]]:
+    contract = draw(contracts())
+    lease = replace(a_lease(((0, 1, 1),)), contract=contract)
+    nodes = [f"n{k}" for k in range(draw(st.integers(1, 4)))]
+    booked = []
+    for k, node in enumerate(nodes):
+        s, e = sorted((draw(instants), draw(instants)))
+        kind = draw(st.sampled_from([HolderKind.LEASE, HolderKind.LEASE, HolderKind.SPARE]))
+        booked.append(Booking(k, node, s, e, kind, lease.id))
+    log = draw(health_logs(nodes))
+    windows = tuple(tuple(sorted((draw(instants), draw(instants)))) for _ in range(draw(st.integers(0, 2))))
+    return lease, tuple(booked), log, windows  # type: ignore[return-value]
+
+
+@given(case=lease_histories(), label=st.sampled_from(LABELS))
+def test_delivered_never_exceeds_contracted_and_the_evidence_is_the_shortfall(
+    case: Case,
+    label: str,
+) -> None:
+    lease, booked, log, windows = case
+    usage = meter(history(lease, booked, log, windows), period(label))
+    assert 0 <= usage.delivered_gpu_s <= usage.contracted_gpu_s
+    assert 0 <= usage.available_gpu_s <= usage.delivered_gpu_s
+    assert 0 <= usage.excluded_gpu_s <= usage.contracted_gpu_s
+    assert sum(e.gpu_s for e in usage.missing) == usage.shortfall_gpu_s
+    assert all(e.gpus > 0 and e.start_s < e.end_s for e in usage.missing)
+
+
+@given(case=lease_histories(), label=st.sampled_from(LABELS))
+def test_metering_and_the_lease_pages_delivered_series_agree(
+    case: Case,
+    label: str,
+) -> None:
+    lease, booked, log, _ = case
+    p = period(label)
+    ordered = tuple(sorted(log, key=lambda r: r[1]))
+    usage = meter(history(lease, booked, ordered), p)
+    points = delivered_series(lease, booked, {b.node: 8 for b in booked}, ordered)
+    delivered = 0
+    for point, nxt in zip(points, [*points[1:], None], strict=True):
+        span = p.clip(point.t_s, nxt.t_s if nxt else lease.end_s)
+        if span:
+            delivered += min(point.delivered, point.contracted) * (span[1] - span[0])
+    assert usage.delivered_gpu_s == delivered
+
+
+shares = st.decimals(Decimal("0.01"), Decimal("1"), places=2)
+
+
+@given(
+    shortfall=st.integers(0, 10**6),
+    target=st.decimals(Decimal("50"), Decimal("100"), places=3),
+    tiers=st.lists(st.tuples(st.decimals(Decimal("1"), Decimal("100"), places=1), shares), min_size=1, max_size=4),
+    cap=shares,
+    fee=st.decimals(Decimal("0.01"), Decimal("10000000000"), places=2),
+)
+def test_no_credit_exceeds_the_cap(
+    shortfall: int, target: Decimal, tiers: list[tuple[Decimal, Decimal]], cap: Decimal, fee: Decimal
+) -> None:
+    usage = Usage("L-1", "t", Tier.WHOLESALE, period("2027-01"), 10**6, 10**6 - shortfall, 0, shortfall)
+    terms = SlaTerms(target, tuple(CreditTier(b, s) for b, s in tiers), cap)
+    charge = InvoiceLine(LineKind.CHARGE, "L-1", "2027-01", "fee", 10**6, Money(fee))
+    line = sla_credit(usage, charge, terms)
+    if line is not None:
+        assert line.amount.amount < 0
+        assert -line.amount.amount <= (fee * cap).quantize(Decimal("0.01"))
+        assert -line.amount.amount <= fee
+
+
+# -- the invoice run over a replayed history -------------------------------------------
+@dataclass(frozen=True)
+class Arrival:
+    """One thing the system learns at ``arrives_s``: a health record, or an amendment
+    (a new end of the contract at ``at_s``, or fewer GPUs from ``at_s``)."""
+
+    arrives_s: int
+    lease: int
+    at_s: int
+    health: Health | None = None
+    node: int = 0
+    new_end: bool = False
+    gpus: int = 0
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[list[tuple[str, Lease, int]], list[Arrival]]:
+    leases = []
+    for k in range(draw(st.integers(1, 3))):
+        tier = draw(st.sampled_from([Tier.RESERVED, Tier.ON_DEMAND, Tier.WHOLESALE]))
+        s = draw(st.integers(T0, at(2027, 2, 15)))
+        e = draw(st.integers(s + DAY, T0 + SPAN))
+        nodes = draw(st.integers(1, 3))
+        gpus = draw(st.integers(1, 8 * nodes))
+        lease = a_lease(
+            ((s, e, gpus),),
+            lease_id=f"L{k}",
+            tenant=draw(st.sampled_from(["acme", "bravo"])),
+            tier=tier,
+            price=draw(st.sampled_from(["2.00", "3.99", "1.4109"])),
+            version=1 if tier is Tier.WHOLESALE else None,
+            sla=draw(st.sampled_from(["99.0", "99.9"])),
+        )
+        leases.append((f"L{k}", lease, nodes))
+    arrivals = []
+    for _ in range(draw(st.integers(0, 14))):
+        k = draw(st.integers(0, len(leases) - 1))
+        t = draw(instants)
+        late = draw(st.sampled_from([0, HOUR, 5 * DAY, 40 * DAY, 80 * DAY]))
+        kind = draw(st.sampled_from(["health", "health", "health", "end", "shrink"]))
+        if kind == "health":
+            health = draw(st.sampled_from([Health.FAILED, Health.HEALTHY, Health.MAINTENANCE, Health.DEGRADED]))
+            arrivals.append(Arrival(t + late, k, t, health, draw(st.integers(0, leases[k][2] - 1))))
+        else:
+            arrivals.append(Arrival(t + late, k, t, new_end=kind == "end", gpus=draw(st.integers(1, 8))))
+    return leases, arrivals
+
+
+def _known_history(
+    leases: list[tuple[str, Lease, int]], arrivals: list[Arrival], now_s: int
+) -> list[tuple[Lease, tuple[Booking, ...], tuple[tuple[str, int, Health], ...]]]:
+    out = []
+    known = sorted((a for a in arrivals if a.arrives_s <= now_s), key=lambda a: a.arrives_s)
+    for k, (name, lease, nodes) in enumerate(leases):
+        contract = lease.contract
+        for a in (a for a in known if a.lease == k and a.health is None):
+            contract = _amend(contract, a)
+        amended = replace(lease, contract=contract)
+        booked = tuple(Booking(j, f"{name}n{j}", T0, T0 + 2 * SPAN, HolderKind.LEASE, name) for j in range(nodes))
+        log = tuple((f"{name}n{a.node}", a.at_s, a.health) for a in known if a.lease == k and a.health is not None)
+        out.append((amended, booked, log))
+    return out
+
+
+def _amend(contract: tuple[Segment, ...], a: Arrival) -> tuple[Segment, ...]:
+    if not contract:
+        return contract
+    if a.new_end:  # terminate early or extend: the contract now ends at at_s
+        start = contract[0].start_s
+        if a.at_s <= start:
+            return contract
+        cut = tuple(replace(s, end_s=min(s.end_s, a.at_s)) for s in contract if s.start_s < a.at_s)
+        return (*cut[:-1], replace(cut[-1], end_s=a.at_s))
+    out = []  # shrink: at most a.gpus from at_s on
+    for s in contract:
+        if s.end_s <= a.at_s or s.gpus <= a.gpus:
+            out.append(s)
+        elif s.start_s >= a.at_s:
+            out.append(replace(s, gpus=a.gpus))
+        else:
+            out += [replace(s, end_s=a.at_s), replace(s, start_s=a.at_s, gpus=a.gpus)]
+    return tuple(out)
+
+
+def _rate_all(
+    world: list[tuple[Lease, tuple[Booking, ...], tuple[tuple[str, int, Health], ...]]], labels: Sequence[str]
+) -> list[RatedLease]:
+    out = []
+    for lease, booked, log in world:
+        price = signed_price(lease, [BOOK])
+        for label in labels:
+            out.append(rate_lease(history(lease, booked, log), period(label), price))
+    return out
+
+
+def _issue(invoices: Sequence[Invoice], at_s: int) -> list[Invoice]:
+    return [change_invoice_state(i, InvoiceState.ISSUED, at_s=at_s, actor="run", reason="closed") for i in invoices]
+
+
+def _usage_sum(invoices: Sequence[Invoice], notes: Sequence[CreditNote]) -> Decimal:
+    billed = sum(
+        (ln.amount.amount for i in invoices for ln in i.lines if ln.kind is not LineKind.PREPAYMENT), Decimal(0)
+    )
+    return billed - sum((n.total.amount for n in notes), Decimal(0))
+
+
+@settings(max_examples=150, deadline=None)
+@given(world=worlds(), prepaid=st.sampled_from([None, "5000.00", "1000000000.00"]))
+def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_arrival_order(
+    world: tuple[list[tuple[str, Lease, int]], list[Arrival]], prepaid: str | None
+) -> None:
+    leases, arrivals = world
+    deposits = {"acme": Money(Decimal(prepaid))} if prepaid else {}
+    invoices: list[Invoice] = []
+    notes: list[CreditNote] = []
+    labels = [*LABELS, "2027-04"]
+    for k, label in enumerate(labels):
+        p = period(label)
+        known = _known_history(leases, arrivals, p.end_s if k < len(LABELS) else 2**40)
+        rated = _rate_all(known, labels[: k + 1])
+        run = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s)
+        _check_invoices(run.invoices, rated, p, run)
+        invoices += _issue(run.invoices, p.end_s)
+        notes += run.credit_notes
+        again = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s + 1)
+        assert again.empty  # re-running a period changes nothing
+        assert again.pending == run.pending
+    final = _rate_all(_known_history(leases, arrivals, 2**40), labels)
+    assert _usage_sum(invoices, notes) == sum((r.net for r in final), Decimal(0))
+    for i in invoices:  # no prepayment drawn beyond what was paid in
+        drawn = -sum((ln.amount.amount for ln in i.lines if ln.kind is LineKind.PREPAYMENT), Decimal(0))
+        assert drawn >= 0
+    if prepaid:
+        assert sum(
+            (-ln.amount.amount for i in invoices for ln in i.lines if ln.kind is LineKind.PREPAYMENT), Decimal(0)
+        ) <= Decimal(prepaid)
+
+
+def _check_invoices(drafts: Sequence[Invoice], rated: Sequence[RatedLease], p: Period, run: object) -> None:
+    """Each draft's lines sum to its total, which is its leases' rated net for ``p``,
+    plus debits for earlier periods, less the prepayment drawn (never more than due)."""
+    for invoice in drafts:
+        assert invoice.total.amount == sum((ln.amount.amount for ln in invoice.lines), Decimal(0))
+        assert all(ln.amount.amount == ln.amount.amount.quantize(Decimal("0.01")) for ln in invoice.lines)
+        own = sum((r.net for r in rated if r.tenant == invoice.tenant and r.period == p.label), Decimal(0))
+        debits = sum((ln.amount.amount for ln in invoice.lines if ln.kind is LineKind.ADJUSTMENT), Decimal(0))
+        drawn = sum((ln.amount.amount for ln in invoice.lines if ln.kind is LineKind.PREPAYMENT), Decimal(0))
+        assert invoice.total.amount == own + debits + drawn
+        assert drawn <= 0
+        assert -drawn <= max(own + debits, Decimal(0))
