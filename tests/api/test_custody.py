@@ -3,6 +3,8 @@ serial is 404 naming the field; a tenant key is 403 even for a node its lease ho
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from neocloud.domain.health import Health
 from neocloud.domain.ledger import HolderKind
 from tests.api.conftest import World
@@ -45,3 +47,17 @@ def test_a_tenant_key_is_403_even_for_a_node_its_own_lease_holds(world: World) -
     r = world.client.get(f"/v1/custody/{node_id}", headers=world.auth(tenant))
     assert r.status_code == 403
     assert "operator" in r.json()["detail"]
+
+
+def test_after_a_billing_run_the_trail_lists_the_nodes_share_of_each_line(world: World) -> None:
+    node_id, lease_id, tenant = leased_node(world)
+    world.clock.advance(days=29)  # 2027-02-02: January has ended
+    world.services.billing.run("2027-01", actor="ops")
+    body = world.client.get(f"/v1/custody/{node_id}", headers=world.auth("operator")).json()
+    mine = [b for b in body["billing"] if b["lease"] == lease_id]
+    assert mine
+    assert {(b["tenant"], b["period"], b["document"]) for b in mine} == {(tenant, "2027-01", f"INV-{tenant}-2027-01")}
+    for b in mine:
+        assert 0 < b["node_gpu_s"] <= b["basis_gpu_s"]
+        assert abs(Decimal(b["amount"])) <= abs(Decimal(b["line_amount"]))
+    assert body["billing_note"] is None

@@ -4,12 +4,19 @@ an unknown serial exiting 2."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from neocloud import bootstrap
+from neocloud.domain.billing import period_of
+from neocloud.domain.clock import to_s
+from neocloud.domain.money import round_money
 from tests.integration.test_cli_ledger import HEALTHY_ONLY, Ledger, run, text, window
 from tests.integration.test_cli_piped import _on_terminal, _piped
+from tests.invoice_builders import a_line, an_invoice
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +80,26 @@ def test_an_unknown_serial_exits_2_naming_the_field(swapped: Swapped) -> None:
     assert result.exit_code == 2
     assert "serial: no GPU serial, node serial or node id 'GPU-0000' in the fleet" in text(result.stderr)
     assert result.stdout == ""
+
+
+def test_a_stored_invoice_of_the_lease_is_shown_as_the_nodes_share(swapped: Swapped) -> None:
+    begins = datetime.fromisoformat(swapped.ledger.json("lease", "show", swapped.lease)["start"].replace("Z", "+00:00"))
+    month = period_of(to_s(begins))
+    line = a_line(swapped.lease, "6400.00", period=month.label)
+    with bootstrap.billing_service(swapped.ledger.db).store.writing() as w:
+        w.add_invoice(an_invoice("INV-acme-x", "acme", month, lines=(line,)))
+    [share] = swapped.ledger.json("custody", swapped.replacement)["billing"]
+    assert (share["document"], share["tenant"], share["lease"], share["kind"]) == (
+        "INV-acme-x",
+        "acme",
+        swapped.lease,
+        "charge",
+    )
+    exact = Decimal(6400) * share["node_gpu_s"] / share["basis_gpu_s"]
+    assert share["amount"] == str(round_money(exact, "USD"))
+    out = text(swapped.ledger.ok("custody", swapped.replacement).stdout)
+    assert "billing (1 line)" in out
+    assert f"acme: {share['amount']} USD net for this node" in out
 
 
 def test_the_trail_fits_80_columns_piped_and_on_a_terminal(swapped: Swapped) -> None:

@@ -16,10 +16,11 @@ from neocloud.domain.errors import NotFound
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, LeaseRequest
 from neocloud.domain.ledger import HolderKind
-from neocloud.domain.money import Money
+from neocloud.domain.money import Money, round_money
 from neocloud.domain.presets import preset
 from neocloud.domain.shape import Locality, Shape
 from neocloud.domain.spec import build_fleet
+from neocloud.services.billing import BillingService
 from neocloud.services.custody import CustodyService
 from neocloud.services.leasing import LeasingService
 from neocloud.services.visibility import Viewer
@@ -42,6 +43,7 @@ class History:
 
     leasing: LeasingService
     custody: CustodyService
+    billing: BillingService
     acme: Lease
     globex: Lease
     failed: str  # the node that failed in acme's lease
@@ -69,7 +71,8 @@ def history(request) -> History:
     leasing.set_health(failed, Health.HEALTHY, at_s=None, actor="ops", reason="GPU replaced, burn-in passed")
     free = 512 - 64  # every other H100 of the demo fleet, the repaired node among them
     globex, _ = leasing.create(h100(free, "globex", 10, 10), actor="op")
-    return History(leasing, CustodyService(leasing), acme, globex, failed, replacement, failed_at)
+    billing = BillingService(leasing.store, leasing, clock)  # type: ignore[arg-type]
+    return History(leasing, CustodyService(leasing, billing), billing, acme, globex, failed, replacement, failed_at)
 
 
 def node_of(h: History, node_id: str):
@@ -131,3 +134,24 @@ def test_an_unknown_serial_is_not_found_naming_the_field(history: History):
 def test_a_tenant_may_not_read_the_custody_trail_even_of_its_own_node(history: History):
     with pytest.raises(OperatorOnly):
         history.custody.trail(history.failed, viewer=Viewer("acme"))
+
+
+def test_after_the_january_run_each_tenant_is_billed_for_the_node_by_its_share_of_gpu_seconds(history: History):
+    h = history
+    assert h.custody.trail(h.failed).billing == ()  # nothing invoiced yet, and the trail says so
+    assert h.custody.trail(h.failed).billing_note == (
+        "no stored invoice or credit note bills a lease for its time on this node"
+    )
+    h.leasing.clock.set(datetime(2027, 2, 2, tzinfo=UTC))  # type: ignore[attr-defined]
+    run = h.billing.run("2027-01", actor="ops")
+    charge = {i.tenant: next(x for x in i.lines if x.lease_id in (h.acme.id, h.globex.id)) for i in run.invoices}
+    acme, globex = h.custody.trail(h.failed).billing
+    # acme: the node's 8 GPUs for the 4 days before it failed, of the lease's 64 GPUs x 27 January days
+    assert (acme.tenant, acme.lease_id, acme.document) == ("acme", h.acme.id, "INV-acme-2027-01")
+    assert (acme.node_gpu_s, acme.basis_gpu_s) == (8 * 4 * DAY, 64 * 27 * DAY)
+    assert acme.amount.amount == round_money(charge["acme"].amount.amount * 32 / 1728, "USD")
+    # globex: the node's 8 GPUs of its 448, over the whole of its 10 days
+    assert (globex.tenant, globex.node_gpu_s, globex.basis_gpu_s) == ("globex", 8 * 10 * DAY, 448 * 10 * DAY)
+    assert globex.amount.amount == round_money(charge["globex"].amount.amount * 8 / 448, "USD")
+    assert acme.amount.amount > 0
+    assert h.custody.trail(h.failed).billing_note is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from neocloud.api.schemas import iso
-from neocloud.billing.custody import HealthStep, Holding, Swap, Trail
+from neocloud.billing.custody import BilledShare, HealthStep, Holding, Swap, Trail
 
 
 class CustodyNodeOut(BaseModel):
@@ -75,6 +75,44 @@ class HoldingOut(BaseModel):
         )
 
 
+class BilledShareOut(BaseModel):
+    """The node's part of one stored line (docs/billing.md, "The custody trail"): of
+    ``line_amount``, ``node_gpu_s`` of ``basis_gpu_s``, rounded once to ``amount``,
+    signed as the tenant owes it (a credit note's lines negative)."""
+
+    document: str = Field(description="The invoice or credit note id.")
+    credit_note: bool
+    state: str
+    tenant: str
+    lease: str
+    period: str
+    kind: str
+    description: str
+    currency: str
+    line_amount: str
+    node_gpu_s: int
+    basis_gpu_s: int
+    amount: str
+
+    @classmethod
+    def of(cls, b: BilledShare) -> BilledShareOut:
+        return cls(
+            document=b.document,
+            credit_note=b.credit_note,
+            state=b.state,
+            tenant=b.tenant,
+            lease=b.lease_id,
+            period=b.period,
+            kind=b.kind.value,
+            description=b.description,
+            currency=b.amount.currency,
+            line_amount=str(b.line_amount.amount),
+            node_gpu_s=b.node_gpu_s,
+            basis_gpu_s=b.basis_gpu_s,
+            amount=str(b.amount.amount),
+        )
+
+
 class CustodyOut(BaseModel):
     """GPU serial -> node -> health history -> who held it when -> what each tenant was
     billed and credited for it (docs/billing.md, "The custody trail")."""
@@ -84,8 +122,8 @@ class CustodyOut(BaseModel):
     node: CustodyNodeOut
     health: list[HealthStepOut]
     holdings: list[HoldingOut]
-    billing: list[dict[str, str]] = Field(default_factory=list)
-    billing_note: str | None = None
+    billing: list[BilledShareOut]
+    billing_note: str | None = Field(description="Why billing is empty, when it is.")
 
     @classmethod
     def of(cls, t: Trail) -> CustodyOut:
@@ -111,5 +149,6 @@ class CustodyOut(BaseModel):
             node=node,
             health=[HealthStepOut.of(s) for s in t.health],
             holdings=[HoldingOut.of(h) for h in t.holdings],
+            billing=[BilledShareOut.of(b) for b in t.billing],
             billing_note=t.billing_note,
         )

@@ -1,6 +1,6 @@
 """The custody trail of one GPU or node: where it sits, its health over time, who held
-it when, and (see :mod:`neocloud.billing.custody_billing`) what each holder was billed
-and credited for it. What an RMA claim or a billing dispute asks for, in one value.
+it when, and what each holder was billed and credited for it. What an RMA claim or a
+billing dispute asks for, in one value.
 
 Pure: the service hands in the fleet's nodes, the node's bookings, its health records,
 the lease tenants and the swaps recorded in the event log; nothing here reads a store
@@ -17,18 +17,37 @@ or a clock.
   A booking cut short by a swap keeps its past interval (the ledger truncates, never
   deletes); a booking released before it began held nothing and does not appear. A
   holding that a swap started or ended names the other node, when and why.
+- **Billing** (:func:`node_billing`), per lease that held the node and billing period,
+  from the stored invoices and credit notes (never re-rated here):
+
+  - a ``charge`` or ``adjustment`` line of a lease (an invoice's debit, or a credit
+    note's amount given back) is attributed to the node by its share of the lease's
+    booked GPU-seconds in the line's period: ``amount x node GPU-s / lease GPU-s``,
+    counting the lease's own bookings (not its spares) clipped to the period, healthy
+    or not (time the node was down is what the SLA credit answers for);
+  - an ``sla_credit`` line is attributed only when its evidence names the node, by the
+    node's share of the line's evidence GPU-seconds;
+  - a ``prepayment`` line is the tenant's own money, not usage of any node: never
+    attributed.
+
+  Each attributed amount is rounded once by :func:`~neocloud.domain.money.round_money`
+  (so the shares of one line over all its nodes may differ from the line by a few
+  cents); signs are what the tenant owes: a credit note's lines count negative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
+from neocloud.domain.billing import DEFAULT_TZ, CreditNote, Invoice, InvoiceLine, LineKind, Period, period
 from neocloud.domain.errors import NotFound, RequestError
 from neocloud.domain.fleet import Node
 from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.ledger import Booking, HolderKind
+from neocloud.domain.money import Money, round_money
 
 
 class Matched(StrEnum):
@@ -114,8 +133,30 @@ class Trail:
     located: Located
     health: tuple[HealthStep, ...]
     holdings: tuple[Holding, ...]
-    billing: tuple[object, ...] = ()
+    billing: tuple[BilledShare, ...] = ()
     billing_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BilledShare:
+    """The part of one stored line that is this node's: ``line`` of ``document`` (an
+    invoice, or with ``credit_note`` a credit note) for ``lease_id`` in ``period``,
+    ``node_gpu_s`` of its ``basis_gpu_s`` (the lease's booked GPU-seconds in the period,
+    or for an SLA credit the GPU-seconds its evidence lists), and ``amount``: the share
+    rounded once, signed as the tenant owes it (a credit note's line counts negative)."""
+
+    document: str
+    credit_note: bool
+    state: str
+    tenant: str
+    lease_id: str
+    period: str
+    kind: LineKind
+    description: str
+    line_amount: Money
+    node_gpu_s: int
+    basis_gpu_s: int
+    amount: Money
 
 
 def locate(nodes: Iterable[Node], serial: str) -> Located:
@@ -184,3 +225,79 @@ def holdings(
             )
         )
     return tuple(found)
+
+
+def node_billing(
+    node: str,
+    lease_bookings: Mapping[str, Sequence[Booking]],
+    gpus_of: Mapping[str, int],
+    invoices: Sequence[Invoice],
+    credit_notes: Sequence[CreditNote],
+) -> tuple[BilledShare, ...]:
+    """What each lease that held ``node`` was billed and credited for it (the rules in
+    the module docstring). ``lease_bookings``: every booking of each such lease (the
+    basis of its shares); ``gpus_of``: GPUs per node of those bookings; the documents:
+    every stored invoice and credit note of their tenants. Invoices by period, then
+    credit notes by creation."""
+    tz_of = {i.id: i.period.tz for i in invoices}
+    shares: list[BilledShare] = []
+    for inv in sorted(invoices, key=lambda i: (i.period.start_s, i.id)):
+        for line in inv.lines:
+            if line.lease_id not in lease_bookings:
+                continue
+            found = _share(node, line, period(line.period, inv.period.tz), lease_bookings, gpus_of)
+            if found is not None:
+                state = inv.state.value
+                shares.append(_billed(line, found, document=inv.id, credit_note=False, state=state, tenant=inv.tenant))
+    for note in sorted(credit_notes, key=lambda n: (n.created_s, n.id)):
+        tz = tz_of.get(note.invoice_id, DEFAULT_TZ)
+        for line in note.lines:
+            if line.lease_id not in lease_bookings:
+                continue
+            found = _share(node, line, period(line.period, tz), lease_bookings, gpus_of)
+            if found is not None:
+                shares.append(
+                    _billed(line, found, document=note.id, credit_note=True, state="issued", tenant=note.tenant)
+                )
+    return tuple(shares)
+
+
+def _share(
+    node: str, line: InvoiceLine, p: Period, lease_bookings: Mapping[str, Sequence[Booking]], gpus_of: Mapping[str, int]
+) -> tuple[int, int] | None:
+    """``(node GPU-s, basis GPU-s)`` of ``line``, or None when none of it is the node's."""
+    bookings = lease_bookings.get(line.lease_id)
+    if bookings is None or line.kind is LineKind.PREPAYMENT:
+        return None
+    if line.kind is LineKind.SLA_CREDIT:
+        mine = sum(e.gpu_s for e in line.evidence if e.node == node)
+        basis = sum(e.gpu_s for e in line.evidence)
+    else:
+        held = [(b, p.clip(b.start_s, b.end_s)) for b in bookings if b.kind is HolderKind.LEASE]
+        mine = sum(gpus_of[b.node] * (c[1] - c[0]) for b, c in held if c is not None and b.node == node)
+        basis = sum(gpus_of[b.node] * (c[1] - c[0]) for b, c in held if c is not None)
+    return (mine, basis) if mine > 0 and basis > 0 else None
+
+
+def _billed(
+    line: InvoiceLine, share: tuple[int, int], *, document: str, credit_note: bool, state: str, tenant: str
+) -> BilledShare:
+    mine, basis = share
+    sign = -1 if credit_note else 1
+    currency = line.amount.currency
+    exact = line.amount.amount * Decimal(mine) / Decimal(basis)
+    amount = sign * round_money(exact, currency)
+    return BilledShare(
+        document=document,
+        credit_note=credit_note,
+        state=state,
+        tenant=tenant,
+        lease_id=line.lease_id,
+        period=line.period,
+        kind=line.kind,
+        description=line.description,
+        line_amount=line.amount,
+        node_gpu_s=mine,
+        basis_gpu_s=basis,
+        amount=Money(amount if amount else abs(amount), currency),  # never -0.00
+    )

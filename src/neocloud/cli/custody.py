@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +12,7 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.billing.custody import Holding, Swap, Trail
+from neocloud.billing.custody import BilledShare, Holding, Swap, Trail
 from neocloud.cli.common import bad_input, db_url, human_width, stdout_console
 from neocloud.cli.views import iso, short_time
 from neocloud.services.custody import CustodyService
@@ -31,7 +33,8 @@ def custody(
     """Where a GPU or node sits, its health history, who held it when, and what each
     tenant was billed and credited for it (for an RMA claim or a billing dispute)."""
     with bad_input():
-        trail = CustodyService(bootstrap.leasing_service(db_url(db))).trail(serial)
+        billing = bootstrap.billing_service(db_url(db))
+        trail = CustodyService(billing.leasing, billing).trail(serial)
     if as_json:
         print(json.dumps(trail_json(trail), indent=2))
         return
@@ -39,7 +42,7 @@ def custody(
     _node(trail)
     _health(trail, width)
     _holdings(trail, width)
-    _billing(trail)
+    _billing(trail, width)
 
 
 def trail_json(trail: Trail) -> dict[str, Any]:
@@ -68,8 +71,27 @@ def trail_json(trail: Trail) -> dict[str, Any]:
             for s in trail.health
         ],
         "holdings": [_holding_json(h) for h in trail.holdings],
-        "billing": [],
+        "billing": [billed_json(b) for b in trail.billing],
         "billing_note": trail.billing_note,
+    }
+
+
+def billed_json(b: BilledShare) -> dict[str, Any]:
+    """One attributed line: amounts as decimal strings in ``currency``."""
+    return {
+        "document": b.document,
+        "credit_note": b.credit_note,
+        "state": b.state,
+        "tenant": b.tenant,
+        "lease": b.lease_id,
+        "period": b.period,
+        "kind": b.kind.value,
+        "description": b.description,
+        "currency": b.amount.currency,
+        "line_amount": str(b.line_amount.amount),
+        "node_gpu_s": b.node_gpu_s,
+        "basis_gpu_s": b.basis_gpu_s,
+        "amount": str(b.amount.amount),
     }
 
 
@@ -142,6 +164,23 @@ def _swaps(h: Holding) -> str:
     return "; ".join(parts) or "-"
 
 
-def _billing(trail: Trail) -> None:
-    out.print("\nbilling", style="bold")
-    out.print(f"  {trail.billing_note or 'no invoice covers this node'}", highlight=False, markup=False)
+def _billing(trail: Trail, width: int) -> None:
+    out.print(f"\nbilling ({len(trail.billing)} line{'s' if len(trail.billing) != 1 else ''})", style="bold")
+    if not trail.billing:
+        out.print(f"  {trail.billing_note or 'nothing billed'}", highlight=False, markup=False, soft_wrap=True)
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("period", no_wrap=True)
+    for name in ("document", "lease / tenant", "kind"):
+        table.add_column(name, overflow="fold")
+    for name in ("node share", "amount"):
+        table.add_column(name, justify="right", no_wrap=True)
+    net: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for b in trail.billing:
+        share = f"{100 * b.node_gpu_s / b.basis_gpu_s:.2f}%"
+        kind = "credit note" if b.credit_note else b.kind.value
+        table.add_row(b.period, b.document, f"{b.lease_id} {b.tenant}", kind, share, str(b.amount.amount))
+        net[(b.tenant, b.amount.currency)] += b.amount.amount
+    out.print(table, width=width)
+    for (tenant, currency), amount in sorted(net.items()):
+        out.print(f"  {tenant}: {amount} {currency} net for this node", highlight=False, markup=False)

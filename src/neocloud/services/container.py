@@ -43,7 +43,7 @@ class Services:
     @property
     def custody(self) -> CustodyService:
         """The custody trail of a GPU or node (operator only)."""
-        return CustodyService(self.leasing)
+        return CustodyService(self.leasing, self.billing)
 
     @property
     def visibility(self) -> Visibility:

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from neocloud.billing.custody import SwapRecord, Trail, health_steps, holdings, locate
+from neocloud.billing.custody import (
+    BilledShare,
+    Holding,
+    SwapRecord,
+    Trail,
+    health_steps,
+    holdings,
+    locate,
+    node_billing,
+)
 from neocloud.domain.access import OperatorOnly
+from neocloud.domain.billing import InvoiceQuery
 from neocloud.domain.changes import EventQuery
+from neocloud.domain.fleet import Fleet
 from neocloud.domain.ledger import HolderKind
 from neocloud.services.visibility import OPERATOR, Viewer
 
 if TYPE_CHECKING:
+    from neocloud.services.billing import BillingService
     from neocloud.services.leasing import LeasingService
 
 SWAP_EVENTS = "lease.swapped"
@@ -24,8 +36,11 @@ EVENT_PAGE = 500  # swap events read per store query
 
 
 class CustodyService:
-    def __init__(self, leasing: LeasingService) -> None:
+    def __init__(self, leasing: LeasingService, billing: BillingService | None = None) -> None:
+        """``billing``: the stored invoices and credit notes (without it, the trail has
+        no billing part and says so)."""
         self.leasing = leasing
+        self.billing = billing
 
     def trail(self, serial: str, *, viewer: Viewer = OPERATOR) -> Trail:
         """The trail of the node ``serial`` names (a GPU serial, a node serial or a node
@@ -33,18 +48,42 @@ class CustodyService:
         an unknown serial is ``NotFound`` naming the field."""
         if not viewer.is_operator:
             raise OperatorOnly("the custody trail is the operator's: it shows every tenant that held a node")
-        located = locate(self.leasing.fleet().nodes, serial)
+        fleet = self.leasing.fleet()
+        located = locate(fleet.nodes, serial)
         node = located.node.id
         bookings = self.leasing.node_bookings(node)
         held_by = sorted({b.holder for b in bookings if b.kind in (HolderKind.LEASE, HolderKind.SPARE)})
         tenants = {lease.id: lease.tenant for lease in self.leasing.leases() if lease.id in set(held_by)}
         swaps = [s for lease_id in held_by for s in self._swaps(lease_id)]
+        held = holdings(node, bookings, tenants, swaps)
+        billed, note = self._billing(node, held, fleet)
         return Trail(
             serial=serial.strip(),
             located=located,
             health=health_steps(self.leasing.store.health_records(node)),
-            holdings=holdings(node, bookings, tenants, swaps),
+            holdings=held,
+            billing=billed,
+            billing_note=note,
         )
+
+    def _billing(
+        self, node: str, held: tuple[Holding, ...], fleet: Fleet
+    ) -> tuple[tuple[BilledShare, ...], str | None]:
+        """The node's shares of the stored invoices and credit notes of the leases that
+        held it, and a note when there are none (saying why)."""
+        leases = {h.holder: h.tenant for h in held if h.kind is HolderKind.LEASE and h.tenant is not None}
+        if self.billing is None:
+            return (), "billing is not available here: no invoice store is wired to this trail"
+        if not leases:
+            return (), "no lease held this node: nothing was billed for it"
+        lease_bookings = {lease_id: self.leasing.lease_bookings(lease_id) for lease_id in sorted(leases)}
+        wanted = {b.node for bs in lease_bookings.values() for b in bs}
+        gpus_of = {n.id: n.gpu_count for n in fleet.nodes if n.id in wanted}
+        store = self.billing.store
+        invoices = [i for t in sorted(set(leases.values())) for i in store.invoices(InvoiceQuery(tenant=t))]
+        notes = [c for t in sorted(set(leases.values())) for c in store.credit_notes(t)]
+        billed = node_billing(node, lease_bookings, gpus_of, invoices, notes)
+        return billed, None if billed else "no stored invoice or credit note bills a lease for its time on this node"
 
     def _swaps(self, lease_id: str) -> list[SwapRecord]:
         """Every swap recorded for ``lease_id``, oldest first, a page at a time."""
