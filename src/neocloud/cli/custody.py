@@ -170,8 +170,9 @@ def _billing(trail: Trail, width: int) -> None:
         out.print(f"  {trail.billing_note or 'nothing billed'}", highlight=False, markup=False, soft_wrap=True)
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("period", no_wrap=True)
-    for name in ("document", "lease / tenant", "kind"):
+    for name in ("period", "document"):
+        table.add_column(name, no_wrap=True)
+    for name in ("lease / tenant", "kind"):
         table.add_column(name, overflow="fold")
     for name in ("node share", "amount"):
         table.add_column(name, justify="right", no_wrap=True)
