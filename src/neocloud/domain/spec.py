@@ -14,6 +14,7 @@ import posixpath
 import re
 import string
 from collections.abc import Iterator
+from itertools import chain
 from dataclasses import dataclass, field
 
 from neocloud.domain.catalog import GpuCatalog, GpuModel, builtin_catalog
@@ -232,7 +233,9 @@ class _Builder:
         self.places: dict[str, _Place] = {}
         self.pod_names: dict[str, str] = {}
         #: where each node's GPU serials were written: (location, file, per-GPU paths?)
-        self.gpu_serial_origin: dict[str, _SerialOrigin] = {}
+        #: (path, file) of the place that gave a node its GPU serials; read only to
+        #: report a problem (:func:`_origin_of`), so building it costs one dict entry
+        self.gpu_serial_origin: dict[str, tuple[str, str | None]] = {}
 
     def err(self, location: str, message: str, file: str | None = None) -> None:
         self.errors.append(FieldError(file or self.file, location, message))
@@ -418,7 +421,7 @@ class _Builder:
             )
         )
         if node.gpu_serials:
-            self.gpu_serial_origin[node_id] = _origin_of(path, file)
+            self.gpu_serial_origin[node_id] = (path, file)
 
     def _rack_for(
         self, name: str, place: _Place, power_kw: float | None, path: str, file: str | None
@@ -476,7 +479,7 @@ class _Builder:
                 node.serial = override.serial
             if override.gpu_serials is not None:
                 node.gpu_serials = override.gpu_serials
-                self.gpu_serial_origin[node.id] = _SerialOrigin(f"overrides[{oi}].gpu_serials", None, True)
+                self.gpu_serial_origin[node.id] = (f"overrides[{oi}]", None)
                 if not override.gpu_serials:
                     del self.gpu_serial_origin[node.id]
 
@@ -485,15 +488,16 @@ class _Builder:
         """Each node's GPU serials: none, or one per GPU; unique across the fleet and
         never a node's id or serial (the custody trail looks any of them up). One
         problem per place they were written (a pattern would repeat it per node)."""
-        names = {n.id: n.id for n in self.fleet.nodes} | {n.serial: n.id for n in self.fleet.nodes}
-        if self._gpu_serials_fine(names):
+        if self._gpu_serials_fine():
             return
+        names = {n.id: n.id for n in self.fleet.nodes} | {n.serial: n.id for n in self.fleet.nodes}
         first: dict[str, tuple[str, int, str]] = {}  # serial -> node, GPU index, where
         problems: dict[tuple[str, str | None], list[str]] = {}
         for node in self.fleet.nodes:
-            origin = self.gpu_serial_origin.get(node.id)
-            if origin is None or not node.gpu_serials:
+            written = self.gpu_serial_origin.get(node.id)
+            if written is None or not node.gpu_serials:
                 continue
+            origin = _origin_of(*written)
             if len(node.gpu_serials) != node.gpu_count:
                 problems.setdefault((origin.location, origin.file), []).append(
                     f"node {node.id!r} has {len(node.gpu_serials)} GPU serials for {node.gpu_count} GPUs; "
@@ -511,21 +515,20 @@ class _Builder:
             more = f" (and {len(found) - 1} more like it)" if len(found) > 1 else ""
             self.err(location, found[0] + more, file)
 
-    def _gpu_serials_fine(self, names: dict[str, str]) -> bool:
-        """The common case at a glance (a 230k-GPU fleet in ~0.1 s): every node with GPU
-        serials has one per GPU, and all are distinct, free of whitespace and no node's
-        name. Only when this fails does the per-GPU pass below find and place each problem."""
-        listed = [n for n in self.fleet.nodes if n.gpu_serials and n.id in self.gpu_serial_origin]
+    def _gpu_serials_fine(self) -> bool:
+        """The common case in a few passes over C-level sets and strings (measured in
+        benchmarks/gpu_serials.py): every node with GPU serials has one per GPU, and all
+        are distinct, non-empty, free of whitespace and no node's id or serial. Only when
+        this fails does the per-GPU pass find and place each problem."""
+        listed = [n for n in self.fleet.nodes if n.gpu_serials]
         if any(len(n.gpu_serials) != n.gpu_count for n in listed):
             return False
-        every = [serial for n in listed for serial in n.gpu_serials]
-        distinct = set(every)
-        return (
-            len(distinct) == len(every)
-            and "" not in distinct
-            and _WHITESPACE.search("".join(every)) is None
-            and distinct.isdisjoint(names)
-        )
+        distinct = set(chain.from_iterable(n.gpu_serials for n in listed))
+        if len(distinct) != sum(n.gpu_count for n in listed) or "" in distinct:
+            return False
+        if _WHITESPACE.search("".join(distinct)) is not None:
+            return False
+        return not any(n.id in distinct or n.serial in distinct for n in self.fleet.nodes)
 
     def _serial_clash(
         self, node: str, k: int, serial: str, first: dict[str, tuple[str, int, str]], names: dict[str, str]
@@ -611,8 +614,11 @@ def _expand_group(
         r = group.rack_start + k // per_rack
         gpu_serials: tuple[str, ...] = ()
         if gpu_fmt is not None and g_plain:
-            parts = gpu_fmt(i=i, r=r, g="\0", **names).split("\0")
-            gpu_serials = tuple(g.join(parts) for g in indices)
+            head, *rest = gpu_fmt(i=i, r=r, g="\0", **names).split("\0")
+            if len(rest) == 1:  # {g} once: head + index + tail, the usual case
+                gpu_serials = tuple([head + g + rest[0] for g in indices])
+            else:
+                gpu_serials = tuple([g.join([head, *rest]) for g in indices])
         elif gpu_fmt is not None:
             gpu_serials = tuple(gpu_fmt(i=i, r=r, g=g, **names) for g in range(gpus))
         yield (
@@ -653,6 +659,8 @@ class _SerialOrigin:
 def _origin_of(path: str, file: str | None) -> _SerialOrigin:
     """Where ``_add_node`` got a node's GPU serials: a group's pattern, an explicit
     node's list or a table row's column."""
+    if path.startswith("overrides["):
+        return _SerialOrigin(f"{path}.gpu_serials", file, True)
     if path.startswith("row "):
         return _SerialOrigin(f"{path}, column gpu_serials", file, False)
     if path.rsplit(".", 1)[-1].startswith("node_groups["):
