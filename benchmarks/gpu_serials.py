@@ -33,7 +33,6 @@ def run_variant(variant: str) -> dict[str, float]:
     """Build the fleet in this process; CPU and wall seconds, peak RSS, GPU serials."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from fleet_scale import fleet_spec
-
     from neocloud.domain.spec import build_fleet
 
     spec = fleet_spec()

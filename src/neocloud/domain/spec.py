@@ -14,8 +14,8 @@ import posixpath
 import re
 import string
 from collections.abc import Iterator
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 
 from neocloud.domain.catalog import GpuCatalog, GpuModel, builtin_catalog
 from neocloud.domain.errors import FieldError, SpecError
