@@ -16,7 +16,9 @@ or a clock.
 - **Holdings.** Every non-empty booking of the node, in time order, ``[start, end)``.
   A booking cut short by a swap keeps its past interval (the ledger truncates, never
   deletes); a booking released before it began held nothing and does not appear. A
-  holding that a swap started or ended names the other node, when and why.
+  holding that a swap started or ended names the other node, when and why, from the
+  lease's typed amendments (a swap for a failure or maintenance, an extension onto
+  other nodes: :func:`swaps_of`).
 - **Billing** (:func:`node_billing`), per lease that held the node and billing period,
   from the stored invoices and credit notes (never re-rated here):
 
@@ -46,6 +48,7 @@ from neocloud.domain.billing import DEFAULT_TZ, CreditNote, Invoice, InvoiceLine
 from neocloud.domain.errors import NotFound, RequestError
 from neocloud.domain.fleet import Node
 from neocloud.domain.health import Health, HealthRecord
+from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.domain.money import Money, round_money
 
@@ -83,8 +86,8 @@ class HealthStep:
 
 @dataclass(frozen=True, slots=True)
 class SwapRecord:
-    """A recorded swap (event ``lease.swapped``): ``lease_id`` moved from ``from_node`` to
-    ``to_node`` at ``at_s``, because ``reason`` (a failure, a spare, maintenance)."""
+    """A recorded swap: ``lease_id`` moved from ``from_node`` to ``to_node`` at ``at_s``,
+    because ``reason`` (a failure, a spare, maintenance, an extension)."""
 
     lease_id: str
     from_node: str
@@ -191,6 +194,17 @@ def health_steps(records: Iterable[HealthRecord]) -> tuple[HealthStep, ...]:
         steps.append(HealthStep(r.at_s, state, r.state, r.reason))
         state = r.state
     return tuple(steps)
+
+
+def swaps_of(lease: Lease) -> list[SwapRecord]:
+    """The node moves ``lease``'s amendments recorded (``(out, in)`` pairs; a node a
+    shrink released has no ``in`` and is no swap), each at its effective instant."""
+    return [
+        SwapRecord(lease.id, out, into, a.effective_s, a.reason)
+        for a in lease.amendments
+        for out, into in a.nodes
+        if into is not None
+    ]
 
 
 def holdings(

@@ -2,8 +2,9 @@
 when -> what each holder was billed and credited for it. Operator only.
 
 The service gathers what the pure core (:mod:`neocloud.billing.custody`) needs: the
-fleet, the node's bookings and health records, the tenants of the leases that held it,
-and the swaps the event log recorded for those leases.
+fleet, the node's bookings and health records, the leases that held it (their tenants
+and the swaps their amendments record), and their tenants' stored invoices and credit
+notes.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from typing import TYPE_CHECKING
 from neocloud.billing.custody import (
     BilledShare,
     Holding,
-    SwapRecord,
     Trail,
     health_steps,
     holdings,
     locate,
     node_billing,
+    swaps_of,
 )
 from neocloud.domain.access import OperatorOnly
 from neocloud.domain.billing import InvoiceQuery
-from neocloud.domain.changes import EventQuery
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.ledger import HolderKind
 from neocloud.services.visibility import OPERATOR, Viewer
@@ -30,9 +30,6 @@ from neocloud.services.visibility import OPERATOR, Viewer
 if TYPE_CHECKING:
     from neocloud.services.billing import BillingService
     from neocloud.services.leasing import LeasingService
-
-SWAP_EVENTS = "lease.swapped"
-EVENT_PAGE = 500  # swap events read per store query
 
 
 class CustodyService:
@@ -53,8 +50,9 @@ class CustodyService:
         node = located.node.id
         bookings = self.leasing.node_bookings(node)
         held_by = sorted({b.holder for b in bookings if b.kind in (HolderKind.LEASE, HolderKind.SPARE)})
-        tenants = {lease.id: lease.tenant for lease in self.leasing.leases() if lease.id in set(held_by)}
-        swaps = [s for lease_id in held_by for s in self._swaps(lease_id)]
+        leases = [lease for lease in self.leasing.leases() if lease.id in set(held_by)]
+        tenants = {lease.id: lease.tenant for lease in leases}
+        swaps = [s for lease in leases for s in swaps_of(lease)]
         held = holdings(node, bookings, tenants, swaps)
         billed, note = self._billing(node, held, fleet)
         return Trail(
@@ -84,24 +82,3 @@ class CustodyService:
         notes = [c for t in sorted(set(leases.values())) for c in store.credit_notes(t)]
         billed = node_billing(node, lease_bookings, gpus_of, invoices, notes)
         return billed, None if billed else "no stored invoice or credit note bills a lease for its time on this node"
-
-    def _swaps(self, lease_id: str) -> list[SwapRecord]:
-        """Every swap recorded for ``lease_id``, oldest first, a page at a time."""
-        out: list[SwapRecord] = []
-        after = 0
-        while True:
-            page = self.leasing.events(
-                EventQuery(lease_id=lease_id, kind=SWAP_EVENTS, after_seq=after, limit=EVENT_PAGE)
-            )
-            for stored in page:
-                e = stored.event
-                moved = e.after or {}
-                if e.node is not None and "node" in moved and "from" in moved:
-                    out.append(
-                        SwapRecord(
-                            lease_id, e.node, str(moved["node"]), int(moved["from"]), str(moved.get("reason", ""))
-                        )
-                    )
-            if len(page) < EVENT_PAGE:
-                return out
-            after = page[-1].seq
