@@ -3,8 +3,8 @@ it when, and what each holder was billed and credited for it. What an RMA claim 
 billing dispute asks for, in one value.
 
 Pure: the service hands in the fleet's nodes, the node's bookings, its health records,
-the lease tenants and the swaps recorded in the event log; nothing here reads a store
-or a clock.
+the leases that held it and their tenants' stored invoices and credit notes; nothing
+here reads a store or a clock.
 
 - **Lookup.** A serial names a GPU (``Node.gpu_serials``), a node's serial or a node id,
   tried in that order of specificity (a GPU is what an RMA names); the fleet loader
@@ -33,8 +33,8 @@ or a clock.
     attributed.
 
   Each attributed amount is rounded once by :func:`~neocloud.domain.money.round_money`
-  (so the shares of one line over all its nodes may differ from the line by a few
-  cents); signs are what the tenant owes: a credit note's lines count negative.
+  (so the shares of one line over all its nodes add up to it within half a cent per
+  node); signs are what the tenant owes: a credit note's lines count negative.
 """
 
 from __future__ import annotations

@@ -11,22 +11,20 @@ with the path where each one is; it returns a whole fleet or raises
 from __future__ import annotations
 
 import posixpath
-import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 
 from neocloud.domain.catalog import GpuCatalog, GpuModel, builtin_catalog
 from neocloud.domain.errors import FieldError, SpecError
 from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
+from neocloud.domain.gpu_serials import gpu_serial_problems
 from neocloud.domain.health import Health
 
 PATTERN_FIELDS = frozenset({"site", "pod", "block", "i", "r"})
 #: A GPU serial pattern may also use ``{g}``: the GPU's index on its node, from 0.
 GPU_PATTERN_FIELDS = PATTERN_FIELDS | {"g"}
 _POWER_TOLERANCE = 1e-9
-_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +232,7 @@ class _Builder:
         self.pod_names: dict[str, str] = {}
         #: where each node's GPU serials were written: (location, file, per-GPU paths?)
         #: (path, file) of the place that gave a node its GPU serials; read only to
-        #: report a problem (:func:`_origin_of`), so building it costs one dict entry
+        #: report a problem (domain/gpu_serials.py), so building it costs one dict entry
         self.gpu_serial_origin: dict[str, tuple[str, str | None]] = {}
 
     def err(self, location: str, message: str, file: str | None = None) -> None:
@@ -485,67 +483,8 @@ class _Builder:
 
     # -- GPU serials ------------------------------------------------------
     def _check_gpu_serials(self) -> None:
-        """Each node's GPU serials: none, or one per GPU; unique across the fleet and
-        never a node's id or serial (the custody trail looks any of them up). One
-        problem per place they were written (a pattern would repeat it per node)."""
-        if self._gpu_serials_fine():
-            return
-        names = {n.id: n.id for n in self.fleet.nodes} | {n.serial: n.id for n in self.fleet.nodes}
-        first: dict[str, tuple[str, int, str]] = {}  # serial -> node, GPU index, where
-        problems: dict[tuple[str, str | None], list[str]] = {}
-        for node in self.fleet.nodes:
-            written = self.gpu_serial_origin.get(node.id)
-            if written is None or not node.gpu_serials:
-                continue
-            origin = _origin_of(*written)
-            if len(node.gpu_serials) != node.gpu_count:
-                problems.setdefault((origin.location, origin.file), []).append(
-                    f"node {node.id!r} has {len(node.gpu_serials)} GPU serials for {node.gpu_count} GPUs; "
-                    "give one per GPU, in GPU index order, or none"
-                )
-                continue
-            for k, serial in enumerate(node.gpu_serials):
-                where = origin.at(k)
-                clash = self._serial_clash(node.id, k, serial, first, names)
-                if clash is not None:
-                    problems.setdefault((origin.field(k), origin.file), []).append(clash)
-                    continue
-                first[serial] = (node.id, k, where)
-        for (location, file), found in problems.items():
-            more = f" (and {len(found) - 1} more like it)" if len(found) > 1 else ""
-            self.err(location, found[0] + more, file)
-
-    def _gpu_serials_fine(self) -> bool:
-        """The common case in a few passes over C-level sets and strings (measured in
-        benchmarks/gpu_serials.py): every node with GPU serials has one per GPU, and all
-        are distinct, non-empty, free of whitespace and no node's id or serial. Only when
-        this fails does the per-GPU pass find and place each problem."""
-        listed = [n for n in self.fleet.nodes if n.gpu_serials]
-        if any(len(n.gpu_serials) != n.gpu_count for n in listed):
-            return False
-        distinct = set(chain.from_iterable(n.gpu_serials for n in listed))
-        if len(distinct) != sum(n.gpu_count for n in listed) or "" in distinct:
-            return False
-        if _WHITESPACE.search("".join(distinct)) is not None:
-            return False
-        return not any(n.id in distinct or n.serial in distinct for n in self.fleet.nodes)
-
-    def _serial_clash(
-        self, node: str, k: int, serial: str, first: dict[str, tuple[str, int, str]], names: dict[str, str]
-    ) -> str | None:
-        if not serial or serial.split() != [serial]:
-            return f"node {node!r} GPU {k}: GPU serial {serial!r} is empty or holds whitespace"
-        seen = first.get(serial)
-        if seen is not None:
-            other, j, where = seen
-            first_use = f"GPU {j} of node {other!r} ({where})"
-            return f"node {node!r} GPU {k}: duplicate GPU serial {serial!r}, already {first_use}"
-        if serial in names:
-            return (
-                f"node {node!r} GPU {k}: GPU serial {serial!r} is also the id or serial of node "
-                f"{names[serial]!r}; the custody trail looks up either, so they must differ"
-            )
-        return None
+        for location, file, message in gpu_serial_problems(self.fleet.nodes, self.gpu_serial_origin):
+            self.err(location, message, file)
 
     # -- budgets ----------------------------------------------------------
     def _check_racks(self) -> None:
@@ -636,36 +575,6 @@ def _field_specs(pattern: str) -> dict[str, set[str]]:
         if name is not None:
             out.setdefault(name, set()).add(spec or "")
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _SerialOrigin:
-    """Where a node's GPU serials were written: a list (each GPU at ``location[k]``) or
-    a pattern (every GPU at ``location``)."""
-
-    location: str
-    file: str | None
-    listed: bool
-
-    def field(self, k: int) -> str:
-        """Where GPU ``k``'s serial was written."""
-        return f"{self.location}[{k}]" if self.listed else self.location
-
-    def at(self, k: int) -> str:
-        """The same, with the file when it is not the spec (a node table)."""
-        return self.field(k) if self.file is None else f"{self.file} {self.field(k)}"
-
-
-def _origin_of(path: str, file: str | None) -> _SerialOrigin:
-    """Where ``_add_node`` got a node's GPU serials: a group's pattern, an explicit
-    node's list or a table row's column."""
-    if path.startswith("overrides["):
-        return _SerialOrigin(f"{path}.gpu_serials", file, True)
-    if path.startswith("row "):
-        return _SerialOrigin(f"{path}, column gpu_serials", file, False)
-    if path.rsplit(".", 1)[-1].startswith("node_groups["):
-        return _SerialOrigin(f"{path}.gpu_serial_pattern", file, False)
-    return _SerialOrigin(f"{path}.gpu_serials", file, True)
 
 
 def _dup(seen: dict[str, str], key: str, where: str) -> bool:
