@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from neocloud.domain.billing import LineKind, period
 from neocloud.domain.health import Health
 from neocloud.domain.ledger import HolderKind
 from tests.api.conftest import World
@@ -50,9 +51,16 @@ def test_a_tenant_key_is_403_even_for_a_node_its_own_lease_holds(world: World) -
 
 
 def test_after_a_billing_run_the_trail_lists_the_nodes_share_of_each_line(world: World) -> None:
-    node_id, lease_id, tenant = leased_node(world)
     world.clock.advance(days=29)  # 2027-02-02: January has ended
-    world.services.billing.run("2027-01", actor="ops")
+    run = world.services.billing.run("2027-01", actor="ops")
+    jan = period("2027-01")
+    charged = {line.lease_id: i.tenant for i in run.invoices for line in i.lines if line.kind is LineKind.CHARGE}
+    lease_id, tenant, node_id = next(
+        (lease, tenant, b.node)
+        for lease, tenant in sorted(charged.items())
+        for b in world.services.leasing.lease_bookings(lease)
+        if b.kind is HolderKind.LEASE and jan.clip(b.start_s, b.end_s) is not None
+    )
     body = world.client.get(f"/v1/custody/{node_id}", headers=world.auth("operator")).json()
     mine = [b for b in body["billing"] if b["lease"] == lease_id]
     assert mine
@@ -60,4 +68,6 @@ def test_after_a_billing_run_the_trail_lists_the_nodes_share_of_each_line(world:
     for b in mine:
         assert 0 < b["node_gpu_s"] <= b["basis_gpu_s"]
         assert abs(Decimal(b["amount"])) <= abs(Decimal(b["line_amount"]))
+    [bill] = [b for b in body["bills"] if b["lease"] == lease_id]
+    assert Decimal(bill["net"]) == sum(Decimal(b["amount"]) for b in mine)
     assert body["billing_note"] is None

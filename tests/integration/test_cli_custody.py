@@ -99,7 +99,9 @@ def test_a_stored_invoice_of_the_lease_is_shown_as_the_nodes_share(swapped: Swap
     assert share["amount"] == str(round_money(exact, "USD"))
     out = text(swapped.ledger.ok("custody", swapped.replacement).stdout)
     assert "billing (1 line)" in out
-    assert f"acme: {share['amount']} USD net for this node" in out
+    [bill] = swapped.ledger.json("custody", swapped.replacement)["bills"]
+    assert (bill["billed"], bill["credited"], bill["net"]) == (share["amount"], "0.00", share["amount"])
+    assert f"{swapped.lease} acme {share['amount']} USD 0.00 USD {share['amount']} USD" in out
 
 
 def test_the_trail_fits_80_columns_piped_and_on_a_terminal(swapped: Swapped) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neocloud.billing.custody import node_billing
+from neocloud.billing.custody import bills_of, node_billing
 from neocloud.domain.billing import Evidence, LineKind
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.domain.money import round_money
@@ -90,3 +90,18 @@ def test_the_shares_of_a_charge_over_its_nodes_add_up_to_it_within_half_a_cent_e
     assert sum(s.node_gpu_s for s in shares) == shares[0].basis_gpu_s
     total = sum((s.amount.amount for s in shares), Decimal(0))
     assert abs(total - line.amount.amount) <= Decimal("0.005") * len(days)
+
+
+def test_per_lease_and_period_the_charges_are_billed_and_the_credits_and_notes_credited():
+    evidence = (Evidence("n-1", 0, 3 * DAY, 8, "failed"),)
+    invoice = an_invoice(
+        lines=(a_line(amount="6200.00"), a_line(amount="-40.00", kind=LineKind.SLA_CREDIT, evidence=evidence))
+    )
+    note = a_note()  # 12.35 given back on L-1 for 2027-01
+    shares = node_billing("n-1", BOOKED, GPUS, [invoice], [note])
+    [bill] = bills_of(shares)
+    given_back = round_money(Decimal("12.35") * 10 / 62, "USD")
+    assert (bill.lease_id, bill.tenant, bill.period) == ("L-1", "acme", "2027-01")
+    assert bill.billed == usd("1000.00")
+    assert bill.credited.amount == Decimal("40.00") + given_back  # the credit names only n-1
+    assert bill.net.amount == sum(s.amount.amount for s in shares)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from neocloud.api.schemas import iso
-from neocloud.billing.custody import BilledShare, HealthStep, Holding, Swap, Trail
+from neocloud.billing.custody import BilledShare, HealthStep, Holding, NodeBill, Swap, Trail
 
 
 class CustodyNodeOut(BaseModel):
@@ -113,6 +113,30 @@ class BilledShareOut(BaseModel):
         )
 
 
+class NodeBillOut(BaseModel):
+    """Billed and credited for the node under one lease in one period (sums of the shares)."""
+
+    lease: str
+    tenant: str
+    period: str
+    currency: str
+    billed: str
+    credited: str = Field(description="SLA credits and credit notes, as a positive amount given back.")
+    net: str
+
+    @classmethod
+    def of(cls, b: NodeBill) -> NodeBillOut:
+        return cls(
+            lease=b.lease_id,
+            tenant=b.tenant,
+            period=b.period,
+            currency=b.billed.currency,
+            billed=str(b.billed.amount),
+            credited=str(b.credited.amount),
+            net=str(b.net.amount),
+        )
+
+
 class CustodyOut(BaseModel):
     """GPU serial -> node -> health history -> who held it when -> what each tenant was
     billed and credited for it (docs/billing.md, "The custody trail")."""
@@ -123,6 +147,7 @@ class CustodyOut(BaseModel):
     health: list[HealthStepOut]
     holdings: list[HoldingOut]
     billing: list[BilledShareOut]
+    bills: list[NodeBillOut] = Field(description="The billing lines summed per lease and period.")
     billing_note: str | None = Field(description="Why billing is empty, when it is.")
 
     @classmethod
@@ -150,5 +175,6 @@ class CustodyOut(BaseModel):
             health=[HealthStepOut.of(s) for s in t.health],
             holdings=[HoldingOut.of(h) for h in t.holdings],
             billing=[BilledShareOut.of(b) for b in t.billing],
+            bills=[NodeBillOut.of(b) for b in t.bills],
             billing_note=t.billing_note,
         )

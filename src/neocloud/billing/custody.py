@@ -139,6 +139,29 @@ class Trail:
     billing: tuple[BilledShare, ...] = ()
     billing_note: str | None = None
 
+    @property
+    def bills(self) -> tuple[NodeBill, ...]:
+        """The billing part summed per lease and period (:func:`bills_of`)."""
+        return bills_of(self.billing)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeBill:
+    """What ``tenant`` was billed and credited for the node under ``lease_id`` in
+    ``period``: ``billed`` the sum of its charge and debit shares, ``credited`` the sum
+    of its SLA credit and credit-note shares (a positive amount given back), ``net``
+    what it owes for the node."""
+
+    lease_id: str
+    tenant: str
+    period: str
+    billed: Money
+    credited: Money
+
+    @property
+    def net(self) -> Money:
+        return Money(self.billed.amount - self.credited.amount, self.billed.currency)
+
 
 @dataclass(frozen=True, slots=True)
 class BilledShare:
@@ -274,6 +297,28 @@ def node_billing(
                     _billed(line, found, document=note.id, credit_note=True, state="issued", tenant=note.tenant)
                 )
     return tuple(shares)
+
+
+def bills_of(shares: Iterable[BilledShare]) -> tuple[NodeBill, ...]:
+    """Shares summed per lease and period, by period then lease. The sums are of amounts
+    already rounded to the minor unit, so ``round_money`` changes no value here; it only
+    writes a zero as ``0.00``."""
+    sums: dict[tuple[str, str, str, str], list[Decimal]] = {}
+    for s in shares:
+        key = (s.period, s.lease_id, s.tenant, s.amount.currency)
+        acc = sums.setdefault(key, [Decimal(0), Decimal(0)])
+        credit = s.credit_note or s.kind is LineKind.SLA_CREDIT
+        acc[1 if credit else 0] += -s.amount.amount if credit else s.amount.amount
+    return tuple(
+        NodeBill(
+            lease,
+            tenant,
+            label,
+            Money(round_money(billed, currency), currency),
+            Money(round_money(credited, currency), currency),
+        )
+        for (label, lease, tenant, currency), (billed, credited) in sorted(sums.items())
+    )
 
 
 def _share(

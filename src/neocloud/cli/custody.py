@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +10,7 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.billing.custody import BilledShare, Holding, Swap, Trail
+from neocloud.billing.custody import BilledShare, Holding, NodeBill, Swap, Trail
 from neocloud.cli.common import bad_input, db_url, human_width, stdout_console
 from neocloud.cli.views import iso, short_time
 from neocloud.services.custody import CustodyService
@@ -72,6 +70,7 @@ def trail_json(trail: Trail) -> dict[str, Any]:
         ],
         "holdings": [_holding_json(h) for h in trail.holdings],
         "billing": [billed_json(b) for b in trail.billing],
+        "bills": [bill_json(b) for b in trail.bills],
         "billing_note": trail.billing_note,
     }
 
@@ -92,6 +91,19 @@ def billed_json(b: BilledShare) -> dict[str, Any]:
         "node_gpu_s": b.node_gpu_s,
         "basis_gpu_s": b.basis_gpu_s,
         "amount": str(b.amount.amount),
+    }
+
+
+def bill_json(b: NodeBill) -> dict[str, Any]:
+    """Billed and credited for the node per lease and period (decimal strings)."""
+    return {
+        "lease": b.lease_id,
+        "tenant": b.tenant,
+        "period": b.period,
+        "currency": b.billed.currency,
+        "billed": str(b.billed.amount),
+        "credited": str(b.credited.amount),
+        "net": str(b.net.amount),
     }
 
 
@@ -176,12 +188,18 @@ def _billing(trail: Trail, width: int) -> None:
         table.add_column(name, overflow="fold")
     for name in ("node share", "amount"):
         table.add_column(name, justify="right", no_wrap=True)
-    net: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for b in trail.billing:
         share = f"{100 * b.node_gpu_s / b.basis_gpu_s:.2f}%"
         kind = "credit note" if b.credit_note else b.kind.value
         table.add_row(b.period, b.document, f"{b.lease_id} {b.tenant}", kind, share, str(b.amount.amount))
-        net[(b.tenant, b.amount.currency)] += b.amount.amount
     out.print(table, width=width)
-    for (tenant, currency), amount in sorted(net.items()):
-        out.print(f"  {tenant}: {amount} {currency} net for this node", highlight=False, markup=False)
+    out.print("per lease and period", highlight=False)
+    sums = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    sums.add_column("period", no_wrap=True)
+    sums.add_column("lease / tenant", overflow="fold")
+    for name in ("billed", "credited", "net"):
+        sums.add_column(name, justify="right", no_wrap=True)
+    for s in trail.bills:
+        amounts = (f"{m.amount} {m.currency}" for m in (s.billed, s.credited, s.net))
+        sums.add_row(s.period, f"{s.lease_id} {s.tenant}", *amounts)
+    out.print(sums, width=width)
