@@ -9,6 +9,7 @@ notes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from neocloud.billing.custody import (
@@ -46,11 +47,12 @@ class CustodyService:
         if not viewer.is_operator:
             raise OperatorOnly("the custody trail is the operator's: it shows every tenant that held a node")
         fleet = self.leasing.fleet()
-        located = locate(fleet.nodes, serial)
+        found = locate(fleet.nodes, serial)
+        located = replace(found, node=replace(found.node))  # a copy: the service's cached fleet changes
         node = located.node.id
         bookings = self.leasing.node_bookings(node)
-        held_by = sorted({b.holder for b in bookings if b.kind in (HolderKind.LEASE, HolderKind.SPARE)})
-        leases = [lease for lease in self.leasing.leases() if lease.id in set(held_by)]
+        held_by = {b.holder for b in bookings if b.kind in (HolderKind.LEASE, HolderKind.SPARE)}
+        leases = [lease for lease in self.leasing.leases() if lease.id in held_by]
         tenants = {lease.id: lease.tenant for lease in leases}
         swaps = [s for lease in leases for s in swaps_of(lease)]
         held = holdings(node, bookings, tenants, swaps)
