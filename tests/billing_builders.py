@@ -17,9 +17,9 @@ DAY = 86_400
 GPUS_PER_NODE = 8
 
 
-def at(*args: int) -> int:
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
     """Epoch seconds of a UTC date and time."""
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp())
 
 
 def a_lease(

@@ -365,11 +365,12 @@ def test_a_health_event_long_ago_or_in_the_future_is_422_and_changes_nothing(
 
 def test_a_health_event_of_an_hour_ago_is_recorded_then(world: World) -> None:
     node = next(n for n in world.services.leasing.fleet().nodes if n.health is Health.HEALTHY)
+    world.clock.advance(2 * 3600)  # the fleet was loaded at START: nothing is dated before
     r = world.client.post(
-        f"/v1/nodes/{node.id}/degradation", json={"at": "2027-01-03T23:00:00Z"}, headers=world.auth("operator")
+        f"/v1/nodes/{node.id}/degradation", json={"at": "2027-01-04T01:00:00Z"}, headers=world.auth("operator")
     )
     assert r.status_code == 200, r.text
-    assert r.json()["health"][0]["at"] == "2027-01-03T23:00:00Z"
+    assert r.json()["health"][0]["at"] == "2027-01-04T01:00:00Z"
 
 
 def test_a_lease_in_year_9999_is_refused_not_booked(world: World) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -19,12 +19,14 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from neocloud.api.schemas import iso
+from neocloud.domain.billing import period
 from neocloud.domain.changes import EventQuery
 from neocloud.domain.clock import to_s
 from neocloud.services.visibility import Viewer
 from neocloud.web.routes import COOKIE
 from neocloud.web.views import short_time
 from tests.api.isolation_world import T0, A, B, TwoTenants, build, client
+from tests.invoice_builders import a_note, an_invoice
 
 D = 86_400
 
@@ -78,6 +80,7 @@ def reads(w: TwoTenants) -> list[Probe]:
     b_only = sorted(w.nodes_of(B) - w.nodes_of(A))[0]
     b_key = sorted(w.key_ids_of(B))[0]
     s2 = S2
+    window = {"start": _at(70), "end": _at(71), "reason": "firmware"}
     return [
         Probe("GET /healthz", "/healthz", 200),
         Probe("GET /metrics", "/metrics", 403),  # the operator's (or a scrape token's), never a tenant's
@@ -145,6 +148,15 @@ def reads(w: TwoTenants) -> list[Probe]:
         Probe("POST /v1/nodes/{node_id}/repair", f"/v1/nodes/{a_node}/repair", 403),
         Probe("POST /v1/nodes/{node_id}/degradation", f"/v1/nodes/{a_node}/degradation", 403),
         Probe("POST /v1/maintenance", "/v1/maintenance", 403, body={"node": a_node, "start": _at(70), "end": _at(71)}),
+        # an announced window on a lease: the operator's, on A's lease as on B's
+        Probe("POST /v1/leases/{lease_id}/maintenance", f"/v1/leases/{le['a1']}/maintenance", 403, body=window),
+        Probe(
+            "POST /v1/leases/{lease_id}/maintenance",
+            f"/v1/leases/{le['b1']}/maintenance",
+            403,
+            body=window,
+            foreign=le["b1"],
+        ),
         Probe("GET /v1/economics/book", "/v1/economics/book", 403),
         Probe("GET /v1/custody/{serial}", f"/v1/custody/{a_node}", 403),  # every holder of a node: the operator's
         Probe("GET /v1/custody/{serial}", f"/v1/custody/{b_only}", 403, foreign=b_only),
@@ -152,6 +164,56 @@ def reads(w: TwoTenants) -> list[Probe]:
             "POST /v1/economics/deals", "/v1/economics/deals", 403, body={"tenant": A, "start": _at(1), "end": _at(9)}
         ),
     ]
+
+
+def billing(w: TwoTenants) -> list[Probe]:
+    """Invoices and credit notes: A's own (each line naming A's leases), B's ids (404 as
+    ids never issued), and the operator's calls (403). Stores one issued invoice and one
+    credit note per tenant for December 2026 first, as a run leaves them."""
+    ids = {name: _documents(w, name) for name in (A, B)}
+    a_inv, a_note = ids[A]
+    b_inv, b_note = ids[B]
+    reason = {"reason": "test"}
+    return [
+        Probe("GET /v1/invoices", "/v1/invoices", 200),
+        Probe("GET /v1/invoices", f"/v1/invoices?tenant={A}&period=2026-12&state=issued", 200),
+        Probe("GET /v1/invoices", f"/v1/invoices?tenant={B}", 404, foreign=B),
+        Probe("GET /v1/invoices", "/v1/invoices?period=2026-13", 422),
+        Probe("GET /v1/invoices/{invoice_id}", f"/v1/invoices/{a_inv}", 200),
+        Probe("GET /v1/invoices/{invoice_id}", f"/v1/invoices/{a_inv}?format=csv", 200),
+        Probe("GET /v1/invoices/{invoice_id}", f"/v1/invoices/{b_inv}", 404, foreign=b_inv),
+        Probe("GET /v1/invoices/{invoice_id}", f"/v1/invoices/{b_inv}?format=csv", 404, foreign=b_inv),
+        Probe("GET /v1/invoices/{invoice_id}.csv", f"/v1/invoices/{a_inv}.csv", 200),
+        Probe("GET /v1/invoices/{invoice_id}.csv", f"/v1/invoices/{b_inv}.csv", 404, foreign=b_inv),
+        Probe("GET /v1/credit-notes", "/v1/credit-notes", 200),
+        Probe("GET /v1/credit-notes", f"/v1/credit-notes?invoice_id={b_inv}", 200, foreign=b_inv),
+        Probe("GET /v1/credit-notes", f"/v1/credit-notes?tenant={B}", 404, foreign=B),
+        Probe("GET /v1/credit-notes/{note_id}", f"/v1/credit-notes/{a_note}", 200),
+        Probe("GET /v1/credit-notes/{note_id}", f"/v1/credit-notes/{b_note}", 404, foreign=b_note),
+        Probe("POST /v1/billing/runs", "/v1/billing/runs", 403, body={"period": "2026-12"}),
+        Probe("POST /v1/billing/deposits", "/v1/billing/deposits", 403, body={"tenant": A, "amount": "1.00"}),
+        *(
+            Probe(f"POST /v1/invoices/{{invoice_id}}/{verb}", f"/v1/invoices/{x}/{verb}", 403, body=reason, foreign=f)
+            for verb in ("issue", "pay", "void")
+            for x, f in ((a_inv, None), (b_inv, b_inv))
+        ),
+    ]
+
+
+def _documents(w: TwoTenants, tenant: str) -> tuple[str, str]:
+    """The tenant's December 2026 invoice and credit note (stored once), lines on its leases."""
+    invoice_id, note_id = f"INV-{tenant}-2026-12", f"CN-{tenant}-2026-12-1"
+    store = w.services.billing.store
+    if store.invoice(invoice_id) is None:
+        lease = w.leases_of(tenant)[0].id
+        lines = tuple(replace(x, lease_id=lease, period="2026-12") for x in an_invoice().lines)
+        invoice = an_invoice(invoice_id, tenant, period("2026-12"), lines=lines)
+        note = replace(a_note(note_id, invoice_id), tenant=tenant, period="2026-12")
+        note = replace(note, lines=tuple(replace(x, lease_id=lease) for x in note.lines))
+        with store.writing() as writer:
+            writer.add_invoice(invoice)
+            writer.add_credit_note(note)
+    return invoice_id, note_id
 
 
 def writes(w: TwoTenants) -> list[Probe]:
@@ -272,7 +334,7 @@ def test_tenant_a_reads_nothing_of_tenant_b_on_any_route(world: TwoTenants) -> N
     _assert_b_times_are_not_a_times(world)
     probed: set[str] = set()
     with client(world) as http:
-        for phase in (reads, dashboard, writes, dashboard, session):  # pages again after the writes
+        for phase in (reads, billing, dashboard, writes, dashboard, session):  # pages again after the writes
             for probe in phase(world):
                 probed.add(probe.route)
                 body = _call(http, world, probe, probe.path)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
 from neocloud.domain.access import Role
+from neocloud.domain.billing import InvoiceState, period
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
 from neocloud.domain.leases import LeaseState
 from tests.api.conftest import START, World
+from tests.invoice_builders import a_note, an_invoice
 
 TENANT = "initech"
 HOUR = 3600
@@ -32,6 +34,7 @@ def lease_body(**extra: Any) -> dict[str, Any]:
     return {"gpus": 16, "models": ["H100"], "start": "2027-01-04T01:00:00Z", "end": "2027-02-01", **extra}
 
 
+WINDOW = {"start": "2027-01-20", "end": "2027-01-20T04:00:00Z", "reason": "firmware"}
 DEAL_BODY = {"tenant": "newco", "start": "2027-02-01", "end": "2028-02-01", "site": "demo-west", "monthly_fee": "1E5"}
 
 
@@ -71,6 +74,20 @@ def new_key(world: World) -> dict[str, str]:
     return {"key": key.id}
 
 
+def own_invoice(world: World, state: InvoiceState = InvoiceState.ISSUED) -> dict[str, str]:
+    """An invoice of the tenant for December 2026, stored as a run would leave it."""
+    invoice = an_invoice(f"INV-{TENANT}-2026-12", TENANT, period("2026-12"), state=state)
+    with world.services.billing.store.writing() as w:
+        w.add_invoice(invoice)
+        note = replace(a_note(f"CN-{TENANT}-2026-12-1", invoice.id), tenant=TENANT, period="2026-12")
+        w.add_credit_note(note)
+    return {"invoice": invoice.id, "note": note.id}
+
+
+def draft_invoice(world: World) -> dict[str, str]:
+    return own_invoice(world, InvoiceState.DRAFT)
+
+
 def any_node(world: World) -> dict[str, str]:
     return {"node": world.services.leasing.fleet().nodes[0].id}
 
@@ -99,6 +116,7 @@ CASES = {
     "repair": Case("POST", "/v1/nodes/{node}/repair", 200, 403, setup=failed_node),
     "degradation": Case("POST", "/v1/nodes/{node}/degradation", 200, 403, setup=free_node),
     "maintenance": Case("POST", "/v1/maintenance", 201, 403, setup=free_node),
+    "lease maintenance": Case("POST", "/v1/leases/{lease}/maintenance", 201, 403, body=WINDOW, setup=own_lease),
     "events": Case("GET", "/v1/events?kind=lease", 200, 200),
     "tenants": Case("GET", "/v1/tenants", 200, 403),
     "add tenant": Case("POST", "/v1/tenants", 201, 403, body={"name": "umbrella"}),
@@ -108,6 +126,18 @@ CASES = {
     "tco": Case("GET", "/v1/economics/tco", 200, 403),
     "deal": Case("POST", "/v1/economics/deals", 200, 403, body=DEAL_BODY),
     "book": Case("GET", "/v1/economics/book", 200, 403),
+    "billing run": Case("POST", "/v1/billing/runs", 201, 403, body={"period": "2026-12"}),
+    "billing preview": Case("POST", "/v1/billing/runs", 200, 403, body={"period": "2027-01", "dry_run": True}),
+    "deposit": Case("POST", "/v1/billing/deposits", 201, 403, body={"tenant": TENANT, "amount": "1000.00"}),
+    "invoices": Case("GET", "/v1/invoices?period=2026-12", 200, 200, setup=own_invoice),
+    "invoice": Case("GET", "/v1/invoices/{invoice}", 200, 200, setup=own_invoice),
+    "invoice csv": Case("GET", "/v1/invoices/{invoice}.csv", 200, 200, setup=own_invoice),
+    "invoice ?format=csv": Case("GET", "/v1/invoices/{invoice}?format=csv", 200, 200, setup=own_invoice),
+    "issue": Case("POST", "/v1/invoices/{invoice}/issue", 200, 403, body={"reason": "sent"}, setup=draft_invoice),
+    "pay": Case("POST", "/v1/invoices/{invoice}/pay", 200, 403, body={"reason": "wire"}, setup=own_invoice),
+    "void": Case("POST", "/v1/invoices/{invoice}/void", 200, 403, body={"reason": "wrong"}, setup=own_invoice),
+    "credit notes": Case("GET", "/v1/credit-notes", 200, 200, setup=own_invoice),
+    "credit note": Case("GET", "/v1/credit-notes/{note}", 200, 200, setup=own_invoice),
     "custody": Case("GET", "/v1/custody/{node}", 200, 403, setup=any_node),
 }
 

@@ -5,6 +5,7 @@ prepayments drawn, and the sums that must hold (invoices minus credit notes)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -67,9 +68,10 @@ def world(request: pytest.FixtureRequest) -> World:
 
 
 def owed(billing: BillingService, tenant: str) -> Decimal:
-    """What ``tenant`` owes over all time: its issued invoices minus its credit notes."""
+    """What ``tenant`` owes over all time: the invoices it was sent minus its credit notes."""
     invoices = billing.store.invoices(InvoiceQuery(tenant=tenant))
-    billed = sum((i.total.amount for i in invoices if i.state is not InvoiceState.DRAFT), Decimal(0))
+    sent = [i for i in invoices if any(c.to_state is InvoiceState.ISSUED for c in i.history)]  # a voided draft: never
+    billed = sum((i.total.amount for i in sent), Decimal(0))
     return billed - sum((n.total.amount for n in billing.store.credit_notes(tenant)), Decimal(0))
 
 
@@ -181,3 +183,58 @@ def test_the_next_months_run_corrects_a_closed_month_too(world: World):
         ("CN-acme-2027-01-1", "2027-01", Money(Decimal("1190.40")))
     ]
     assert [i.id for i in feb.invoices] == ["INV-acme-2027-02", "INV-beta-2027-02"]
+
+
+def test_two_runs_at_once_issue_each_invoice_once(world: World):
+    world.at(FEB_1 + HOUR)
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(world.billing.run("2027-01", actor="ops"))
+        except Exception as e:  # what a losing run raised is its result
+            results.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    issued = sorted(len(r.invoices) for r in results if not isinstance(r, Exception))
+    assert issued == [0, 2], results  # one run issued both; the other, under the lock after it, nothing
+    assert [i.id for i in world.billing.store.invoices(InvoiceQuery())] == ["INV-acme-2027-01", "INV-beta-2027-01"]
+
+
+def test_a_draft_run_keeps_drafts_to_review_that_issue_sends_and_a_voided_draft_is_billed_next_month(world: World):
+    world.at(FEB_1 + HOUR)
+    drafted = world.billing.run("2027-01", actor="ops", draft=True)
+    assert [(i.id, i.state) for i in drafted.invoices] == [
+        ("INV-acme-2027-01", InvoiceState.DRAFT),
+        ("INV-beta-2027-01", InvoiceState.DRAFT),
+    ]
+    again = world.billing.run("2027-01", actor="ops")
+    assert (again.invoices, again.waiting) == ((), ("INV-acme-2027-01", "INV-beta-2027-01"))
+    sent = world.billing.issue("INV-acme-2027-01", actor="ops", reason="reviewed")
+    assert sent.lines == drafted.invoices[0].lines
+    assert [c.to_state for c in sent.history] == [InvoiceState.DRAFT, InvoiceState.ISSUED]
+    assert world.billing.run("2027-01", actor="ops").waiting == ("INV-beta-2027-01",)
+    world.billing.void("INV-beta-2027-01", actor="ops", reason="the contract starts later")
+    world.at(MAR_1 + HOUR)
+    feb = world.billing.run("2027-02", actor="ops")
+    beta = next(i for i in feb.invoices if i.tenant == "beta")
+    debits = [(x.kind, x.period, x.amount) for x in beta.lines if x.kind is LineKind.ADJUSTMENT]
+    assert debits == [(LineKind.ADJUSTMENT, "2027-01", Money(Decimal("23808.00")))]  # January, never issued
+    assert owed(world.billing, "beta") == Decimal("23808.00") + Decimal("21504.00")  # 16 x 672 h x $2.00
+
+
+def test_a_run_in_another_zone_than_earlier_invoices_is_refused_naming_tz(world: World):
+    world.at(MAR_1 + 7 * HOUR)  # March 1, 01:00 in Chicago
+    world.billing.run("2027-01", "America/Chicago", actor="ops")
+    with pytest.raises(RequestError, match="tz: earlier invoices were billed in America/Chicago, not UTC"):
+        world.billing.run("2027-02", actor="ops")  # Feb in UTC would bill Jan 31 18:00 to Feb 1 00:00 CST twice
+    assert [i.id for i in world.billing.run("2027-02", "America/Chicago", actor="ops").invoices] == [
+        "INV-acme-2027-02",
+        "INV-beta-2027-02",
+    ]

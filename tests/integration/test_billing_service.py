@@ -17,6 +17,7 @@ from neocloud.domain.billing import INVOICE_TRANSITIONS, InvoiceRuleError, Invoi
 from neocloud.domain.changes import EventQuery
 from neocloud.domain.clock import ManualClock
 from neocloud.domain.errors import NotFound, RequestError
+from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
 from neocloud.domain.spec import build_fleet
 from neocloud.services.billing import BillingService
@@ -150,6 +151,7 @@ def test_deposits_are_recorded_for_known_tenants_in_the_minor_unit(billing: Bill
         with pytest.raises(RequestError, match=words):
             billing.deposit("acme", bad, actor="ops")
     assert len(billing.deposits()) == 1
+    assert billing.deposit("acme", Money(Decimal("1E+3")), actor="ops").amount.amount.as_tuple().exponent == -2
 
 
 def test_the_csv_export_adds_up_to_the_total_and_the_json_to_the_invoice(billing: BillingService):

@@ -6,9 +6,13 @@ a changed credit note or deposit."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import exc, text
 
 from neocloud.adapters.db.store import SqlStore
@@ -16,12 +20,16 @@ from neocloud.domain.billing import (
     INVOICE_TRANSITIONS,
     Deposit,
     DuplicateInvoice,
+    Evidence,
     InvoiceChange,
+    InvoiceLine,
     InvoiceQuery,
     InvoiceRuleError,
+    LineKind,
     period,
 )
 from neocloud.domain.changes import StoreError
+from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
 from neocloud.domain.spec import build_fleet
 from neocloud.services.ports import BillingStore
@@ -227,3 +235,39 @@ def test_the_database_refuses_changing_credit_notes_deposits_and_history(sql: Sq
     ):
         refused(sql, statement, appended)
     assert sql.credit_notes() == [a_note()]
+
+
+def test_the_same_invoice_twice_is_a_duplicate_on_every_store(any_store: BillingStore):
+    with any_store.writing() as w:
+        w.add_invoice(an_invoice())
+    with pytest.raises(DuplicateInvoice, match="already has invoice INV-1"), any_store.writing() as w:
+        w.add_invoice(an_invoice())  # the same id too: a run's ids derive from tenant and period
+
+
+amounts = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2, allow_nan=False)
+# PostgreSQL's text holds no NUL character: names and descriptions never carry one.
+texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
+evidence = st.builds(Evidence, texts, st.integers(0, 2**40), st.integers(0, 2**40), st.integers(0, 10**6), texts)
+lines = st.builds(
+    InvoiceLine,
+    st.sampled_from(LineKind),
+    texts,
+    st.just("2027-01"),
+    texts,
+    st.integers(0, 2**60),
+    amounts.map(lambda a: Money(a, "USD")),
+    st.lists(evidence, max_size=4).map(tuple),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(lines, max_size=6), st.integers(0, 2**40))
+def test_any_invoice_and_credit_note_come_back_from_the_database_equal(sql: SqlStore, drawn: list, n: int):
+    invoice = an_invoice(f"INV-{n}-{uuid.uuid4().hex}", f"t-{uuid.uuid4().hex}", lines=tuple(drawn))
+    note = replace(a_note(f"CN-{uuid.uuid4().hex}", invoice.id), lines=tuple(drawn))
+    with sql.writing() as w:
+        w.add_invoice(invoice)
+        w.add_credit_note(note)
+    assert sql.invoice(invoice.id) == invoice
+    assert sql.credit_note(note.id) == note
+    assert invoice.total.amount == sum((x.amount.amount for x in drawn), Decimal(0))

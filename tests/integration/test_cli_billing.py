@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from neocloud import bootstrap
+from neocloud.domain.billing import period
 from neocloud.domain.clock import ManualClock, to_s
 from neocloud.domain.leases import LeaseRequest
 from neocloud.domain.money import Money
@@ -26,6 +27,7 @@ from neocloud.domain.shape import Locality, Shape
 from neocloud.domain.spec import build_fleet
 from tests.integration.test_cli_ledger import Ledger, text
 from tests.integration.test_cli_piped import _piped
+from tests.invoice_builders import an_invoice
 
 TENANT = "frontier-research-laboratories"  # a long name: tables fold it, never cut it
 HEALTHY = {"failed_fraction": "0", "degraded_fraction": "0", "maintenance_fraction": "0"}
@@ -117,3 +119,28 @@ def test_piped_invoice_tables_fit_80_columns_and_print_values_whole(ledger: Ledg
         assert "…" not in out
     listed = _piped(["invoice", "list", "--db", ledger.db])
     assert "23,040.00 USD" in listed  # amounts are exact and whole; long names fold, never cut
+
+
+def test_a_draft_run_waits_for_invoice_issue(ledger: Ledger) -> None:
+    said = text(ledger.ok("billing", "run", "--period", "2026-09", "--draft").stdout)
+    assert "drafted 2 invoices" in said
+    assert {i["state"] for i in ledger.json("invoice", "list", "--json")} == {"draft"}
+    again = ledger.json("billing", "run", "--period", "2026-09", "--json")
+    assert again["waiting_drafts"] == ["INV-acme-2026-09", f"INV-{TENANT}-2026-09"]
+    sent = ledger.json("invoice", "issue", "INV-acme-2026-09", "--reason", "reviewed", "--json")
+    assert [h["to"] for h in sent["history"]] == ["draft", "issued"]
+
+
+def test_invoice_list_prints_every_invoice_past_one_page(ledger: Ledger) -> None:
+    store = bootstrap.ledger_store(ledger.db)
+    with store.writing() as w:
+        for k in range(1_001):  # MAX_LIMIT + 1: two pages
+            w.add_invoice(an_invoice(f"INV-t{k:04d}-2026-08", f"t{k:04d}", period("2026-08")))
+    store.close()
+    assert len(ledger.json("invoice", "list", "--json")) == 1_001
+
+
+def test_a_piped_dry_run_fits_80_columns(ledger: Ledger) -> None:
+    lines = _piped(["billing", "run", "--period", "2026-09", "--dry-run", "--db", ledger.db]).splitlines()
+    assert "2026-09 (UTC): would issue 2 invoices, 0 credit notes" in lines[0]
+    assert max(len(line) for line in lines) <= 80

@@ -492,6 +492,31 @@ def test_a_lease_comes_back_from_the_database_equal(store: SqlStore):
     assert store.delta_since(1).leases == [replace(EXPLICIT_LEASES[0], state=LeaseState.CONFIRMED)]
 
 
+def test_a_writer_knows_when_the_fleet_was_loaded_and_each_nodes_latest_health(any_store: LedgerStore):
+    """What a late health report is checked against, under the write lock: the latest
+    record by time (then by the order written), and the fleet's load time."""
+    fleet = demo_fleet()
+    healthy = next(n.id for n in fleet.nodes if n.health is Health.HEALTHY)
+    unhealthy = next(n for n in fleet.nodes if n.health is not Health.HEALTHY)
+    any_store.load_fleet(fleet, 1_000, "ops")
+    with any_store.writing() as w:
+        assert w.fleet_loaded_s == 1_000
+        assert w.last_health(healthy) is None
+        assert w.last_health(unhealthy.id) == (1_000, unhealthy.health)
+        w.write(
+            Change(
+                health=(
+                    HealthChange(healthy, Health.HEALTHY, Health.FAILED, 2_000, "x"),
+                    HealthChange(healthy, Health.FAILED, Health.MAINTENANCE, 1_500, "older, written later"),
+                    HealthChange(healthy, Health.MAINTENANCE, Health.HEALTHY, 2_000, "same second, written later"),
+                )
+            )
+        )
+        assert w.last_health(healthy) == (2_000, Health.HEALTHY)
+    with any_store.writing() as w:
+        assert w.last_health(healthy) == (2_000, Health.HEALTHY)
+
+
 def test_an_exception_inside_writing_rolls_everything_back(any_store: LedgerStore):
     store = any_store
     fleet = demo_fleet()

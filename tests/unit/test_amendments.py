@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neocloud.api.schemas_amendments import AmendmentOut
+from neocloud.cli.views import amendment_json
 from neocloud.domain.changes import Change
 from neocloud.domain.errors import DomainError
 from neocloud.domain.health import Health
@@ -18,6 +20,7 @@ from neocloud.domain.leases import (
     SparePolicy,
     Step,
     replay_contract,
+    validate_request,
 )
 from neocloud.domain.ledger import Draft, HolderKind
 from neocloud.leasing.engine import Engine
@@ -244,3 +247,33 @@ def _operate(engine: Engine, lease, op: str, now: int, days: int, k: int) -> Cha
     if op == "terminate":
         return engine.terminate("L1", at_s=now + days * HOUR, now_s=now, actor="op")
     return Change()
+
+
+# -- the CLI's --json and the API write an amendment alike ---------------------------
+instants = st.integers(0, 2**33)
+segments = st.lists(st.builds(Segment, instants, instants, st.integers(0, 10**6)), max_size=3).map(tuple)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.builds(
+        Amendment,
+        kind=st.sampled_from(AmendmentKind),
+        at_s=instants,
+        effective_s=instants,
+        actor=st.text(max_size=8),
+        reason=st.text(max_size=8),
+        before=segments,
+        after=segments,
+        nodes=st.lists(st.tuples(st.text(max_size=5), st.none() | st.text(max_size=5)), max_size=2).map(tuple),
+        window=st.none() | st.tuples(instants, instants),
+    )
+)
+def test_the_cli_json_of_an_amendment_is_the_api_body(a: Amendment):
+    assert amendment_json(a) == AmendmentOut.of(a).model_dump(mode="json")
+
+
+@pytest.mark.parametrize(("notice_s", "ok"), [(0, True), (365 * DAY, True), (-1, False), (365 * DAY + 1, False)])
+def test_a_requests_maintenance_notice_is_zero_to_a_year(notice_s: int, ok: bool):
+    problems = validate_request(a_request(maintenance_notice_s=notice_s), T0)
+    assert problems == ([] if ok else ["maintenance_notice: must be 0 to 365 days"])

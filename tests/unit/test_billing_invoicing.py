@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from neocloud.billing.invoicing import RatedLease, invoice_run, rate_lease
 from neocloud.billing.rating import signed_price
 from neocloud.domain.billing import (
     CreditNote,
     Invoice,
+    InvoiceRuleError,
     InvoiceState,
     LineKind,
     Period,
@@ -133,3 +136,19 @@ def test_a_lease_that_ran_nothing_in_the_period_puts_no_line_on_the_invoice() ->
     later = replace(LEASES[0], contract=(replace(LEASES[0].contract[0], start_s=FEB.start_s),))
     run = invoice_run(JAN, _rated([later, LEASES[1]], JAN), created_s=0)
     assert [line.lease_id for line in run.invoices[0].lines] == ["A2"]
+
+
+def test_an_earlier_period_whose_draft_waits_is_not_debited_again_on_the_next_invoice() -> None:
+    jan_drafts = invoice_run(JAN, _rated(LEASES, JAN), created_s=0).invoices  # drafted, never issued
+    run = invoice_run(FEB, _rated(LEASES, JAN) + _rated(LEASES, FEB), invoices=jan_drafts, created_s=1)
+    assert {line.period for i in run.invoices for line in i.lines} == {"2027-02"}
+    voided = [change_invoice_state(i, InvoiceState.VOID, at_s=2, actor="t", reason="discarded") for i in jan_drafts]
+    rebilled = invoice_run(FEB, _rated(LEASES, JAN) + _rated(LEASES, FEB), invoices=voided, created_s=3)
+    debits = [line for i in rebilled.invoices for line in i.lines if line.kind is LineKind.ADJUSTMENT]
+    assert [(d.lease_id, d.period) for d in debits] == [("A1", "2027-01"), ("A2", "2027-01"), ("B1", "2027-01")]
+
+
+def test_a_tenant_whose_leases_are_priced_in_two_currencies_is_refused_with_both_named() -> None:
+    euro = replace(LEASES[1], request=replace(LEASES[1].request, price_per_gpu_hour=Money(Decimal("2.00"), "EUR")))
+    with pytest.raises(InvoiceRuleError, match=r"tenant acme: 2027-01's lines are in EUR, USD"):
+        invoice_run(JAN, _rated([LEASES[0], euro], JAN), created_s=0)

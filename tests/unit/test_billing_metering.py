@@ -3,9 +3,14 @@ of a lease in a period, and the evidence behind a shortfall, on hand-computed ca
 
 from __future__ import annotations
 
-from neocloud.billing.metering import UNBOOKED, UNREPLACED, meter
+from dataclasses import replace
+
+import pytest
+
+from neocloud.billing.metering import UNBOOKED, UNREPLACED, LeaseHistory, meter
 from neocloud.domain.billing import Evidence, period
 from neocloud.domain.health import Health
+from neocloud.domain.leases import LeaseState
 from neocloud.domain.ledger import HolderKind
 from tests.billing_builders import DAY, HOUR, a_lease, at, bookings, history, whole
 
@@ -138,3 +143,43 @@ def test_a_lease_outside_the_period_meters_nothing() -> None:
     lease = a_lease(((at(2027, 2, 1), at(2027, 3, 1), 8),))
     usage = meter(history(lease, whole(lease, 1)), JAN)
     assert (usage.contracted_gpu_s, usage.delivered_gpu_s, usage.availability) == (0, 0, None)
+
+
+def test_a_booking_that_starts_while_nodes_are_missing_replaces_the_latest_to_leave() -> None:
+    lease = a_lease(((at(2027, 1, 1), at(2027, 2, 1), 24),))
+    t1, t2, t3 = at(2027, 1, 5), at(2027, 1, 6), at(2027, 1, 7)
+    booked = bookings(
+        lease,
+        ("n000", lease.start_s, lease.end_s),
+        ("n001", lease.start_s, t1),
+        ("n002", lease.start_s, t2),
+        ("n003", t3, lease.end_s),  # takes over from n002, the latest to leave
+    )
+    usage = meter(history(lease, booked), JAN)
+    assert usage.missing == (
+        Evidence("n001", t1, lease.end_s, 8, UNREPLACED),
+        Evidence("n002", t2, t3, 8, UNREPLACED),
+    )
+
+
+@pytest.mark.parametrize("state", [LeaseState.HELD, LeaseState.CANCELLED, LeaseState.EXPIRED])
+def test_a_lease_never_confirmed_or_cancelled_before_its_start_contracts_nothing(state: LeaseState) -> None:
+    lease = replace(a_lease(((at(2027, 1, 1), at(2027, 2, 1), 8),)), state=state)
+    usage = meter(history(lease, whole(lease, 1)), JAN)
+    assert (usage.contracted_gpu_s, usage.delivered_gpu_s, usage.missing) == (0, 0, ())
+
+
+def test_a_booked_node_without_a_gpu_count_is_refused_by_name() -> None:
+    lease = a_lease(((at(2027, 1, 1), at(2027, 2, 1), 8),))
+    with pytest.raises(ValueError, match="node n000 is booked but its GPU count was not given"):
+        meter(LeaseHistory(lease, whole(lease, 1), {}), JAN)
+
+
+def test_the_period_so_far_meters_up_to_the_instant_given() -> None:
+    lease = a_lease(((at(2027, 1, 1), at(2027, 2, 1), 8),))
+    log = (("n000", at(2027, 1, 9), Health.FAILED),)  # still down on the 10th
+    usage = meter(history(lease, whole(lease, 1), log), JAN, until_s=at(2027, 1, 10))
+    assert usage.contracted_gpu_s == 8 * 9 * DAY
+    assert usage.missing == (Evidence("n000", at(2027, 1, 9), at(2027, 1, 10), 8, "failed"),)
+    assert usage.availability == 8 / 9
+    assert meter(history(lease, whole(lease, 1)), JAN, until_s=at(2026, 12, 1)).contracted_gpu_s == 0

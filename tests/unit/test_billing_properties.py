@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TypeVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -182,15 +183,16 @@ def test_no_credit_exceeds_the_cap(
 # -- the invoice run over a replayed history -------------------------------------------
 @dataclass(frozen=True)
 class Arrival:
-    """One thing the system learns at ``arrives_s``: a health record, or an amendment
-    (a new end of the contract at ``at_s``, or fewer GPUs from ``at_s``)."""
+    """One thing the system learns at ``arrives_s``: a health record of a node, or an
+    amendment: a new end of the contract at ``at_s``, fewer GPUs from ``at_s``, a swap
+    of a node for a fresh one from ``at_s``, or a one-day maintenance window from ``at_s``."""
 
     arrives_s: int
     lease: int
     at_s: int
-    health: Health | None = None
+    kind: str  # health | end | shrink | swap | window
+    health: Health = Health.HEALTHY
     node: int = 0
-    new_end: bool = False
     gpus: int = 0
 
 
@@ -214,39 +216,53 @@ def worlds(draw: st.DrawFn) -> tuple[list[tuple[str, Lease, int]], list[Arrival]
         )
         leases.append((f"L{k}", lease, nodes))
     arrivals = []
-    for _ in range(draw(st.integers(0, 14))):
+    for _ in range(draw(st.integers(0, 20))):
         k = draw(st.integers(0, len(leases) - 1))
         t = draw(instants)
         late = draw(st.sampled_from([0, HOUR, 5 * DAY, 40 * DAY, 80 * DAY]))
-        kind = draw(st.sampled_from(["health", "health", "health", "end", "shrink"]))
-        if kind == "health":
-            health = draw(st.sampled_from([Health.FAILED, Health.HEALTHY, Health.MAINTENANCE, Health.DEGRADED]))
-            arrivals.append(Arrival(t + late, k, t, health, draw(st.integers(0, leases[k][2] - 1))))
-        else:
-            arrivals.append(Arrival(t + late, k, t, new_end=kind == "end", gpus=draw(st.integers(1, 8))))
+        kind = draw(st.sampled_from(["health"] * 4 + ["end", "shrink", "swap", "window"]))
+        health = draw(st.sampled_from([Health.FAILED, Health.HEALTHY, Health.MAINTENANCE, Health.DEGRADED]))
+        node = draw(st.integers(0, leases[k][2] - 1))
+        arrivals.append(Arrival(t + late, k, t, kind, health, node, draw(st.integers(1, 8))))
     return leases, arrivals
 
 
-def _known_history(
-    leases: list[tuple[str, Lease, int]], arrivals: list[Arrival], now_s: int
-) -> list[tuple[Lease, tuple[Booking, ...], tuple[tuple[str, int, Health], ...]]]:
-    out = []
+World = list[tuple[Lease, tuple[Booking, ...], Log, tuple[tuple[int, int], ...]]]
+
+
+def _known_history(leases: list[tuple[str, Lease, int]], arrivals: list[Arrival], now_s: int) -> World:
+    out: World = []
     known = sorted((a for a in arrivals if a.arrives_s <= now_s), key=lambda a: a.arrives_s)
     for k, (name, lease, nodes) in enumerate(leases):
+        mine = [a for a in known if a.lease == k]
         contract = lease.contract
-        for a in (a for a in known if a.lease == k and a.health is None):
+        for a in (a for a in mine if a.kind in ("end", "shrink")):
             contract = _amend(contract, a)
-        amended = replace(lease, contract=contract)
-        booked = tuple(Booking(j, f"{name}n{j}", T0, T0 + 2 * SPAN, HolderKind.LEASE, name) for j in range(nodes))
-        log = tuple((f"{name}n{a.node}", a.at_s, a.health) for a in known if a.lease == k and a.health is not None)
-        out.append((amended, booked, log))
+        booked = [Booking(j, f"{name}n{j}", T0, T0 + 2 * SPAN, HolderKind.LEASE, name) for j in range(nodes)]
+        for a in (a for a in mine if a.kind == "swap"):
+            booked = _swap(booked, a, name)
+        log = tuple((b.node, a.at_s, a.health) for a in mine if a.kind == "health" for b in booked[a.node : a.node + 1])
+        windows = tuple((a.at_s, a.at_s + DAY) for a in mine if a.kind == "window")
+        out.append((replace(lease, contract=contract), tuple(booked), log, windows))
     return out
+
+
+def _swap(booked: list[Booking], a: Arrival, name: str) -> list[Booking]:
+    """Node slot ``a.node`` moves to a fresh node from ``a.at_s``: its booking there is
+    truncated (kept with its past), the fresh one booked to the end."""
+    live = [k for k, b in enumerate(booked) if b.start_s <= a.at_s < b.end_s and b.node.startswith(f"{name}n")]
+    if a.node >= len(live):
+        return booked
+    old = booked[live[a.node]]
+    fresh = Booking(len(booked), f"{name}s{len(booked)}", a.at_s, old.end_s, HolderKind.LEASE, name)
+    booked[live[a.node]] = replace(old, end_s=a.at_s)
+    return [*booked, fresh]
 
 
 def _amend(contract: tuple[Segment, ...], a: Arrival) -> tuple[Segment, ...]:
     if not contract:
         return contract
-    if a.new_end:  # terminate early or extend: the contract now ends at at_s
+    if a.kind == "end":  # terminate early or extend: the contract now ends at at_s
         start = contract[0].start_s
         if a.at_s <= start:
             return contract
@@ -263,14 +279,12 @@ def _amend(contract: tuple[Segment, ...], a: Arrival) -> tuple[Segment, ...]:
     return tuple(out)
 
 
-def _rate_all(
-    world: list[tuple[Lease, tuple[Booking, ...], tuple[tuple[str, int, Health], ...]]], labels: Sequence[str]
-) -> list[RatedLease]:
+def _rate_all(world: World, labels: Sequence[str]) -> list[RatedLease]:
     out = []
-    for lease, booked, log in world:
+    for lease, booked, log, windows in world:
         price = signed_price(lease, [BOOK])
         for label in labels:
-            out.append(rate_lease(history(lease, booked, log), period(label), price))
+            out.append(rate_lease(history(lease, booked, log, windows), period(label), price))
     return out
 
 
@@ -300,7 +314,10 @@ def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_
         known = _known_history(leases, arrivals, p.end_s if k < len(LABELS) else 2**40)
         rated = _rate_all(known, labels[: k + 1])
         run = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s)
-        _check_invoices(run.invoices, rated, p, run)
+        _check_invoices(run.invoices, rated, p)
+        shuffled = list(reversed(rated))  # the same inputs in another order: the same documents
+        same = invoice_run(p, shuffled, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s)
+        assert same == run
         invoices += _issue(run.invoices, p.end_s)
         notes += run.credit_notes
         again = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=deposits, created_s=p.end_s + 1)
@@ -308,6 +325,9 @@ def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_
         assert again.pending == run.pending
     final = _rate_all(_known_history(leases, arrivals, 2**40), labels)
     assert _usage_sum(invoices, notes) == sum((r.net for r in final), Decimal(0))
+    for lease_id in {r.lease_id for r in final}:  # and lease by lease
+        billed = _usage_sum(_only(invoices, lease_id), _only(notes, lease_id))
+        assert billed == sum((r.net for r in final if r.lease_id == lease_id), Decimal(0))
     for i in invoices:  # no prepayment drawn beyond what was paid in
         drawn = -sum((ln.amount.amount for ln in i.lines if ln.kind is LineKind.PREPAYMENT), Decimal(0))
         assert drawn >= 0
@@ -317,7 +337,15 @@ def test_invoices_minus_credit_notes_equal_the_final_history_rated_whatever_the_
         ) <= Decimal(prepaid)
 
 
-def _check_invoices(drafts: Sequence[Invoice], rated: Sequence[RatedLease], p: Period, run: object) -> None:
+D = TypeVar("D", Invoice, CreditNote)
+
+
+def _only(documents: Sequence[D], lease_id: str) -> list[D]:
+    """The documents with only their lines for ``lease_id``."""
+    return [replace(d, lines=tuple(ln for ln in d.lines if ln.lease_id == lease_id)) for d in documents]
+
+
+def _check_invoices(drafts: Sequence[Invoice], rated: Sequence[RatedLease], p: Period) -> None:
     """Each draft's lines sum to its total, which is its leases' rated net for ``p``,
     plus debits for earlier periods, less the prepayment drawn (never more than due)."""
     for invoice in drafts:

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from neocloud.billing.metering import meter
 from neocloud.billing.rating import rate, signed_price
 from neocloud.domain.billing import InvoiceLine, LineKind, Period, period
 from neocloud.domain.health import Health
 from neocloud.domain.leases import Lease, Segment, Tier
 from neocloud.domain.money import Money
-from neocloud.economics.pricebook import PriceBook, RampStep, RateCards, WholesaleCard
+from neocloud.economics.pricebook import PriceBook, PriceRefused, RampStep, RateCards, WholesaleCard
 from tests.billing_builders import DAY, HOUR, a_lease, at, history, whole
 
 JAN, APR = period("2027-01"), period("2027-04")
@@ -138,5 +140,13 @@ def test_a_wholesale_mix_without_a_card_of_its_own_pays_each_models_card_by_its_
     assert line.amount == Money(Decimal("1280000.00"))
     june = rate(lease, meter(history(lease, whole(lease, 128)), period("2027-06")), price)
     assert june.amount == Money(Decimal("1536000.00"))  # past the ramp: 512 x 1,000 + 512 x 2,000
-    without_h200 = signed_price(lease, [book], mix={"H100": 512, "B200": 512})
-    assert without_h200.per_gpu_month is None  # a model without a card: the recorded hourly rate
+    with pytest.raises(PriceRefused, match=r"lease L-1: version 1 has no wholesale card for B200$"):
+        signed_price(lease, [book], mix={"H100": 512, "B200": 512})
+    with pytest.raises(PriceRefused, match=r"no wholesale card for H100\+H200; give the GPUs per model"):
+        signed_price(lease, [book])
+
+
+def test_a_wholesale_lease_signed_at_a_version_not_given_is_refused_not_billed_at_a_guess() -> None:
+    lease = _wholesale(((at(2026, 1, 1), at(2028, 1, 1), 512),), version=3)
+    with pytest.raises(PriceRefused, match=r"signed at price-book version 3, not among those given \(1, 2\)"):
+        signed_price(lease, [_book(1, "1000"), _book(2, "2000")])

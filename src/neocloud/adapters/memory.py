@@ -30,6 +30,7 @@ from neocloud.economics.pricebook import PriceBook
 @dataclass(slots=True)
 class _Data:
     version: int = 0
+    loaded_s: int = 0
     next_booking: int = 1
     bookings: dict[int, tuple[Booking, int]] = field(default_factory=dict)
     leases: dict[str, tuple[Lease, int]] = field(default_factory=dict)
@@ -64,6 +65,7 @@ class MemoryStore:
                 raise StoreError(f"the store already holds fleet {self._fleet.name!r}")
             self._fleet = copy.deepcopy(fleet)
             self._data.overlaps = Ledger([node.id for node in fleet.nodes])
+            self._data.loaded_s = now_s
             for node in fleet.nodes:
                 self._data.health[node.id] = (node.health, 0)
                 if node.health is not Health.HEALTHY:
@@ -165,6 +167,7 @@ class _Writer:
         self._stored_prices = stored_prices
         self.prices: list[PriceBook] = []
         self.version = data.version
+        self.fleet_loaded_s = data.loaded_s
         self._stored_keys = stored_keys
         self._stored_results = stored_results
         self.keys: dict[str, ApiKey] = {}
@@ -197,6 +200,14 @@ class _Writer:
         d.version = v
         self.version = v
         return booked
+
+    def last_health(self, node: str) -> tuple[int, Health] | None:
+        log = self._data.health_log.get(node)
+        if not log:
+            return None
+        latest = max(range(len(log)), key=lambda k: (log[k][1], k))  # latest time, then latest written
+        _, at_s, state = log[latest]
+        return at_s, state
 
     def rollback(self) -> None:
         """Take back everything this transaction wrote, newest first."""

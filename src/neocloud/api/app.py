@@ -18,6 +18,7 @@ from neocloud.api.metrics import Metrics, MetricsMiddleware
 from neocloud.api.read_cache import ReadCache
 from neocloud.api.routers import (
     admin,
+    amendments,
     availability,
     billing,
     custody,
@@ -81,6 +82,7 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
+    app.include_router(amendments.router)
     web.mount(app)
     _share_the_problem_schema(app)
     return app

@@ -16,6 +16,7 @@ from fastapi import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import to_json
 
+from neocloud.api.schemas_amendments import AmendmentOut, SegmentOut
 from neocloud.api.schemas_prices import MarginOut
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.changes import Change, StoredEvent
@@ -23,13 +24,13 @@ from neocloud.domain.clock import from_s, to_s
 from neocloud.domain.fleet import Node, SiteSummary
 from neocloud.domain.health import Health
 from neocloud.domain.leases import (
+    MAINTENANCE_NOTICE_S,
     MAX_GPUS,
     MAX_SPARES,
     MAX_STEPS,
     MAX_UNITS,
     Lease,
     LeaseRequest,
-    Segment,
     SparePolicy,
     Step,
     Terms,
@@ -104,7 +105,7 @@ Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 Gpus = Annotated[int, Field(strict=True, ge=1, le=MAX_GPUS)]
 Units = Annotated[int, Field(strict=True, ge=1, le=MAX_UNITS)]
 Spares = Annotated[int, Field(strict=True, ge=1, le=MAX_SPARES)]
-OPERATOR_TERMS = ("price", "currency", "sla")
+OPERATOR_TERMS = ("price", "currency", "sla", "maintenance_notice_days")
 
 
 class StepIn(Schema):
@@ -152,6 +153,9 @@ class LeaseIn(Schema):
         description="Operator only: availability target, percent, above 0 and at most 100, at most 3 decimal "
         "places. Default: the operator's. A tenant key sending it gets 422.",
     )
+    maintenance_notice_days: int | None = Field(
+        None, ge=0, le=365, description="Operator only: notice a maintenance window needs, days (default 7)."
+    )
 
     def to_domain(self, tenant: str, terms: Terms, *, by_operator: bool) -> LeaseRequest:
         """The domain request for ``tenant``; price and SLA from ``terms`` unless the
@@ -179,6 +183,7 @@ class LeaseIn(Schema):
             steps=tuple(Step(to_s(s.at), s.gpus) for s in self.steps),
             spares=SparePolicy(Level(self.spares.per), self.spares.count) if self.spares else None,
             tier=self.tier,
+            maintenance_notice_s=MAINTENANCE_NOTICE_S if (d := self.maintenance_notice_days) is None else d * 86_400,
         )
 
     def _term_problems(self, by_operator: bool) -> list[str]:
@@ -228,6 +233,12 @@ class MaintenanceIn(Schema):
     end: Instant
 
 
+class LeaseMaintenanceIn(Schema):
+    start: Instant = Field(description="At least the lease's maintenance notice from now (7 days by default).")
+    end: Instant
+    reason: str = Field(description="Why, as the tenant reads it: 1 to 200 characters, no control characters.")
+
+
 class TenantIn(Schema):
     name: str = Field(
         description="1 to 63 ASCII letters, digits, '-', '_' or '.', starting and ending with a letter or digit; "
@@ -245,16 +256,6 @@ class KeyIn(Schema):
 class PageOut(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
-
-
-class SegmentOut(BaseModel):
-    start: str | None
-    end: str | None
-    gpus: int
-
-    @classmethod
-    def of(cls, s: Segment) -> SegmentOut:
-        return cls(start=iso(s.start_s), end=iso(s.end_s), gpus=s.gpus)
 
 
 class LeaseOut(BaseModel):
@@ -279,6 +280,8 @@ class LeaseOut(BaseModel):
     degraded_nodes: list[str]
     contract: list[SegmentOut]
     created: str | None
+    maintenance_notice_s: int = Field(description="Notice a maintenance window on the lease needs, in seconds.")
+    amendments: list[AmendmentOut] = Field(description="Its changes after booking, oldest first.")
 
     @classmethod
     def of(cls, lease: Lease) -> LeaseOut:
@@ -305,6 +308,8 @@ class LeaseOut(BaseModel):
             degraded_nodes=list(lease.degraded_nodes),
             contract=[SegmentOut.of(s) for s in lease.contract],
             created=iso(lease.created_s),
+            maintenance_notice_s=lease.request.maintenance_notice_s,
+            amendments=[AmendmentOut.of(a) for a in lease.amendments],
         )
 
 

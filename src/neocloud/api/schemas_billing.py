@@ -93,6 +93,7 @@ class RunIn(Schema):
     period: str = Field(description="The month to bill, YYYY-MM.", examples=["2027-01"])
     tz: str = Field(DEFAULT_TZ, description="The IANA zone the month is in (recorded on each invoice).")
     dry_run: bool = Field(False, strict=True, description="Preview the drafts; write nothing (any period).")
+    draft: bool = Field(False, strict=True, description="Keep the invoices as drafts to review; /issue sends each.")
 
 
 class RunOut(BaseModel):
@@ -102,6 +103,7 @@ class RunOut(BaseModel):
     invoices: list[InvoiceOut]
     credit_notes: list[CreditNoteOut]
     pending_debits: int = Field(description="Debit lines waiting for the tenant's next open invoice.")
+    waiting_drafts: list[str] = Field(description="The month's stored drafts, still to be issued or voided.")
 
     @classmethod
     def of(cls, run: BillingRun) -> RunOut:
@@ -112,6 +114,7 @@ class RunOut(BaseModel):
             invoices=[InvoiceOut.of(i) for i in run.invoices],
             credit_notes=[CreditNoteOut.of(n) for n in run.credit_notes],
             pending_debits=len(run.pending),
+            waiting_drafts=list(run.waiting),
         )
 
 

@@ -9,7 +9,8 @@ the current history and the documents issued so far:
    A tenant that already has P's invoice gets no second one: re-running a period issues
    nothing new.
 2. **Corrections** (:func:`corrections`). A tenant-period is closed once its invoice
-   was issued (and any period before P is). For each lease of a closed period, what was
+   was issued (and any period before P is, unless its draft still waits to be issued
+   or voided: the draft bills it). For each lease of a closed period, what was
    billed for it (its lines on the period's invoice, plus adjustment debits on later
    invoices that point at the period, less credit-note lines for it) is compared with
    the period re-rated on the current history. Billed too much: a credit note for the
@@ -155,11 +156,14 @@ def invoice_run(
     a run replaces them); ``prepaid``: each tenant's prepayments received in total;
     ``actor``: who ran it, in each draft's first history record."""
     existing = {(i.tenant, i.period.label) for i in invoices if i.state is not InvoiceState.DRAFT}
+    drafted = {(i.tenant, i.period.label) for i in invoices if i.state is InvoiceState.DRAFT}
     open_now: list[RatedLease] = []
     to_check: list[RatedLease] = []
     for r in rated:
         if r.period == period.label and (r.tenant, period.label) not in existing:
             open_now.append(r)
+        elif r.period < period.label and (r.tenant, r.period) in drafted:
+            continue  # an earlier period's draft still waits to be issued or voided: it bills that period
         elif r.period <= period.label:
             to_check.append(r)
     rerated = {r.period for r in to_check}

@@ -4,7 +4,8 @@ the second.
 For one lease and one :class:`~neocloud.domain.billing.Period`:
 
 - **contracted** GPU-seconds: the contract's segments (steps, extend, shrink and
-  termination edit them) clipped to the period;
+  termination edit them) clipped to the period, once the lease was confirmed (a hold,
+  or a lease cancelled or expired before its start, contracts nothing);
 - **delivered-healthy** GPU-seconds: at each instant, the GPUs of the nodes booked to
   the lease (its spares are not the contract) that were healthy then, never more than
   the contract at that instant. A swapped-in spare or replacement is a booking from the
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 from neocloud.domain.billing import Evidence, Period
 from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, Tier
+from neocloud.domain.leases import Lease, LeaseState, Tier
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.leasing.delivered import down_spans
 
@@ -42,6 +43,9 @@ from neocloud.leasing.delivered import down_spans
 UNREPLACED = "unreplaced"
 #: The cause of evidence for contracted GPUs that no node was ever booked for.
 UNBOOKED = "unbooked"
+#: States of a lease whose contract counts: it was confirmed (a hold commits nothing;
+#: a lease cancelled or expired before it started was never delivered or owed).
+CONTRACTED_STATES = frozenset({LeaseState.CONFIRMED, LeaseState.ACTIVE, LeaseState.ENDED, LeaseState.TERMINATED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +98,19 @@ class Usage:
         return self.available_gpu_s / counted if counted else None
 
 
-def meter(history: LeaseHistory, period: Period) -> Usage:
-    """The usage of ``history.lease`` in ``period`` (see the module docstring)."""
+def meter(history: LeaseHistory, period: Period, until_s: int | None = None) -> Usage:
+    """The usage of ``history.lease`` in ``period`` (see the module docstring); with
+    ``until_s``, of the period so far: ``[period.start_s, until_s)`` (an SLA breach
+    building up before the invoice shows it)."""
     lease = history.lease
-    sweep = _Sweep(period)
+    end_s = period.end_s if until_s is None else max(period.start_s, min(until_s, period.end_s))
+    sweep = _Sweep(period.start_s, end_s)
     for t, kind, node, gpus, cause in _events(history):
-        if t >= period.end_s:
+        if t >= end_s:
             break
         sweep.advance(t)
         sweep.apply(kind, node, gpus, cause)
-    sweep.advance(period.end_s)
+    sweep.advance(end_s)
     sweep.close()
     return Usage(
         lease.id,
@@ -133,7 +140,7 @@ _Event = tuple[int, int, str, int, str]
 def _events(history: LeaseHistory) -> list[_Event]:
     lease = history.lease
     events: list[_Event] = []
-    for seg in lease.contract:
+    for seg in lease.contract if lease.state in CONTRACTED_STATES else ():
         if seg.end_s > seg.start_s:
             events += [(seg.start_s, _CONTRACT, "", seg.gpus, ""), (seg.end_s, _CONTRACT, "", -seg.gpus, "")]
     for s, e in history.windows:
@@ -144,7 +151,9 @@ def _events(history: LeaseHistory) -> list[_Event]:
     log = sorted((r for r in history.health_log if r[0] in booked), key=lambda r: r[1])
     down = down_spans(log)
     for b in mine:
-        gpus = history.node_gpus[b.node]
+        gpus = history.node_gpus.get(b.node)
+        if gpus is None:
+            raise ValueError(f"lease {lease.id}: node {b.node} is booked but its GPU count was not given")
         events += [(b.start_s, _BOOK_START, b.node, gpus, ""), (b.end_s, _BOOK_END, b.node, gpus, "")]
         for s, e, state in down.get(b.node, ()):
             lo, hi = max(s, b.start_s), min(e, b.end_s)
@@ -157,9 +166,9 @@ def _events(history: LeaseHistory) -> list[_Event]:
 class _Sweep:
     """The levels between events, integrated over the period; evidence as it changes."""
 
-    def __init__(self, period: Period) -> None:
-        self.period = period
-        self.t = period.start_s
+    def __init__(self, start_s: int, end_s: int) -> None:
+        self.start_s, self.end_s = start_s, end_s
+        self.t = start_s
         self.contract = self.booked = self.windows = 0
         self.down: dict[str, tuple[int, str]] = {}  # booked node -> (GPUs, state) while not healthy
         self.down_gpus = 0
@@ -170,7 +179,7 @@ class _Sweep:
 
     def advance(self, t: int) -> None:
         """Integrate the current levels from the last event to ``t`` (inside the period)."""
-        lo, hi = max(self.t, self.period.start_s), min(t, self.period.end_s)
+        lo, hi = max(self.t, self.start_s), min(t, self.end_s)
         if lo < hi:
             self._integrate(lo, hi)
         self.t = max(self.t, t)

@@ -43,6 +43,7 @@ from neocloud.economics.pricebook import (
     MONTH_S,
     Price,
     PriceBook,
+    PriceRefused,
     RampStep,
     WholesaleCard,
     price_for,
@@ -61,18 +62,28 @@ def signed_price(lease: Lease, versions: Sequence[PriceBook], mix: Mapping[str, 
     whose version has a card for its model (``H100``, or the whole mix ``H100+H200``
     as one card) is priced from that card; one whose ``mix`` (GPUs per model of its
     nodes) has a card for each model, from their GPU-weighted fee and ramp; any other
-    from its recorded rate."""
+    lease from its recorded rate. A wholesale lease whose version or card cannot be
+    found is a :class:`PriceRefused` saying what is missing (never billed at a guess)."""
     request = lease.request
+    if request.tier is not Tier.WHOLESALE or request.price_version is None:
+        return Price(request.tier, lease.model, request.price_version or 0, lease.price_per_gpu_hour)
     book = next((b for b in versions if b.version == request.price_version), None)
-    if request.tier is Tier.WHOLESALE and book is not None and not request.price_override:
-        cards = {c.model.casefold(): c for c in book.cards.wholesale}
-        card = cards.get(lease.model.casefold())
-        if card is not None:
-            return price_for(book, Tier.WHOLESALE, card.model, lease.start_s, lease.end_s)
-        held = {m: n for m, n in (mix or {}).items() if n > 0}
-        if held and all(m.casefold() in cards for m in held):
-            return _blended(lease, book.version, [(cards[m.casefold()], n) for m, n in held.items()])
-    return Price(request.tier, lease.model, request.price_version or 0, lease.price_per_gpu_hour)
+    if book is None:
+        given = ", ".join(str(b.version) for b in versions) or "none"
+        raise PriceRefused(
+            f"lease {lease.id}: signed at price-book version {request.price_version}, not among those given ({given})"
+        )
+    cards = {c.model.casefold(): c for c in book.cards.wholesale}
+    card = cards.get(lease.model.casefold())
+    if card is not None:
+        return price_for(book, Tier.WHOLESALE, card.model, lease.start_s, lease.end_s)
+    held = {m: n for m, n in (mix or {}).items() if n > 0}
+    missing = sorted(m for m in held if m.casefold() not in cards)
+    if held and not missing:
+        return _blended(lease, book.version, [(cards[m.casefold()], n) for m, n in held.items()])
+    what = f"no wholesale card for {', '.join(missing)}" if missing else f"no wholesale card for {lease.model}"
+    hint = "" if held else "; give the GPUs per model of its nodes (mix) to price it from each model's card"
+    raise PriceRefused(f"lease {lease.id}: version {book.version} has {what}{hint}")
 
 
 def _blended(lease: Lease, version: int, parts: Sequence[tuple[WholesaleCard, int]]) -> Price:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich import box
@@ -23,8 +23,9 @@ from neocloud.domain.errors import RequestError
 from neocloud.domain.money import BadMoney, Money
 from neocloud.services.billing import BillingService, Voided
 from neocloud.services.billing_export import invoice_csv, invoice_document, note_document
-from neocloud.services.catalog import MAX_LIMIT
+from neocloud.services.catalog import MAX_LIMIT, Page
 
+X = TypeVar("X")
 out = stdout_console()
 billing_app = typer.Typer(help="Invoice runs, prepayments and credit notes.", no_args_is_help=True)
 invoice_app = typer.Typer(help="Invoices: list, show, export, issue, pay, void.", no_args_is_help=True)
@@ -50,6 +51,9 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Preview the drafts (even before the month ends); write nothing.")
     ] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Keep the invoices as drafts to review; invoice issue sends each.")
+    ] = False,
     db: DbOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -59,7 +63,7 @@ def run(
     One invoice per tenant; running it again issues nothing new. Refused (exit 3)
     before the month ends, unless --dry-run."""
     with bad_input(), _progress(f"billing {month}"):
-        done = service(db).run(month, tz, actor=actor_name(actor), dry_run=dry_run)
+        done = service(db).run(month, tz, actor=actor_name(actor), dry_run=dry_run, draft=draft)
     if as_json:
         doc = {
             "period": done.period.label,
@@ -68,10 +72,11 @@ def run(
             "invoices": [invoice_document(i) for i in done.invoices],
             "credit_notes": [note_document(n) for n in done.credit_notes],
             "pending_debits": len(done.pending),
+            "waiting_drafts": list(done.waiting),
         }
         print(json.dumps(doc, indent=2))
         return
-    verb = "would issue" if done.dry_run else "issued"
+    verb = "would issue" if done.dry_run else ("drafted" if draft else "issued")
     invoices, notes = len(done.invoices), len(done.credit_notes)
     head = f"{done.period.label} ({done.period.tz}): {verb} {invoices} invoice{'s' * (invoices != 1)}"
     say(f"{head}, {notes} credit note{'s' * (notes != 1)}")
@@ -86,7 +91,9 @@ def run(
     if done.credit_notes:
         _notes_table(list(done.credit_notes))
     if done.pending:
-        out.print(f"{len(done.pending)} debit lines wait for the next month's invoices", highlight=False)
+        say(f"{len(done.pending)} debit lines wait for the next month's invoices")
+    if done.waiting:
+        say(f"drafts still to issue or void: {', '.join(done.waiting)}")
 
 
 @billing_app.command("deposit")
@@ -126,7 +133,10 @@ def credit_notes(
 ) -> None:
     """Credit notes, oldest first: what was given back, on which invoice, and why."""
     with bad_input():
-        notes = service(db).credit_notes(tenant=tenant, invoice_id=invoice, limit=MAX_LIMIT).items
+        svc = service(db)
+        notes = _every(
+            lambda cursor: svc.credit_notes(tenant=tenant, invoice_id=invoice, limit=MAX_LIMIT, cursor=cursor)
+        )
     if as_json:
         print(json.dumps([note_document(n) for n in notes], indent=2))
         return
@@ -148,7 +158,10 @@ def invoice_list(
     """Invoices by period, then tenant."""
     with bad_input():
         label = None if month is None else period(month, field="--period").label
-        invoices = service(db).invoices(tenant=tenant, period=label, state=state, limit=MAX_LIMIT).items
+        svc = service(db)
+        invoices = _every(
+            lambda cursor: svc.invoices(tenant=tenant, period=label, state=state, limit=MAX_LIMIT, cursor=cursor)
+        )
     if as_json:
         print(json.dumps([_summary(i) for i in invoices], indent=2))
         return
@@ -298,6 +311,18 @@ def _moved(invoice: Invoice, note: CreditNote | None, as_json: bool) -> None:
     say(f"{invoice.id} is {invoice.state.value} ({money(invoice.total)})")
     if note is not None:
         say(f"credit note {note.id}: {money(note.total)} given back")
+
+
+def _every(read: Callable[[str | None], Page[X]]) -> list[X]:
+    """Every item of a paged read, page after page."""
+    items: list[X] = []
+    cursor: str | None = None
+    while True:
+        got = read(cursor)
+        items += got.items
+        if got.next_cursor is None:
+            return items
+        cursor = got.next_cursor
 
 
 def _summary(i: Invoice) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -15,6 +15,7 @@ from rich import box
 from rich.table import Table
 
 from neocloud import bootstrap
+from neocloud.cli.amendments import print_amendments
 from neocloud.cli.common import (
     EXIT_BAD_INPUT,
     actor_name,
@@ -290,6 +291,10 @@ def lease_create(
     hold_minutes: Annotated[
         int, typer.Option("--hold-minutes", min=1, max=10_080, help="How long a --hold lasts before it expires.")
     ] = 15,
+    notice_days: Annotated[
+        int | None,
+        typer.Option("--maintenance-notice-days", min=0, max=365, help="Notice a maintenance window needs (7)."),
+    ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -317,6 +322,8 @@ def lease_create(
             ),
             svc.terms,
         )
+        if notice_days is not None:
+            request = replace(request, maintenance_notice_s=notice_days * 86_400)
         lease, quote = svc.create(request, actor=actor_name(actor), hold=hold, hold_s=hold_minutes * 60)
         margin = svc.quote_margin(quote)
     data = {**lease_json(lease), "quote": quote_json(quote, margin)}
@@ -627,6 +634,8 @@ def _print_view(view: Any) -> None:
     for p in data["capacity"]:
         t.add_row(p["from"], f"{p['contracted_gpus']:,}", f"{p['delivered_gpus']:,}")
     out.print(t)
+    if view.lease.amendments:
+        print_amendments(out, view.lease)
 
 
 def _emit(data: Any, as_json: bool, human: Any) -> None:

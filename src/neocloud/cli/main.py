@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import billing, custody, fleet, ledger, plan, price, serve
+from neocloud.cli import amendments, billing, custody, fleet, ledger, plan, price, serve
 
 app = typer.Typer(
     name="neocloud",
@@ -17,6 +17,7 @@ app.add_typer(fleet.app, name="fleet")
 app.command("init")(ledger.init)
 app.add_typer(ledger.tenant_app, name="tenant")
 app.add_typer(ledger.lease_app, name="lease")
+ledger.lease_app.command("maintenance")(amendments.lease_maintenance)
 app.command("availability")(ledger.availability)
 app.add_typer(ledger.node_app, name="node")
 app.command("events")(ledger.events)

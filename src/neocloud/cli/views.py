@@ -6,7 +6,7 @@ from typing import Any
 
 from neocloud.domain.changes import StoredEvent
 from neocloud.domain.clock import from_s
-from neocloud.domain.leases import Lease
+from neocloud.domain.leases import Amendment, Lease
 from neocloud.economics.pricebook import Margin
 from neocloud.leasing.availability import ModelAvailability
 from neocloud.leasing.engine import Quote, Refusal
@@ -81,6 +81,23 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "degraded_nodes": list(lease.degraded_nodes),
         "contract": [{"start": iso(s.start_s), "end": iso(s.end_s), "gpus": s.gpus} for s in lease.contract],
         "created": iso(lease.created_s),
+        "maintenance_notice_s": lease.request.maintenance_notice_s,
+        "amendments": [amendment_json(a) for a in lease.amendments],
+    }
+
+
+def amendment_json(a: Amendment) -> dict[str, Any]:
+    """One amendment as the API writes it (api/schemas_amendments.py AmendmentOut)."""
+    return {
+        "kind": a.kind.value,
+        "at": iso(a.at_s),
+        "effective": iso(a.effective_s),
+        "actor": a.actor,
+        "reason": a.reason,
+        "before": [{"start": iso(s.start_s), "end": iso(s.end_s), "gpus": s.gpus} for s in a.before],
+        "after": [{"start": iso(s.start_s), "end": iso(s.end_s), "gpus": s.gpus} for s in a.after],
+        "nodes": [{"out": out, "replacement": into} for out, into in a.nodes],
+        "window": None if a.window is None else {"start": iso(a.window[0]), "end": iso(a.window[1])},
     }
 
 

@@ -126,6 +126,28 @@ def health_time_problems(at_s: int, now_s: int, max_backdate_s: int = DEFAULT_BA
     return []
 
 
+class OutOfOrderHealth(IllegalTransition):
+    """A health change dated before the node's latest record, or before the fleet was
+    loaded: a node's history only grows at its end, so a late report may not rewrite it."""
+
+
+def report_order_problem(node_id: str, at_s: int, last: tuple[int, Health] | None, loaded_s: int) -> str | None:
+    """Why a change of ``node_id`` dated ``at_s`` cannot be recorded, or ``None``.
+
+    ``last`` is the node's latest record ``(at_s, state)``; a change may be dated at or
+    after it (records at the same second keep the order written), and never before
+    ``loaded_s``, when the fleet was loaded (the node has no history before)."""
+    if at_s < loaded_s:
+        return f"node {node_id!r}: at {_iso(at_s)} is before the fleet was loaded ({_iso(loaded_s)})"
+    if last is not None and last[0] > at_s:
+        when, state = last
+        return (
+            f"node {node_id!r}: at {_iso(at_s)} is before its latest health record "
+            f"({state.value} at {_iso(when)}); a change may be dated from then on"
+        )
+    return None
+
+
 def _iso(t_s: int) -> str:
     return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -163,6 +163,9 @@ SLA_PLACES = 3
 #: SLA terms of nine GPU clouds [R97]-[R101] and none names a maintenance notice; a week
 #: lets a tenant checkpoint and drain its jobs around a weekend.
 MAINTENANCE_NOTICE_S = 7 * 86_400
+#: The longest maintenance notice a contract may ask: a year (our own bound [D]: a
+#: longer notice could never be given within the one-year terms most leases run).
+MAX_MAINTENANCE_NOTICE_S = 365 * 86_400
 #: The default list price: the H100 one-year contract price of March 2026
 #: (economics.md, ``market_price_h100_1yr_contract``).
 LIST_PRICE = Money(Decimal("2.35"), "USD")
@@ -418,6 +421,8 @@ def validate_request(request: LeaseRequest, now_s: int, horizon_s: int = MAX_HOR
     problems += terms_problems(Terms(LIST_PRICE if price is None else price, request.sla_availability_pct))
     problems += _step_problems(request)
     problems += _spare_problems(request.spares)
+    if not 0 <= request.maintenance_notice_s <= MAX_MAINTENANCE_NOTICE_S:
+        problems.append("maintenance_notice: must be 0 to 365 days")
     return problems
 
 

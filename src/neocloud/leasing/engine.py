@@ -92,6 +92,13 @@ class Engine:
             self.view, node, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor, window_id=window_id
         )
 
+    def announce_maintenance(
+        self, lease_id: str, *, start_s: int, end_s: int, now_s: int, actor: str, reason: str
+    ) -> Change:
+        return healing.announce_maintenance(
+            self.view, lease_id, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor, reason=reason
+        )
+
     # -- reads and applying ------------------------------------------------------
     def lease(self, lease_id: str) -> Lease:
         return self.view.lease(lease_id)

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neocloud.domain.changes import Change, Event, HealthChange
-from neocloud.domain.errors import Instant
+from neocloud.domain.errors import Instant, RequestError
 from neocloud.domain.health import Health, transition_problem
 from neocloud.domain.leases import LIVE_STATES, Amendment, AmendmentKind, Lease, LeaseRuleError, amend
 from neocloud.domain.ledger import FOREVER_S, Booking, Draft, HolderKind
@@ -89,6 +89,34 @@ def maintenance(
     after = {"node": node, "start": start_s, "end": end_s}
     event = node_event("maintenance.booked", node, now_s, actor, subject=window_id, after=after)
     return change + Change(book=drafts, leases=tuple(touched.values()), events=(event,))
+
+
+def announce_maintenance(
+    view: LedgerView, lease_id: str, *, start_s: int, end_s: int, now_s: int, actor: str, reason: str
+) -> Change:
+    """Announce a maintenance window ``[start_s, end_s)`` on a whole lease: one
+    ``maintenance`` amendment the SLA leaves out (the contract is unchanged, nothing is
+    booked). Refused unless the lease is live, the window lies within its term, does
+    not overlap a window already announced, and starts at least the contract's
+    ``maintenance_notice_s`` after ``now_s``."""
+    lease = view.lease(lease_id)
+    if start_s >= end_s:
+        raise RequestError(["end: the window must end after its start"])
+    if lease.state not in LIVE_STATES:
+        raise LeaseRuleError(
+            "lease {lease} is {state}: only a held, confirmed or active lease takes a maintenance window",
+            lease=lease_id,
+            state=lease.state.value,
+        )
+    _refuse_window(lease, start_s, end_s, now_s)
+    window = (start_s, end_s)
+    terms = Amendment(
+        AmendmentKind.MAINTENANCE, now_s, start_s, actor, reason, lease.contract, lease.contract, window=window
+    )
+    updated = amend(lease, terms)
+    after = {"start": start_s, "end": end_s, "reason": reason}
+    event = lease_event("lease.maintenance_announced", updated, now_s, actor, after=after)
+    return Change(leases=(updated,), events=(event,))
 
 
 def heal(view: LedgerView, node: str, at_s: int, now_s: int, actor: str) -> Change:
@@ -219,6 +247,52 @@ def swap(
     )
     note = f"{booking.holder}: {booking.node} -> {new_node} ({why})"
     return cut + Change(book=(draft,), events=(event,), notes=(note,))
+
+
+def _refuse_window(lease: Lease, start_s: int, end_s: int, now_s: int) -> None:
+    start, end = Instant(start_s), Instant(end_s)
+    if start_s < lease.start_s or end_s > lease.end_s:
+        raise LeaseRuleError(
+            "maintenance on {lease} [{start}, {end}): outside the lease's term [{from_}, {to})",
+            lease=lease.id,
+            from_=Instant(lease.start_s),
+            to=Instant(lease.end_s),
+            start=start,
+            end=end,
+        )
+    notice = lease.request.maintenance_notice_s
+    if start_s - now_s < notice:
+        raise LeaseRuleError(
+            "maintenance on {lease} from {start}: announced {given} ahead, but its contract requires {notice} "
+            "of notice; the earliest start announced now is {earliest}",
+            given=_span(max(start_s - now_s, 0)),
+            notice=_span(notice),
+            earliest=Instant(now_s + notice),
+            lease=lease.id,
+            start=start,
+            end=end,
+        )
+    for s, e in lease.maintenance_windows:
+        if s < end_s and start_s < e:
+            raise LeaseRuleError(
+                "maintenance on {lease} [{start}, {end}): overlaps the window [{s}, {e}) already announced",
+                s=Instant(s),
+                e=Instant(e),
+                lease=lease.id,
+                start=start,
+                end=end,
+            )
+
+
+def _span(seconds: int) -> str:
+    """``7 days``, ``36 hours``, ``90 minutes``, ``0 seconds``: a notice as people say it."""
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def _degrade(lease: Lease, node: str, from_s: int, now_s: int, actor: str, *, touched: dict[str, Lease]) -> Change:

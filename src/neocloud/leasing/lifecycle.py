@@ -130,7 +130,7 @@ def terminate(view: LedgerView, lease_id: str, *, at_s: int, now_s: int, actor: 
         now_s,
         at_s,
         actor,
-        f"ended early, {reason}",
+        "ended early",
         lease.contract,
         clip(lease.contract, at_s),
     )
@@ -181,7 +181,7 @@ def extend(
     drafts += [Draft(view.snap.node_ids[t], old_end, new_end_s, b.kind, lease_id) for b, t in swaps]
     contract = (*lease.contract[:-1], replace(lease.contract[-1], end_s=new_end_s))
     moved: tuple[tuple[str, str | None], ...] = tuple((b.node, view.snap.node_ids[t]) for b, t in swaps)
-    reason = f"extended to {minutes_utc(new_end_s)}" + (f", {len(moved)} node(s) swapped" if moved else "")
+    reason = "extended" + (f", {len(moved)} node(s) swapped for free ones" if moved else "")
     updated = amend(
         lease, Amendment(AmendmentKind.EXTEND, now_s, old_end, actor, reason, lease.contract, contract, moved)
     )
@@ -228,7 +228,7 @@ def shrink(view: LedgerView, lease_id: str, gpus: int, *, from_s: int | None, no
     node_of = {b.id: b.node for b in view.ledger.of_holder(lease_id)}
     dropped = sorted({node_of[i] for i in (*(i for i, _ in truncate), *release)})
     released: tuple[tuple[str, str | None], ...] = tuple((n, None) for n in dropped)
-    reason = f"shrunk from {held} to {gpus} GPUs from {minutes_utc(at_s)}"
+    reason = "shrunk"
     terms = Amendment(AmendmentKind.SHRINK, now_s, at_s, actor, reason, lease.contract, contract, released)
     updated = amend(lease, terms)
     return lease_change("lease.shrunk", lease, updated, now_s, actor, truncate=truncate, release=release)

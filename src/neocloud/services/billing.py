@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -27,7 +27,6 @@ from neocloud.domain.billing import (
     CreditNote,
     Deposit,
     Invoice,
-    InvoiceChange,
     InvoiceLine,
     InvoiceQuery,
     InvoiceState,
@@ -62,14 +61,15 @@ def new_deposit_id() -> str:
 @dataclass(frozen=True, slots=True)
 class BillingRun:
     """What a run issued for ``period`` (with ``dry_run``: what it would issue, as
-    drafts; nothing written): invoices, credit notes, and the debit lines that wait
-    for a tenant's next open invoice."""
+    drafts; nothing written): invoices, credit notes, the debit lines that wait for a
+    tenant's next open invoice, and the month's stored drafts it left to be issued."""
 
     period: Period
     invoices: tuple[Invoice, ...]
     credit_notes: tuple[CreditNote, ...]
     pending: tuple[InvoiceLine, ...] = ()
     dry_run: bool = False
+    waiting: tuple[str, ...] = ()  # the month's drafts already stored, still to be issued or voided
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +97,17 @@ class BillingService:
         self.new_deposit_id = new_deposit_id
 
     # -- the run ---------------------------------------------------------------------------
-    def run(self, label: str, tz: str = DEFAULT_TZ, *, actor: str, dry_run: bool = False) -> BillingRun:
+    def run(
+        self, label: str, tz: str = DEFAULT_TZ, *, actor: str, dry_run: bool = False, draft: bool = False
+    ) -> BillingRun:
         """Bill the month ``label`` in zone ``tz``: one invoice per tenant that has none
-        for it yet, issued; the credit notes that closed periods need now (a late health
+        for it yet, issued (``draft``: kept as drafts to review, each sent by
+        :meth:`issue`); the credit notes that closed periods need now (a late health
         report, a price fix); written in one transaction with their events. Running it
         again issues nothing new (and the database refuses a second invoice for a
-        tenant and period). Refused (:class:`PeriodNotEnded`) before the month ends,
-        unless ``dry_run``: the drafts it would issue, nothing written."""
+        tenant and period); a tenant whose draft for the month waits is left to it.
+        Refused (:class:`PeriodNotEnded`) before the month ends, unless ``dry_run``:
+        the drafts it would issue, nothing written."""
         p = period(label, tz)
         now_s = self._now()
         if now_s < p.end_s and not dry_run:
@@ -115,25 +119,29 @@ class BillingService:
         versions = self.leasing.pricing.versions() if self.leasing.pricing is not None else []
         rated = rate_periods(lease_histories(self.leasing, leases), periods, versions)
         if dry_run:
-            found = _core_run(p, rated, self.store, now_s)
+            found, _ = _core_run(p, rated, self.store, now_s, actor)
             return BillingRun(p, found.invoices, found.credit_notes, found.pending, dry_run=True)
-        with self.store.writing() as w:
-            found = _core_run(p, rated, w, now_s)
-            issued = tuple(_issued(draft, p, now_s, actor) for draft in found.invoices)
-            for invoice in issued:
-                w.add_invoice(invoice)
-            for note in found.credit_notes:
-                w.add_credit_note(note)
-            events = [*(invoice_event(i, actor) for i in issued), *(note_event(n, actor) for n in found.credit_notes)]
-            summary = {"period": p.label, "tz": p.tz, "invoices": len(issued), "credit_notes": len(found.credit_notes)}
-            events.append(Event("billing.run", p.label, now_s, actor, after={**summary, "pending": len(found.pending)}))
-            w.write(Change(events=tuple(events)))
-        return BillingRun(p, issued, found.credit_notes, found.pending)
+        with self.store.writing() as w:  # the documents read, decided on and written under the lock
+            found, waiting = _core_run(p, rated, w, now_s, actor)
+            new = tuple(i if draft else _issued(i, p, now_s, actor) for i in found.invoices if i.id not in waiting)
+            _write_run(w, BillingRun(p, new, found.credit_notes, found.pending), now_s, actor)
+        return BillingRun(p, new, found.credit_notes, found.pending, waiting=tuple(sorted(waiting)))
 
     def _periods_to_rate(self, p: Period) -> list[Period]:
         """``p``, and every earlier period some tenant was invoiced for (re-rated on the
-        current history: a correction of a closed period appears on this run)."""
-        before = {i.period.label: i.period for i in self.store.invoices(InvoiceQuery()) if i.period.label < p.label}
+        current history: a correction of a closed period appears on this run). The
+        zone is the one earlier invoices were billed in: months of two zones would
+        leave hours between them unbilled, or bill them twice."""
+        invoiced = self.store.invoices(InvoiceQuery())
+        zones = sorted({i.period.tz for i in invoiced} - {p.tz})
+        if zones:
+            raise RequestError(
+                [
+                    f"tz: earlier invoices were billed in {', '.join(zones)}, not {p.tz}; months in two zones "
+                    "would leave the hours between them unbilled or billed twice"
+                ]
+            )
+        before = {i.period.label: i.period for i in invoiced if i.period.label < p.label}
         return [*sorted(before.values(), key=lambda q: q.label), p]
 
     # -- reads -----------------------------------------------------------------------
@@ -204,6 +212,7 @@ class BillingService:
             problems.append(f"amount: {amount} has more decimal places than {amount.currency}'s minor unit")
         if problems:
             raise RequestError(problems)
+        amount = Money(round_money(amount.amount, amount.currency), amount.currency)  # 1E+3 is kept as 1000.00
         if tenant not in self.leasing.tenants():
             raise NotFound(f"no tenant {tenant!r}")
         with self.store.writing() as w:
@@ -301,22 +310,37 @@ def _withdrawal(w: BillingWriter, invoice: Invoice) -> CreditNote:
     )
 
 
-def _core_run(p: Period, rated: Sequence[RatedLease], reads: BillingReads, now_s: int) -> InvoiceRun:
-    """The core's run on the documents issued so far and each tenant's prepayments."""
+def _core_run(
+    p: Period, rated: Sequence[RatedLease], reads: BillingReads, now_s: int, actor: str
+) -> tuple[InvoiceRun, set[str]]:
+    """The core's run on the documents issued so far and each tenant's prepayments, and
+    the ids of the month's stored drafts that wait to be issued or voided."""
     prepaid: dict[str, Money] = {}
     for d in reads.deposits():
         was = prepaid.get(d.tenant)
         prepaid[d.tenant] = d.amount if was is None else Money(was.amount + d.amount.amount, was.currency)
     invoices, notes = reads.invoices(InvoiceQuery()), reads.credit_notes()
-    return invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=prepaid, created_s=now_s)
+    waiting = {i.id for i in invoices if i.period.label == p.label and i.state is IS.DRAFT}
+    found = invoice_run(p, rated, invoices=invoices, credit_notes=notes, prepaid=prepaid, created_s=now_s, actor=actor)
+    return found, waiting
+
+
+def _write_run(w: BillingWriter, run: BillingRun, now_s: int, actor: str) -> None:
+    """A run's invoices and credit notes with their events, and the run's own event."""
+    for invoice in run.invoices:
+        w.add_invoice(invoice)
+    for note in run.credit_notes:
+        w.add_credit_note(note)
+    events = [*(invoice_event(i, actor) for i in run.invoices), *(note_event(n, actor) for n in run.credit_notes)]
+    p = run.period
+    counts = {"invoices": len(run.invoices), "credit_notes": len(run.credit_notes), "pending": len(run.pending)}
+    events.append(Event("billing.run", p.label, now_s, actor, after={"period": p.label, "tz": p.tz, **counts}))
+    w.write(Change(events=tuple(events)))
 
 
 def _issued(draft: Invoice, p: Period, now_s: int, actor: str) -> Invoice:
-    """A run's draft with its creation record, moved to issued along the table."""
-    created = InvoiceChange(None, IS.DRAFT, now_s, actor, f"drafted by the {p.label} run")
-    return change_invoice_state(
-        replace(draft, history=(created,)), IS.ISSUED, at_s=now_s, actor=actor, reason=f"issued by the {p.label} run"
-    )
+    """A run's draft (its history starts with its creation) moved to issued along the table."""
+    return change_invoice_state(draft, IS.ISSUED, at_s=now_s, actor=actor, reason=f"issued by the {p.label} run")
 
 
 def _local(t_s: int, tz: str) -> str:

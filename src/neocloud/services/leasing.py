@@ -28,7 +28,13 @@ from neocloud.domain.changes import Change, Delta, Event, EventQuery, StoredEven
 from neocloud.domain.clock import Clock, to_s
 from neocloud.domain.errors import DomainError, RequestError
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.health import DEFAULT_BACKDATE_S, Health, health_time_problems
+from neocloud.domain.health import (
+    DEFAULT_BACKDATE_S,
+    Health,
+    OutOfOrderHealth,
+    health_time_problems,
+    report_order_problem,
+)
 from neocloud.domain.leases import DEFAULT_TERMS, Lease, LeaseRequest, LeaseState, Terms, horizon_problems
 from neocloud.domain.ledger import Booking, Ledger
 from neocloud.domain.names import reason_problems, tenant_name_problems
@@ -291,6 +297,29 @@ class LeasingService:
         )
 
     @serialized
+    def announce_maintenance(
+        self,
+        lease_id: str,
+        start_s: int,
+        end_s: int,
+        *,
+        actor: str,
+        reason: str,
+        claim: Claim[Lease] | None = None,
+    ) -> Lease:
+        """Announce a maintenance window on a lease (the operator's; see
+        :func:`~neocloud.leasing.healing.announce_maintenance`): at least the contract's
+        ``maintenance_notice_s`` ahead, within its term; the SLA leaves it out."""
+        _refuse(reason_problems(reason))
+        if not reason.strip():
+            raise RequestError(["reason: say why (the tenant reads it)"])
+
+        def op(e: Engine, now: int) -> Change:
+            return e.announce_maintenance(lease_id, start_s=start_s, end_s=end_s, now_s=now, actor=actor, reason=reason)
+
+        return self._lease_op(lease_id, OPERATOR, op, claim)
+
+    @serialized
     def leases(
         self, *, tenant: str | None = None, state: LeaseState | None = None, viewer: Viewer = OPERATOR
     ) -> list[Lease]:
@@ -382,16 +411,25 @@ class LeasingService:
         claim: Claim[Change] | None = None,
     ) -> Change:
         """Record a health change at ``at_s`` (default now): never in the future, at
-        most ``health_backdate_s`` ago."""
+        most ``health_backdate_s`` ago (else :class:`RequestError`), never before the
+        node's latest health record nor before the fleet was loaded (else
+        :class:`OutOfOrderHealth`, naming the later record). A late report stands in
+        the health log from ``at_s``; the healing it causes happens now."""
         _refuse(reason_problems(reason))
+
+        def in_order(writer: Writer, now_s: int) -> None:
+            at = now_s if at_s is None else at_s
+            _refuse(health_time_problems(at, now_s, self.health_backdate_s))
+            problem = report_order_problem(node, at, writer.last_health(node), writer.fleet_loaded_s)
+            if problem is not None:
+                raise OutOfOrderHealth(problem)
 
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
             at = now_s if at_s is None else at_s
-            _refuse(health_time_problems(at, now_s, self.health_backdate_s))
             change = engine.set_health(node, state, at_s=at, now_s=now_s, actor=actor, reason=reason)
             return change, change
 
-        return self._write(decide, claim)
+        return self._write(decide, claim, guard=in_order)
 
     @serialized
     def maintenance(
@@ -483,9 +521,16 @@ class LeasingService:
                 raise
             raise shown from None
 
-    def _write(self, decide: Callable[[Engine, int], tuple[T, Change]], claim: Claim[T] | None = None) -> T:
+    def _write(
+        self,
+        decide: Callable[[Engine, int], tuple[T, Change]],
+        claim: Claim[T] | None = None,
+        *,
+        guard: Callable[[Writer, int], None] | None = None,
+    ) -> T:
         """One transaction: the clock's due changes, the decision, and the claim's result
-        if there is a claim (a replay raises :class:`Replayed` before anything is written)."""
+        if there is a claim (a replay raises :class:`Replayed` before anything is written).
+        ``guard`` checks what only the store knows (read under the lock) before deciding."""
         with self._locked() as (writer, engine):
             if claim is not None:
                 claim.check(writer)
@@ -496,6 +541,8 @@ class LeasingService:
                 writer.write(due)
                 undo_due = engine.simulate(due)  # a tick only releases and moves leases: ids are the store's
             try:
+                if guard is not None:
+                    guard(writer, now_s)
                 result, change = decide(engine, now_s)
             except BaseException:  # refused: the transaction rolls back, and so does the view
                 if undo_due is not None:

@@ -46,6 +46,8 @@ class Writer(Protocol):
     """An open write transaction holding the store's write lock."""
 
     version: int
+    #: when the fleet was loaded: no node has a health history before it
+    fleet_loaded_s: int
 
     def delta_since(self, version: int) -> Delta: ...
 
@@ -57,6 +59,11 @@ class Writer(Protocol):
         ...
 
     def add_tenant(self, name: str, now_s: int, actor: str) -> None: ...
+
+    def last_health(self, node: str) -> tuple[int, Health] | None:
+        """The node's latest health record ``(at_s, state)`` (latest time, then latest
+        written), read under the write lock; ``None`` when it has none."""
+        ...
 
     def result(self, scope: str, key: str) -> IdempotentResult | None:
         """The result kept for ``(scope, key)`` (an API key's id and an ``Idempotency-Key``),

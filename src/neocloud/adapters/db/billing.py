@@ -289,7 +289,7 @@ def _unique_invoice(conn: Connection, invoice: Invoice) -> Iterator[None]:
         held = conn.execute(
             select(i.id).where(i.tenant == invoice.tenant, i.period == invoice.period.label)
         ).scalar_one_or_none()
-        if held is not None and held != invoice.id:
+        if held is not None:
             raise DuplicateInvoice(
                 f"tenant {invoice.tenant!r} already has invoice {held} for {invoice.period.label}; "
                 f"the database allows one per tenant and period ({models.ONE_INVOICE})"

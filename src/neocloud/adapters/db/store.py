@@ -389,7 +389,7 @@ class SqlStore:
                 version, next_booking_id, loaded = driver.lock()
                 if loaded is None:
                     raise StoreError(NO_FLEET)
-                yield SqlWriter(conn, driver, version, next_booking_id)
+                yield SqlWriter(conn, driver, version, next_booking_id, loaded)
             finally:
                 driver.close()
 
@@ -411,10 +411,13 @@ class SqlStore:
 class SqlWriter:
     """A write transaction holding the database's write lock."""
 
-    def __init__(self, conn: Connection, driver: _Driver, version: int, next_booking_id: int) -> None:
+    def __init__(
+        self, conn: Connection, driver: _Driver, version: int, next_booking_id: int, fleet_loaded_s: int
+    ) -> None:
         self._conn = conn
         self._driver = driver
         self.version = version
+        self.fleet_loaded_s = fleet_loaded_s
         self._next_booking_id = next_booking_id
 
     def delta_since(self, version: int) -> Delta:
@@ -477,6 +480,12 @@ class SqlWriter:
         self.version = v
 
     # -- API keys and idempotent results, in the same transaction -------------------------
+    def last_health(self, node: str) -> tuple[int, Health] | None:
+        h = HEALTH_LOG.c
+        stmt = select(h.at_s, h.state).where(h.node_id == node).order_by(h.at_s.desc(), h.id.desc()).limit(1)
+        row = self._conn.execute(stmt).first()
+        return None if row is None else (int(row.at_s), Health(row.state))
+
     def result(self, scope: str, key: str) -> IdempotentResult | None:
         row = self._driver.one(self._driver.sql.result, (scope, key))
         return None if row is None else IdempotentResult(*row)

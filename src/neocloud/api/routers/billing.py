@@ -41,11 +41,16 @@ Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR, description="next_cu
 Tenant = Annotated[str | None, Query(description="Operator: only this tenant's.")]
 
 
-@router.post("/v1/billing/runs", status_code=201, response_model=RunOut)
+_PREVIEW: dict[int | str, dict[str, Any]] = {
+    200: {"model": RunOut, "description": "A dry run: the drafts it would issue; nothing written."}
+}
+
+
+@router.post("/v1/billing/runs", status_code=201, response_model=RunOut, responses=_PREVIEW)
 def run(body: RunIn, who: OperatorDep, svc: ServicesDep, response: Response) -> RunOut:
     """Issue the period's invoices and the credit notes its corrections need; again,
     nothing new. 409 before the period ends, unless ``dry_run`` (200, nothing written)."""
-    done = svc.billing.run(body.period, body.tz, actor=who.actor, dry_run=body.dry_run)
+    done = svc.billing.run(body.period, body.tz, actor=who.actor, dry_run=body.dry_run, draft=body.draft)
     if done.dry_run:
         response.status_code = 200
     return RunOut.of(done)
