@@ -205,9 +205,8 @@ class _Writer:
         log = self._data.health_log.get(node)
         if not log:
             return None
-        latest = max(range(len(log)), key=lambda k: (log[k][1], k))  # latest time, then latest written
-        _, at_s, state = log[latest]
-        return at_s, state
+        latest = max(range(len(log)), key=lambda k: (log[k].at_s, k))  # latest time, then latest written
+        return log[latest].at_s, log[latest].state
 
     def rollback(self) -> None:
         """Take back everything this transaction wrote, newest first."""
