@@ -158,6 +158,8 @@ def reads(w: TwoTenants) -> list[Probe]:
             foreign=le["b1"],
         ),
         Probe("GET /v1/economics/book", "/v1/economics/book", 403),
+        Probe("GET /v1/custody/{serial}", f"/v1/custody/{a_node}", 403),  # every holder of a node: the operator's
+        Probe("GET /v1/custody/{serial}", f"/v1/custody/{b_only}", 403, foreign=b_only),
         Probe(
             "POST /v1/economics/deals", "/v1/economics/deals", 403, body={"tenant": A, "start": _at(1), "end": _at(9)}
         ),

@@ -138,6 +138,7 @@ CASES = {
     "void": Case("POST", "/v1/invoices/{invoice}/void", 200, 403, body={"reason": "wrong"}, setup=own_invoice),
     "credit notes": Case("GET", "/v1/credit-notes", 200, 200, setup=own_invoice),
     "credit note": Case("GET", "/v1/credit-notes/{note}", 200, 200, setup=own_invoice),
+    "custody": Case("GET", "/v1/custody/{node}", 200, 403, setup=any_node),
 }
 
 

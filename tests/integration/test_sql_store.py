@@ -197,6 +197,8 @@ def test_an_existing_database_upgrades_with_the_booking_counter_after_its_bookin
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
     fleet = demo_fleet()
+    for node in fleet.nodes:  # GPU serials came with 0006: a 0001 database has none
+        node.gpu_serials = ()
     s.load_fleet(fleet, 0, "ops")
     a, b = fleet.nodes[0].id, fleet.nodes[1].id
     with s.engine.begin() as conn:  # written the way 0001's store wrote (ids from the database)
@@ -304,6 +306,37 @@ def test_the_fleet_comes_back_equal_with_its_catalog_and_order(store: SqlStore, 
     assert sorted(log) == sorted((n, 1_000, next(x.health for x in fleet.nodes if x.id == n)) for n in unhealthy)
     assert store.delta_since(-1).health == {n.id: n.health for n in fleet.nodes}
     assert store.delta_since(0).health == {}
+
+
+def test_gpu_serials_come_back_in_index_order_and_a_node_without_them_has_none(any_store: LedgerStore):
+    fleet = demo_fleet()
+    fleet.nodes[1].gpu_serials = ()  # an untracked node beside tracked ones
+    any_store.load_fleet(fleet, 0, "ops")
+    back = {n.id: n.gpu_serials for n in any_store.fleet().nodes}
+    first = fleet.nodes[0]
+    assert back[first.id] == tuple(f"GPU-{first.block}-001-{g}" for g in range(first.gpu_count))
+    assert back[fleet.nodes[1].id] == ()
+    assert back == {n.id: n.gpu_serials for n in fleet.nodes}
+
+
+def test_health_records_keep_each_reason_in_the_order_written(any_store: LedgerStore):
+    fleet = demo_fleet()
+    any_store.load_fleet(fleet, 0, "ops")
+    node = next(n for n in fleet.nodes if n.health is Health.HEALTHY).id
+    changes = [
+        HealthChange(node, Health.HEALTHY, Health.FAILED, 500, "XID 79: fell off the bus"),
+        HealthChange(node, Health.FAILED, Health.MAINTENANCE, 500, "RMA opened"),
+        HealthChange(node, Health.MAINTENANCE, Health.HEALTHY, 900, "GPU replaced, burn-in passed"),
+    ]
+    for change in changes:
+        with any_store.writing() as w:
+            w.write(Change(health=(change,)))
+    records = any_store.health_records(node)
+    assert [(r.at_s, r.state, r.reason) for r in records] == [(c.at_s, c.to_state, c.reason) for c in changes]
+    failed = next(n for n in fleet.nodes if n.health is Health.FAILED).id
+    assert [(r.at_s, r.state, r.reason) for r in any_store.health_records(failed)] == [
+        (0, Health.FAILED, "fleet loaded by ops")
+    ]
 
 
 def test_a_second_fleet_is_refused_and_nothing_is_written_before_one_is_loaded(store: SqlStore):
@@ -711,6 +744,8 @@ def test_the_same_writes_give_the_same_answers_as_the_memory_store(store: SqlSto
         assert ours.events(q) == reference.events(q), q
     nodes = [x.id for x in fleet.nodes[:5]]
     assert list(ours.health_log(nodes)) == list(reference.health_log(nodes))
+    for node in nodes:
+        assert ours.health_records(node) == reference.health_records(node)
     same_fleet(reference.fleet(), ours.fleet())
     with ours.writing() as w, reference.writing() as r:
         assert w.version == r.version == 6

@@ -21,7 +21,7 @@ from neocloud.domain.access import ApiKey
 from neocloud.domain.billing import CreditNote, Deposit, Invoice, InvoiceChange, InvoiceQuery
 from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.health import Health
+from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, Ledger
 from neocloud.economics.pricebook import PriceBook
@@ -37,7 +37,7 @@ class _Data:
     health: dict[str, tuple[Health, int]] = field(default_factory=dict)
     tenants: dict[str, int] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
-    health_log: dict[str, list[tuple[str, int, Health]]] = field(default_factory=dict)
+    health_log: dict[str, list[HealthRecord]] = field(default_factory=dict)
     #: (version, table, key) of every row a write touched, in version order: a delta
     #: after version v reads only what changed since, never the whole store
     changed: list[tuple[int, str, object]] = field(default_factory=list)
@@ -69,7 +69,8 @@ class MemoryStore:
             for node in fleet.nodes:
                 self._data.health[node.id] = (node.health, 0)
                 if node.health is not Health.HEALTHY:
-                    self._data.health_log.setdefault(node.id, []).append((node.id, now_s, node.health))
+                    record = HealthRecord(node.id, now_s, node.health, f"fleet loaded by {actor}")
+                    self._data.health_log.setdefault(node.id, []).append(record)
 
     def fleet(self) -> Fleet:
         if self._fleet is None:
@@ -110,8 +111,12 @@ class MemoryStore:
 
     def health_log(self, nodes: list[str]) -> Iterator[tuple[str, int, Health]]:
         with self._lock:
-            records = [r for node in set(nodes) for r in self._data.health_log.get(node, ())]
+            records = [(r.node, r.at_s, r.state) for node in set(nodes) for r in self._data.health_log.get(node, ())]
         return iter(sorted(records, key=lambda r: r[1]))
+
+    def health_records(self, node: str) -> list[HealthRecord]:
+        with self._lock:
+            return sorted(self._data.health_log.get(node, ()), key=lambda r: r.at_s)
 
     def price_books(self) -> list[PriceBook]:
         with self._lock:
@@ -188,7 +193,7 @@ class _Writer:
         for h in change.health:
             self._put(d.health, "health", h.node, (h.to_state, v), v)
             log = d.health_log.setdefault(h.node, [])
-            log.append((h.node, h.at_s, h.to_state))
+            log.append(HealthRecord(h.node, h.at_s, h.to_state, h.reason))
             self._undo.append(_dropper(log))
         for event in change.events:
             d.events.append(StoredEvent(len(d.events) + 1, event))
@@ -200,9 +205,8 @@ class _Writer:
         log = self._data.health_log.get(node)
         if not log:
             return None
-        latest = max(range(len(log)), key=lambda k: (log[k][1], k))  # latest time, then latest written
-        _, at_s, state = log[latest]
-        return at_s, state
+        latest = max(range(len(log)), key=lambda k: (log[k].at_s, k))  # latest time, then latest written
+        return log[latest].at_s, log[latest].state
 
     def rollback(self) -> None:
         """Take back everything this transaction wrote, newest first."""
@@ -338,7 +342,7 @@ class _Writer:
         self._undo.append(undo)
 
 
-def _dropper(log: list[tuple[str, int, Health]]) -> Callable[[], None]:
+def _dropper(log: list[HealthRecord]) -> Callable[[], None]:
     """Undo of an append to ``log``: drop its last record."""
 
     def undo() -> None:

@@ -21,6 +21,7 @@ from neocloud.api.routers import (
     amendments,
     availability,
     billing,
+    custody,
     deals,
     docs,
     economics,
@@ -77,6 +78,7 @@ def create_app(
         prices,
         serving,
         billing,
+        custody,
     )
     for module in routers:
         app.include_router(module.router)

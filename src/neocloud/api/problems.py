@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from neocloud.domain.access import AccessDenied
+from neocloud.domain.access import AccessDenied, OperatorOnly
 from neocloud.domain.billing import InvoiceRuleError
 from neocloud.domain.changes import StoreError
 from neocloud.domain.errors import DomainError, Instant
@@ -91,6 +91,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, "Forbidden", str(exc), request)
+
+    @app.exception_handler(OperatorOnly)
+    async def _operator_only(request: Request, exc: OperatorOnly) -> JSONResponse:
         return problem(403, "Forbidden", str(exc), request)
 
     @app.exception_handler(BadMoney)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import amendments, billing, fleet, ledger, plan, price, serve
+from neocloud.cli import amendments, billing, custody, fleet, ledger, plan, price, serve
 
 app = typer.Typer(
     name="neocloud",
@@ -27,6 +27,7 @@ app.add_typer(price.app, name="price")
 app.add_typer(plan.app, name="plan")
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(billing.invoice_app, name="invoice")
+app.command("custody")(custody.custody)
 
 
 def _version(value: bool) -> None:

@@ -63,6 +63,11 @@ class AccessDenied(DomainError):
     """No valid key, or a key that may not do this."""
 
 
+class OperatorOnly(DomainError):
+    """A valid tenant key asked a service for what only the operator sees (the custody
+    trail: other tenants' holdings, health and bills). The API answers 403."""
+
+
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

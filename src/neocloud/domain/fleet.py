@@ -4,7 +4,8 @@ Hierarchy: site -> pod (spine group) -> fabric block (leaf group / scalable unit
 -> NVLink domain -> node -> GPUs. Racks are the physical and power view: a node
 sits in at most one rack; an NVL72 rack is also one NVLink domain. GPUs are not
 objects: a node carries ``gpu_count`` GPUs of one model (GPU ``k`` of node ``n`` is
-the pair ``(n, k)``), which keeps a 500k-GPU fleet small.
+the pair ``(n, k)``), which keeps a 500k-GPU fleet small; where the inventory tracks
+them, ``gpu_serials[k]`` is the serial of GPU ``k``.
 
 Names of sites, pods, blocks and racks are unique fleet-wide within their kind;
 node ids are unique fleet-wide.
@@ -77,6 +78,10 @@ class Node:
     nvlink_domain: str
     health: Health = Health.HEALTHY
     history: tuple[HealthTransition, ...] = ()
+    #: The serial of each GPU, by index on the node (``gpu_serials[k]`` is GPU ``k``):
+    #: empty when the inventory does not track GPUs, else exactly ``gpu_count``
+    #: serials, unique across the fleet (an RMA names a GPU by its serial).
+    gpu_serials: tuple[str, ...] = ()
 
     def change_health(self, target: Health, *, at: datetime, reason: str) -> HealthTransition:
         """Move to ``target`` if the transition table allows it; record and return the change."""

@@ -57,6 +57,18 @@ class HealthTransition:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """One line of a node's stored health log: from ``at_s`` (epoch seconds) the node
+    was ``state``, and why. What it was before is the previous record's state, or
+    healthy before the first (a node is healthy until a record says otherwise)."""
+
+    node: str
+    at_s: int
+    state: Health
+    reason: str
+
+
 class IllegalTransition(DomainError):
     """A health change that the transition table does not allow."""
 

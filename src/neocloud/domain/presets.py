@@ -19,6 +19,9 @@ Where the numbers come from (tags resolve in ../shared/reference/economics.md, s
 Rack budgets are the node maximum rounded up to a round figure: 8 x 10.2 kW HGX
 nodes [R12] -> 85 kW racks (Colossus racks run "above 60 kW" [R44]); NVL72 racks
 120 kW [R14]. Spine groups (pods) hold 32 HGX blocks (16,384 GPUs) or 16 NVL blocks.
+Every generated node has a serial (``SN-{block}-{i}``) and GPU serials
+(``GPU-{block}-{i}-{g}``, ``g`` the GPU index from 0), so the custody trail of a demo
+fleet can start from a GPU.
 """
 
 from __future__ import annotations
@@ -157,6 +160,7 @@ def _block(name: str, seg: Segment, model: GpuModel, count: int) -> BlockSpec:
         gpu_model=model.name,
         id_pattern="{block}-n{i:03d}",
         serial_pattern="SN-{block}-{i:03d}",
+        gpu_serial_pattern="GPU-{block}-{i:03d}-{g}",
         rack_pattern="{block}-r{r:02d}",
         nodes_per_rack=seg.nodes_per_rack,
         rack_power_kw=seg.rack_power_kw,

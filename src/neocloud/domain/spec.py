@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from neocloud.domain.catalog import GpuCatalog, GpuModel, builtin_catalog
 from neocloud.domain.errors import FieldError, SpecError
 from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
+from neocloud.domain.gpu_serials import gpu_serial_problems
 from neocloud.domain.health import Health
 
 PATTERN_FIELDS = frozenset({"site", "pod", "block", "i", "r"})
+#: A GPU serial pattern may also use ``{g}``: the GPU's index on its node, from 0.
+GPU_PATTERN_FIELDS = PATTERN_FIELDS | {"g"}
 _POWER_TOLERANCE = 1e-9
 
 
@@ -56,13 +59,15 @@ class NodeSpec:
     gpu_count: int | None = None
     rack: str | None = None
     health: Health = Health.HEALTHY
+    gpu_serials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class NodeGroupSpec:
     """``count`` identical nodes. Patterns are format strings over ``{site}``,
     ``{pod}``, ``{block}``, ``{i}`` (node number, from ``start``) and ``{r}`` (rack
-    number, from ``rack_start``; ``nodes_per_rack`` nodes per rack)."""
+    number, from ``rack_start``; ``nodes_per_rack`` nodes per rack); ``gpu_serial_pattern``
+    may also use ``{g}``, the GPU's index on the node (from 0)."""
 
     count: int
     gpu_model: str
@@ -74,6 +79,7 @@ class NodeGroupSpec:
     gpu_count: int | None = None
     start: int = 1
     rack_start: int = 1
+    gpu_serial_pattern: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,7 @@ class TableRow:
     gpu_count: int | None = None
     rack: str | None = None
     health: Health = Health.HEALTHY
+    gpu_serials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +145,12 @@ class NodeTable:
 
 @dataclass(frozen=True, slots=True)
 class NodeOverride:
-    """A per-node exception applied after expansion (health, serial)."""
+    """A per-node exception applied after expansion (health, serial, GPU serials)."""
 
     id: str
     health: Health | None = None
     serial: str | None = None
+    gpu_serials: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +176,9 @@ def build_fleet(spec: FleetSpec, file: str = "<fleet>", table_dir: str = "") -> 
     return fleet
 
 
-def pattern_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is not a valid id/serial/rack pattern, or ``None``."""
+def pattern_problem(pattern: str, allowed_fields: frozenset[str] = PATTERN_FIELDS) -> str | None:
+    """Why ``pattern`` is not a valid id/serial/rack pattern (or, with
+    :data:`GPU_PATTERN_FIELDS`, GPU serial pattern), or ``None``."""
     try:
         parsed = list(string.Formatter().parse(pattern))
     except ValueError as exc:
@@ -177,13 +186,13 @@ def pattern_problem(pattern: str) -> str | None:
     for _, name, spec, conv in parsed:
         if name is None:
             continue
-        if name not in PATTERN_FIELDS:
-            allowed = ", ".join("{" + f + "}" for f in sorted(PATTERN_FIELDS))
+        if name not in allowed_fields:
+            allowed = ", ".join("{" + f + "}" for f in sorted(allowed_fields))
             return f"pattern {pattern!r} uses {{{name}}}; allowed fields: {allowed}"
         if conv is not None:
             return f"pattern {pattern!r}: conversions like !{conv} are not allowed"
         try:
-            format(1 if name in ("i", "r") else "x", spec or "")
+            format(1 if name in ("i", "r", "g") else "x", spec or "")
         except ValueError as exc:
             return f"pattern {pattern!r}: bad format spec {spec!r} for {{{name}}}: {exc}"
     return None
@@ -221,6 +230,10 @@ class _Builder:
         self.site_kw: list[float] = [0.0] * len(spec.sites)
         self.places: dict[str, _Place] = {}
         self.pod_names: dict[str, str] = {}
+        #: where each node's GPU serials were written: (location, file, per-GPU paths?)
+        #: (path, file) of the place that gave a node its GPU serials; read only to
+        #: report a problem (domain/gpu_serials.py), so building it costs one dict entry
+        self.gpu_serial_origin: dict[str, tuple[str, str | None]] = {}
 
     def err(self, location: str, message: str, file: str | None = None) -> None:
         self.errors.append(FieldError(file or self.file, location, message))
@@ -235,6 +248,7 @@ class _Builder:
             self._site(si, site, path)
         self._tables()
         self._overrides()
+        self._check_gpu_serials()
         self._check_racks()
         self._check_sites()
         return self.fleet
@@ -311,12 +325,20 @@ class _Builder:
     def _group(self, place: _Place, group: NodeGroupSpec, path: str) -> None:
         model = self._model(group.gpu_model, f"{path}.gpu_model")
         ok = model is not None
-        for key in ("id_pattern", "serial_pattern", "rack_pattern"):
+        for key in ("id_pattern", "serial_pattern", "rack_pattern", "gpu_serial_pattern"):
             pattern = getattr(group, key)
-            problem = None if pattern is None else pattern_problem(pattern)
+            allowed = GPU_PATTERN_FIELDS if key == "gpu_serial_pattern" else PATTERN_FIELDS
+            problem = None if pattern is None else pattern_problem(pattern, allowed)
             if problem:
                 self.err(f"{path}.{key}", problem)
                 ok = False
+        if group.gpu_serial_pattern is not None and ok and "g" not in _field_specs(group.gpu_serial_pattern):
+            self.err(
+                f"{path}.gpu_serial_pattern",
+                f"pattern {group.gpu_serial_pattern!r} lacks {{g}} (the GPU index): every GPU of a node "
+                "would get the same serial",
+            )
+            ok = False
         per_rack = group.nodes_per_rack
         if model is not None and model.rack_scale and per_rack is None:
             per_rack = model.nodes_per_nvlink_domain
@@ -328,8 +350,9 @@ class _Builder:
             ok = False
         if not ok or model is None:
             return
-        for node_id, serial, rack in _expand_group(group, place, per_rack or 1):
-            node = NodeSpec(node_id, model.name, serial, group.gpu_count, rack)
+        gpus = model.gpus_per_node if group.gpu_count is None else group.gpu_count
+        for node_id, serial, rack, gpu_serials in _expand_group(group, place, per_rack or 1, gpus):
+            node = NodeSpec(node_id, model.name, serial, group.gpu_count, rack, gpu_serials=gpu_serials)
             self._add_node(place, path, node, rack_power_kw=group.rack_power_kw, model=model)
 
     def _model(self, name: str, location: str, file: str | None = None) -> GpuModel | None:
@@ -392,8 +415,11 @@ class _Builder:
                 rack=rack,
                 nvlink_domain=domain,
                 health=node.health,
+                gpu_serials=node.gpu_serials,
             )
         )
+        if node.gpu_serials:
+            self.gpu_serial_origin[node_id] = (path, file)
 
     def _rack_for(
         self, name: str, place: _Place, power_kw: float | None, path: str, file: str | None
@@ -432,7 +458,7 @@ class _Builder:
         if place.pod != row.pod:
             self.err(f"{loc}, column pod", f"block {row.block!r} is in pod {place.pod!r}", file)
             return
-        node = NodeSpec(row.id, row.gpu_model, row.serial, row.gpu_count, row.rack, row.health)
+        node = NodeSpec(row.id, row.gpu_model, row.serial, row.gpu_count, row.rack, row.health, row.gpu_serials)
         self._add_node(place, loc, node, file=file)
 
     # -- overrides --------------------------------------------------------
@@ -449,6 +475,16 @@ class _Builder:
                 node.health = override.health
             if override.serial is not None:
                 node.serial = override.serial
+            if override.gpu_serials is not None:
+                node.gpu_serials = override.gpu_serials
+                self.gpu_serial_origin[node.id] = (f"overrides[{oi}]", None)
+                if not override.gpu_serials:
+                    del self.gpu_serial_origin[node.id]
+
+    # -- GPU serials ------------------------------------------------------
+    def _check_gpu_serials(self) -> None:
+        for location, file, message in gpu_serial_problems(self.fleet.nodes, self.gpu_serial_origin):
+            self.err(location, message, file)
 
     # -- budgets ----------------------------------------------------------
     def _check_racks(self) -> None:
@@ -499,19 +535,46 @@ class _Builder:
                 )
 
 
-def _expand_group(group: NodeGroupSpec, place: _Place, per_rack: int) -> Iterator[tuple[str, str | None, str | None]]:
+def _expand_group(
+    group: NodeGroupSpec, place: _Place, per_rack: int, gpus: int
+) -> Iterator[tuple[str, str | None, str | None, tuple[str, ...]]]:
+    """Per node: id, serial, rack and GPU serials (``{g}`` from 0 to ``gpus - 1``)."""
     names = {"site": place.site.name, "pod": place.pod, "block": place.block}
     id_fmt = group.id_pattern.format
     serial_fmt = group.serial_pattern.format if group.serial_pattern else None
     rack_fmt = group.rack_pattern.format if group.rack_pattern else None
+    gpu_fmt = group.gpu_serial_pattern.format if group.gpu_serial_pattern else None
+    # {g} without a format spec: format once per node with a mark, then put each index in
+    g_specs = _field_specs(group.gpu_serial_pattern or "").get("g", set())
+    g_plain = g_specs == {""} and not any("\0" in name for name in names.values())
+    indices = [str(g) for g in range(gpus)]
     for k in range(group.count):
         i = group.start + k
         r = group.rack_start + k // per_rack
+        gpu_serials: tuple[str, ...] = ()
+        if gpu_fmt is not None and g_plain:
+            head, *rest = gpu_fmt(i=i, r=r, g="\0", **names).split("\0")
+            if len(rest) == 1:  # {g} once: head + index + tail, the usual case
+                gpu_serials = tuple([head + g + rest[0] for g in indices])
+            else:
+                gpu_serials = tuple([g.join([head, *rest]) for g in indices])
+        elif gpu_fmt is not None:
+            gpu_serials = tuple(gpu_fmt(i=i, r=r, g=g, **names) for g in range(gpus))
         yield (
             id_fmt(i=i, r=r, **names),
             serial_fmt(i=i, r=r, **names) if serial_fmt else None,
             rack_fmt(i=i, r=r, **names) if rack_fmt else None,
+            gpu_serials,
         )
+
+
+def _field_specs(pattern: str) -> dict[str, set[str]]:
+    """The fields of a valid pattern and the format specs each is written with."""
+    out: dict[str, set[str]] = {}
+    for _, name, spec, _ in string.Formatter().parse(pattern):
+        if name is not None:
+            out.setdefault(name, set()).add(spec or "")
+    return out
 
 
 def _dup(seen: dict[str, str], key: str, where: str) -> bool:
@@ -549,7 +612,7 @@ def spec_from_fleet(fleet: Fleet, table_path: str | None = None, name: str | Non
         serial = None if node.serial == node.id else node.serial
         if table_path is None:
             nodes_by_block.setdefault(node.block, []).append(
-                NodeSpec(node.id, node.gpu_model, serial, node.gpu_count, node.rack, node.health)
+                NodeSpec(node.id, node.gpu_model, serial, node.gpu_count, node.rack, node.health, node.gpu_serials)
             )
         else:
             rows.append(
@@ -564,6 +627,7 @@ def spec_from_fleet(fleet: Fleet, table_path: str | None = None, name: str | Non
                     node.gpu_count,
                     node.rack,
                     node.health,
+                    node.gpu_serials,
                 )
             )
     sites = []

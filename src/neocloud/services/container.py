@@ -9,6 +9,7 @@ from neocloud.domain.clock import Clock
 from neocloud.services.access import KeyService
 from neocloud.services.billing import BillingService
 from neocloud.services.catalog import Catalog
+from neocloud.services.custody import CustodyService
 from neocloud.services.deals import CostSource, DealService
 from neocloud.services.economics import CostService
 from neocloud.services.leasing import LeasingService
@@ -38,6 +39,11 @@ class Services:
     def deals(self) -> DealService:
         """Deal analysis and the book of the ledger's leases (operator only)."""
         return DealService(self.leasing, self.deal_costs)
+
+    @property
+    def custody(self) -> CustodyService:
+        """The custody trail of a GPU or node (operator only)."""
+        return CustodyService(self.leasing, self.billing)
 
     @property
     def visibility(self) -> Visibility:

@@ -24,7 +24,7 @@ from neocloud.domain.access import ApiKey
 from neocloud.domain.billing import CreditNote, Deposit, Invoice, InvoiceChange, InvoiceQuery
 from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.health import Health
+from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.ledger import Booking
 from neocloud.economics.pricebook import PriceBook
 
@@ -117,6 +117,11 @@ class LedgerStore(Protocol):
 
     def health_log(self, nodes: list[str]) -> Iterator[tuple[str, int, Health]]:
         """``(node, at_s, new state)`` for ``nodes``, in time order."""
+        ...
+
+    def health_records(self, node: str) -> list[HealthRecord]:
+        """Every health record of ``node`` with its reason, in the order written (time
+        order; records at one instant in the order they were made)."""
         ...
 
     def price_books(self) -> list[PriceBook]:

@@ -123,7 +123,8 @@ class GpuModelRow(Base):
 
 
 class NodeRow(Base):
-    """A node; ``position`` keeps the fleet's topology order, ``version`` its health's."""
+    """A node; ``position`` keeps the fleet's topology order, ``version`` its health's.
+    (``gpu_serials`` is the last column: migration 0006 added it.)"""
 
     __tablename__ = "nodes"
     __table_args__ = (Index("ix_nodes_version", "version"),)
@@ -140,6 +141,8 @@ class NodeRow(Base):
     nvlink_domain: Mapped[str] = mapped_column(String, nullable=False)
     health: Mapped[str] = mapped_column(String, nullable=False)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: the serial of each GPU in index order; NULL: the inventory does not track GPUs
+    gpu_serials: Mapped[list[str] | None] = mapped_column(JSON_DOC)
 
 
 class BookingRow(Base):

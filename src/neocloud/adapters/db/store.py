@@ -74,7 +74,7 @@ from neocloud.domain.billing import CreditNote, Deposit, Invoice, InvoiceChange,
 from neocloud.domain.catalog import BUILTIN_MODELS, builtin_catalog
 from neocloud.domain.changes import Change, Delta, Event, EventQuery, IdempotentResult, StoredEvent, StoreError
 from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
-from neocloud.domain.health import Health
+from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, HolderKind
 from neocloud.economics.pricebook import PriceBook
@@ -246,7 +246,7 @@ class SqlStore:
                 _insert_many(conn, table, [_topology_row(x, k) for k, x in enumerate(items)])
             custom = [m for m in fleet.catalog.models() if m not in BUILTIN_MODELS]
             _insert_many(conn, GPU_MODELS, [gpu_model_row(m, k) for k, m in enumerate(custom)])
-            _insert_many(conn, NODES, [_topology_row(n, k, version=0) for k, n in enumerate(fleet.nodes)])
+            _insert_many(conn, NODES, _node_rows(fleet.nodes))
             _insert_many(
                 conn,
                 HEALTH_LOG,
@@ -295,6 +295,7 @@ class SqlStore:
                         r.rack,
                         r.nvlink_domain,
                         Health(r.health),
+                        gpu_serials=tuple(r.gpu_serials or ()),
                     )
                     for r in conn.execute(select(NODES).order_by("position"))
                 ],
@@ -336,6 +337,12 @@ class SqlStore:
                 records.extend((r.at_s, r.id, r.node_id, r.state) for r in conn.execute(stmt))
         records.sort()
         return iter([(node, at_s, Health(state)) for at_s, _, node, state in records])
+
+    def health_records(self, node: str) -> list[HealthRecord]:
+        h = HEALTH_LOG.c
+        stmt = select(h.at_s, h.state, h.reason).where(h.node_id == node).order_by(h.at_s, h.id)
+        with self._errors("read the health log"), self._reader.begin() as conn:
+            return [HealthRecord(node, r.at_s, Health(r.state), r.reason) for r in conn.execute(stmt)]
 
     # -- API keys (written through SqlWriter) -----------------------------------------
     def get_key(self, key_id: str) -> ApiKey | None:
@@ -809,6 +816,19 @@ def _event_row(e: Event) -> tuple[Any, ...]:
 def _json(value: object) -> str | None:
     """A JSON document for the driver; ``None`` is SQL NULL (as with the models' ``JSON_DOC``)."""
     return None if value is None else _dumps(value)
+
+
+def _node_rows(nodes: list[Node]) -> list[dict[str, Any]]:
+    """The nodes as rows; ``gpu_serials`` (a JSON list, NULL for none) only when some node
+    has GPU serials, so a fleet without them writes the columns every schema version has."""
+    rows = [_topology_row(n, k, version=0) for k, n in enumerate(nodes)]
+    if not any(n.gpu_serials for n in nodes):
+        for row in rows:
+            del row["gpu_serials"]
+        return rows
+    for row, n in zip(rows, nodes, strict=True):
+        row["gpu_serials"] = list(n.gpu_serials) or None
+    return rows
 
 
 def _topology_row(obj: Any, position: int, **extra: Any) -> dict[str, Any]:

@@ -62,7 +62,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 TABLE_REQUIRED = ("id", "gpu_model", "site", "pod", "block")
-TABLE_OPTIONAL = ("serial", "gpu_count", "rack", "health")
+#: ``gpu_serials``: the node's GPU serials in GPU index order, separated by spaces.
+TABLE_OPTIONAL = ("serial", "gpu_count", "rack", "health", "gpu_serials")
 TABLE_COLUMNS = TABLE_REQUIRED + TABLE_OPTIONAL
 _HEALTH = {h.value: h for h in Health}
 
@@ -197,6 +198,7 @@ def _row(
             gpu_count=count,
             rack=got["rack"] or None,
             health=health or Health.HEALTHY,
+            gpu_serials=tuple(got["gpu_serials"].split()),
         ),
         [],
     )
@@ -277,17 +279,20 @@ def _plain(obj: Any, cls: type) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if f.default is not MISSING and value == f.default:
             continue
-        out[f.name] = value.value if isinstance(value, Health) else value
+        out[f.name] = value.value if isinstance(value, Health) else list(value) if isinstance(value, tuple) else value
     return out
 
 
 def write_node_table(rows: Iterable[TableRow], fh: IO[str]) -> None:
-    """Write rows as CSV with every column (header first)."""
+    """Write rows as CSV with every column (header first); ``gpu_serials`` only when
+    some row has them, so a table without GPU serials keeps its familiar columns."""
     writer = csv.writer(fh, lineterminator="\n")
     # Python < 3.12 quotes only the line terminator's characters: a lone CR in a cell
     # would split the row when read back, so such rows are written fully quoted.
     quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(TABLE_COLUMNS)
+    rows = list(rows)
+    with_gpus = any(r.gpu_serials for r in rows)
+    writer.writerow(TABLE_COLUMNS if with_gpus else TABLE_COLUMNS[:-1])
     for r in rows:
         values = [
             r.id,
@@ -299,6 +304,7 @@ def write_node_table(rows: Iterable[TableRow], fh: IO[str]) -> None:
             "" if r.gpu_count is None else r.gpu_count,
             r.rack or "",
             r.health.value,
+            *([" ".join(r.gpu_serials)] if with_gpus else []),
         ]
         (quoted if any("\r" in str(v) for v in values) else writer).writerow(values)
 

@@ -54,6 +54,7 @@ class NodeIn(_In):
     gpu_count: Count | None = None
     rack: Name | None = None
     health: HealthName = "healthy"
+    gpu_serials: list[Name] = []
 
 
 class NodeGroupIn(_In):
@@ -67,6 +68,7 @@ class NodeGroupIn(_In):
     gpu_count: Count | None = None
     start: Annotated[int, Field(ge=0)] = 1
     rack_start: Annotated[int, Field(ge=0)] = 1
+    gpu_serial_pattern: Name | None = None
 
 
 class RackIn(_In):
@@ -105,6 +107,7 @@ class OverrideIn(_In):
     id: Name
     health: HealthName | None = None
     serial: Name | None = None
+    gpu_serials: list[Name] | None = None
 
 
 class FleetIn(_In):
@@ -159,7 +162,13 @@ def to_spec(doc: FleetIn) -> FleetSpec:
         sites=tuple(_site(s) for s in doc.sites),
         node_tables=tuple(NodeTable(t.path) for t in doc.node_tables),
         overrides=tuple(
-            NodeOverride(o.id, None if o.health is None else Health(o.health), o.serial) for o in doc.overrides
+            NodeOverride(
+                o.id,
+                None if o.health is None else Health(o.health),
+                o.serial,
+                None if o.gpu_serials is None else tuple(o.gpu_serials),
+            )
+            for o in doc.overrides
         ),
     )
 
@@ -182,5 +191,8 @@ def _block(b: BlockIn) -> BlockSpec:
         name=b.name,
         racks=tuple(RackSpec(r.name, r.power_kw) for r in b.racks),
         node_groups=tuple(NodeGroupSpec(**g.model_dump()) for g in b.node_groups),
-        nodes=tuple(NodeSpec(n.id, n.gpu_model, n.serial, n.gpu_count, n.rack, Health(n.health)) for n in b.nodes),
+        nodes=tuple(
+            NodeSpec(n.id, n.gpu_model, n.serial, n.gpu_count, n.rack, Health(n.health), tuple(n.gpu_serials))
+            for n in b.nodes
+        ),
     )
