@@ -8,12 +8,17 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 
 from neocloud.domain.clock import to_s
+from neocloud.domain.health import Health
+from neocloud.domain.leases import LeaseRequest
+from neocloud.domain.money import Money
+from neocloud.domain.shape import Locality, Shape
 from neocloud.services.billing_export import invoice_csv, invoice_document
 from neocloud.services.container import Services
 from neocloud.services.demo import DemoKeys
@@ -25,7 +30,8 @@ from tests.billing_demo import billed_demo_app
 
 TAG = re.compile(r"<[^>]+>")
 THEIRS = "INV-frontier-lab-2027-01"
-DAY = 86_400
+HOUR, DAY = 3600, 86_400
+FEB_1 = to_s(datetime(2027, 2, 1, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +145,20 @@ def test_the_lease_page_lists_its_swap_extension_and_shrink_with_the_gpus_either
     assert _cells(r.text, "lease-amendments", 6)[0] == ", ".join(f"{o} -> {n}" for o, n in swap.nodes)
     ends = _cells(r.text, "lease-amendments", 5)
     assert ends[1] == f"{short_time(lease.end_s)} → {short_time(lease.end_s + 30 * DAY)}"
+
+
+def test_the_invoices_page_previews_the_credit_note_a_late_report_for_january_needs(world: World) -> None:
+    leasing, billing = world.services.leasing, world.services.billing
+    start = to_s(world.clock.now()) + 60
+    shape = Shape(("H100",), gpus=8, locality=Locality.BLOCK)
+    lease, _ = leasing.create(
+        LeaseRequest("acme-ai", shape, start, FEB_1 + 28 * DAY, Money(Decimal("2.00"))), actor="t"
+    )
+    node = next(b.node for b in leasing.lease_bookings(lease.id) if b.holder == lease.id)
+    world.clock.set(datetime.fromtimestamp(FEB_1 + HOUR, UTC))
+    billing.run("2027-01", actor="ops")
+    world.clock.set(datetime.fromtimestamp(FEB_1 + 2 * DAY, UTC))
+    leasing.set_health(node, Health.FAILED, at_s=FEB_1 - DAY, actor="ops", reason="found late")
+    r = _as(world.client, world.keys.tenants["acme-ai"]).get("/invoices")
+    assert _cells(r.text, "preview-notes", 1) == ["INV-acme-ai-2027-01"]
+    assert _cells(r.text, "credit-notes", 0) == ["No credit notes."]  # nothing issued: a preview

@@ -89,3 +89,14 @@ def test_a_lease_that_has_not_started_has_no_sla_months(world: World) -> None:
     world.at(JAN_1 - DAY)
     lease = world.leasing.leases(tenant="acme")[0]
     assert world.billing.lease_sla(lease.id).months == ()
+
+
+def test_the_preview_shows_the_credit_note_a_late_report_for_a_closed_month_needs(world: World) -> None:
+    world.at(FEB_1 + HOUR)
+    world.billing.run("2027-01", actor="ops")
+    world.at(FEB_1 + 2 * DAY)  # a failure found two days late: January's last day had the node down
+    world.leasing.set_health(world.node_of("acme"), Health.FAILED, at_s=FEB_1 - DAY, actor="ops", reason="late")
+    [note] = world.billing.preview().credit_notes
+    assert (note.tenant, note.invoice_id) == ("acme", "INV-acme-2027-01")
+    assert world.billing.preview(BETA).credit_notes == ()
+    assert world.billing.store.credit_notes() == []

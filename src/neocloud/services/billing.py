@@ -196,7 +196,7 @@ class BillingService:
         lease = next((le for le in self.leasing.leases(viewer=viewer) if le.id == lease_id), None)
         if lease is None:
             raise NotFound(f"no lease {lease_id!r}")
-        tz, now_s = self.zone(), self._now()
+        tz, now_s = self.zone(lease.tenant), self._now()
         end_s = min(now_s, lease.end_s)
         if lease.state not in BILLED_STATES or lease.start_s >= end_s:
             return LeaseSla(lease, tz, ())
@@ -207,9 +207,12 @@ class BillingService:
             return LeaseSla(lease, tz, _sla_months(history, tz, end_s, now_s, None), refused=str(e))
         return LeaseSla(lease, tz, _sla_months(history, tz, end_s, now_s, price))
 
-    def zone(self) -> str:
-        """The billing time zone: the one the stored invoices were billed in, else UTC."""
-        stored = self.store.invoices(InvoiceQuery())
+    def zone(self, tenant: str | None = None) -> str:
+        """The billing time zone: the one the stored invoices were billed in (a run
+        refuses a second zone, so any one tells), else UTC. With ``tenant``, its own
+        invoices are read first (a page's cost follows its tenant's history)."""
+        stored = self.store.invoices(InvoiceQuery(tenant)) if tenant else []
+        stored = stored or self.store.invoices(InvoiceQuery())
         return stored[0].period.tz if stored else DEFAULT_TZ
 
     def _versions(self) -> list[PriceBook]:
