@@ -303,6 +303,21 @@ def dashboard(w: TwoTenants) -> list[Probe]:
         Probe("GET /serving", "/serving", 200),
         *(Probe("GET /serving", f"/serving?lease={lease.id}&model=dense-70", 200) for lease in w.leases_of(A)),
         Probe("GET /serving", f"/serving?lease={le['b1']}&model=dense-70", 404, foreign=le["b1"]),
+        *billing_pages(w),
+    ]
+
+
+def billing_pages(w: TwoTenants) -> list[Probe]:
+    """The invoices page (A's invoices, notes and month-so-far preview) and one invoice
+    with its downloads: A's own, B's the 404 page as an id never issued."""
+    (a_inv, _), (b_inv, _) = _documents(w, A), _documents(w, B)
+    return [
+        Probe("GET /invoices", "/invoices", 200),
+        *(Probe(f"GET /invoices/{{invoice_id}}{x}", f"/invoices/{a_inv}{x}", 200) for x in ("", ".csv", ".json")),
+        *(
+            Probe(f"GET /invoices/{{invoice_id}}{x}", f"/invoices/{b_inv}{x}", 404, foreign=b_inv)
+            for x in ("", ".csv", ".json")
+        ),
     ]
 
 

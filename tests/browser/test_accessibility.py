@@ -39,6 +39,7 @@ def _pages(served: Served, principal: str) -> list[str]:
         *(f"/nodes/{node}" for node in nodes.values()),
         "/events",
         "/prices",
+        "/invoices",  # the month so far as a preview (the demo has no invoice yet)
         "/economics",  # the operator's costs; a tenant's refusal page
         "/serving",
         *(f"/serving?lease={le.id}&model=meta-llama/Meta-Llama-3.1-70B" for le in leases[:1]),

@@ -93,11 +93,15 @@ class RatedLease:
         return sum((line.amount.amount for line in self.lines), Decimal(0))
 
 
-def rate_lease(history: LeaseHistory, period: Period, price: Price, terms: SlaTerms | None = None) -> RatedLease:
+def rate_lease(
+    history: LeaseHistory, period: Period, price: Price, terms: SlaTerms | None = None, *, until_s: int | None = None
+) -> RatedLease:
     """Meter, rate and credit one lease for ``period`` at ``price`` (the price it was
     signed at, :func:`~neocloud.billing.rating.signed_price`) under ``terms`` (default:
-    :func:`~neocloud.billing.sla.default_terms` of the lease's target)."""
-    usage = meter(history, period)
+    :func:`~neocloud.billing.sla.default_terms` of the lease's target). With
+    ``until_s``: the period so far, ``[period.start_s, until_s)`` (a month-to-date
+    preview; a wholesale fee is the share of the calendar month up to then)."""
+    usage = meter(history, period, until_s)
     charge = rate(history.lease, usage, price)
     sla = terms if terms is not None else default_terms(history.lease.request.sla_availability_pct)
     return RatedLease(usage, charge, sla_credit(usage, charge, sla))

@@ -79,6 +79,12 @@ class Usage:
     excluded_gpu_s: int
     shortfall_gpu_s: int
     missing: tuple[Evidence, ...] = ()
+    until_s: int | None = None  # metered to this instant (the period so far); None: the whole period
+
+    @property
+    def end_s(self) -> int:
+        """Where the metered span ends: the period's end, or ``until_s`` for the period so far."""
+        return self.period.end_s if self.until_s is None else self.until_s
 
     @property
     def counted_gpu_s(self) -> int:
@@ -122,6 +128,7 @@ def meter(history: LeaseHistory, period: Period, until_s: int | None = None) -> 
         sweep.excluded,
         sweep.shortfall,
         tuple(sweep.evidence),
+        None if end_s == period.end_s else end_s,
     )
 
 

@@ -134,7 +134,7 @@ def _wholesale(lease: Lease, usage: Usage, price: Price) -> tuple[int, Decimal, 
     gpu_s, exact, ramped = 0, Decimal(0), set()
     starts = month_starts(start, lease.end_s)
     for seg in lease.contract:
-        span = period.clip(seg.start_s, seg.end_s)
+        span = period.clip(seg.start_s, min(seg.end_s, usage.end_s))  # the period so far: to its until_s
         if span is None:
             continue
         lo, hi = span

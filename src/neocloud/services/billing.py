@@ -21,7 +21,19 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from neocloud.billing import InvoiceRun, RatedLease, credit_note_id, invoice_run
+from neocloud.billing import (
+    InvoiceRun,
+    LeaseHistory,
+    RatedLease,
+    Usage,
+    credit_note_id,
+    credit_share,
+    default_terms,
+    invoice_run,
+    meter,
+    rate_lease,
+    signed_price,
+)
 from neocloud.domain.billing import (
     DEFAULT_TZ,
     CreditNote,
@@ -34,15 +46,19 @@ from neocloud.domain.billing import (
     Period,
     PeriodNotEnded,
     change_invoice_state,
+    next_period,
     period,
+    period_of,
 )
 from neocloud.domain.changes import Change, Event
 from neocloud.domain.clock import Clock, to_s
 from neocloud.domain.errors import NotFound, RequestError
+from neocloud.domain.leases import Lease
 from neocloud.domain.money import Money, round_money
 from neocloud.domain.names import note_problems, reason_problems
+from neocloud.economics.pricebook import Price, PriceBook, PriceRefused
 from neocloud.services.billing_export import invoice_document
-from neocloud.services.billing_inputs import billed_leases, lease_histories, rate_periods
+from neocloud.services.billing_inputs import BILLED_STATES, billed_leases, lease_histories, rate_periods
 from neocloud.services.catalog import Page, page
 from neocloud.services.leasing import LeasingService
 from neocloud.services.ports import BillingReads, BillingStore, BillingWriter
@@ -70,6 +86,34 @@ class BillingRun:
     pending: tuple[InvoiceLine, ...] = ()
     dry_run: bool = False
     waiting: tuple[str, ...] = ()  # the month's drafts already stored, still to be issued or voided
+
+
+@dataclass(frozen=True, slots=True)
+class SlaMonth:
+    """One month of a lease's SLA, metered, rated and credited as the invoice run does
+    (:func:`~neocloud.billing.rate_lease`): ``closed`` once the month has ended, else
+    the month so far (``usage.until_s``, now). ``share`` is the share of the charge
+    the availability earns as a credit; ``credit`` the credit line's amount (negative,
+    zero when none); ``charge`` and ``credit`` are ``None`` when the lease cannot be
+    priced (``LeaseSla.refused`` says why)."""
+
+    period: Period
+    closed: bool
+    usage: Usage
+    target_pct: Decimal
+    share: Decimal
+    charge: Money | None
+    credit: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseSla:
+    """A lease's SLA month by month in the billing zone ``tz``, from its start to now."""
+
+    lease: Lease
+    tz: str
+    months: tuple[SlaMonth, ...]
+    refused: str | None = None  # why the lease could not be priced (no card for its signed version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +160,7 @@ class BillingService:
             )
         periods = self._periods_to_rate(p)
         leases = billed_leases(self.leasing.leases(), periods)
-        versions = self.leasing.pricing.versions() if self.leasing.pricing is not None else []
-        rated = rate_periods(lease_histories(self.leasing, leases), periods, versions)
+        rated = rate_periods(lease_histories(self.leasing, leases), periods, self._versions())
         if dry_run:
             found, _ = _core_run(p, rated, self.store, now_s, actor)
             return BillingRun(p, found.invoices, found.credit_notes, found.pending, dry_run=True)
@@ -126,6 +169,54 @@ class BillingService:
             new = tuple(i if draft else _issued(i, p, now_s, actor) for i in found.invoices if i.id not in waiting)
             _write_run(w, BillingRun(p, new, found.credit_notes, found.pending), now_s, actor)
         return BillingRun(p, new, found.credit_notes, found.pending, waiting=tuple(sorted(waiting)))
+
+    def preview(self, viewer: Viewer = OPERATOR, tz: str | None = None) -> BillingRun:
+        """The current month so far as the run would bill it if the month ended now: a
+        dry run metered to now (a wholesale fee is the month's share up to now), of the
+        viewer's leases only (a tenant: its own; nothing of another tenant's is rated),
+        with the credit notes closed months would need. Nothing is written. ``tz``:
+        the billing zone (default: the zone of the invoices stored, else UTC)."""
+        now_s = self._now()
+        p = period_of(now_s, tz or self.zone())
+        periods = self._periods_to_rate(p)
+        leases = billed_leases(self.leasing.leases(viewer=viewer), periods)
+        rated = rate_periods(lease_histories(self.leasing, leases), periods, self._versions(), until_s=now_s)
+        found, _ = _core_run(p, rated, self.store, now_s, "preview")
+        mine = tuple(i for i in found.invoices if _sees(viewer, i.tenant))
+        notes = tuple(n for n in found.credit_notes if _sees(viewer, n.tenant))
+        return BillingRun(p, mine, notes, (), dry_run=True)
+
+    def lease_sla(self, lease_id: str, viewer: Viewer = OPERATOR) -> LeaseSla:
+        """The lease's SLA month by month, from the month it starts to the month now
+        (that one so far): contracted and delivered GPU-seconds, availability, the
+        target and the credit earned, by the invoice run's own metering and credit
+        (:func:`~neocloud.billing.rate_lease`). Another tenant's lease is
+        :class:`NotFound`, as a missing one. A lease that never billed (a hold, a
+        lease cancelled or expired before its start) or has not started has no months."""
+        lease = next((le for le in self.leasing.leases(viewer=viewer) if le.id == lease_id), None)
+        if lease is None:
+            raise NotFound(f"no lease {lease_id!r}")
+        tz, now_s = self.zone(lease.tenant), self._now()
+        end_s = min(now_s, lease.end_s)
+        if lease.state not in BILLED_STATES or lease.start_s >= end_s:
+            return LeaseSla(lease, tz, ())
+        [history] = lease_histories(self.leasing, [lease])
+        try:
+            price = signed_price(lease, self._versions())
+        except PriceRefused as e:
+            return LeaseSla(lease, tz, _sla_months(history, tz, end_s, now_s, None), refused=str(e))
+        return LeaseSla(lease, tz, _sla_months(history, tz, end_s, now_s, price))
+
+    def zone(self, tenant: str | None = None) -> str:
+        """The billing time zone: the one the stored invoices were billed in (a run
+        refuses a second zone, so any one tells), else UTC. With ``tenant``, its own
+        invoices are read first (a page's cost follows its tenant's history)."""
+        stored = self.store.invoices(InvoiceQuery(tenant)) if tenant else []
+        stored = stored or self.store.invoices(InvoiceQuery())
+        return stored[0].period.tz if stored else DEFAULT_TZ
+
+    def _versions(self) -> list[PriceBook]:
+        return self.leasing.pricing.versions() if self.leasing.pricing is not None else []
 
     def _periods_to_rate(self, p: Period) -> list[Period]:
         """``p``, and every earlier period some tenant was invoiced for (re-rated on the
@@ -310,6 +401,27 @@ def _withdrawal(w: BillingWriter, invoice: Invoice) -> CreditNote:
     )
 
 
+def _sla_months(history: LeaseHistory, tz: str, end_s: int, now_s: int, price: Price | None) -> tuple[SlaMonth, ...]:
+    """Each month of ``history.lease`` from its start to ``end_s`` (the lease's end or
+    now), rated to ``now_s`` as the run rates it (unpriced: metered only)."""
+    lease = history.lease
+    terms = default_terms(lease.request.sla_availability_pct)
+    months = []
+    p = period_of(lease.start_s, tz)
+    while p.start_s < end_s:
+        if price is None:
+            usage, charge, credit = meter(history, p, now_s), None, None
+        else:
+            rated = rate_lease(history, p, price, terms, until_s=now_s)
+            usage, charge = rated.usage, rated.charge.amount
+            credit = rated.credit.amount if rated.credit else Money(Decimal(0), charge.currency)
+        months.append(
+            SlaMonth(p, p.end_s <= now_s, usage, terms.target_pct, credit_share(usage, terms), charge, credit)
+        )
+        p = next_period(p)
+    return tuple(months)
+
+
 def _core_run(
     p: Period, rated: Sequence[RatedLease], reads: BillingReads, now_s: int, actor: str
 ) -> tuple[InvoiceRun, set[str]]:
@@ -356,4 +468,13 @@ def _invoice_key(invoice: Invoice) -> str:
     return f"{invoice.period.label}|{invoice.tenant}|{invoice.id}"
 
 
-__all__ = ["BillingRun", "BillingService", "Voided", "invoice_document", "invoice_event", "note_event"]
+__all__ = [
+    "BillingRun",
+    "BillingService",
+    "LeaseSla",
+    "SlaMonth",
+    "Voided",
+    "invoice_document",
+    "invoice_event",
+    "note_event",
+]

@@ -58,15 +58,20 @@ def lease_histories(leasing: LeasingService, leases: Sequence[Lease]) -> list[Le
 
 
 def rate_periods(
-    histories: Sequence[LeaseHistory], periods: Sequence[Period], versions: Sequence[PriceBook]
+    histories: Sequence[LeaseHistory],
+    periods: Sequence[Period],
+    versions: Sequence[PriceBook],
+    *,
+    until_s: int | None = None,
 ) -> list[RatedLease]:
     """Every (lease, period) of ``histories`` x ``periods`` that overlap, rated at the
-    price each lease was signed at."""
+    price each lease was signed at (with ``until_s``: each period up to then only, the
+    month so far of a preview)."""
     out = []
     for history in histories:
         lease = history.lease
         price = signed_price(lease, versions)
         for p in periods:
             if p.clip(lease.start_s, lease.end_s):
-                out.append(rate_lease(history, p, price))
+                out.append(rate_lease(history, p, price, until_s=until_s))
     return out

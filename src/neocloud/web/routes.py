@@ -63,13 +63,14 @@ class SignInRequired(Exception):
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
-    from neocloud.web import deals, economics, prices, serving  # their pages reuse this module's helpers
+    from neocloud.web import billing, deals, economics, prices, serving  # their pages reuse this module's helpers
 
     app.include_router(router)
     app.include_router(prices.router)
     app.include_router(economics.router)
     app.include_router(deals.router)
     app.include_router(serving.router)
+    app.include_router(billing.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
@@ -239,6 +240,8 @@ def lease_page(request: Request, lease_id: str, cursor: str | None = None) -> HT
     bookings = _lease_bookings(svc, viewer, lease.id, cursor)
     nodes = {n.id: n for n in svc.leasing.fleet().nodes}
     events = svc.visibility.events(viewer, EventQuery(lease_id=lease.id, limit=200))
+    from neocloud.web.billing import amendment_rows  # it imports this module
+
     return _page(
         request,
         "lease.html",
@@ -258,6 +261,8 @@ def lease_page(request: Request, lease_id: str, cursor: str | None = None) -> HT
         summary=views.event_summary,
         color=views.tenant_colors(svc.leasing.tenants()).get(lease.tenant, views.PALETTE[0]),
         now=now,
+        sla=svc.billing.lease_sla(lease.id, viewer),
+        amendments=amendment_rows(lease.amendments),
     )
 
 
