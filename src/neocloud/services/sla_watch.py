@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from neocloud.billing import Usage, meter
-from neocloud.domain.billing import DEFAULT_TZ, InvoiceQuery, Period, period_of
+from neocloud.domain.billing import Period, period_of
 from neocloud.domain.clock import to_s
 from neocloud.services.billing import BillingService
 from neocloud.services.billing_inputs import billed_leases, lease_histories
@@ -38,15 +38,10 @@ class LiveSla:
         return self.so_far.availability
 
 
-def billing_zone(billing: BillingService) -> str:
-    """The zone invoices are billed in: that of the invoices issued so far, else UTC."""
-    return next((i.period.tz for i in billing.store.invoices(InvoiceQuery())), DEFAULT_TZ)
-
-
 def live_sla(billing: BillingService, now_s: int | None = None) -> list[LiveSla]:
     """Every lease delivering at ``now_s`` (default: the clock), in lease-id order."""
     now = to_s(billing.clock.now()) if now_s is None else now_s
-    month = period_of(now, billing_zone(billing))
+    month = period_of(now, billing.zone())
     instant = Period(month.label, month.tz, now, now + 1)
     leases = [lease for lease in billed_leases(billing.leasing.leases(), [instant]) if lease.start_s <= now]
     out = []
