@@ -19,9 +19,9 @@ the current history and the documents issued so far:
    tenant's open invoice, pointing at the corrected period (pending when P's invoice
    was issued already: the next period's run places it). Equal: nothing. An issued
    invoice never changes.
-3. **Prepayment.** A tenant's balance (what it prepaid less what issued invoices drew)
-   is drawn against the draft's amount due as a negative ``prepayment`` line: never more
-   than the balance, never more than what is due.
+3. **Prepayment.** A tenant's balance (what it prepaid less what issued invoices and
+   drafts still waiting drew) is drawn against the draft's amount due as a negative
+   ``prepayment`` line: never more than the balance, never more than what is due.
 
 Nothing here reads a clock or invents an id: ``created_s`` is an input, ids derive
 from tenant and period. Money is exact: every line was rounded once where it was made
@@ -180,7 +180,8 @@ def invoice_run(
             pending_tenants += [tenant] * len(debits)
         else:
             lines[tenant] += debits
-    balances = prepaid_balances(prepaid or {}, invoices)
+    kept = [i for i in invoices if not (i.state is InvoiceState.DRAFT and i.period.label == period.label)]
+    balances = prepaid_balances(prepaid or {}, kept)  # this period's stored drafts are the ones a run replaces
     drafts = tuple(
         _draft(
             tenant,
@@ -277,10 +278,13 @@ def was_issued(invoice: Invoice) -> bool:
 
 def prepaid_balances(prepaid: Mapping[str, Money], invoices: Sequence[Invoice]) -> dict[str, Money]:
     """Each tenant's prepayment not drawn yet: what it prepaid less the prepayment
-    lines of its issued invoices."""
+    lines of its issued invoices and of its drafts waiting to be issued (a draft holds
+    what it drew: another period's run drawing it too would draw more than was
+    prepaid). A voided draft, never issued, gives its part back."""
     out = dict(prepaid)
     for invoice in invoices:
-        if not was_issued(invoice) or invoice.tenant not in out:
+        held = was_issued(invoice) or invoice.state is InvoiceState.DRAFT
+        if not held or invoice.tenant not in out:
             continue
         drawn = sum((-line.amount.amount for line in invoice.lines if line.kind is LineKind.PREPAYMENT), Decimal(0))
         left = out[invoice.tenant]
