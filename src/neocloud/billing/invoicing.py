@@ -343,8 +343,9 @@ def _credit_note(
     created_s: int,
 ) -> CreditNote:
     """A credit note for the tenant's period, on the invoice that billed it (the period's
-    own, else the last one carrying a line for the period)."""
-    mine = [i for i in invoices if i.tenant == tenant and was_issued(i)]
+    own, else the last one carrying a line for the period, a waiting draft included: a
+    period billed only as a debit on a draft has no invoice of its own to point at)."""
+    mine = [i for i in invoices if i.tenant == tenant and holds(i)]
     own = next((i for i in mine if i.period.label == label), None)
     carrier = own or next((i for i in reversed(mine) if any(ln.period == label for ln in i.lines)), None)
     target = carrier.id if carrier is not None else invoice_id(tenant, label)
