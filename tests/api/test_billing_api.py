@@ -108,3 +108,11 @@ def test_openapi_documents_the_billing_routes_and_their_problems(world: World) -
         responses = paths[path][method]["responses"]
         assert {"401", "404", "409", "422"} <= set(responses), path
     assert "text/csv" in paths["/v1/invoices/{invoice_id}.csv"]["get"]["responses"]["200"]["content"]
+
+
+def test_a_deposit_of_a_billion_billion_dollars_is_422_naming_the_amount_not_a_500(world: World) -> None:
+    ops = world.auth("operator")
+    for amount in ("1e999999", "1" + "0" * 30):
+        r = world.client.post("/v1/billing/deposits", json={"tenant": TENANT, "amount": amount}, headers=ops)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "amount"

@@ -238,3 +238,40 @@ def test_a_run_in_another_zone_than_earlier_invoices_is_refused_naming_tz(world:
         "INV-acme-2027-02",
         "INV-beta-2027-02",
     ]
+
+
+def test_a_draft_waiting_to_be_issued_holds_the_prepayment_it_drew_so_a_later_run_cannot_draw_it_again(world: World):
+    world.billing.deposit("acme", Money(Decimal("15000.00")), actor="ops", note="prepaid")
+    world.at(MAR_1 + HOUR)
+    world.billing.run("2027-01", actor="ops", draft=True)  # January's draft draws 11,904.00 and waits for review
+    feb = next(i for i in world.billing.run("2027-02", actor="ops").invoices if i.tenant == "acme")
+    assert [x.amount for x in feb.lines if x.kind is LineKind.PREPAYMENT] == [Money(Decimal("-3096.00"))]
+    world.billing.issue("INV-acme-2027-01", actor="ops", reason="reviewed")
+    sent = world.billing.store.invoices(InvoiceQuery(tenant="acme"))
+    drawn = sum((-x.amount.amount for i in sent for x in i.lines if x.kind is LineKind.PREPAYMENT), Decimal(0))
+    assert drawn == Decimal("15000.00")  # never more than was prepaid
+
+
+def test_a_voided_draft_gives_back_the_prepayment_it_held_to_the_next_run(world: World):
+    world.billing.deposit("acme", Money(Decimal("15000.00")), actor="ops", note="prepaid")
+    world.at(MAR_1 + HOUR)
+    world.billing.run("2027-01", actor="ops", draft=True)
+    world.billing.void("INV-acme-2027-01", actor="ops", reason="the contract starts later")
+    feb = next(i for i in world.billing.run("2027-02", actor="ops").invoices if i.tenant == "acme")
+    assert [x.amount for x in feb.lines if x.kind is LineKind.PREPAYMENT] == [Money(Decimal("-15000.00"))]
+
+
+def test_a_debit_on_a_draft_waiting_to_be_issued_is_not_billed_again_by_the_next_months_run(world: World):
+    world.at(FEB_1 + HOUR)
+    world.billing.run("2027-01", actor="ops")
+    world.billing.void("INV-acme-2027-01", actor="ops", reason="re-issued by contract")  # a credit note of 11,904.00
+    world.at(MAR_1 + HOUR)
+    feb = next(i for i in world.billing.run("2027-02", actor="ops", draft=True).invoices if i.tenant == "acme")
+    assert [(x.period, x.amount) for x in feb.lines if x.kind is LineKind.ADJUSTMENT] == [
+        ("2027-01", Money(Decimal("11904.00")))  # January billed again, on February's draft
+    ]
+    world.at(t(2027, 4, 1) + HOUR)
+    march = world.billing.run("2027-03", actor="ops")  # February's draft still waits for review
+    assert [i.id for i in march.invoices if i.tenant == "acme"] == []  # nothing of January to bill a second time
+    world.billing.issue("INV-acme-2027-02", actor="ops", reason="reviewed")
+    assert owed(world.billing, "acme") == Decimal("11904.00") + Decimal("10752.00")  # 8 x (744 + 672) h x $2.00

@@ -154,6 +154,14 @@ def test_deposits_are_recorded_for_known_tenants_in_the_minor_unit(billing: Bill
     assert billing.deposit("acme", Money(Decimal("1E+3")), actor="ops").amount.amount.as_tuple().exponent == -2
 
 
+def test_a_deposit_too_large_to_sum_exactly_is_refused_naming_the_amount_and_writes_nothing(billing: BillingService):
+    for bad in ("1E+999999", "1" + "0" * 30, "9" * 26 + ".99"):  # the first two once crashed rounding (a 500)
+        with pytest.raises(RequestError, match=r"amount: .* is more than the largest deposit, 1,000,000,000,000,000"):
+            billing.deposit("acme", usd(bad), actor="ops")
+    assert billing.deposits() == []
+    assert billing.deposit("acme", usd("1000000000000000"), actor="ops").amount == usd("1000000000000000.00")
+
+
 def test_the_csv_export_adds_up_to_the_total_and_the_json_to_the_invoice(billing: BillingService):
     invoice = an_invoice(lines=(*an_invoice().lines, a_line("L-3", "99999999.99")))
     rows = list(csv.DictReader(io.StringIO(invoice_csv(invoice))))

@@ -152,3 +152,13 @@ def test_a_tenant_whose_leases_are_priced_in_two_currencies_is_refused_with_both
     euro = replace(LEASES[1], request=replace(LEASES[1].request, price_per_gpu_hour=Money(Decimal("2.00"), "EUR")))
     with pytest.raises(InvoiceRuleError, match=r"tenant acme: 2027-01's lines are in EUR, USD"):
         invoice_run(JAN, _rated([LEASES[0], euro], JAN), created_s=0)
+
+
+def test_a_late_credit_for_a_period_billed_only_on_a_waiting_draft_points_at_that_draft() -> None:
+    acme = LEASES[:1]
+    feb = invoice_run(FEB, _rated(acme, JAN) + _rated(acme, FEB), created_s=1).invoices  # January as a debit
+    assert [(x.kind, x.period) for x in feb[0].lines][-1] == (LineKind.ADJUSTMENT, "2027-01")
+    late = (("A1n000", at(2027, 1, 10), Health.FAILED), ("A1n000", at(2027, 1, 20), Health.HEALTHY))
+    run = invoice_run(next_period(FEB), _rated(acme, JAN, late), invoices=feb, created_s=2)  # the draft waits
+    (note,) = run.credit_notes
+    assert (note.invoice_id, note.period, note.total) == ("INV-acme-2027-02", "2027-01", Money(Decimal("11904.00")))

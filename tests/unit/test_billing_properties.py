@@ -357,3 +357,40 @@ def _check_invoices(drafts: Sequence[Invoice], rated: Sequence[RatedLease], p: P
         assert invoice.total.amount == own + debits + drawn
         assert drawn <= 0
         assert -drawn <= max(own + debits, Decimal(0))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    world=worlds(), prepaid=st.sampled_from(["5000.00", "1000000000.00"]), waits=st.sets(st.sampled_from(LABELS[:2]))
+)
+def test_drafts_left_waiting_a_month_keep_the_sum_and_draw_no_prepayment_twice(
+    world: tuple[list[tuple[str, Lease, int]], list[Arrival]], prepaid: str, waits: set[str]
+) -> None:
+    """As above, but the invoices of the months in ``waits`` stay drafts through the next
+    month's run and are issued after it, as they were drafted (an operator reviewing)."""
+    leases, arrivals = world
+    deposits = {"acme": Money(Decimal(prepaid))}
+    invoices: list[Invoice] = []
+    notes: list[CreditNote] = []
+    labels = [*LABELS, "2027-04"]
+    waiting: list[Invoice] = []
+    for k, label in enumerate(labels):
+        p = period(label)
+        known = _known_history(leases, arrivals, p.end_s if k < len(LABELS) else 2**40)
+        run = invoice_run(
+            p,
+            _rate_all(known, labels[: k + 1]),
+            invoices=invoices,
+            credit_notes=notes,
+            prepaid=deposits,
+            created_s=p.end_s,
+        )
+        notes += run.credit_notes
+        sent = _issue(waiting, p.end_s)  # last month's drafts, sent after this run
+        invoices = [i for i in invoices if i not in waiting] + sent
+        waiting = list(run.invoices) if label in waits else []
+        invoices += waiting if waiting else _issue(run.invoices, p.end_s)
+    final = _rate_all(_known_history(leases, arrivals, 2**40), labels)
+    assert _usage_sum(invoices, notes) == sum((r.net for r in final), Decimal(0))
+    drawn = sum((-ln.amount.amount for i in invoices for ln in i.lines if ln.kind is LineKind.PREPAYMENT), Decimal(0))
+    assert drawn <= Decimal(prepaid)

@@ -5,16 +5,17 @@ rounded once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neocloud.billing.custody import bills_of, node_billing
-from neocloud.domain.billing import Evidence, LineKind
+from neocloud.domain.billing import Evidence, LineKind, change_invoice_state, next_period
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.domain.money import round_money
-from tests.invoice_builders import JAN, a_line, a_note, an_invoice, usd
+from tests.invoice_builders import IS, JAN, a_line, a_note, an_invoice, usd
 
 DAY = 86_400
 L, S = HolderKind.LEASE, HolderKind.SPARE
@@ -105,3 +106,16 @@ def test_per_lease_and_period_the_charges_are_billed_and_the_credits_and_notes_c
     assert bill.billed == usd("1000.00")
     assert bill.credited.amount == Decimal("40.00") + given_back  # the credit names only n-1
     assert bill.net.amount == sum(s.amount.amount for s in shares)
+
+
+def test_a_voided_draft_billed_nothing_so_the_trail_counts_only_the_invoice_that_billed_the_month_again():
+    charge = a_line(amount="6200.00")
+    drafted = an_invoice("INV-acme-2027-01", state=IS.DRAFT, lines=(charge,))
+    voided = change_invoice_state(drafted, IS.VOID, at_s=200, actor="ops", reason="the contract starts later")
+    debit = replace(charge, kind=LineKind.ADJUSTMENT)  # January billed on February's invoice instead
+    february = an_invoice("INV-acme-2027-02", p=next_period(JAN), lines=(debit,))
+    waiting = an_invoice("INV-acme-2027-03", p=next_period(next_period(JAN)), state=IS.DRAFT, lines=(debit,))
+    shares = node_billing("n-1", BOOKED, GPUS, [voided, february, waiting], [])
+    assert [s.document for s in shares] == ["INV-acme-2027-02"]  # a draft, waiting or voided, billed nothing yet
+    [bill] = bills_of(shares)
+    assert bill.billed == usd("1000.00")  # 6200 x 10 / 62, once

@@ -20,7 +20,8 @@ here reads a store or a clock.
   lease's typed amendments (a swap for a failure or maintenance, an extension onto
   other nodes: :func:`swaps_of`).
 - **Billing** (:func:`node_billing`), per lease that held the node and billing period,
-  from the stored invoices and credit notes (never re-rated here):
+  from the stored invoices that were issued (a draft billed nothing yet, a voided draft
+  never will) and the credit notes (never re-rated here):
 
   - a ``charge`` or ``adjustment`` line of a lease (an invoice's debit, or a credit
     note's amount given back) is attributed to the node by its share of the lease's
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from neocloud.billing.invoicing import was_issued
 from neocloud.domain.billing import DEFAULT_TZ, CreditNote, Invoice, InvoiceLine, LineKind, Period, period
 from neocloud.domain.errors import NotFound, RequestError
 from neocloud.domain.fleet import Node
@@ -279,6 +281,8 @@ def node_billing(
     tz_of = {i.id: i.period.tz for i in invoices}
     shares: list[BilledShare] = []
     for inv in sorted(invoices, key=lambda i: (i.period.start_s, i.id)):
+        if not was_issued(inv):
+            continue  # a draft billed nothing yet; a voided one never will (the month is billed again elsewhere)
         for line in inv.lines:
             if line.lease_id not in lease_bookings:
                 continue

@@ -12,16 +12,16 @@ the current history and the documents issued so far:
    was issued (and any period before P is, unless its draft still waits to be issued
    or voided: the draft bills it). For each lease of a closed period, what was
    billed for it (its lines on the period's invoice, plus adjustment debits on later
-   invoices that point at the period, less credit-note lines for it) is compared with
-   the period re-rated on the current history. Billed too much: a credit note for the
-   period (``CN-<tenant>-<period>-<n>``, one per run that finds a difference), its
-   lines the amounts given back. Billed too little: an ``adjustment`` debit line on the
-   tenant's open invoice, pointing at the corrected period (pending when P's invoice
-   was issued already: the next period's run places it). Equal: nothing. An issued
-   invoice never changes.
-3. **Prepayment.** A tenant's balance (what it prepaid less what issued invoices drew)
-   is drawn against the draft's amount due as a negative ``prepayment`` line: never more
-   than the balance, never more than what is due.
+   invoices, and on drafts waiting to be issued, that point at the period, less
+   credit-note lines for it) is compared with the period re-rated on the current
+   history. Billed too much: a credit note for the period (``CN-<tenant>-<period>-<n>``,
+   one per run that finds a difference), its lines the amounts given back. Billed too
+   little: an ``adjustment`` debit line on the tenant's open invoice, pointing at the
+   corrected period (pending when P's invoice was issued already: the next period's
+   run places it). Equal: nothing. An issued invoice never changes.
+3. **Prepayment.** A tenant's balance (what it prepaid less what issued invoices and
+   drafts still waiting drew) is drawn against the draft's amount due as a negative
+   ``prepayment`` line: never more than the balance, never more than what is due.
 
 Nothing here reads a clock or invents an id: ``created_s`` is an input, ids derive
 from tenant and period. Money is exact: every line was rounded once where it was made
@@ -156,8 +156,9 @@ def invoice_run(
     """The run for ``period`` (module docstring). ``rated``: every lease-period to bill
     or check, on the current history: ``period``'s, and those of each closed period to
     check (a period none of whose leases is given is not checked);
-    ``invoices`` and ``credit_notes``: the documents issued so far (drafts are ignored:
-    a run replaces them); ``prepaid``: each tenant's prepayments received in total;
+    ``invoices`` and ``credit_notes``: the documents stored so far (``period``'s drafts
+    are ignored: the run replaces them; another period's waiting draft counts as billed,
+    :func:`holds`: it is sent as it is); ``prepaid``: each tenant's prepayments received in total;
     ``actor``: who ran it, in each draft's first history record."""
     existing = {(i.tenant, i.period.label) for i in invoices if i.state is not InvoiceState.DRAFT}
     drafted = {(i.tenant, i.period.label) for i in invoices if i.state is InvoiceState.DRAFT}
@@ -172,7 +173,8 @@ def invoice_run(
             to_check.append(r)
     rerated = {r.period for r in to_check}
     checked_periods = {(r.tenant, r.period) for r in to_check} | {key for key in existing if key[1] in rerated}
-    fix = corrections(to_check, invoices, credit_notes, checked=checked_periods, created_s=created_s)
+    kept = [i for i in invoices if not (i.state is InvoiceState.DRAFT and i.period.label == period.label)]
+    fix = corrections(to_check, kept, credit_notes, checked=checked_periods, created_s=created_s)
     lines: dict[str, list[InvoiceLine]] = defaultdict(list)
     for r in open_now:
         lines[r.tenant] += r.lines
@@ -184,7 +186,7 @@ def invoice_run(
             pending_tenants += [tenant] * len(debits)
         else:
             lines[tenant] += debits
-    balances = prepaid_balances(prepaid or {}, invoices)
+    balances = prepaid_balances(prepaid or {}, kept)  # this period's stored drafts are the ones a run replaces
     drafts = tuple(
         _draft(
             tenant,
@@ -249,8 +251,10 @@ class Billed:
 def billed_by_lease(
     invoices: Sequence[Invoice], credit_notes: Sequence[CreditNote]
 ) -> dict[tuple[str, str, str], Billed]:
-    """Per (tenant, period, lease): the usage lines of issued invoices that point at the
-    period (its own invoice's and later debits) less its credit-note lines."""
+    """Per (tenant, period, lease): the usage lines of issued invoices and of drafts
+    waiting to be issued (:func:`holds`) that point at the period (its own invoice's and
+    later debits) less its credit-note lines. A waiting draft counts: it is sent as it
+    is, so a run that billed its debits again would bill them twice."""
     out: dict[tuple[str, str, str], Billed] = {}
 
     def add(tenant: str, line: InvoiceLine, sign: int) -> None:
@@ -262,7 +266,7 @@ def billed_by_lease(
         out[key] = Billed(base + sign * line.amount.amount, line.amount.currency)
 
     for invoice in invoices:
-        if was_issued(invoice):
+        if holds(invoice):
             for line in invoice.lines:
                 if line.kind in USAGE_KINDS:
                     add(invoice.tenant, line, 1)
@@ -279,12 +283,20 @@ def was_issued(invoice: Invoice) -> bool:
     return any(change.to_state is InvoiceState.ISSUED for change in invoice.history)
 
 
+def holds(invoice: Invoice) -> bool:
+    """True for an invoice whose lines bill the tenant: one that was issued, or a draft
+    waiting to be issued (a voided draft, never issued, bills nothing)."""
+    return was_issued(invoice) or invoice.state is InvoiceState.DRAFT
+
+
 def prepaid_balances(prepaid: Mapping[str, Money], invoices: Sequence[Invoice]) -> dict[str, Money]:
     """Each tenant's prepayment not drawn yet: what it prepaid less the prepayment
-    lines of its issued invoices."""
+    lines of its issued invoices and of its drafts waiting to be issued (a draft holds
+    what it drew: another period's run drawing it too would draw more than was
+    prepaid). A voided draft, never issued, gives its part back."""
     out = dict(prepaid)
     for invoice in invoices:
-        if not was_issued(invoice) or invoice.tenant not in out:
+        if not holds(invoice) or invoice.tenant not in out:
             continue
         drawn = sum((-line.amount.amount for line in invoice.lines if line.kind is LineKind.PREPAYMENT), Decimal(0))
         left = out[invoice.tenant]
@@ -335,8 +347,9 @@ def _credit_note(
     created_s: int,
 ) -> CreditNote:
     """A credit note for the tenant's period, on the invoice that billed it (the period's
-    own, else the last one carrying a line for the period)."""
-    mine = [i for i in invoices if i.tenant == tenant and was_issued(i)]
+    own, else the last one carrying a line for the period, a waiting draft included: a
+    period billed only as a debit on a draft has no invoice of its own to point at)."""
+    mine = [i for i in invoices if i.tenant == tenant and holds(i)]
     own = next((i for i in mine if i.period.label == label), None)
     carrier = own or next((i for i in reversed(mine) if any(ln.period == label for ln in i.lines)), None)
     target = carrier.id if carrier is not None else invoice_id(tenant, label)

@@ -68,6 +68,10 @@ IS = InvoiceState
 #: Line kinds that bill usage (a prepayment drawn is the tenant's own money, not usage).
 USAGE = frozenset({LineKind.CHARGE, LineKind.SLA_CREDIT, LineKind.ADJUSTMENT})
 NOTE_MAX = 500  # characters of a deposit's note (a bound against pasted files, not a policy)
+#: The largest deposit: a bound that keeps every sum of prepayments exact in Decimal's
+#: default 28 digits (and rounding from raising), not a policy: 80,000 times the largest
+#: monthly fee the price book takes (economics/pricebook.py MAX_MONTHLY_FEE).
+MAX_DEPOSIT = Decimal(10**15)
 
 
 def new_deposit_id() -> str:
@@ -299,6 +303,8 @@ class BillingService:
         problems = note_problems("note", note, NOTE_MAX)
         if amount.amount <= 0:
             problems.append(f"amount: {amount} must be more than zero")
+        elif amount.amount > MAX_DEPOSIT:
+            problems.append(f"amount: {amount} is more than the largest deposit, {MAX_DEPOSIT:,} {amount.currency}")
         elif round_money(amount.amount, amount.currency) != amount.amount:
             problems.append(f"amount: {amount} has more decimal places than {amount.currency}'s minor unit")
         if problems:
