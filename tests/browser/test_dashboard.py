@@ -174,3 +174,46 @@ def test_sign_out(page: Any, served: Served) -> None:
     assert page.url.startswith(f"{served.url}/login")
     cookies = page.context.cookies()
     assert all(c["name"] != "neocloud_key" for c in cookies)
+
+
+def test_a_step_chart_holds_each_value_from_its_point_until_the_next(page: Any, served: Served) -> None:
+    """The overview's free-GPU chart is a step series: between two points the line sits at
+    the EARLIER point's value (Chart.js's stepped 'after' drew the later one there, so a
+    change showed one interval early)."""
+    sign_in(page, served, served.keys.operator)
+    page.goto(f"{served.url}/")
+    page.wait_for_function("document.documentElement.dataset.ready === '1'", timeout=WAIT_MS)
+    checked = page.evaluate(
+        """() => {
+        let checked = 0, wrong = 0;
+        for (const canvas of document.querySelectorAll('canvas[data-chart]')) {
+          const chart = window.Chart.getChart(canvas);
+          if (!chart || chart.config.type !== 'line') continue;
+          const ctx = canvas.getContext('2d');
+          const ratio = chart.currentDevicePixelRatio;
+          chart.data.datasets.forEach((d, k) => {
+            if (!chart.isDatasetVisible(k)) return;
+            for (let i = 0; i + 1 < d.data.length; i++) {
+              const a = d.data[i], b = d.data[i + 1];
+              const xa = chart.scales.x.getPixelForValue(a.x), xb = chart.scales.x.getPixelForValue(b.x);
+              const ya = chart.scales.y.getPixelForValue(a.y), yb = chart.scales.y.getPixelForValue(b.y);
+              if (a.y === b.y || xb - xa < 12 || Math.abs(yb - ya) < 8) continue;
+              const x = Math.round(((xa + xb) / 2) * ratio);
+              const ink = (y) => {
+                let m = 0;
+                for (let dy = -2; dy <= 2; dy++) {
+                  m = Math.max(m, ctx.getImageData(x, Math.round(y * ratio) + dy, 1, 1).data[3]);
+                }
+                return m;
+              };
+              if (ink(ya) < 100) wrong += 1;  // the earlier value is not drawn there
+              checked += 1;
+              return;
+            }
+          });
+        }
+        return [checked, wrong];
+      }"""
+    )
+    assert checked[0] >= 1
+    assert checked[1] == 0, checked

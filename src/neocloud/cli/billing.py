@@ -19,6 +19,7 @@ from neocloud import bootstrap
 from neocloud.cli.common import actor_name, bad_input, db_url, err, human_width, stdout_console
 from neocloud.cli.views import short_time
 from neocloud.domain.billing import CreditNote, Invoice, InvoiceState, period
+from neocloud.domain.clock import SystemClock, to_s
 from neocloud.domain.errors import RequestError
 from neocloud.domain.money import BadMoney, Money
 from neocloud.services.billing import BillingService, Voided
@@ -80,6 +81,11 @@ def run(
     invoices, notes = len(done.invoices), len(done.credit_notes)
     head = f"{done.period.label} ({done.period.tz}): {verb} {invoices} invoice{'s' * (invoices != 1)}"
     say(f"{head}, {notes} credit note{'s' * (notes != 1)}")
+    if done.dry_run and done.period.end_s > to_s(SystemClock().now()):
+        say(
+            "a projection: the whole month rated as the ledger stands now (today's health and "
+            "bookings carried to its end); the dashboard's /invoices preview is the month so far"
+        )
     if done.invoices:
         table = Table(box=box.SIMPLE, pad_edge=False)
         for name in ("invoice", "tenant", "lines"):

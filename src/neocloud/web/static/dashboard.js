@@ -33,7 +33,10 @@
             backgroundColor: d.borderColor + "22",
             borderDash: d.borderDash || [],
             fill: d.fill ? "origin" : false,
-            stepped: "after",
+            // Each value holds from its own point until the next: Chart.js's "before"
+            // (its "after" draws a point's value over the interval BEFORE the point, so a
+            // failure at 16:35 showed from the lease's start to 16:35).
+            stepped: "before",
             pointRadius: 0,
             pointHitRadius: 6,
             borderWidth: 2,
