@@ -68,6 +68,16 @@ def test_serve_demo_prints_a_working_operator_key_and_serves_the_dashboard(tmp_p
         leases = httpx.get(f"{base}/v1/leases", headers={"Authorization": f"Bearer {key}"}, timeout=10)
         assert leases.status_code == 200
         assert len(leases.json()["items"]) == 4
+        # the demo is a month of history with last month invoiced: the whole-site lease
+        # was short of its failed nodes, so its invoice carries a credit with the evidence
+        invoices = httpx.get(f"{base}/v1/invoices", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert invoices.status_code == 200
+        issued = invoices.json()["items"]
+        assert len(issued) == 3
+        assert {i["state"] for i in issued} == {"issued"}
+        credits = [line for i in issued for line in i["lines"] if line["kind"] == "sla_credit"]
+        assert len(credits) == 1
+        assert credits[0]["evidence"]
         assert httpx.get(f"{base}/v1/leases", timeout=10).status_code == 401
         assert httpx.get(f"{base}/login", timeout=10).status_code == 200
     finally:

@@ -112,13 +112,16 @@ def _check_port(host: str, port: int) -> None:
 def _fresh_demo(url: str, explicit: bool) -> str:
     """Build the demo in a new database (the default demo file is replaced; a --db must
     be empty); the operator's API key."""
-    from neocloud.services.demo import build_demo
+    from neocloud.domain.clock import ManualClock, SystemClock
+    from neocloud.services.demo import build_demo_with_a_closed_month
 
     if not explicit:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
-    services = bootstrap.services(url)
-    return build_demo(services).operator
+    now = SystemClock().now()
+    clock = ManualClock(now)  # the demo's month of history is written at the instants it happened
+    services = bootstrap.services(url, clock)
+    return build_demo_with_a_closed_month(services, clock, now).operator
 
 
 @keys_app.command("create")

@@ -5,15 +5,19 @@ to one tenant for a year: the wholesale case. On ``demo-west`` (H100/H200 nodes)
 an internal training pool, block leases of several tenants (one held, one with
 steps, one with spare nodes), a node failure healed from a spare, a failure in the
 whole-site lease that leaves it degraded, and a maintenance window.
+``serve --demo`` writes it as a month of history (:func:`build_demo_with_a_closed_month`):
+built two days into last month, moved to now, last month invoiced.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from neocloud.domain.access import Role
-from neocloud.domain.clock import to_s
+from neocloud.domain.billing import period_of
+from neocloud.domain.clock import ManualClock, from_s, to_s
 from neocloud.domain.health import Health
 from neocloud.domain.leases import LeaseRequest, SparePolicy, Step, Tier
 from neocloud.domain.ledger import HolderKind
@@ -119,3 +123,19 @@ def _failures(services: Services, acme_id: str, wholesale_id: str, start: int) -
     node = leasing.free_node("H200", start + 3 * DAY, start + 4 * DAY)
     if node is not None:
         leasing.maintenance(node, start + 3 * DAY, start + 4 * DAY, actor=ACTOR)
+
+
+def build_demo_with_a_closed_month(services: Services, clock: ManualClock, now: datetime) -> DemoKeys:
+    """The demo as an operator finds it after a month of operations (``serve --demo``):
+    built two days into last month on ``clock`` (the services' clock), then moved to
+    ``now``, and last month invoiced. The whole-site lease was short of its failed
+    nodes all month, so its invoice carries an SLA credit with the evidence; the other
+    leases' invoices are whole. The ledger is history, not a fiction: every record is
+    what the services wrote at the instant the clock showed."""
+    last_month = period_of(to_s(now) - 86_400 * (now.day + 1), "UTC")  # the month before now's
+    clock.set(from_s(last_month.start_s + 2 * DAY))
+    keys = build_demo(services)
+    clock.set(now)
+    services.leasing.tick(actor=ACTOR)
+    services.billing.run(last_month.label, actor=ACTOR)
+    return keys
