@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,24 +62,31 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def served() -> Iterator[Served]:
-    app, services, keys = demo_app()
+@contextmanager
+def serving(app: Any, services: Services, keys: DemoKeys, name: str = "dashboard") -> Iterator[Served]:
+    """``app`` served by uvicorn on 127.0.0.1 (a free port, a daemon thread) while the
+    block runs; refused after 20 s without a start."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             server.should_exit = True
-            raise RuntimeError(f"the dashboard did not start on 127.0.0.1:{port} within 20 s")
+            raise RuntimeError(f"the {name} did not start on 127.0.0.1:{port} within 20 s")
         time.sleep(0.05)
     try:
         yield Served(f"http://127.0.0.1:{port}", services, keys)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def served() -> Iterator[Served]:
+    with serving(*demo_app()) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")

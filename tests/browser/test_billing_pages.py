@@ -8,41 +8,24 @@ a month on with January invoiced (tests/billing_demo.py)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import uvicorn
 
 from neocloud.web.billing import PREVIEW_LABEL
 from tests.billing_demo import billed_demo_app
 from tests.browser.accessibility import report, violations
-from tests.browser.conftest import Served, _free_port, shot, sign_in
+from tests.browser.conftest import Served, serving, shot, sign_in
 
 THEIRS = "INV-frontier-lab-2027-01"
 
 
 @pytest.fixture(scope="module")
 def billed() -> Iterator[Served]:
-    app, services, keys = billed_demo_app()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="billed-dashboard", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            raise RuntimeError(f"the billed dashboard did not start on 127.0.0.1:{port} within 20 s")
-        time.sleep(0.05)
-    try:
-        yield Served(f"http://127.0.0.1:{port}", services, keys)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(*billed_demo_app(), name="billed dashboard") as s:
+        yield s
 
 
 def _no_blocking_violation(page: Any, name: str) -> None:
