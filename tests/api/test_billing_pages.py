@@ -118,7 +118,9 @@ def test_the_lease_page_shows_the_sla_by_month_and_januarys_credit_is_the_invoic
     assert months[0] == "2027-01"
     assert months[1].startswith("2027-02 so far, to 2027-02-03 09:00")
     [credit] = [x for x in services.billing.invoice(THEIRS).lines if x.evidence]
-    assert _cells(r.text, "lease-sla", 7)[0] == f"{credit.amount.amount:,} (25%)"
+    assert _cells(r.text, "lease-sla", 7)[0] == f"{credit.amount.amount:,} (30%)"  # the lease's own tiers
+    terms = "SLA 99.5%: credit 5% below 99.5, 15% below 98, 30% below 95, 100% below 90; cap 50%"
+    assert f"Signed with: {terms}" in r.text
     assert _cells(r.text, "lease-amendments", 0) == ["No amendments: the contract is as booked."]
 
 

@@ -92,10 +92,10 @@ def test_a_period_the_sla_counts_nothing_of_earns_no_credit() -> None:
 def test_bad_terms_name_each_field() -> None:
     terms = SlaTerms(Decimal("0"), (CreditTier(Decimal("101"), Decimal("1.5")),), cap_share=Decimal("0"))
     assert terms_problems(terms) == [
-        "sla.target: 0 is not above 0 and at most 100 percent",
-        "sla.cap: 0 is not a share above 0 and at most 1",
-        "sla.tiers[0].below: 101 is not above 0 and at most 100 percent",
-        "sla.tiers[0].share: 1.5 is not a share above 0 and at most 1",
+        "sla: availability must be above 0 and at most 100 percent",
+        "sla_credits.tiers[0].below_pct: 101 is not above 0 and at most 100 percent",
+        "sla_credits.tiers[0].credit_pct: 150 is not above 0 and at most 100 percent",
+        "sla_credits.cap_pct: 0 is not above 0 and at most 100 percent",
     ]
     with pytest.raises(RequestError):
         checked(terms)

@@ -18,6 +18,7 @@ from pydantic_core import to_json
 
 from neocloud.api.schemas_amendments import AmendmentOut, SegmentOut
 from neocloud.api.schemas_prices import MarginOut
+from neocloud.api.schemas_sla import SlaCreditsIn, SlaCreditsOut, credit_terms
 from neocloud.domain.access import ApiKey, Role
 from neocloud.domain.changes import Change, StoredEvent
 from neocloud.domain.clock import from_s, to_s
@@ -105,7 +106,7 @@ Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 Gpus = Annotated[int, Field(strict=True, ge=1, le=MAX_GPUS)]
 Units = Annotated[int, Field(strict=True, ge=1, le=MAX_UNITS)]
 Spares = Annotated[int, Field(strict=True, ge=1, le=MAX_SPARES)]
-OPERATOR_TERMS = ("price", "currency", "sla", "maintenance_notice_days")
+OPERATOR_TERMS = ("price", "currency", "sla", "maintenance_notice_days", "sla_credits")
 
 
 class StepIn(Schema):
@@ -156,6 +157,7 @@ class LeaseIn(Schema):
     maintenance_notice_days: int | None = Field(
         None, ge=0, le=365, description="Operator only: notice a maintenance window needs, days (default 7)."
     )
+    sla_credits: SlaCreditsIn | None = Field(None, description="Operator only: SLA credit tiers and cap.")
 
     def to_domain(self, tenant: str, terms: Terms, *, by_operator: bool) -> LeaseRequest:
         """The domain request for ``tenant``; price and SLA from ``terms`` unless the
@@ -173,6 +175,7 @@ class LeaseIn(Schema):
         problems = self._term_problems(by_operator) + (shape if isinstance(shape, list) else [])
         if problems or isinstance(shape, list):
             raise RequestError(problems)
+        tiers, cap = credit_terms(self.sla_credits)
         return LeaseRequest(
             tenant=tenant,
             shape=shape,
@@ -184,6 +187,8 @@ class LeaseIn(Schema):
             spares=SparePolicy(Level(self.spares.per), self.spares.count) if self.spares else None,
             tier=self.tier,
             maintenance_notice_s=MAINTENANCE_NOTICE_S if (d := self.maintenance_notice_days) is None else d * 86_400,
+            sla_credit_tiers=tiers,
+            sla_credit_cap=cap,
         )
 
     def _term_problems(self, by_operator: bool) -> list[str]:
@@ -282,6 +287,7 @@ class LeaseOut(BaseModel):
     created: str | None
     maintenance_notice_s: int = Field(description="Notice a maintenance window on the lease needs, in seconds.")
     amendments: list[AmendmentOut] = Field(description="Its changes after booking, oldest first.")
+    sla_credits: SlaCreditsOut = Field(description="The SLA credit tiers and cap it was signed with.")
 
     @classmethod
     def of(cls, lease: Lease) -> LeaseOut:
@@ -310,6 +316,7 @@ class LeaseOut(BaseModel):
             created=iso(lease.created_s),
             maintenance_notice_s=lease.request.maintenance_notice_s,
             amendments=[AmendmentOut.of(a) for a in lease.amendments],
+            sla_credits=SlaCreditsOut.of(lease.request.sla_credit_tiers, lease.request.sla_credit_cap),
         )
 
 

@@ -20,7 +20,7 @@ from neocloud.billing.invoicing import (
 )
 from neocloud.billing.metering import CONTRACTED_STATES, LeaseHistory, Usage, meter, meter_all
 from neocloud.billing.rating import COMMITTED_TIERS, rate, signed_price
-from neocloud.billing.sla import CreditTier, SlaTerms, credit_share, default_terms, sla_credit, terms_problems
+from neocloud.billing.sla import CreditTier, SlaTerms, credit_share, default_terms, sla_credit, terms_of, terms_problems
 
 __all__ = [
     "COMMITTED_TIERS",
@@ -46,6 +46,7 @@ __all__ = [
     "rate_lease",
     "signed_price",
     "sla_credit",
+    "terms_of",
     "terms_problems",
     "was_issued",
 ]

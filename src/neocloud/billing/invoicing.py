@@ -41,7 +41,7 @@ from decimal import Decimal
 
 from neocloud.billing.metering import LeaseHistory, Usage, meter
 from neocloud.billing.rating import rate
-from neocloud.billing.sla import SlaTerms, default_terms, sla_credit
+from neocloud.billing.sla import SlaTerms, sla_credit, terms_of
 from neocloud.domain.billing import (
     CreditNote,
     Invoice,
@@ -98,12 +98,13 @@ def rate_lease(
 ) -> RatedLease:
     """Meter, rate and credit one lease for ``period`` at ``price`` (the price it was
     signed at, :func:`~neocloud.billing.rating.signed_price`) under ``terms`` (default:
-    :func:`~neocloud.billing.sla.default_terms` of the lease's target). With
+    the lease's own, :func:`~neocloud.billing.sla.terms_of` its request: the tiers and
+    cap it was signed with). With
     ``until_s``: the period so far, ``[period.start_s, until_s)`` (a month-to-date
     preview; a wholesale fee is the share of the calendar month up to then)."""
     usage = meter(history, period, until_s)
     charge = rate(history.lease, usage, price)
-    sla = terms if terms is not None else default_terms(history.lease.request.sla_availability_pct)
+    sla = terms if terms is not None else terms_of(history.lease.request)
     return RatedLease(usage, charge, sla_credit(usage, charge, sla))
 
 

@@ -14,19 +14,11 @@ attached. Availability is compared exactly, in integers: a lease at 98.99999% of
 target is below it. Credits apply to the committed tiers (wholesale, reserved), billed
 on what was contracted; on-demand and spot already pay only for what was delivered.
 
-Defaults (:func:`default_terms`), ``sla_credit_tiers`` in economics.md §6 and §5.4:
-
-- 10% of the period's fee below the lease's target (``lease.request.sla_availability_pct``,
-  default 99% ``sla_uptime`` single-region [R97][R99]): AWS EC2's and NVIDIA DGX Cloud's
-  first tier [R99][R101] (2022-05 / 2026-06);
-- 25% below 95.0%: DGX Cloud's second tier, at the 99% target we default to [R101]
-  (2026-06), and the 25% of Google Cloud's and Azure's 10 / 25 / 100 tiers [R98]
-  (2026-07-03);
-- 100% below 90.0%: the 100% tier of AWS, Google Cloud and Azure [R98][R99]; AWS puts
-  it at 95.0% below a 99.5% commitment; its threshold for a 99% target is not sourced,
-  we assume [D] 90.0% so that 95% keeps DGX Cloud's 25% tier;
-- cap 100% of the period's fee: Voltage Park's cap [R101] (2026-06), the top of the
-  50-100% range [R98] (2026-07-03).
+The tiers and the cap are the contract's: ``lease.request.sla_credit_tiers`` and
+``sla_credit_cap``, fixed when the lease was booked (:func:`terms_of`). Their defaults,
+with sources, and the rules they follow are in :mod:`neocloud.domain.credits`;
+:func:`default_terms` builds the defaults for a target (a lease document written
+before tiers were recorded loads with them).
 """
 
 from __future__ import annotations
@@ -37,23 +29,34 @@ from decimal import Decimal
 from neocloud.billing.metering import Usage
 from neocloud.billing.rating import COMMITTED_TIERS
 from neocloud.domain.billing import InvoiceLine, LineKind
+from neocloud.domain.credits import (
+    DEFAULT_CAP_SHARE,
+    LOWER_TIERS,
+    TARGET_TIER_SHARE,
+    CreditTier,
+    credit_problems,
+    default_credit_tiers,
+)
 from neocloud.domain.errors import RequestError
+from neocloud.domain.leases import LeaseRequest, sla_target_problems
 from neocloud.domain.money import Money, percent, round_money
 
-#: Below the target: 10% [R99][R101] (2022-05 / 2026-06).
-TARGET_TIER_SHARE = Decimal("0.10")
-#: (availability below, share): 25% below 95% [R101][R98]; 100% below 90% [D] (see above).
-LOWER_TIERS = ((Decimal("95.0"), Decimal("0.25")), (Decimal("90.0"), Decimal("1.00")))
-#: The cap: 100% of the period's fee [R101] (2026-06); range 50-100% [R98] (2026-07-03).
-DEFAULT_CAP_SHARE = Decimal("1.00")
-
-
-@dataclass(frozen=True, slots=True)
-class CreditTier:
-    """Availability below ``below_pct`` percent earns ``share`` of the period's charge."""
-
-    below_pct: Decimal
-    share: Decimal
+# The defaults and the tier type live in the domain (a lease states them); billing's
+# names for them stay importable from here.
+__all__ = [
+    "DEFAULT_CAP_SHARE",
+    "LOWER_TIERS",
+    "TARGET_TIER_SHARE",
+    "CreditTier",
+    "SlaTerms",
+    "below",
+    "checked",
+    "credit_share",
+    "default_terms",
+    "sla_credit",
+    "terms_of",
+    "terms_problems",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +70,22 @@ class SlaTerms:
 
 
 def default_terms(target_pct: Decimal) -> SlaTerms:
-    """The default tiers (module docstring) under ``target_pct``; a lower tier at or
-    above the target is left out (the target tier already starts there)."""
-    tiers = [CreditTier(target_pct, TARGET_TIER_SHARE)]
-    tiers += [CreditTier(below, share) for below, share in LOWER_TIERS if below < target_pct]
-    return SlaTerms(target_pct, tuple(tiers))
+    """The default tiers and cap (:mod:`neocloud.domain.credits`) under ``target_pct``."""
+    return SlaTerms(target_pct, default_credit_tiers(target_pct), DEFAULT_CAP_SHARE)
+
+
+def terms_of(request: LeaseRequest) -> SlaTerms:
+    """The SLA a lease's request states: its target, its tiers and its cap. A booked
+    lease always states tiers (they are filled in at booking); a request that was never
+    booked and states none gets the defaults for its target."""
+    target = request.sla_availability_pct
+    return SlaTerms(target, request.sla_credit_tiers or default_credit_tiers(target), request.sla_credit_cap)
 
 
 def terms_problems(terms: SlaTerms) -> list[str]:
-    """What is wrong with ``terms``, each naming the field (empty when fine)."""
-    problems = []
-    if not Decimal(0) < terms.target_pct <= Decimal(100):
-        problems.append(f"sla.target: {terms.target_pct} is not above 0 and at most 100 percent")
-    if not Decimal(0) < terms.cap_share <= Decimal(1):
-        problems.append(f"sla.cap: {terms.cap_share} is not a share above 0 and at most 1")
-    for k, tier in enumerate(terms.tiers):
-        if not Decimal(0) < tier.below_pct <= Decimal(100):
-            problems.append(f"sla.tiers[{k}].below: {tier.below_pct} is not above 0 and at most 100 percent")
-        if not Decimal(0) < tier.share <= Decimal(1):
-            problems.append(f"sla.tiers[{k}].share: {tier.share} is not a share above 0 and at most 1")
-    return problems
+    """What is wrong with ``terms``, each naming the field (empty when fine): the rules
+    a lease request's SLA follows (``validate_request``), in one place."""
+    return sla_target_problems(terms.target_pct) + credit_problems(terms.target_pct, terms.tiers, terms.cap_share)
 
 
 def checked(terms: SlaTerms) -> SlaTerms:

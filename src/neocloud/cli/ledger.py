@@ -37,6 +37,7 @@ from neocloud.cli.views import (
 )
 from neocloud.domain.changes import Change, EventQuery
 from neocloud.domain.clock import to_s
+from neocloud.domain.credits import DEFAULT_CAP_SHARE, CreditTier, describe_credits
 from neocloud.domain.health import Health
 from neocloud.domain.leases import (
     MAX_GPUS,
@@ -123,6 +124,8 @@ class _Opts:
     price: str | None
     sla: str | None
     tier: Tier = Tier.RESERVED
+    credit_tier: tuple[str, ...] = ()
+    credit_cap: str | None = None
 
 
 WIDE_TABLE = 120  # terminals narrower than this get folded tables (piped output is never narrow)
@@ -150,6 +153,8 @@ def _request(o: _Opts, terms: Terms) -> LeaseRequest:
         steps=tuple(_step(s) for s in o.step),
         spares=_spares(o.spares),
         tier=o.tier,
+        sla_credit_tiers=tuple(_credit_tier(t) for t in o.credit_tier),
+        sla_credit_cap=DEFAULT_CAP_SHARE if o.credit_cap is None else _percent("--credit-cap", o.credit_cap) / 100,
     )
 
 
@@ -165,6 +170,24 @@ def _sla(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation:
         _fail(f"--sla {text!r}: not a number")
+
+
+def _credit_tier(text: str) -> CreditTier:
+    """``99:10``: availability below 99 percent earns 10 percent of the period's charge."""
+    below, sep, credit = text.partition(":")
+    if not sep:
+        _fail(f"--credit-tier {text!r}: expected BELOW:CREDIT in percent, like 99:10")
+    return CreditTier(_percent("--credit-tier", below, text), _percent("--credit-tier", credit, text) / 100)
+
+
+def _percent(flag: str, text: str, whole: str | None = None) -> Decimal:
+    try:
+        value = Decimal(text.strip().removesuffix("%"))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        _fail(f"{flag} {whole or text!r}: {text.strip()!r} is not a number of percent")
+    return value
 
 
 def _step(text: str) -> Step:
@@ -218,6 +241,17 @@ PriceOpt = Annotated[
 ]
 TierOpt = Annotated[Tier, typer.Option("--tier", help="How it is sold; priced from the book in force.")]
 SlaOpt = Annotated[str | None, typer.Option("--sla", help="Availability target in percent (default: the operator's).")]
+CreditTierOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--credit-tier",
+        help="BELOW:CREDIT percent, like 99:10: availability below 99% credits 10% of the period's charge "
+        "(repeatable, highest first; replaces the default tiers).",
+    ),
+]
+CreditCapOpt = Annotated[
+    str | None, typer.Option("--credit-cap", help="Most credit in a period, percent of its charge (default 100).")
+]
 
 
 @lease_app.command("quote")
@@ -237,6 +271,8 @@ def lease_quote(
     price: PriceOpt = None,
     sla: SlaOpt = None,
     tier: TierOpt = Tier.RESERVED,
+    credit_tier: CreditTierOpt = None,
+    credit_cap: CreditCapOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -260,6 +296,8 @@ def lease_quote(
                 price,
                 sla,
                 tier,
+                tuple(credit_tier or ()),
+                credit_cap,
             ),
             svc.terms,
         )
@@ -287,6 +325,8 @@ def lease_create(
     price: PriceOpt = None,
     sla: SlaOpt = None,
     tier: TierOpt = Tier.RESERVED,
+    credit_tier: CreditTierOpt = None,
+    credit_cap: CreditCapOpt = None,
     hold: Annotated[bool, typer.Option("--hold", help="Hold (expires) instead of confirming at once.")] = False,
     hold_minutes: Annotated[
         int, typer.Option("--hold-minutes", min=1, max=10_080, help="How long a --hold lasts before it expires.")
@@ -319,6 +359,8 @@ def lease_create(
                 price,
                 sla,
                 tier,
+                tuple(credit_tier or ()),
+                credit_cap,
             ),
             svc.terms,
         )
@@ -624,6 +666,8 @@ def _print_view(view: Any) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    r = view.lease.request
+    out.print(describe_credits(r.sla_availability_pct, r.sla_credit_tiers, r.sla_credit_cap), highlight=False)
     kinds: dict[str, int] = {}
     for b in data["bookings"]:
         kinds[b["kind"]] = kinds.get(b["kind"], 0) + 1

@@ -6,6 +6,7 @@ from typing import Any
 
 from neocloud.domain.changes import StoredEvent
 from neocloud.domain.clock import from_s
+from neocloud.domain.credits import credits_document
 from neocloud.domain.leases import Amendment, Lease
 from neocloud.economics.pricebook import Margin
 from neocloud.leasing.availability import ModelAvailability
@@ -83,6 +84,7 @@ def lease_json(lease: Lease) -> dict[str, Any]:
         "created": iso(lease.created_s),
         "maintenance_notice_s": lease.request.maintenance_notice_s,
         "amendments": [amendment_json(a) for a in lease.amendments],
+        "sla_credits": credits_document(lease.request.sla_credit_tiers, lease.request.sla_credit_cap),
     }
 
 

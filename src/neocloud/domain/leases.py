@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from neocloud.domain.clock import from_s
+from neocloud.domain.credits import DEFAULT_CAP_SHARE, CreditTier, credit_problems, default_credit_tiers
 from neocloud.domain.errors import DomainError
 from neocloud.domain.money import Money, price_problems
 from neocloud.domain.shape import Level, Locality, Shape, Unit
@@ -193,7 +194,12 @@ class LeaseRequest:
     service fills it in with ``price_version``, the version it came from); a price
     given with ``price_version`` ``None`` is the operator's explicit override.
     ``maintenance_notice_s``: how long before an announced maintenance window starts
-    the operator must announce it (default :data:`MAINTENANCE_NOTICE_S`)."""
+    the operator must announce it (default :data:`MAINTENANCE_NOTICE_S`).
+    ``sla_credit_tiers``: the SLA credit tiers, highest threshold first
+    (:mod:`neocloud.domain.credits`); none stated (``()``) is signed with the defaults
+    for the target when the lease is booked (:func:`with_credit_terms`), so a booked
+    lease records the tiers it was signed with. ``sla_credit_cap``: the share of the
+    period's charge no credit exceeds (default 100% [R101])."""
 
     tenant: str
     shape: Shape
@@ -206,6 +212,8 @@ class LeaseRequest:
     tier: Tier = Tier.RESERVED
     price_version: int | None = None
     maintenance_notice_s: int = MAINTENANCE_NOTICE_S
+    sla_credit_tiers: tuple[CreditTier, ...] = ()
+    sla_credit_cap: Decimal = DEFAULT_CAP_SHARE
 
     @property
     def price_override(self) -> bool:
@@ -399,6 +407,15 @@ def change_state(lease: Lease, target: LeaseState, *, at_s: int, actor: str, rea
     return replace(lease, state=target, history=(*lease.history, record))
 
 
+def with_credit_terms(request: LeaseRequest) -> LeaseRequest:
+    """``request`` as a lease is signed with it: its stated credit tiers, or (none
+    stated) the defaults for its availability target, written into the request so the
+    lease keeps them whatever the defaults become later."""
+    if request.sla_credit_tiers:
+        return request
+    return replace(request, sla_credit_tiers=default_credit_tiers(request.sla_availability_pct))
+
+
 def contract_from(request: LeaseRequest, gpus: int) -> tuple[Segment, ...]:
     """Contract segments for a request placed with ``gpus`` at its start and its steps after."""
     points = [(request.start_s, gpus), *((s.at_s, s.gpus) for s in request.steps)]
@@ -411,7 +428,8 @@ def validate_request(request: LeaseRequest, now_s: int, horizon_s: int = MAX_HOR
 
     Counts are bounded (:data:`MAX_GPUS`, :data:`MAX_UNITS`, :data:`MAX_STEPS`,
     :data:`MAX_SPARES`), dates lie between now and ``horizon_s`` ahead, and the price
-    and SLA follow :func:`terms_problems`."""
+    and SLA follow :func:`terms_problems`, the credit tiers and cap
+    :func:`~neocloud.domain.credits.credit_problems`."""
     problems: list[str] = []
     if not request.tenant.strip():
         problems.append("tenant: must not be empty")
@@ -419,6 +437,7 @@ def validate_request(request: LeaseRequest, now_s: int, horizon_s: int = MAX_HOR
     problems += _shape_problems(request.shape)
     price = request.price_per_gpu_hour
     problems += terms_problems(Terms(LIST_PRICE if price is None else price, request.sla_availability_pct))
+    problems += credit_problems(request.sla_availability_pct, request.sla_credit_tiers, request.sla_credit_cap)
     problems += _step_problems(request)
     problems += _spare_problems(request.spares)
     if not 0 <= request.maintenance_notice_s <= MAX_MAINTENANCE_NOTICE_S:
@@ -430,13 +449,17 @@ def terms_problems(terms: Terms) -> list[str]:
     """A price per GPU-hour within bounds and the currency's precision (see
     :func:`~neocloud.domain.money.price_problems`); an SLA above 0 and at most 100
     percent, with at most :data:`SLA_PLACES` decimal places."""
-    problems = price_problems(terms.price_per_gpu_hour)
-    sla = terms.sla_availability_pct
+    return price_problems(terms.price_per_gpu_hour) + sla_target_problems(terms.sla_availability_pct)
+
+
+def sla_target_problems(sla: Decimal) -> list[str]:
+    """An availability target above 0 and at most 100 percent, with at most
+    :data:`SLA_PLACES` decimal places (field ``sla``)."""
     if not Decimal(0) < sla <= Decimal(100):
-        problems.append("sla: availability must be above 0 and at most 100 percent")
-    elif _places(sla) > SLA_PLACES:
-        problems.append(f"sla: {sla} has more than {SLA_PLACES} decimal places (99.999 is five nines)")
-    return problems
+        return ["sla: availability must be above 0 and at most 100 percent"]
+    if _places(sla) > SLA_PLACES:
+        return [f"sla: {sla} has more than {SLA_PLACES} decimal places (99.999 is five nines)"]
+    return []
 
 
 def horizon_problems(field: str, t_s: int, now_s: int, horizon_s: int = MAX_HORIZON_S) -> list[str]:

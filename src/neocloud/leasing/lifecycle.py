@@ -27,6 +27,7 @@ from neocloud.domain.leases import (
     amend,
     change_state,
     clip_contract,
+    with_credit_terms,
 )
 from neocloud.domain.ledger import Booking, Draft, HolderKind
 from neocloud.domain.shape import Shape
@@ -41,10 +42,11 @@ from neocloud.placement.snapshot import HEALTH_CODES
 def book(
     view: LedgerView, quote: Quote, *, lease_id: str, now_s: int, actor: str, hold_s: int | None = None
 ) -> tuple[Lease, Change]:
-    """Book a quote: held for ``hold_s`` seconds when given, else confirmed."""
+    """Book a quote: held for ``hold_s`` seconds when given, else confirmed. The lease
+    records the SLA credit tiers it is signed with (the defaults where none are stated)."""
     if lease_id in view.leases:
         raise LeaseRuleError("lease {lease} already exists", lease=lease_id)
-    request = quote.request
+    request = with_credit_terms(quote.request)
     down = tuple(sorted(n for n in quote.nodes if HEALTH_CODES[int(view.health[view.node(n)])] in DOWN))
     lease = Lease(lease_id, request, LeaseState.QUOTED, quote.model, quote.contract, now_s, degraded_nodes=down)
     target = LeaseState.HELD if hold_s is not None else LeaseState.CONFIRMED

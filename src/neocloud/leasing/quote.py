@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from neocloud.domain.errors import DomainError, RequestError, minutes_utc
-from neocloud.domain.leases import MAX_HORIZON_S, LeaseRequest, validate_request
+from neocloud.domain.leases import MAX_HORIZON_S, LeaseRequest, validate_request, with_credit_terms
 from neocloud.domain.money import Money
 from neocloud.domain.shape import LOOSER, Locality
 from neocloud.leasing.plan import Plan, plan
@@ -91,10 +91,12 @@ class Unplaceable(DomainError):
 
 def quote(view: LedgerView, request: LeaseRequest, now_s: int, price: Pricer | None = None) -> Quote | Refusal:
     """Place ``request`` on free capacity; a plan priced by ``price`` (default: the
-    request's own price), or the reason and alternatives."""
+    request's own price), or the reason and alternatives. The plan's request states
+    the SLA credit tiers it would be signed with (the defaults where it states none)."""
     problems = validate_request(request, now_s)
     if problems:
         raise RequestError(problems)
+    request = with_credit_terms(request)
     found = plan(view, request)
     if isinstance(found, Plan):
         return (price or Quote.of_plan)(found)

@@ -28,11 +28,11 @@ from neocloud.billing import (
     Usage,
     credit_note_id,
     credit_share,
-    default_terms,
     invoice_run,
     meter,
     rate_lease,
     signed_price,
+    terms_of,
 )
 from neocloud.domain.billing import (
     DEFAULT_TZ,
@@ -52,6 +52,7 @@ from neocloud.domain.billing import (
 )
 from neocloud.domain.changes import Change, Event
 from neocloud.domain.clock import Clock, to_s
+from neocloud.domain.credits import describe_credits
 from neocloud.domain.errors import NotFound, RequestError
 from neocloud.domain.leases import Lease
 from neocloud.domain.money import Money, round_money
@@ -118,6 +119,12 @@ class LeaseSla:
     tz: str
     months: tuple[SlaMonth, ...]
     refused: str | None = None  # why the lease could not be priced (no card for its signed version)
+
+    @property
+    def terms(self) -> str:
+        """The SLA the lease was signed with, in one line (its target, tiers and cap)."""
+        r = self.lease.request
+        return describe_credits(r.sla_availability_pct, r.sla_credit_tiers, r.sla_credit_cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +418,7 @@ def _sla_months(history: LeaseHistory, tz: str, end_s: int, now_s: int, price: P
     """Each month of ``history.lease`` from its start to ``end_s`` (the lease's end or
     now), rated to ``now_s`` as the run rates it (unpriced: metered only)."""
     lease = history.lease
-    terms = default_terms(lease.request.sla_availability_pct)
+    terms = terms_of(lease.request)
     months = []
     p = period_of(lease.start_s, tz)
     while p.start_s < end_s:

@@ -1,7 +1,8 @@
 """The demo database behind ``neocloud serve --demo``: a small fleet with real activity.
 
 Two sites from the ``demo`` preset. ``demo-east`` (GB200 NVL72 racks) is leased whole
-to one tenant for a year: the wholesale case. On ``demo-west`` (H100/H200 nodes):
+to one tenant for a year: the wholesale case, with SLA credit tiers of its own
+(:data:`WHOLESALE_CREDITS`). On ``demo-west`` (H100/H200 nodes):
 an internal training pool, block leases of several tenants (one held, one with
 steps, one with spare nodes), a node failure healed from a spare, a failure in the
 whole-site lease that leaves it degraded, and a maintenance window.
@@ -18,6 +19,7 @@ from decimal import Decimal
 from neocloud.domain.access import Role
 from neocloud.domain.billing import period_of
 from neocloud.domain.clock import ManualClock, from_s, to_s
+from neocloud.domain.credits import CreditTier
 from neocloud.domain.health import Health
 from neocloud.domain.leases import LeaseRequest, SparePolicy, Step, Tier
 from neocloud.domain.ledger import HolderKind
@@ -30,6 +32,19 @@ from neocloud.services.container import Services
 DAY = 86_400
 ACTOR = "demo"
 TENANTS = ("frontier-lab", "acme-ai", "globex-research", "initech")
+
+
+#: The whole-site lease's SLA credits, as its contract states them (not the defaults):
+#: 5% below 99.5, 15% below 98, 30% below 95, 100% below 90, capped at 50% of the
+#: month's fee. A demo contract, not a sourced default: a larger tenant negotiates
+#: finer tiers; the 50% cap is the low end of the 50-100% range [R98] (2026-07-03).
+WHOLESALE_CREDITS = (
+    CreditTier(Decimal("99.5"), Decimal("0.05")),
+    CreditTier(Decimal("98"), Decimal("0.15")),
+    CreditTier(Decimal("95"), Decimal("0.30")),
+    CreditTier(Decimal("90"), Decimal("1.00")),
+)
+WHOLESALE_CAP = Decimal("0.50")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +77,8 @@ def build_demo(services: Services) -> DemoKeys:
         None,  # from the seeded price book: wholesale GB200 with its ramp
         sla_availability_pct=Decimal("99.5"),
         tier=Tier.WHOLESALE,
+        sla_credit_tiers=WHOLESALE_CREDITS,
+        sla_credit_cap=WHOLESALE_CAP,
     )
     whole, _ = leasing.create(wholesale, actor=ACTOR)
     pool = Shape(("H100",), gpus=128, locality=Locality.BLOCK)

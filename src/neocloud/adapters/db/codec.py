@@ -6,8 +6,12 @@ rebuilds the frozen dataclasses, so ``decode_lease(encode_lease(x)) == x``.
 
 Fields added after format 1 was written decode to their defaults when absent, so
 older documents still load: ``amendments`` (none), ``request.maintenance_notice_s``
-(:data:`~neocloud.domain.leases.MAINTENANCE_NOTICE_S`), ``request.tier`` and
-``request.price_version``.
+(:data:`~neocloud.domain.leases.MAINTENANCE_NOTICE_S`), ``request.tier``,
+``request.price_version``, and the SLA credit terms: ``request.sla_credit_tiers``
+(``[[below_pct, share], ...]``, Decimals as strings) loads as the defaults for the
+lease's target (:func:`~neocloud.domain.credits.default_credit_tiers`: the only
+tiers such a lease was ever credited by) and ``request.sla_credit_cap`` as
+:data:`~neocloud.domain.credits.DEFAULT_CAP_SHARE`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from neocloud.domain.catalog import GpuModel
+from neocloud.domain.credits import DEFAULT_CAP_SHARE, CreditTier, default_credit_tiers
 from neocloud.domain.leases import (
     MAINTENANCE_NOTICE_S,
     Amendment,
@@ -151,6 +156,8 @@ def _encode_request(r: LeaseRequest) -> Json:
         "tier": r.tier.value,
         "price_version": r.price_version,
         "maintenance_notice_s": r.maintenance_notice_s,
+        "sla_credit_tiers": [[str(t.below_pct), str(t.share)] for t in r.sla_credit_tiers],
+        "sla_credit_cap": str(r.sla_credit_cap),
     }
 
 
@@ -162,6 +169,8 @@ def _decode_request(d: Mapping[str, Any]) -> LeaseRequest:
     s = d["shape"]
     price = d["price_per_gpu_hour"]
     spares = d["spares"]
+    sla = Decimal(d["sla_availability_pct"])
+    tiers = d.get("sla_credit_tiers")  # absent: written before leases recorded their tiers
     return LeaseRequest(
         tenant=d["tenant"],
         shape=Shape(
@@ -175,13 +184,17 @@ def _decode_request(d: Mapping[str, Any]) -> LeaseRequest:
         start_s=int(d["start_s"]),
         end_s=int(d["end_s"]),
         price_per_gpu_hour=None if price is None else Money(Decimal(price["amount"]), price["currency"]),
-        sla_availability_pct=Decimal(d["sla_availability_pct"]),
+        sla_availability_pct=sla,
         steps=tuple(Step(int(at), int(g)) for at, g in d["steps"]),
         spares=None if spares is None else SparePolicy(Level(spares["per"]), int(spares["count"])),
         # leases written before the price book: reserved, at an explicit price (no version)
         tier=Tier(d.get("tier", Tier.RESERVED.value)),
         price_version=d.get("price_version"),
         maintenance_notice_s=int(d.get("maintenance_notice_s", MAINTENANCE_NOTICE_S)),
+        sla_credit_tiers=default_credit_tiers(sla)
+        if tiers is None
+        else tuple(CreditTier(Decimal(below), Decimal(share)) for below, share in tiers),
+        sla_credit_cap=Decimal(d.get("sla_credit_cap", str(DEFAULT_CAP_SHARE))),
     )
 
 
