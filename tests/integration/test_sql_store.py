@@ -24,6 +24,7 @@ from neocloud.adapters.db.store import SqlStore, alembic_config, open_store
 from neocloud.adapters.memory import MemoryStore
 from neocloud.domain.catalog import GpuModel
 from neocloud.domain.changes import Change, Event, EventQuery, HealthChange, StoreError
+from neocloud.domain.credits import CreditTier
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health
 from neocloud.domain.leases import (
@@ -370,6 +371,14 @@ EXPLICIT_LEASES = [
     a_lease("L-3", request=replace(a_lease().request, price_per_gpu_hour=Money(Decimal("1E+2")), spares=None)),
     a_lease("L-4", request=replace(a_lease().request, sla_availability_pct=Decimal("99.900000000000000001"))),
     a_lease(
+        "L-6",
+        request=replace(
+            a_lease().request,
+            sla_credit_tiers=(CreditTier(Decimal("99.95"), Decimal("0.050")), CreditTier(Decimal("9E+1"), Decimal(1))),
+            sla_credit_cap=Decimal("0.30"),
+        ),
+    ),
+    a_lease(
         "L-5",
         request=replace(a_lease().request, maintenance_notice_s=3600),
         contract=(Segment(0, 50, 16),),
@@ -433,6 +442,8 @@ requests = st.builds(
     steps=st.lists(st.builds(Step, seconds, st.integers(0, 10**6)), max_size=3).map(tuple),
     spares=st.none() | st.builds(SparePolicy, st.sampled_from(Level), st.integers(0, 100)),
     maintenance_notice_s=st.integers(0, 2**40),
+    sla_credit_tiers=st.lists(st.builds(CreditTier, finite, finite), max_size=3).map(tuple),
+    sla_credit_cap=finite,
 )
 contracts = st.lists(st.builds(Segment, seconds, seconds, st.integers(0, 10**6)), max_size=4).map(tuple)
 amendments = st.builds(

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from neocloud.billing.invoicing import RatedLease, invoice_run, rate_lease
 from neocloud.billing.metering import Usage, meter
 from neocloud.billing.rating import signed_price
-from neocloud.billing.sla import CreditTier, SlaTerms, sla_credit
+from neocloud.billing.sla import credit_share, sla_credit, terms_of
 from neocloud.domain.billing import (
     CreditNote,
     Invoice,
@@ -34,10 +34,12 @@ from neocloud.domain.billing import (
     change_invoice_state,
     period,
 )
+from neocloud.domain.credits import MAX_CREDIT_TIERS, CreditTier, credit_problems
 from neocloud.domain.health import Health
-from neocloud.domain.leases import Lease, Segment, Tier
+from neocloud.domain.leases import Lease, LeaseRequest, Segment, Tier
 from neocloud.domain.ledger import Booking, HolderKind
 from neocloud.domain.money import Money
+from neocloud.domain.shape import Shape
 from neocloud.economics.pricebook import PriceBook, RampStep, RateCards, WholesaleCard
 from neocloud.leasing.delivered import delivered_series
 from tests.billing_builders import DAY, HOUR, a_lease, at, history
@@ -160,24 +162,38 @@ def test_metering_and_the_lease_pages_delivered_series_agree(
 shares = st.decimals(Decimal("0.01"), Decimal("1"), places=2)
 
 
+@st.composite
+def stated_terms(draw: st.DrawFn) -> LeaseRequest:
+    """A lease request stating random valid SLA credit tiers and a cap: thresholds at
+    most the target and strictly decreasing, shares never decreasing."""
+    target = draw(st.decimals(Decimal("50"), Decimal("100"), places=3))
+    n = draw(st.integers(1, MAX_CREDIT_TIERS))
+    belows = draw(st.lists(st.decimals(Decimal("1"), target, places=3), min_size=n, max_size=n, unique=True))
+    tier_shares = sorted(draw(st.lists(shares, min_size=n, max_size=n)))
+    tiers = tuple(CreditTier(b, s) for b, s in zip(sorted(belows, reverse=True), tier_shares, strict=True))
+    request = LeaseRequest("t", Shape(("H100",), gpus=8), 0, 1, None, target)
+    request = replace(request, sla_credit_tiers=tiers, sla_credit_cap=draw(shares))
+    assert credit_problems(target, tiers, request.sla_credit_cap) == []  # a contract the rules accept
+    return request
+
+
 @given(
+    request=stated_terms(),
     shortfall=st.integers(0, 10**6),
-    target=st.decimals(Decimal("50"), Decimal("100"), places=3),
-    tiers=st.lists(st.tuples(st.decimals(Decimal("1"), Decimal("100"), places=1), shares), min_size=1, max_size=4),
-    cap=shares,
     fee=st.decimals(Decimal("0.01"), Decimal("10000000000"), places=2),
 )
-def test_no_credit_exceeds_the_cap(
-    shortfall: int, target: Decimal, tiers: list[tuple[Decimal, Decimal]], cap: Decimal, fee: Decimal
-) -> None:
+def test_no_credit_exceeds_the_cap(request: LeaseRequest, shortfall: int, fee: Decimal) -> None:
     usage = Usage("L-1", "t", Tier.WHOLESALE, period("2027-01"), 10**6, 10**6 - shortfall, 0, shortfall)
-    terms = SlaTerms(target, tuple(CreditTier(b, s) for b, s in tiers), cap)
     charge = InvoiceLine(LineKind.CHARGE, "L-1", "2027-01", "fee", 10**6, Money(fee))
+    terms = terms_of(request)  # the lease's own tiers and cap, as rating takes them
     line = sla_credit(usage, charge, terms)
+    cap = request.sla_credit_cap
     if line is not None:
         assert line.amount.amount < 0
         assert -line.amount.amount <= (fee * cap).quantize(Decimal("0.01"))
         assert -line.amount.amount <= fee
+    reached = [t.share for t in request.sla_credit_tiers if Decimal(usage.available_gpu_s * 100) < t.below_pct * 10**6]
+    assert credit_share(usage, terms) == min(max(reached, default=Decimal(0)), cap)
 
 
 # -- the invoice run over a replayed history -------------------------------------------
