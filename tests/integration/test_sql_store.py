@@ -371,14 +371,6 @@ EXPLICIT_LEASES = [
     a_lease("L-3", request=replace(a_lease().request, price_per_gpu_hour=Money(Decimal("1E+2")), spares=None)),
     a_lease("L-4", request=replace(a_lease().request, sla_availability_pct=Decimal("99.900000000000000001"))),
     a_lease(
-        "L-6",
-        request=replace(
-            a_lease().request,
-            sla_credit_tiers=(CreditTier(Decimal("99.95"), Decimal("0.050")), CreditTier(Decimal("9E+1"), Decimal(1))),
-            sla_credit_cap=Decimal("0.30"),
-        ),
-    ),
-    a_lease(
         "L-5",
         request=replace(a_lease().request, maintenance_notice_s=3600),
         contract=(Segment(0, 50, 16),),
@@ -405,6 +397,14 @@ EXPLICIT_LEASES = [
                 window=(20, 30),
             ),
             Amendment(AmendmentKind.TERMINATE, 9, 50, "ops", "early", (Segment(0, 200, 16),), (Segment(0, 50, 16),)),
+        ),
+    ),
+    a_lease(
+        "L-6",
+        request=replace(
+            a_lease().request,
+            sla_credit_tiers=(CreditTier(Decimal("99.95"), Decimal("0.050")), CreditTier(Decimal("9E+1"), Decimal(1))),
+            sla_credit_cap=Decimal("0.30"),
         ),
     ),
 ]
