@@ -42,7 +42,10 @@ REPO = Path(__file__).resolve().parents[1]
 # latency-v2 (2026-12-01): squared layout spelling read as the run it is; TTFT as bursts
 # of equal requests (per-engine share, disagg over every attention-DP rank), decode steps
 # waited for and host time per prompt token, in place of the closed-loop prefill queue.
-VERSION = "latency-v2"
+# latency-v3 (2026-12-01): each request of a burst is a whole prefill, its compute plus a
+# cost per decoder layer (eager kernel launches), every attention-DP rank's tokens through
+# the experts in agg as in disagg; the agg queue and decode-step wait (at their bounds) gone.
+VERSION = "latency-v3"
 DATA = REPO.parent / "shared" / "reference" / "serving-silicon"
 FAMILIES = {
     "deepseek-r1": "deepseek",
