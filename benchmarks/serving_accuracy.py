@@ -42,7 +42,10 @@ REPO = Path(__file__).resolve().parents[1]
 # latency-v2 (2026-12-01): squared layout spelling read as the run it is; TTFT as bursts
 # of equal requests (per-engine share, disagg over every attention-DP rank), decode steps
 # waited for and host time per prompt token, in place of the closed-loop prefill queue.
-VERSION = "latency-v2"
+# latency-v3 (2026-12-01): each request of a burst is a whole prefill, its compute plus a
+# cost per decoder layer (eager kernel launches), every attention-DP rank's tokens through
+# the experts in agg as in disagg; the agg queue and decode-step wait (at their bounds) gone.
+VERSION = "latency-v3"
 DATA = REPO.parent / "shared" / "reference" / "serving-silicon"
 FAMILIES = {
     "deepseek-r1": "deepseek",
@@ -157,6 +160,13 @@ def _tables(pred_ttft, pred_tpot, ttft, tpot, labels):  # type: ignore[no-untype
     out: dict[str, object] = {"overall": _stats(e_ttft, e_tpot, np.ones(len(ttft), bool))}
     for key in ("system", "engine", "mode", "family"):
         out[key] = {g: _stats(e_ttft, e_tpot, labels[key] == g) for g in sorted(set(labels[key].tolist()))}
+    for key in ("engine", "system"):  # aggregated and disaggregated rows apart: their errors differ 1.5-3x
+        out[f"mode_{key}"] = {
+            f"{m}/{g}": _stats(e_ttft, e_tpot, (labels["mode"] == m) & (labels[key] == g))
+            for m in sorted(set(labels["mode"].tolist()))
+            for g in sorted(set(labels[key].tolist()))
+            if ((labels["mode"] == m) & (labels[key] == g)).any()
+        }
     groups = [(s, e) for s in sorted(set(labels["system"].tolist())) for e in sorted(set(labels["engine"].tolist()))]
     cells = []
     for s, e in groups:
@@ -189,9 +199,9 @@ def _print(title, tables):  # type: ignore[no-untyped-def]
         print(f"{name:<28}{s['rows']:>6}  {ttft:>16}  {tpot:>16}")
 
     line("overall", tables["overall"])
-    for key in ("system", "engine", "mode", "family"):
+    for key in ("system", "engine", "mode", "family", "mode_engine", "mode_system"):
         for g, s in tables[key].items():
-            line(f"{key} {g}", s)
+            line(f"{key.removeprefix('mode_')} {g}", s)
     for cell in tables["worst"]:
         line(f"worst {cell['system']}/{cell['engine']}", cell)
 

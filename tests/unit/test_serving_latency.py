@@ -148,7 +148,7 @@ def test_the_fit_recovers_the_latencies_of_rows_the_model_itself_generated() -> 
     a = parse_config(TINY)
     deps = [deployment(batch=b, tp=tp, isl=isl) for b in (1, 4, 16, 64) for tp in (1, 2, 4) for isl in (256, 2048)]
     rows = table([terms(a, SYSTEM, d) for d in deps])
-    truth = replace(INITIAL, mem_eff=0.8, layer_s=(5e-5, 5e-5, 5e-5), ttft_s=(0.05, 0.05, 0.05), queue=0.3)
+    truth = replace(INITIAL, mem_eff=0.8, layer_s=(5e-5, 5e-5, 5e-5), ttft_s=(0.05, 0.05, 0.05), burst=(0.3, 0.3, 0.3))
     ttft, tpot = combine(rows, truth)
     found = fit(rows, ttft, tpot).coefficients
     fit_ttft, fit_tpot = combine(rows, found)
@@ -237,7 +237,8 @@ def test_a_disaggregated_row_without_worker_counts_gets_as_many_prefill_as_decod
     assert got["decode_batch_n"] == math.ceil(400 / workers)
 
 
-# --- latency-v2: the data's layout spelling, and TTFT as bursts of equal requests ---
+# --- latency-v2: the data's layout spelling, and TTFT as bursts of equal requests;
+# latency-v3: each request in a burst a whole prefill (compute and a cost per layer) ---
 
 
 def test_a_layout_written_as_64_gpus_of_tp8_ep8_on_an_8_gpu_node_is_costed_as_the_8_gpu_run() -> None:
@@ -287,16 +288,19 @@ def test_a_disaggregated_request_waits_for_a_share_of_the_burst_on_its_prefill_r
     alone = table([terms(a, SYSTEM, _disagg(Worker(batch=1), 1))])
     ttft = [combine(t, c)[0][0] for t in (one_worker, four_workers, alone)]
     assert ttft[0] > ttft[1] > ttft[2]
-    # exactly: 63 others on one rank, 15 on each of four, each waited for at half its compute
+    # exactly: 63 others on one rank, 15 on each of four, each waited for at half its prefill
     assert terms(a, SYSTEM, _disagg(Worker(batch=1), 64))["burst_n"] == 63.0
     without = combine(one_worker, replace(c, disagg_burst=1e-12))[0][0]
-    assert ttft[0] - without == pytest.approx(0.5 * 63 * _prefill_compute_ms(one_worker, c), rel=1e-6)
+    assert ttft[0] - without == pytest.approx(0.5 * 63 * _whole_prefill_ms(one_worker, c, engine=2), rel=1e-6)
 
 
-def _prefill_compute_ms(t: np.ndarray, c: Coefficients) -> float:
+def _whole_prefill_ms(t: np.ndarray, c: Coefficients, engine: int) -> float:
+    """One burst request's prefill as the model waits for it: compute, with every
+    attention-DP rank's tokens through the experts, and the engine's cost per layer."""
     col = {n: t[0, i] for i, n in enumerate(TERM_NAMES)}
     moe_eff = c.prefill_eff * min(c.moe_eff / c.gemm_eff, 1.0)
-    return float(((col["p_gemm_s"] + col["p_attn_s"]) / c.prefill_eff + col["p_moe_burst_s"] / moe_eff) * 1e3)
+    compute = (col["p_gemm_s"] + col["p_attn_s"]) / c.prefill_eff + col["p_moe_burst_s"] / moe_eff
+    return float((compute + col["layers_n"] * c.prefill_layer_s[engine]) * 1e3)
 
 
 def test_a_burst_on_a_data_parallel_prefill_worker_runs_every_ranks_tokens_through_the_experts() -> None:
@@ -316,22 +320,39 @@ def test_every_prompt_token_costs_the_engines_host_time_in_ttft() -> None:
     assert terms(a, SYSTEM, deployment(isl=512))["isl_n"] == 512.0
 
 
-def test_agg_ttft_waits_for_the_engines_share_of_its_ranks_burst_and_for_decode_steps() -> None:
+def test_agg_ttft_waits_for_the_engines_share_of_the_whole_prefills_of_its_ranks_burst() -> None:
     a = parse_config(TINY)
-    row = table([terms(a, SYSTEM, deployment(batch=16))])
-    c = replace(INITIAL, queue=1e-12, step_wait=(1e-12, 1e-12, 1e-12))
+    row = table([terms(a, SYSTEM, deployment(batch=16))])  # backend vllm: the third engine
+    c = replace(INITIAL, prefill_layer_s=(1e-3, 1e-3, 4e-3))
     base = combine(row, replace(c, burst=(1e-12, 1e-12, 1e-12)))[0][0]
     with_burst = combine(row, replace(c, burst=(0.5, 0.5, 0.25)))[0][0]
+    # 15 others on the rank, each waited for at a quarter of its compute and its 2 layers' cost
+    assert with_burst - base == pytest.approx(0.25 * 15 * _whole_prefill_ms(row, c, engine=2), rel=1e-6)
+
+
+def test_a_prefill_pays_the_engines_cost_per_decoder_layer_on_top_of_its_compute() -> None:
+    a = parse_config(TINY)  # 2 decoder layers
+    row = table([terms(a, SYSTEM, deployment(batch=1))])  # alone: no burst ahead of it
+    cheap = combine(row, replace(INITIAL, prefill_layer_s=(1.0, 1.0, 1e-9)))[0][0]
+    dear = combine(row, replace(INITIAL, prefill_layer_s=(1e-9, 1e-9, 0.01)))[0][0]
+    assert dear - cheap == pytest.approx(2 * (0.01 - 1e-9) * 1e3, rel=1e-6)
+
+
+def test_an_agg_burst_on_attention_dp_ranks_runs_every_ranks_prompt_through_the_experts() -> None:
+    a = parse_config(TINY_MOE)
+    dp = replace(deployment(batch=64), decode=Worker(batch=64, attention_dp=4, moe_ep=4))
+    row = table([terms(a, SYSTEM, dp)])
     col = {n: row[0, i] for i, n in enumerate(TERM_NAMES)}
-    compute_ms = (col["p_gemm_s"] + col["p_attn_s"]) / c.prefill_eff * 1e3
-    assert with_burst - base == pytest.approx(0.25 * 15 * compute_ms, rel=1e-6)
-    ttft, tpot = combine(row, replace(c, burst=(1e-12, 1e-12, 1e-12), step_wait=(1.0, 1.0, 2.0)))
-    assert ttft[0] - base == pytest.approx(2.0 * tpot[0], rel=1e-6)
+    assert col["p_moe_burst_s"] == pytest.approx(4 * col["p_gemm_moe_s"], rel=1e-9)
+    assert col["burst_n"] == 15.0  # 64 requests over 4 ranks
+    c = replace(INITIAL, burst=(0.5, 0.5, 0.5))
+    alone = combine(row, replace(c, burst=(1e-12, 1e-12, 1e-12)))[0][0]
+    assert combine(row, c)[0][0] - alone == pytest.approx(0.5 * 15 * _whole_prefill_ms(row, c, engine=2), rel=1e-6)
 
 
-def test_the_shipped_coefficients_are_latency_v2_with_their_cross_validated_errors() -> None:
+def test_the_shipped_coefficients_are_latency_v3_with_their_cross_validated_errors() -> None:
     coefficients, data = load_coefficients()
-    assert data["version"] == "latency-v2"
+    assert data["version"] == "latency-v3"
     cv = data["provenance"]["cross_validation"]
     assert set(cv) == {"leave-one-family-out", "leave-one-system-out", "roofline"}
     assert len(data["provenance"]["dataset"]["sha256"]) == 64

@@ -24,7 +24,7 @@ from neocloud.economics.serving.latency import INITIAL, Coefficients, combine
 LOSS = "soft_l1"
 LOSS_SCALE = 0.1  # soft_l1: errors past ~10% in log count linearly, not squared
 # Read by TTFT only; fitted in the second stage.
-TTFT_ONLY = ("prefill_eff", "queue", "disagg_burst", "ttft_s", "burst", "step_wait", "prompt_token_s")
+TTFT_ONLY = ("prefill_eff", "disagg_burst", "ttft_s", "burst", "prompt_token_s", "prefill_layer_s")
 # Not fitted, kept at the start value: no row of the reference set has pipeline
 # parallelism, so the data cannot tell a pipeline hop's cost (INITIAL: NVIDIA's p2p_latency).
 NOT_FITTED = ("pp_hop_s",)

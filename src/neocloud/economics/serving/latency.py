@@ -6,7 +6,7 @@ depend on any fitted number: seconds each part of a decode step and of a prefill
 take at 100% of the datasheet rate (bytes / HBM bandwidth, FLOPs / tensor FLOPS, bytes /
 link bandwidth) and counts (collectives, layers, pipeline hops). :func:`combine` turns
 a table of terms into latencies with a few fitted :class:`Coefficients` (achievable
-fractions, per-layer and per-collective overheads, prefill interference and queueing);
+fractions, per-layer and per-collective overheads, prefill interference and bursts);
 it is vectorised with NumPy so the fit and 5,000-row predictions are fast. The terms
 and why each is there are in docs/economics.md, "Serving latency model".
 
@@ -39,8 +39,8 @@ PER_ENGINE = (  # coefficients fitted per engine
     "seq_s",
     "interference",
     "burst",
-    "step_wait",
     "prompt_token_s",
+    "prefill_layer_s",
 )
 # Share of HBM an engine gives to weights and KV cache: vLLM's gpu_memory_utilization and
 # TensorRT-LLM's free_gpu_memory_fraction both default to 0.9 [engine docs, 2025].
@@ -116,7 +116,6 @@ class Coefficients:
     a2a_s: float  # fixed latency of one all-to-all
     a2a_inter_s: float  # extra latency of one all-to-all across nodes
     pp_hop_s: float  # one pipeline hop
-    queue: float  # agg: queueing for the GPUs' prefill time (x its share of their time)
     disagg_burst: float  # disagg: share of the other prefills of a burst on a prefill rank a request waits for
     disagg_tokens_per_step: float  # tokens a disaggregated decode step emits per sequence (speculative MTP)
     layer_s: tuple[float, float, float]  # per-layer kernel overhead, per engine
@@ -125,8 +124,8 @@ class Coefficients:
     seq_s: tuple[float, float, float]  # per sequence per decode step (scheduler, sampler), per engine
     interference: tuple[float, float, float]  # share of the carried prefill compute an agg step pays, per engine
     burst: tuple[float, float, float]  # agg: share of a burst's other prefills on its rank a request waits for
-    step_wait: tuple[float, float, float]  # agg: decode steps a new request waits for or rides with, per engine
     prompt_token_s: tuple[float, float, float]  # host time per prompt token (tokenising, transfer), per engine
+    prefill_layer_s: tuple[float, float, float]  # per decoder layer of one prefill (eager launches), per engine
 
     def vector(self) -> NDArray[np.float64]:
         """The coefficients as one vector (the fit's parameters), in field order."""
@@ -187,7 +186,6 @@ INITIAL = Coefficients(
     a2a_s=20e-6,
     a2a_inter_s=40e-6,
     pp_hop_s=10e-6,  # NVIDIA's empirical p2p_latency in every system file [SS]; not fitted
-    queue=1.0,
     disagg_burst=0.5,
     disagg_tokens_per_step=1.0,
     layer_s=(30e-6, 30e-6, 30e-6),
@@ -196,8 +194,8 @@ INITIAL = Coefficients(
     seq_s=(2e-6, 2e-6, 2e-6),
     interference=(1.0, 1.0, 1.0),
     burst=(0.5, 0.5, 0.5),
-    step_wait=(1.0, 1.0, 1.0),
     prompt_token_s=(1e-6, 1e-6, 1e-6),
+    prefill_layer_s=(1e-4, 1e-4, 1e-4),
 )
 
 
@@ -349,34 +347,29 @@ def _per_engine(values: tuple[float, float, float], engine: NDArray[np.float64])
 def _ttft(
     t: dict[str, NDArray[np.float64]], service: NDArray[np.float64], tpot: NDArray[np.float64], c: Coefficients
 ) -> NDArray[np.float64]:
-    """Prefill service time plus the waits in front of it.
+    """Prefill service time plus the waits in front of it (``latency-v3``).
 
-    Benchmarks keep ``concurrency`` requests of equal length in flight, so requests
-    finish and restart together: each round a prefill rank receives ``burst_n`` other
-    requests with a request, and the request waits for a share of their prefill compute.
-    agg: that share (``burst``, per engine: schedulers batch and order prefills
-    differently), an M/D/1-like wait that grows with the prefill share of the GPUs' time
-    ``x = batch * service / (osl * tpot)``, and ``step_wait`` decode steps the request
-    waits for or rides with (chunked prefill mixes it into decode steps).
-    disagg: the share ``disagg_burst`` of the burst on its prefill rank, every
-    attention-DP rank running a request at once (the routed experts see all their
-    tokens), then the KV cache's transfer to the decode worker. No closed-loop queue:
-    fitted, it only made the rows worse (docs/economics.md).
+    One prefill costs its compute and, per decoder layer, ``prefill_layer_s`` (a
+    prefill step runs its kernels eagerly: decode steps replay CUDA graphs, prefills of
+    varying length do not). Benchmarks keep ``concurrency`` requests of equal length in
+    flight, so requests finish and restart together: each round a prefill rank receives
+    ``burst_n`` other requests with a request, and the request waits for a share of
+    their whole prefills (compute and per-layer cost), every attention-DP rank running
+    one at once so the routed experts see all the ranks' tokens. The share is per engine
+    for agg (``burst``: schedulers batch, chunk and order prefills differently) and
+    ``disagg_burst`` for a prefill worker, which then sends the KV cache to the decode
+    worker. No closed-loop queue and no decode-step wait: fitted, both went to their
+    bounds once the per-layer cost was in (docs/economics.md).
     Both: the wait for KV-cache room, a fixed ``ttft_s`` and ``prompt_token_s`` per
     prompt token on the host (HTTP, tokenising, scheduling), per engine."""
     engine = t["engine_i"]
-    decode_time = t["osl_n"] * tpot
-    x_agg = t["decode_batch_n"] * service / decode_time
-    agg = (
-        service * (1.0 + c.queue * x_agg)
-        + _per_engine(c.burst, engine) * t["burst_n"] * _prefill_compute(t, c)
-        + _per_engine(c.step_wait, engine) * tpot
-    )
-    burst = t["burst_n"] * _prefill_compute(t, c, "p_moe_burst_s")
-    disagg = service + c.disagg_burst * burst + t["kv_xfer_s"] / c.net_eff
+    per_layer = t["layers_n"] * _per_engine(c.prefill_layer_s, engine)
+    others = t["burst_n"] * (_prefill_compute(t, c, "p_moe_burst_s") + per_layer)
+    share = np.where(t["disagg"] > 0, c.disagg_burst, _per_engine(c.burst, engine))
+    transfer = np.where(t["disagg"] > 0, t["kv_xfer_s"] / c.net_eff, 0.0)
     wait = t["slot_wait_n"] * tpot  # closed loop: a request waits for a finishing one's KV room
     host = _per_engine(c.ttft_s, engine) + t["isl_n"] * _per_engine(c.prompt_token_s, engine)
-    return np.where(t["disagg"] > 0, disagg, agg) + wait + host
+    return service + per_layer + share * others + transfer + wait + host
 
 
 def table(rows: Sequence[Mapping[str, float]]) -> NDArray[np.float64]:
