@@ -59,7 +59,8 @@ def place_job(
     if available < gpus:
         return None
     if policy is JobPlacement.COUNT:
-        return _spill(pool, _free(pool, model), gpus, np.arange(len(pool.capacity), dtype=np.int32))
+        free = _free(pool, model)
+        return _spill(pool, free, gpus, np.flatnonzero(free).astype(np.int32))
     if policy is JobPlacement.CONSOLIDATED:
         return _consolidated(pool, gpus, model, consolidate)
     free = _free(pool, model)
@@ -71,10 +72,10 @@ def place_job(
 
 
 def _free(pool: GpuPool, model: int | None) -> IntArray:
-    free = pool.free
-    if model is not None:
-        free[pool.snap.node_model != model] = 0
-    return free
+    """Free GPUs per node, of ``model`` only when given (the pool's own counts: read only)."""
+    if model is None:
+        return pool.free_view
+    return np.where(pool.snap.node_model == model, pool.free_view, 0).astype(np.int32)
 
 
 def _one_node(free: IntArray, gpus: int, *, best: bool) -> Allocation | None:

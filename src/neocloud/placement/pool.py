@@ -59,6 +59,8 @@ class GpuPool:
         self.capacity: IntArray = cap
         self.used: IntArray = np.zeros_like(cap)
         self.max_node_gpus = int(snap.node_gpus.max()) if snap.node_gpus.size else 0
+        self._free: IntArray = self.capacity - self.used
+        self.total_capacity = int(cap.sum())
         self.domain_free, self.block_free, self.model_free, self.free_hist, self.total_free = self._counts()
 
     def _counts(self) -> tuple[Counts, Counts, Counts, Counts, int]:
@@ -83,8 +85,9 @@ class GpuPool:
         return self.capacity - self.used
 
     @property
-    def total_capacity(self) -> int:
-        return int(self.capacity.sum())
+    def free_view(self) -> IntArray:
+        """Free GPUs per node, kept up to date (read-only: do not write to it)."""
+        return self._free
 
     @property
     def total_used(self) -> int:
@@ -97,7 +100,7 @@ class GpuPool:
     def take(self, alloc: Allocation) -> None:
         """Hold ``alloc``'s GPUs; refuses (ValueError, nothing changed) more than is free."""
         for node, k in zip(alloc.nodes, alloc.gpus, strict=True):
-            if k <= 0 or self.capacity[node] - self.used[node] < k:
+            if k <= 0 or self._free[node] < k:
                 raise ValueError(f"node {self.snap.node_ids[node]}: {k} GPUs asked, {self.free_at(node)} free")
         self._move(alloc, +1)
 
@@ -109,7 +112,7 @@ class GpuPool:
         self._move(alloc, -1)
 
     def free_at(self, node: int) -> int:
-        return int(self.capacity[node] - self.used[node])
+        return int(self._free[node])
 
     def set_capacity(self, node: int, gpus: int) -> None:
         """Offer ``gpus`` GPUs of ``node`` from now (0: down or leased away). Jobs must
@@ -124,6 +127,7 @@ class GpuPool:
         if delta:
             before = self.free_at(node)
             self.capacity[node] = gpus
+            self.total_capacity += delta
             self._count(node, before, delta)
 
     def _move(self, alloc: Allocation, sign: int) -> None:
@@ -135,6 +139,7 @@ class GpuPool:
     def _count(self, node: int, free_before: int, delta: int) -> None:
         """Counters after ``node``'s free GPUs moved from ``free_before`` by ``delta``."""
         snap = self.snap
+        self._free[node] += delta
         self.domain_free[snap.node_domain[node]] += delta
         self.block_free[snap.node_block[node]] += delta
         self.model_free[snap.node_model[node]] += delta
@@ -157,4 +162,8 @@ class GpuPool:
                 out.append(f"{name}: kept counter differs from a recount")
         if total != self.total_free:
             out.append(f"total_free: kept {self.total_free}, recount {total}")
+        if not np.array_equal(self._free, self.free):
+            out.append("free: kept per-node counts differ from capacity - used")
+        if self.total_capacity != int(self.capacity.sum()):
+            out.append(f"total_capacity: kept {self.total_capacity}, recount {int(self.capacity.sum())}")
         return out
