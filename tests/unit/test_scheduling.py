@@ -17,7 +17,9 @@ from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.cycle import schedule
 from neocloud.scheduling.jobs import JobSpec, Start
 from neocloud.scheduling.policies import POLICIES
+from neocloud.scheduling.policies.fairshare import FairShare, Quota
 from neocloud.scheduling.policies.las import Las
+from neocloud.scheduling.policies.priority import Priority
 from neocloud.sim.driver import CapacityChange, simulate
 from neocloud.sim.metrics import summarize
 from tests.builders import a_block, a_fleet, a_group, a_site
@@ -138,6 +140,59 @@ def test_capacity_that_leaves_preempts_the_jobs_on_its_node_first(snap):
     assert result.cluster.pool.capacity[0] == 0
     # "a" (node 0) resumes at once on another node with 90 s left, plus the 5 s restart
     assert result.cluster.finish_s[:2].tolist() == [105, 100]
+
+
+def tenant_job(submit: float, tenant: int, gpus: int, duration: float, priority: int = 0) -> JobSpec:
+    return JobSpec(f"t{tenant}-{submit:g}", submit, gpus, duration, duration, tenant=tenant, priority=priority)
+
+
+def fair(snap: FleetSnapshot, jobs: list[JobSpec], quotas: dict[str, Quota] | None = None):
+    cluster = Cluster(GpuPool(snap), tenants=("a", "b"), restart_s=0)
+    return simulate(cluster, jobs, FairShare(quotas), JobPlacement.COUNT)
+
+
+def test_fair_share_lends_an_idle_tenants_quota_and_takes_it_back_as_jobs_end(snap):
+    jobs = [tenant_job(0, 0, 8, 100) for _ in range(4)] + [tenant_job(1, 1, 8, 10), tenant_job(1, 1, 8, 10)]
+    s = starts(fair(snap, jobs))
+    assert s[:4] == [0, 0, 0, 0]  # "a" borrowed all of "b"'s 16 idle GPUs
+    assert s[4:] == [100, 100]  # not preemptive: "b" waits for them to come back
+
+
+def test_a_borrowing_limit_keeps_a_tenant_to_its_quota_plus_the_limit(snap):
+    jobs = [tenant_job(0, 0, 8, 100) for _ in range(4)] + [tenant_job(1, 1, 8, 10), tenant_job(1, 1, 8, 10)]
+    s = starts(fair(snap, jobs, {"a": Quota(16, borrowing_limit=8), "b": Quota(16)}))
+    assert s[:4] == [0, 0, 0, 100]
+    assert s[4:] == [1, 11]  # one of "b"'s 16 GPUs is lent; its second job waits for it
+
+
+def test_a_lending_limit_keeps_part_of_a_tenants_quota_for_it(snap):
+    jobs = [tenant_job(0, 0, 8, 100) for _ in range(4)] + [tenant_job(1, 1, 8, 10)]
+    s = starts(fair(snap, jobs, {"a": Quota(16), "b": Quota(16, lending_limit=8)}))
+    assert s == [0, 0, 0, 100, 1]
+
+
+def test_fair_share_serves_the_tenant_holding_less_first(snap):
+    jobs = [tenant_job(0, 0, 16, 1000), tenant_job(0, 0, 16, 100), tenant_job(1, 0, 16, 10), tenant_job(2, 1, 16, 10)]
+    s = starts(fair(snap, jobs))
+    assert s[3] == 100  # at 100 "b" (holding 0) goes before "a"'s earlier job ("a" holds 16)
+    assert s[2] == 110
+
+
+def test_bad_quotas_are_refused_naming_the_tenant_and_field():
+    with pytest.raises(ValueError, match="quota a: nominal -1 is negative; quota b: weight 0 is not positive"):
+        FairShare({"a": Quota(-1), "b": Quota(1, weight=0)})
+
+
+def test_a_higher_priority_job_preempts_and_equal_priorities_never_do(snap):
+    cluster = Cluster(GpuPool(snap), restart_s=30)
+    jobs = [tenant_job(0, 0, 32, 1000), tenant_job(10, 0, 8, 100), tenant_job(20, 0, 8, 50, priority=5)]
+    result = simulate(cluster, jobs, Priority(), JobPlacement.COUNT)
+    c = result.cluster
+    # job 2 outranks job 0, which is preempted; job 1 takes the GPUs job 2 leaves, and
+    # keeps them when job 2 ends: running first within a priority, so job 0 waits for it
+    assert starts(result) == [0, 20, 20]
+    assert c.preemptions.tolist()[:3] == [1, 0, 0]
+    assert c.finish_s[0] == pytest.approx(120 + 980 + 30)  # resumed at 120 with 980 s left, plus 30
 
 
 def test_a_trace_out_of_submission_order_is_an_error_naming_the_job(snap):

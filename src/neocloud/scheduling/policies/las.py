@@ -2,9 +2,12 @@
 the GPU-seconds they have received (GPUs x run time, the two dimensions), in
 discrete priority queues split at ``thresholds``; a new job enters the first queue,
 and a job moves down when its attained service crosses its queue's limit. Within a
-queue jobs keep FIFO order (submission); each cycle every active job is walked in
-that order and kept while its GPUs fit by count, the rest are skipped, and running
-jobs not kept are preempted (they pay the restart cost when they resume).
+queue, running jobs come first, then waiting ones, each in FIFO order (submission):
+Tiresias' simulator moves a queue's pending jobs behind its running ones after every
+cycle, so a running job is never displaced by a job of its own queue. Each cycle
+every active job is walked in that order and kept while its GPUs fit by count, the
+rest are skipped, and running jobs not kept are preempted (they pay the restart cost
+when they resume).
 
 Default thresholds: 3,250, 7,200 and 18,000 GPU-seconds, the queue limits of
 Tiresias' own simulator (SymbioticLab/Tiresias ``simulator/jobs.py``; its 2D-LAS uses
@@ -36,7 +39,7 @@ class Las:
 
     def order(self, cluster: Cluster, now_s: float, jobs: IntArray) -> IntArray:
         queue = np.searchsorted(self._limits, cluster.attained_of(jobs, now_s), side="right")
-        return jobs[np.lexsort((jobs, queue))]
+        return jobs[np.lexsort((jobs, ~cluster.is_running[jobs], queue))]
 
     def gate(self, cluster: Cluster, now_s: float) -> Gate:
         return OpenGate()
