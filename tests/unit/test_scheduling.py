@@ -20,7 +20,8 @@ from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.fairshare import FairShare, Quota
 from neocloud.scheduling.policies.las import Las
 from neocloud.scheduling.policies.priority import Priority
-from neocloud.sim.driver import CapacityChange, simulate
+from neocloud.sim.driver import Outage, simulate
+from neocloud.sim.failures import FailureModel
 from neocloud.sim.metrics import summarize
 from tests.builders import a_block, a_fleet, a_group, a_site
 
@@ -135,9 +136,10 @@ def _alloc(cluster: Cluster, job_: int):
 def test_capacity_that_leaves_preempts_the_jobs_on_its_node_first(snap):
     cluster = Cluster(GpuPool(snap), restart_s=5)
     jobs = [job(0, 8, 100, name="a"), job(0, 8, 100, name="b")]
-    result = simulate(cluster, jobs, POLICIES["fifo"](), JobPlacement.FIRST_FIT, capacity=[CapacityChange(10, 0, 0)])
+    result = simulate(cluster, jobs, POLICIES["fifo"](), JobPlacement.FIRST_FIT, outages=[Outage(10, 1000, 0, "lease")])
     assert int(result.cluster.preemptions.sum()) == 1
-    assert result.cluster.pool.capacity[0] == 0
+    assert result.interruptions == 1
+    assert result.cluster.pool.capacity[0] == 0  # the run ended inside the outage
     # "a" (node 0) resumes at once on another node with 90 s left, plus the 5 s restart
     assert result.cluster.finish_s[:2].tolist() == [105, 100]
 
@@ -193,6 +195,59 @@ def test_a_higher_priority_job_preempts_and_equal_priorities_never_do(snap):
     assert starts(result) == [0, 20, 20]
     assert c.preemptions.tolist()[:3] == [1, 0, 0]
     assert c.finish_s[0] == pytest.approx(120 + 980 + 30)  # resumed at 120 with 980 s left, plus 30
+
+
+def test_a_job_waiting_for_capacity_starts_when_the_outage_ends(snap):
+    outages = [Outage(0, 500, n, "maintenance") for n in range(4)]
+    result = simulate(
+        Cluster(GpuPool(snap)), [job(10, 8, 100)], POLICIES["fifo"](), JobPlacement.COUNT, outages=outages
+    )
+    assert starts(result) == [500]
+    assert result.trajectory.offered[0] == 0
+
+
+def test_a_run_ends_when_what_waits_can_never_run(snap):
+    outages = [Outage(0, math.inf, n, "lease") for n in range(4)]
+    failures = FailureModel(rate_per_gpu_hour=1.0, repair_s=60, seed=1)
+    result = simulate(
+        Cluster(GpuPool(snap)),
+        [job(10, 8, 100)],
+        POLICIES["fifo"](),
+        JobPlacement.COUNT,
+        outages=outages,
+        failures=failures,
+    )
+    assert len(result.cluster.waiting) == 1
+    assert result.cluster.size == 1
+
+
+def test_random_failures_are_seeded_and_come_at_the_stated_rate(snap):
+    # 2,000 one-GPU jobs of an hour each over ~10 days on 32 GPUs; 1 failure per 100 GPU-hours
+    jobs = [job(k * 400.0, 1, 3600, name=f"j{k}") for k in range(2000)]
+    model = FailureModel(rate_per_gpu_hour=0.01, repair_s=1800, seed=7)
+
+    def go(m: FailureModel):
+        return simulate(
+            Cluster(GpuPool(snap), restart_s=60), jobs, POLICIES["fifo"](), JobPlacement.FIRST_FIT, failures=m
+        )
+
+    a, b = go(model), go(model)
+    assert a.cluster.finish_s[:2000].tolist() == b.cluster.finish_s[:2000].tolist()
+    assert a.interruptions == b.interruptions > 0
+    c = go(FailureModel(rate_per_gpu_hour=0.01, repair_s=1800, seed=8))
+    assert c.cluster.finish_s[:2000].tolist() != a.cluster.finish_s[:2000].tolist()
+    # node failures over the run: 32 GPUs x hours x rate (up-time only), within 3 sigma
+    hours = a.end_s / 3600
+    expected = 32 * hours * 0.01
+    downs = sum(1 for k in range(1, len(a.trajectory.offered)) if a.trajectory.offered[k] < a.trajectory.offered[k - 1])
+    assert abs(downs - expected) <= 3 * math.sqrt(expected) + 2, (downs, expected)
+
+
+def test_bad_failure_parameters_are_refused():
+    with pytest.raises(ValueError, match="failure rate: 0 per GPU-hour is not positive"):
+        FailureModel(rate_per_gpu_hour=0)
+    with pytest.raises(ValueError, match="outage of node 3: ends at 5, not after its start 5"):
+        Outage(5, 5, 3)
 
 
 def test_a_trace_out_of_submission_order_is_an_error_naming_the_job(snap):

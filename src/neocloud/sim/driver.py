@@ -1,11 +1,18 @@
 """The discrete-event loop.
 
 Events are ordered by (time, priority, sequence): at one instant, completions first
-(their GPUs are free for what follows), then capacity changes, then arrivals, then
-reviews (a running job crossing a 2D-LAS queue limit); the sequence keeps the order
-of pushes. All events of an instant are applied, then one scheduling cycle runs and
-its decisions are applied. Completions and reviews carry the job's run number: one
-left over from a run that was preempted is stale and ignored.
+(their GPUs are free for what follows), then capacity returning, then capacity
+leaving, then arrivals, then reviews (a running job crossing a 2D-LAS queue limit);
+the sequence keeps the order of pushes. All events of an instant are applied, then
+one scheduling cycle runs and its decisions are applied. Completions and reviews
+carry the job's run number: one left over from a run that was preempted is stale and
+ignored.
+
+Capacity leaves and returns as :class:`Outage` values (a lease of the node starting
+and ending, an announced maintenance window, a failure from a health-event trace)
+and as random failures (:class:`~neocloud.sim.failures.FailureModel`). A node offers
+its GPUs while no outage holds it; when one starts, the jobs on it are preempted
+first (they pay the restart cost) and its capacity drops to 0.
 
 Jobs are read lazily from an iterator sorted by submission (a trace reader streams),
 one pending arrival at a time, so memory grows with the jobs submitted, not with the
@@ -15,24 +22,35 @@ whole trace. The clock is the event time; nothing reads the wall clock.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
 
 from neocloud.placement.jobs import JobPlacement
 from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.cycle import Policy, schedule
 from neocloud.scheduling.jobs import JobSpec, Preempt, Start
+from neocloud.sim.failures import FailureModel
 
-COMPLETE, CAPACITY, ARRIVE, REVIEW = 0, 1, 2, 3
+COMPLETE, UP, DOWN, FAIL, ARRIVE, REVIEW = 0, 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True, slots=True)
-class CapacityChange:
-    """From ``at_s`` node index ``node`` offers ``gpus`` GPUs (0: down, leased away)."""
+class Outage:
+    """Node index ``node`` offers nothing over ``[start_s, end_s)`` (``cause``: lease,
+    maintenance, failure...; ``end_s`` may be ``inf``)."""
 
-    at_s: float
+    start_s: float
+    end_s: float
     node: int
-    gpus: int
+    cause: str = "outage"
+
+    def __post_init__(self) -> None:
+        if not self.end_s > self.start_s:
+            raise ValueError(f"outage of node {self.node}: ends at {self.end_s}, not after its start {self.start_s}")
 
 
 @dataclass(slots=True)
@@ -60,6 +78,7 @@ class Run:
     trajectory: Trajectory
     cycles: int
     end_s: float
+    interruptions: int = 0  # jobs preempted because their node failed or left
 
 
 def simulate(
@@ -68,12 +87,14 @@ def simulate(
     policy: Policy,
     placement: JobPlacement,
     *,
-    capacity: Iterable[CapacityChange] = (),
+    outages: Iterable[Outage] = (),
+    failures: FailureModel | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Run:
     """Replay ``jobs`` (sorted by ``submit_s``) on ``cluster`` until every job finished
-    or was rejected; ``progress`` is called with the jobs submitted so far."""
-    heap: list[tuple[float, int, int, int, int]] = []  # (time, priority, seq, job or index, run)
+    or was rejected, or what waits can no longer run; ``progress`` is called with the
+    jobs submitted so far."""
+    heap: list[tuple[float, int, int, int, int]] = []  # (time, priority, seq, job or node, run)
     seq = 0
 
     def push(t: float, kind: int, what: int, run: int = 0) -> None:
@@ -81,31 +102,55 @@ def simulate(
         heapq.heappush(heap, (t, kind, seq, what, run))
         seq += 1
 
-    changes = sorted(capacity, key=lambda c: c.at_s)
-    for k, change in enumerate(changes):
-        push(change.at_s, CAPACITY, k)
+    pool = cluster.pool
+    down = np.zeros(len(pool.capacity), np.int32)  # outages holding each node now
+    planned = 0  # outage starts and ends still to come: capacity that may change
+    for outage in outages:
+        push(outage.start_s, DOWN, outage.node)
+        planned += 1
+        if outage.end_s != math.inf:
+            push(outage.end_s, UP, outage.node)
+            planned += 1
+    repairs = 0
+    rng = failures.rng() if failures is not None else None
+    if failures is not None and rng is not None:
+        for node, at in enumerate(failures.first_failures(rng, pool.snap.node_gpus)):
+            push(float(at), FAIL, node)
     source: Iterator[JobSpec] = iter(jobs)
     pending = _next_job(source, None)
     if pending is not None:
         push(pending.submit_s, ARRIVE, -1)
     review = getattr(policy, "next_review_s", None)
     trajectory = Trajectory()
-    cycles = 0
+    cycles = interruptions = 0
     now = 0.0
-    while heap:
+    while heap and (pending is not None or cluster.running or (cluster.waiting and planned + repairs > 0)):
         now = heap[0][0]
         while heap and heap[0][0] == now:
             _, kind, _, what, run = heapq.heappop(heap)
             if kind == COMPLETE:
                 if what in cluster.running and cluster.runs[what] == run:
                     cluster.finish(what, now)
-            elif kind == CAPACITY:
-                _change_capacity(cluster, changes[what], now)
+            elif kind == UP:
+                planned -= 1
+                down[what] -= 1
+                if down[what] == 0:
+                    pool.set_capacity(what, int(pool.snap.node_gpus[what]))
+            elif kind == DOWN:
+                planned -= 1
+                interruptions += _take_down(cluster, down, what, now, "capacity left its node")
+            elif kind == FAIL:
+                assert failures is not None and rng is not None
+                interruptions += _take_down(cluster, down, what, now, "node failed")
+                push(now + failures.repair_s, UP, what)
+                repairs += 1
+                planned += 1
+                push(now + failures.repair_s + failures.next_failure_s(rng, int(pool.snap.node_gpus[what])), FAIL, what)
             elif kind == ARRIVE:
                 assert pending is not None
                 cluster.submit(pending)
                 if progress is not None:
-                    progress(len(cluster.jobs))
+                    progress(cluster.size)
                 pending = _next_job(source, pending)
                 if pending is not None:
                     push(pending.submit_s, ARRIVE, -1)
@@ -120,9 +165,8 @@ def simulate(
                     if at is not None and at < cluster.ends_s(job):
                         push(at, REVIEW, job, cluster.runs[job])
         cycles += 1
-        pool = cluster.pool
         trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
-    return Run(cluster, trajectory, cycles, now)
+    return Run(cluster, trajectory, cycles, now, interruptions)
 
 
 def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None:
@@ -132,11 +176,12 @@ def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None
     return spec
 
 
-def _change_capacity(cluster: Cluster, change: CapacityChange, now_s: float) -> None:
-    """Offer ``change.gpus`` on the node; the jobs that no longer fit are preempted first."""
-    pool = cluster.pool
-    for job in sorted(cluster.on_node.get(change.node, ())):
-        if pool.capacity[change.node] - pool.free_at(change.node) <= change.gpus:
-            break
-        cluster.apply(Preempt(job, "capacity left its node"), now_s)
-    pool.set_capacity(change.node, change.gpus)
+def _take_down(cluster: Cluster, down: npt.NDArray[np.int32], node: int, now_s: float, reason: str) -> int:
+    """One more outage holds ``node``: the jobs on it are preempted and it offers
+    nothing. How many jobs were interrupted."""
+    down[node] += 1
+    hit = sorted(cluster.on_node.get(node, ()))
+    for job in hit:
+        cluster.apply(Preempt(job, reason), now_s)
+    cluster.pool.set_capacity(node, 0)
+    return len(hit)
