@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from neocloud.placement.jobs import JobPlacement
 from neocloud.scheduling.cluster import Cluster
@@ -92,81 +91,125 @@ def simulate(
     progress: Callable[[int], None] | None = None,
 ) -> Run:
     """Replay ``jobs`` (sorted by ``submit_s``) on ``cluster`` until every job finished
-    or was rejected, or what waits can no longer run; ``progress`` is called with the
-    jobs submitted so far."""
-    heap: list[tuple[float, int, int, int, int]] = []  # (time, priority, seq, job or node, run)
-    seq = 0
-
-    def push(t: float, kind: int, what: int, run: int = 0) -> None:
-        nonlocal seq
-        heapq.heappush(heap, (t, kind, seq, what, run))
-        seq += 1
-
-    pool = cluster.pool
-    down = np.zeros(len(pool.capacity), np.int32)  # outages holding each node now
-    planned = 0  # outage starts and ends still to come: capacity that may change
+    or was rejected, or what waits can no longer run (nothing runs, nothing is still to
+    arrive, and no capacity is still to come back); ``progress`` is called with the jobs
+    submitted so far."""
+    loop = _Loop(cluster, policy, placement, failures, progress)
     for outage in outages:
-        push(outage.start_s, DOWN, outage.node)
-        planned += 1
+        loop.push(outage.start_s, DOWN, outage.node)
         if outage.end_s != math.inf:
-            push(outage.end_s, UP, outage.node)
-            planned += 1
-    repairs = 0
-    rng = failures.rng() if failures is not None else None
-    if failures is not None and rng is not None:
-        for node, at in enumerate(failures.first_failures(rng, pool.snap.node_gpus)):
-            push(float(at), FAIL, node)
-    source: Iterator[JobSpec] = iter(jobs)
-    pending = _next_job(source, None)
-    if pending is not None:
-        push(pending.submit_s, ARRIVE, -1)
-    review = getattr(policy, "next_review_s", None)
-    trajectory = Trajectory()
-    cycles = interruptions = 0
-    now = 0.0
-    while heap and (pending is not None or cluster.running or (cluster.waiting and planned + repairs > 0)):
-        now = heap[0][0]
-        while heap and heap[0][0] == now:
-            _, kind, _, what, run = heapq.heappop(heap)
-            if kind == COMPLETE:
-                if what in cluster.running and cluster.runs[what] == run:
-                    cluster.finish(what, now)
-            elif kind == UP:
-                planned -= 1
-                down[what] -= 1
-                if down[what] == 0:
-                    pool.set_capacity(what, int(pool.snap.node_gpus[what]))
-            elif kind == DOWN:
-                planned -= 1
-                interruptions += _take_down(cluster, down, what, now, "capacity left its node")
-            elif kind == FAIL:
-                assert failures is not None and rng is not None
-                interruptions += _take_down(cluster, down, what, now, "node failed")
-                push(now + failures.repair_s, UP, what)
-                repairs += 1
-                planned += 1
-                push(now + failures.repair_s + failures.next_failure_s(rng, int(pool.snap.node_gpus[what])), FAIL, what)
-            elif kind == ARRIVE:
-                assert pending is not None
-                cluster.submit(pending)
-                if progress is not None:
-                    progress(cluster.size)
-                pending = _next_job(source, pending)
-                if pending is not None:
-                    push(pending.submit_s, ARRIVE, -1)
-        decisions = schedule(cluster, now, policy, placement)
+            loop.push(outage.end_s, UP, outage.node)
+            loop.returns += 1
+    if failures is not None:
+        for node, at in enumerate(failures.first_failures(loop.rng, cluster.pool.snap.node_gpus)):
+            loop.push(float(at), FAIL, node)
+    return loop.run(iter(jobs))
+
+
+class _Loop:
+    """The event loop's state: the heap, each node's outages, what is still to come."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        policy: Policy,
+        placement: JobPlacement,
+        failures: FailureModel | None,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.cluster = cluster
+        self.policy = policy
+        self.placement = placement
+        self.failures = failures
+        self.rng = (failures or FailureModel()).rng()
+        self.progress = progress
+        self.review = getattr(policy, "next_review_s", None)
+        self.heap: list[tuple[float, int, int, int, int]] = []  # (time, kind, seq, job or node, run)
+        self.seq = 0
+        self.down = np.zeros(len(cluster.pool.capacity), np.int32)  # outages holding each node now
+        self.returns = 0  # UP events still to come: capacity that may come back
+        self.pending: JobSpec | None = None
+        self.trajectory = Trajectory()
+        self.cycles = self.interruptions = 0
+
+    def push(self, t: float, kind: int, what: int, run: int = 0) -> None:
+        heapq.heappush(self.heap, (t, kind, self.seq, what, run))
+        self.seq += 1
+
+    def live(self) -> bool:
+        cluster = self.cluster
+        return self.pending is not None or bool(cluster.running) or (bool(cluster.waiting) and self.returns > 0)
+
+    def run(self, source: Iterator[JobSpec]) -> Run:
+        self.source = source
+        self._arrival(None)
+        now = 0.0
+        while self.heap and self.live():
+            now = self.heap[0][0]
+            while self.heap and self.heap[0][0] == now:
+                _, kind, _, what, run = heapq.heappop(self.heap)
+                self._event(kind, what, run, now)
+            self._cycle(now)
+        return Run(self.cluster, self.trajectory, self.cycles, now, self.interruptions)
+
+    def _arrival(self, last: JobSpec | None) -> None:
+        self.pending = _next_job(self.source, last)
+        if self.pending is not None:
+            self.push(self.pending.submit_s, ARRIVE, -1)
+
+    def _event(self, kind: int, what: int, run: int, now: float) -> None:
+        cluster = self.cluster
+        if kind == COMPLETE:
+            if what in cluster.running and cluster.runs[what] == run:
+                cluster.finish(what, now)
+        elif kind == UP:
+            self.returns -= 1
+            self.down[what] -= 1
+            if self.down[what] == 0:
+                cluster.pool.set_capacity(what, int(cluster.pool.snap.node_gpus[what]))
+        elif kind == DOWN:
+            self._take_down(what, now, "capacity left its node")
+        elif kind == FAIL:
+            failures = self.failures
+            assert failures is not None
+            self._take_down(what, now, "node failed")
+            self.push(now + failures.repair_s, UP, what)
+            self.returns += 1
+            gpus = int(cluster.pool.snap.node_gpus[what])
+            self.push(now + failures.repair_s + failures.next_failure_s(self.rng, gpus), FAIL, what)
+        elif kind == ARRIVE:
+            pending = self.pending
+            assert pending is not None
+            cluster.submit(pending)
+            if self.progress is not None:
+                self.progress(cluster.size)
+            self._arrival(pending)
+
+    def _take_down(self, node: int, now: float, reason: str) -> None:
+        """One more outage holds ``node``: its jobs are preempted, it offers nothing."""
+        cluster = self.cluster
+        self.down[node] += 1
+        for job in sorted(cluster.on_node.get(node, ())):
+            cluster.apply(Preempt(job, reason), now)
+            self.interruptions += 1
+        cluster.pool.set_capacity(node, 0)
+
+    def _cycle(self, now: float) -> None:
+        cluster = self.cluster
+        decisions = schedule(cluster, now, self.policy, self.placement)
         cluster.apply_cycle(decisions, now)
         for decision in decisions:
             if isinstance(decision, Start):
                 job = decision.job
-                push(cluster.ends_s(job), COMPLETE, job, cluster.runs[job])
-                if review is not None:
-                    at = review(cluster, job, now)
-                    if at is not None and at < cluster.ends_s(job):
-                        push(at, REVIEW, job, cluster.runs[job])
-        cycles += 1
-        trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
-    return Run(cluster, trajectory, cycles, now, interruptions)
+                ends = cluster.ends_s(job)
+                self.push(ends, COMPLETE, job, int(cluster.runs[job]))
+                if self.review is not None:
+                    at = self.review(cluster, job, now)
+                    if at is not None and at < ends:
+                        self.push(at, REVIEW, job, int(cluster.runs[job]))
+        self.cycles += 1
+        pool = cluster.pool
+        self.trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
 
 
 def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None:
@@ -174,14 +217,3 @@ def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None
     if spec is not None and last is not None and spec.submit_s < last.submit_s:
         raise ValueError(f"job {spec.id}: submitted at {spec.submit_s} s, before job {last.id} at {last.submit_s} s")
     return spec
-
-
-def _take_down(cluster: Cluster, down: npt.NDArray[np.int32], node: int, now_s: float, reason: str) -> int:
-    """One more outage holds ``node``: the jobs on it are preempted and it offers
-    nothing. How many jobs were interrupted."""
-    down[node] += 1
-    hit = sorted(cluster.on_node.get(node, ()))
-    for job in hit:
-        cluster.apply(Preempt(job, reason), now_s)
-    cluster.pool.set_capacity(node, 0)
-    return len(hit)
