@@ -23,6 +23,7 @@ from neocloud.scheduling.policies.priority import Priority
 from neocloud.sim.driver import Outage, simulate
 from neocloud.sim.failures import FailureModel
 from neocloud.sim.metrics import summarize
+from neocloud.sim.report import jct_quantiles, per_tenant, series
 from tests.builders import a_block, a_fleet, a_group, a_site
 
 
@@ -285,3 +286,26 @@ def test_every_job_finishes_once_with_its_work_delivered_and_no_gpu_used_twice(s
     summary = summarize(result)
     assert summary.finished + summary.rejected == len(jobs)
     assert 0 <= summary.utilization_mean <= 1
+
+
+def test_the_report_series_integrate_to_the_runs_utilization(snap):
+    jobs = [job(k * 37.0, [1, 2, 8, 16][k % 4], 100 + 13 * k, name=f"j{k}") for k in range(300)]
+    result = run(snap, jobs, "backfill", "bestfit")
+    s = series(result, bins=50)
+    assert len(s.t_s) == 50
+    width = (result.trajectory.t_s[-1] - result.trajectory.t_s[0]) / 50
+    used, offered = float((s.used * width).sum()), float((s.offered * width).sum())
+    assert used / offered == pytest.approx(summarize(result).utilization_mean, rel=1e-9)
+    assert s.waiting.max() == max(result.trajectory.waiting)
+
+
+def test_per_tenant_figures_add_up_to_the_run(snap):
+    jobs = [tenant_job(k * 10.0, k % 2, 8, 300) for k in range(20)]
+    result = fair(snap, jobs)
+    figures = per_tenant(result)
+    assert [f.tenant for f in figures] == ["a", "b"]
+    assert sum(f.jobs for f in figures) == 20
+    assert sum(f.gpu_hours for f in figures) == pytest.approx(20 * 8 * 300 / 3600)
+    _, jct = jct_quantiles(result)
+    assert jct[0] >= 300
+    assert list(jct) == sorted(jct)
