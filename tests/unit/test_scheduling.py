@@ -207,6 +207,16 @@ def test_a_job_waiting_for_capacity_starts_when_the_outage_ends(snap):
     assert result.trajectory.offered[0] == 0
 
 
+def test_utilization_counts_the_fleet_and_the_allocation_ratio_what_was_offered(snap):
+    # half the fleet leased away for the whole run; one 16-GPU job runs throughout
+    outages = [Outage(0, math.inf, n, "lease") for n in (2, 3)]
+    cluster = Cluster(GpuPool(snap))
+    result = simulate(cluster, [job(0, 16, 100)], POLICIES["fifo"](), JobPlacement.COUNT, outages=outages)
+    summary = summarize(result)
+    assert summary.utilization_mean == pytest.approx(0.5)
+    assert summary.allocation_ratio_mean == pytest.approx(1.0)
+
+
 def test_a_run_ends_when_what_waits_can_never_run(snap):
     outages = [Outage(0, math.inf, n, "lease") for n in range(4)]
     failures = FailureModel(rate_per_gpu_hour=1.0, repair_s=60, seed=1)
@@ -295,7 +305,7 @@ def test_the_report_series_integrate_to_the_runs_utilization(snap):
     assert len(s.t_s) == 50
     width = (result.trajectory.t_s[-1] - result.trajectory.t_s[0]) / 50
     used, offered = float((s.used * width).sum()), float((s.offered * width).sum())
-    assert used / offered == pytest.approx(summarize(result).utilization_mean, rel=1e-9)
+    assert used / offered == pytest.approx(summarize(result).allocation_ratio_mean, rel=1e-9)
     assert s.waiting.max() == max(result.trajectory.waiting)
 
 

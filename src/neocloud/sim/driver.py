@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neocloud.placement.fragmentation import measure_pool
 from neocloud.placement.jobs import JobPlacement
 from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.cycle import Policy, schedule
@@ -52,14 +53,22 @@ class Outage:
             raise ValueError(f"outage of node {self.node}: ends at {self.end_s}, not after its start {self.start_s}")
 
 
+#: Fragmentation is measured every this many cycles (a recount of the pool: too dear
+#: for every cycle of a 200,000-cycle replay, cheap at one in 64).
+FRAGMENTATION_EVERY = 64
+
+
 @dataclass(slots=True)
 class Trajectory:
-    """Used and offered GPUs and waiting jobs after each instant (step functions)."""
+    """Used and offered GPUs and waiting jobs after each instant (step functions), and
+    the stranded fraction of free GPUs (docs/placement.md) sampled every
+    :data:`FRAGMENTATION_EVERY` cycles."""
 
     t_s: list[float] = field(default_factory=list)
     used: list[int] = field(default_factory=list)
     offered: list[int] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)
+    stranded: list[float] = field(default_factory=list)
 
     def record(self, t_s: float, used: int, offered: int, waiting: int) -> None:
         if self.t_s and self.t_s[-1] == t_s:
@@ -210,6 +219,8 @@ class _Loop:
         self.cycles += 1
         pool = cluster.pool
         self.trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
+        if self.cycles % FRAGMENTATION_EVERY == 1:
+            self.trajectory.stranded.append(measure_pool(pool).stranded_fraction)
 
 
 def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None:

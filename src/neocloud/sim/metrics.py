@@ -1,8 +1,11 @@
 """What a run reports: job completion and queueing times, makespan, utilization over
 time, preemptions, rejections, per tenant and deadlines missed.
 
-Utilization is GPU-time used over GPU-time offered between the first submission and
-the last completion (the trajectory's step functions integrated exactly). JCT is
+Utilization is GPU-time used over the fleet's GPU-time between the first submission
+and the end of the run; the allocation ratio is GPU-time used over GPU-time offered
+(capacity down or leased away left out); both integrate the trajectory's step
+functions exactly. Fragmentation is the mean stranded fraction of free GPUs
+(docs/placement.md) over the cycles sampled. JCT is
 finish - submit; queueing delay is first start - submit. Percentiles are NumPy's
 linear interpolation.
 """
@@ -28,7 +31,10 @@ class Summary:
     queue_p99_s: float
     makespan_s: float
     utilization_mean: float
+    allocation_ratio_mean: float
+    fragmentation_mean: float
     preemptions: int
+    interruptions: int
     deadlines: int
     deadline_misses: int
     cycles: int
@@ -59,16 +65,20 @@ def summarize(run: Run) -> Summary:
         queue_mean_s=float(queue.mean()) if finished else 0.0,
         queue_p99_s=float(np.percentile(queue, 99)) if finished else 0.0,
         makespan_s=float(finish.max() - start) if finished else 0.0,
-        utilization_mean=utilization(run, start),
+        utilization_mean=utilization(run, start, of_fleet=True),
+        allocation_ratio_mean=utilization(run, start, of_fleet=False),
+        fragmentation_mean=float(np.mean(run.trajectory.stranded)) if run.trajectory.stranded else 0.0,
         preemptions=int(cluster.preemptions[:n].sum()),
+        interruptions=run.interruptions,
         deadlines=int(with_deadline.sum()),
         deadline_misses=missed,
         cycles=run.cycles,
     )
 
 
-def utilization(run: Run, start_s: float) -> float:
-    """GPU-time used / GPU-time offered from ``start_s`` to the run's end."""
+def utilization(run: Run, start_s: float, *, of_fleet: bool = True) -> float:
+    """GPU-time used / the fleet's GPU-time (``of_fleet``) or GPU-time offered, from
+    ``start_s`` to the run's end."""
     traj = run.trajectory
     if len(traj.t_s) < 2:
         return 0.0
@@ -76,5 +86,8 @@ def utilization(run: Run, start_s: float) -> float:
     width = np.diff(t)
     keep = t[:-1] >= start_s
     used = float((np.asarray(traj.used[:-1], np.float64) * width)[keep].sum())
-    offered = float((np.asarray(traj.offered[:-1], np.float64) * width)[keep].sum())
+    if of_fleet:
+        offered = float((width[keep]).sum()) * run.cluster.pool.snap.total_gpus
+    else:
+        offered = float((np.asarray(traj.offered[:-1], np.float64) * width)[keep].sum())
     return used / offered if offered else 0.0
