@@ -52,10 +52,12 @@ class ModelDetail:
 class DeadlineDetail:
     """Chronus' SLO jobs: the model, and the deadline offers of the job.
 
-    ``expect_s`` are the completion times the job asks for, in seconds after its
-    arrival, with ``expect_values`` the value of meeting each (Chronus'
-    ``expect_time_list`` / ``expect_value_list``); the first is the deadline.
-    ``best_effort`` jobs have no deadline.
+    ``job_type`` is ``strict`` (one hard deadline), ``soft`` (a value that decays
+    over later deadlines) or ``best`` (best effort: no deadline). ``expect_s`` are the
+    completion times the job asks for, in seconds after its arrival, with
+    ``expect_values`` the value of finishing by each (Chronus' ``expect_time_list`` /
+    ``expect_value_list``, ``159-189-229-289`` / ``10-8-5-2``); the first is the
+    deadline.
     """
 
     model_name: str
@@ -63,7 +65,12 @@ class DeadlineDetail:
     interval_s: float
     expect_s: tuple[float, ...]
     expect_values: tuple[int, ...]
-    best_effort: bool
+    job_type: str
+
+    @property
+    def best_effort(self) -> bool:
+        """A job without a deadline."""
+        return self.job_type == "best"
 
 
 @dataclass(frozen=True, slots=True)
