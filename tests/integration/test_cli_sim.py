@@ -91,7 +91,8 @@ def test_a_bad_row_exits_2_with_the_readers_message_only(tmp_path):
     result = sim("trace", f"tiresias:{path}", "--json")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert _ANSI.sub("", result.stderr).strip() == f"error: {path}: row 3, column 'num_gpu': 'two' is not a whole number"
+    message = f"error: {path}: row 3, column 'num_gpu': 'two' is not a whole number"
+    assert _ANSI.sub("", result.stderr).strip() == message
 
 
 @pytest.mark.traces

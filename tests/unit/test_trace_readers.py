@@ -139,7 +139,8 @@ def test_gzip_and_plain_files_read_the_same(tmp_path):
 
 
 def test_columns_are_found_by_name_in_any_order_and_blank_lines_are_skipped(tmp_path):
-    path = write(tmp_path, "duration (sec), size ,shape,topology,arrival time (sec),#job id,extra\n\n7,2,2,CLOS,1.5,j1,x\n")
+    header = "duration (sec), size ,shape,topology,arrival time (sec),#job id,extra\n"
+    path = write(tmp_path, header + "\n7,2,2,CLOS,1.5,j1,x\n")
     [job] = read_jobs("philly", path)
     assert job == TraceJob("j1", 1.5, 2, 7.0, detail=ShapeDetail("CLOS", (2,)))
 
@@ -153,7 +154,8 @@ def test_an_rfold_shape_must_add_up_to_the_size(tmp_path):
 
 
 def test_crux_lists_name_their_size_column_size_gpus(tmp_path):
-    path = write(tmp_path, "#job id,arrival time (sec),topology,shape,size(#GPUs),duration (sec)\n0,0.0,CLOS,48,48,720.0\n")
+    header = "#job id,arrival time (sec),topology,shape,size(#GPUs),duration (sec)\n"
+    path = write(tmp_path, header + "0,0.0,CLOS,48,48,720.0\n")
     [job] = read_jobs("crux", path)
     assert (job.gpus, job.duration_s, job.detail) == (48, 720.0, ShapeDetail("CLOS", (48,)))
 
@@ -169,7 +171,7 @@ def test_philly_vc_arrivals_count_from_the_earliest_timestamp_and_the_vc_is_the_
     jobs = list(read_jobs("philly-vc", path))
     assert [(j.id, j.arrival_s, j.gpus, j.tenant) for j in jobs] == [("0", 115.0, 1, "11cb48"), ("1", 0.0, 2, "6214e9")]
     assert [j.id for j in in_arrival_order(jobs)] == ["1", "0"]
-    later = list(read_philly_vc(path, origin=datetime(2017, 10, 9)))
+    later = list(read_philly_vc(path, origin=datetime.fromisoformat("2017-10-09 00:00:00")))
     assert later[0].arrival_s == 7 * 3600 + 115
 
 
