@@ -16,6 +16,9 @@ from neocloud.cli.main import app
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TIRESIAS = "job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n"
 PHILLY = "microsoft-philly-2017/derived_rfold_philly_trace.csv.gz"
+PHILLY_VC = "microsoft-philly-2017/derived_pollux_philly_jobs_with_vc.csv.gz"
+CHRONUS = "chronus-socc21-philly-slo/trace_job_Philly_MIX2.csv.gz"
+OPENB = "alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv"
 
 
 def sim(*args: str | Path) -> Result:
@@ -103,3 +106,13 @@ def test_the_real_philly_trace_summarises_as_the_readme_says(traces):
     assert round(data["span_s"] / 86_400, 1) == 129.4
     assert round(data["gpu_hours"] / data["jobs"], 1) == 32.5  # README: GPU-hours per job, mean 32.5
     assert data["first"] == []
+
+
+@pytest.mark.traces
+@pytest.mark.parametrize(("fmt", "name"), [("philly-vc", PHILLY_VC), ("chronus", CHRONUS), ("openb", OPENB)])
+def test_real_summaries_fit_80_columns_piped(traces, fmt, name):
+    result = sim("trace", f"{fmt}:{traces / name}")
+    assert result.exit_code == 0, result.output
+    lines = stdout(result).splitlines()
+    assert max(len(line) for line in lines[1:]) <= 80  # the first line is the path as given
+    assert any(line.startswith("tenants") for line in lines)

@@ -153,6 +153,9 @@ def test_sia_workloads_read_with_the_pollux_profiles(traces):
         js = list(read_jobs("sia", path))
         assert len(js) == 160
         assert all(j.duration_s is not None and j.duration_s > 0 for j in js)
+    first = next(read_jobs("sia", traces / SIA / "scale-saturn/rate_10/workload-1.csv"))
+    assert (first.id, first.arrival_s, first.gpus) == ("cifar10-0", 401.0, 10)
+    assert first.detail == AdaptiveDetail("cifar10", 10, 4096)
     rate = sorted((traces / SIA / "scale-saturn/rate_10").glob("workload-*.csv"))
     assert [len(list(read_jobs("sia", p))) for p in rate] == [80] * 10
 

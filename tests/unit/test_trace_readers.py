@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from neocloud.adapters.importers.alibaba import read_openb_nodes
 from neocloud.adapters.traces import FORMATS, read_jobs
 from neocloud.adapters.traces.openb import read_openb
 from neocloud.adapters.traces.philly_vc import read_philly_vc
 from neocloud.adapters.traces.pollux import read_pollux
-from neocloud.domain.errors import TraceError
+from neocloud.domain.errors import SpecError, TraceError
 from neocloud.domain.workload import (
     DeadlineDetail,
     ModelDetail,
+    NodeCapacity,
     PodDetail,
     ShapeDetail,
     TraceJob,
@@ -245,6 +247,22 @@ def test_pollux_without_a_profiles_folder_says_so(tmp_path):
     path = write(tmp_path, "name,time,application,num_replicas,batch_size\ncifar10-0,5,cifar10,1,128\n")
     with pytest.raises(TraceError, match="no application_profiles/ folder"):
         list(read_pollux(path))
+
+
+def test_openb_nodes_keep_cpu_and_memory_and_refuse_a_gpu_node_without_a_model(tmp_path):
+    header = "sn,cpu_milli,memory_mib,gpu,model\n"
+    good = write(tmp_path, header + "n0,32000,262144,0,\nn1,96000,786432,8,V100M32\n", "a.csv")
+    assert read_openb_nodes(good) == (
+        NodeCapacity("n0", 32000, 262144, 0, None),
+        NodeCapacity("n1", 96000, 786432, 8, "V100M32"),
+    )
+    bad = write(tmp_path, header + "n0,32000,lots,2,\n", "b.csv")
+    with pytest.raises(SpecError) as info:
+        read_openb_nodes(bad)
+    assert [(e.location, e.message) for e in info.value.errors] == [
+        ("row 2, column memory_mib", "expected a whole number, got 'lots'"),
+        ("row 2, column model", "empty value on a node with GPUs"),
+    ]
 
 
 # -- the value ---------------------------------------------------------------------
