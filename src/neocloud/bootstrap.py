@@ -71,6 +71,11 @@ def trace_jobs(fmt: str, path: Path) -> Iterator[TraceJob]:
     return read_jobs(fmt, path)
 
 
+def trace_in_arrival_order(fmt: str) -> bool:
+    """Whether files of trace format ``fmt`` list jobs in arrival order (else sort them)."""
+    return TRACE_FORMATS[fmt].in_arrival_order
+
+
 def pack_nodes(path: Path) -> tuple[NodeCapacity, ...]:
     """The nodes of an openb node list with CPU and memory, for the packing experiment."""
     return read_openb_nodes(path)

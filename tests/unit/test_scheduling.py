@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neocloud.domain.spec import build_fleet
+from neocloud.domain.workload import TraceJob
 from neocloud.placement.jobs import JobPlacement
 from neocloud.placement.pool import GpuPool
 from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
@@ -24,6 +25,7 @@ from neocloud.sim.driver import Outage, simulate
 from neocloud.sim.failures import FailureModel
 from neocloud.sim.metrics import summarize
 from neocloud.sim.report import jct_quantiles, per_tenant, series
+from neocloud.sim.workload import Skipped, Window, job_specs
 from tests.builders import a_block, a_fleet, a_group, a_site
 
 
@@ -319,3 +321,39 @@ def test_per_tenant_figures_add_up_to_the_run(snap):
     _, jct = jct_quantiles(result)
     assert jct[0] >= 300
     assert list(jct) == sorted(jct)
+
+
+def trace_job(k: int, arrival: float, gpus: int = 1, duration: float | None = 60.0, **kw) -> TraceJob:
+    return TraceJob(f"t{k}", arrival, gpus, duration, **kw)
+
+
+def test_a_window_replays_those_jobs_rebased_to_start_at_zero(snap):
+    trace = [trace_job(k, 1000.0 + 10 * k, deadline_s=2000.0 + 10 * k) for k in range(10)]
+    cluster = Cluster(GpuPool(snap))
+    specs = list(job_specs(trace, cluster.tenant, window=Window(3, 5)))
+    assert [s.id for s in specs] == ["t3", "t4", "t5"]
+    assert [s.submit_s for s in specs] == [0, 10, 20]
+    assert specs[0].deadline_s == 1000
+
+
+def test_jobs_the_scheduler_cannot_run_are_skipped_and_counted(snap):
+    trace = [trace_job(0, 0, gpus=0), trace_job(1, 1, duration=None), trace_job(2, 2, gpu_milli=500), trace_job(3, 3)]
+    skipped = Skipped()
+    cluster = Cluster(GpuPool(snap))
+    specs = list(job_specs(trace, cluster.tenant, skipped=skipped))
+    assert [s.id for s in specs] == ["t2", "t3"]
+    assert (skipped.no_gpus, skipped.no_duration, skipped.shared_gpu_rounded_up) == (1, 1, 1)
+
+
+def test_tenants_are_registered_as_they_appear_and_estimates_are_seeded(snap):
+    trace = [trace_job(k, k, tenant=["vc1", "vc2", None][k % 3]) for k in range(9)]
+    cluster = Cluster(GpuPool(snap), tenants=())
+    a = list(job_specs(trace, cluster.tenant, estimate_error=0.5, seed=3))
+    assert cluster.tenants == ["vc1", "vc2", ""]
+    assert [s.tenant for s in a[:3]] == [0, 1, 2]
+    b = list(job_specs(trace, Cluster(GpuPool(snap), tenants=()).tenant, estimate_error=0.5, seed=3))
+    assert [s.estimate_s for s in a] == [s.estimate_s for s in b]
+    assert all(30 <= s.estimate_s <= 90 for s in a)
+    assert len({s.estimate_s for s in a}) > 1
+    with pytest.raises(ValueError, match=r"estimate error: 1\.0 is not from 0 to below 1"):
+        list(job_specs(trace, cluster.tenant, estimate_error=1.0))

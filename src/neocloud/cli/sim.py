@@ -1,4 +1,4 @@
-"""``neocloud sim``: the trace-driven simulator's commands (``sim trace``; ``sim run`` and ``sim pack`` to come)."""
+"""``neocloud sim``: the trace-driven simulator's commands (``sim trace``, ``sim run``; ``sim pack`` to come)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from neocloud.cli.common import EXIT_BAD_INPUT, bad_input, err, human_width, std
 from neocloud.domain.workload import TraceJob
 from neocloud.sim.trace_summary import TraceSummary, summarize
 
-app = typer.Typer(help="The trace-driven simulator: read workload traces (run and pack to come).", no_args_is_help=True)
+app = typer.Typer(help="The trace-driven simulator: read workload traces and replay them.", no_args_is_help=True)
 out = stdout_console()
 #: GPU sizes a human summary lists one by one; larger ones share a line.
 SIZES_SHOWN = 8
@@ -35,7 +35,7 @@ def trace(
     (docs/simulator.md#trace-readers). A bad format or file exits 2 with the reader's
     message.
     """
-    fmt, path = _source(source)
+    fmt, path = source_of(source)
     with bad_input():
         summary = summarize(bootstrap.trace_jobs(fmt, path), first=limit)
     if as_json:
@@ -44,19 +44,23 @@ def trace(
         print_summary(fmt, path, summary)
 
 
-def _source(source: str) -> tuple[str, Path]:
+def source_of(source: str, option: str = "") -> tuple[str, Path]:
+    """``(format, path)`` of a ``FORMAT:PATH`` trace argument; exit 2 naming ``option``."""
     fmt, sep, path = source.partition(":")
     formats = bootstrap.trace_formats()
+    named = f"{option} " if option else ""
     if not sep or not path:
         err.print(
-            f"[red]error[/]: {source!r}: expected FORMAT:PATH, FORMAT one of {', '.join(formats)}",
+            f"[red]error[/]: {named}{source!r}: expected FORMAT:PATH, FORMAT one of {', '.join(formats)}",
             highlight=False,
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     if fmt not in formats:
         err.print(
-            f"[red]error[/]: unknown trace format {fmt!r}; one of {', '.join(formats)}", highlight=False, soft_wrap=True
+            f"[red]error[/]: {named}unknown trace format {fmt!r}; one of {', '.join(formats)}",
+            highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     return fmt, Path(path)
@@ -172,3 +176,12 @@ def _duration(seconds: float) -> str:
     if seconds >= 3_600:
         return f"{seconds / 3_600:,.1f} h"
     return f"{seconds:,.0f} s"
+
+
+def _register_run() -> None:
+    from neocloud.cli.sim_run import run
+
+    app.command("run")(run)
+
+
+_register_run()

@@ -36,8 +36,11 @@ class Cluster:
     vectorised pass; ``first_start_s`` and ``finish_s`` are NaN until they happen."""
 
     def __init__(self, pool: GpuPool, tenants: tuple[str, ...] = ("",), restart_s: float = DEFAULT_RESTART_S) -> None:
+        if restart_s < 0:
+            raise ValueError(f"restart cost: {restart_s} s is negative")
         self.pool = pool
-        self.tenants = tenants
+        self.tenants = list(tenants)
+        self._tenant_index = {name: k for k, name in enumerate(self.tenants)}
         self.restart_s = restart_s
         self.jobs: list[JobSpec] = []
         self.waiting: dict[int, None] = {}  # insertion-ordered
@@ -91,6 +94,15 @@ class Cluster:
         self.active_gpus += spec.gpus
         self.fresh.append(job)
         return job
+
+    def tenant(self, name: str) -> int:
+        """The index of tenant ``name``, added when new."""
+        index = self._tenant_index.get(name)
+        if index is None:
+            index = self._tenant_index[name] = len(self.tenants)
+            self.tenants.append(name)
+            self.tenant_gpus.append(0)
+        return index
 
     @property
     def size(self) -> int:

@@ -88,6 +88,8 @@ class OpenGate:
 
 def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlacement) -> list[Decision]:
     """The decisions of one cycle (see the module doc); ``cluster`` is unchanged."""
+    if not cluster.waiting:
+        return []  # nothing to admit, start or run instead of a running job
     pool = cluster.pool
     decisions: list[Decision] = []
     given: list[Allocation] = []
