@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,13 +11,17 @@ from neocloud.adapters import serving_files
 from neocloud.adapters.assumptions import load_assumptions
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
+from neocloud.adapters.importers.alibaba import read_openb_nodes
 from neocloud.adapters.memory import MemoryStore
 from neocloud.adapters.pricefile import cards_from_document, load_rate_cards
 from neocloud.adapters.serving_plan_files import ServingFiles
+from neocloud.adapters.traces import FORMATS as TRACE_FORMATS
+from neocloud.adapters.traces import read_jobs
 from neocloud.domain.clock import Clock, SystemClock
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
+from neocloud.domain.workload import NodeCapacity, TraceJob
 from neocloud.economics.assumptions import Assumptions
 from neocloud.economics.pricebook import RateCards
 from neocloud.economics.serving.catalog import ServingInputs
@@ -54,6 +58,27 @@ def fleet_files() -> FleetFiles:
 
 def importers() -> dict[str, Importer]:
     return dict(IMPORTERS)
+
+
+def trace_formats() -> dict[str, str]:
+    """The workload trace formats ``FORMAT:PATH`` accepts, each with what it is."""
+    return {name: f.about for name, f in TRACE_FORMATS.items()}
+
+
+def trace_jobs(fmt: str, path: Path) -> Iterator[TraceJob]:
+    """The jobs of a workload trace, streamed in file order (``neocloud.adapters.traces.read_jobs``);
+    a bad format, file or row raises ``TraceError``."""
+    return read_jobs(fmt, path)
+
+
+def trace_in_arrival_order(fmt: str) -> bool:
+    """Whether files of trace format ``fmt`` list jobs in arrival order (else sort them)."""
+    return TRACE_FORMATS[fmt].in_arrival_order
+
+
+def pack_nodes(path: Path) -> tuple[NodeCapacity, ...]:
+    """The nodes of an openb node list with CPU and memory, for the packing experiment."""
+    return read_openb_nodes(path)
 
 
 MAX_BODY_BYTES_ENV = "NEOCLOUD_MAX_BODY_BYTES"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import amendments, billing, custody, fleet, ledger, plan, price, serve
+from neocloud.cli import amendments, billing, custody, fleet, ledger, plan, price, serve, sim
 
 app = typer.Typer(
     name="neocloud",
@@ -28,6 +28,7 @@ app.add_typer(plan.app, name="plan")
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(billing.invoice_app, name="invoice")
 app.command("custody")(custody.custody)
+app.add_typer(sim.app, name="sim")
 
 
 def _version(value: bool) -> None:

@@ -95,3 +95,16 @@ class SpecError(DomainError):
         self.errors = errors
         head = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
         super().__init__(head + ":\n" + "\n".join(f"  {e}" for e in errors))
+
+
+class TraceError(DomainError, ValueError):
+    """A workload trace file cannot be read.
+
+    Trace readers stream, so the error is the first problem met, not a list: the
+    file, where in it (``row 17, column 'size'``: the physical line, the header
+    being row 1, as in the inventory importers) and what is wrong.
+    """
+
+    def __init__(self, file: str, location: str, problem: str) -> None:
+        self.error = FieldError(file, location, problem)
+        super().__init__(str(self.error))

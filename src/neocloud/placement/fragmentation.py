@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from neocloud.placement.pool import GpuPool
 from neocloud.placement.snapshot import FleetSnapshot
 
 
@@ -28,10 +29,21 @@ class Fragmentation:
 
 def measure(snap: FleetSnapshot, unavailable: npt.NDArray[np.bool_], healthy: npt.NDArray[np.bool_]) -> Fragmentation:
     """Fragmentation of the capacity not ``unavailable``, counting ``healthy`` nodes only."""
-    free = healthy & ~unavailable
+    offered = np.where(healthy, snap.node_gpus, 0)
+    return measure_counts(snap, np.where(~unavailable, offered, 0), offered)
+
+
+def measure_pool(pool: GpuPool) -> Fragmentation:
+    """Fragmentation of a job pool's free GPUs: a block is whole when every GPU it
+    offers now is free."""
+    return measure_counts(pool.snap, pool.free, pool.capacity)
+
+
+def measure_counts(snap: FleetSnapshot, free: npt.NDArray[np.int32], offered: npt.NDArray[np.int32]) -> Fragmentation:
+    """The measures from free and offered GPUs per node (fleet order)."""
     n_blocks = len(snap.block_names)
-    free_gpus = np.bincount(snap.node_block[free], weights=snap.node_gpus[free], minlength=n_blocks)
-    all_gpus = np.bincount(snap.node_block[healthy], weights=snap.node_gpus[healthy], minlength=n_blocks)
+    free_gpus = np.bincount(snap.node_block, weights=free, minlength=n_blocks)
+    all_gpus = np.bincount(snap.node_block, weights=offered, minlength=n_blocks)
     whole = (free_gpus == all_gpus) & (all_gpus > 0)
     total = int(free_gpus.sum())
     stranded = int(free_gpus[~whole].sum())

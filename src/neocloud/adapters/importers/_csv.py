@@ -63,7 +63,7 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
     """
     file = str(path)
     try:
-        with _open(path) as fh:
+        with open_text(path) as fh:
             reader = csv.reader(fh)
             index = _header_index(file, next(reader, None), columns)
             for values in reader:
@@ -71,21 +71,35 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
                     continue
                 cells = {c: values[i].strip() if i < len(values) else "" for c, i in index.items()}
                 yield Row(reader.line_num, cells)
-    except FileNotFoundError:
-        raise SpecError([FieldError(file, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise SpecError([FieldError(file, "", "is a directory, not a CSV file")]) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError([FieldError(file, "", f"not UTF-8 text: {exc.reason}")]) from None
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise SpecError([FieldError(file, "", f"not a readable gzip file: {exc}")]) from None
-    except OSError as exc:
-        raise SpecError([FieldError(file, "", f"cannot read: {exc.strerror or exc}")]) from None
-    except csv.Error as exc:
-        raise SpecError([FieldError(file, "", f"malformed CSV: {exc}")]) from None
+    except (OSError, UnicodeDecodeError, EOFError, zlib.error, csv.Error) as exc:
+        problem = read_problem(exc)
+        if problem is None:
+            raise
+        raise SpecError([FieldError(file, "", problem)]) from None
 
 
-def _open(path: Path) -> IO[str]:
+def read_problem(exc: BaseException) -> str | None:
+    """What went wrong reading a CSV file, in words, or ``None`` when ``exc`` is no read problem.
+
+    Shared with the workload trace readers (``neocloud.adapters.traces``).
+    """
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory, not a CSV file"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text: {exc.reason}"
+    if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
+        return f"not a readable gzip file: {exc}"
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc.strerror or exc}"
+    if isinstance(exc, csv.Error):
+        return f"malformed CSV: {exc}"
+    return None
+
+
+def open_text(path: Path) -> IO[str]:
+    """The text of ``path`` (UTF-8, a BOM ignored), through gzip when its name ends in ``.gz``."""
     if path.name.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
     return path.open(encoding="utf-8-sig", newline="")

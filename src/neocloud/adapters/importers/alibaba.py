@@ -14,8 +14,9 @@ Sources (``../shared/traces``, README sections 2, 3 and 5), each read by schema:
 
 Modelling and assumptions:
 
-* Only the id, model and GPU-count columns are used; CPU and memory columns may be
-  absent. Rows with 0 GPUs are CPU-only: skipped and counted
+* Only the id, model and GPU-count columns are used for a fleet; CPU and memory
+  columns may be absent. :func:`read_openb_nodes` reads openb's CPU and memory too,
+  for the packing experiment (``neocloud sim pack``). Rows with 0 GPUs are CPU-only: skipped and counted
   (:attr:`Inventory.cpu_only`), whatever their model column says.
 * None of these sources has network topology: one site and one pod named after the
   source (``alibaba-openb``, ``alibaba-pai``, ``alibaba-spot``), one fabric block per
@@ -34,9 +35,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neocloud.adapters.importers._csv import Row, RowErrors, text
+from neocloud.adapters.importers._csv import Row, RowErrors, count, read_rows, text, unique
 from neocloud.adapters.importers._fleet import Inventory, import_flat, read_machines
 from neocloud.domain.spec import FleetSpec
+from neocloud.domain.workload import NodeCapacity
+
+OPENB_NODE_COLUMNS = ("sn", "cpu_milli", "memory_mib", "gpu", "model")
 
 
 def import_openb(path: Path) -> FleetSpec:
@@ -57,6 +61,28 @@ def import_spot(path: Path) -> FleetSpec:
 def read_openb(path: Path) -> Inventory:
     """The GPU nodes of an openb node list."""
     return _read(path, machine="sn", model="model", gpus="gpu")
+
+
+def read_openb_nodes(path: Path) -> tuple[NodeCapacity, ...]:
+    """Every node of an openb node list with its CPU and memory, CPU-only ones included
+    (``gpu`` 0, ``gpu_model`` ``None``), in file order: what the FGD packing experiment
+    packs pods onto. :class:`SpecError` lists every bad row; ``model`` may be empty only
+    on a CPU-only node.
+    """
+    errors = RowErrors(path)
+    seen: dict[str, int] = {}
+    nodes: list[NodeCapacity] = []
+    for row in read_rows(path, OPENB_NODE_COLUMNS):
+        sn = text(row, "sn", errors)
+        cpu, memory, gpus = (count(row, c, errors) for c in ("cpu_milli", "memory_mib", "gpu"))
+        model = row.cells["model"] or None
+        if gpus and model is None:
+            errors.add(row.line, "model", "empty value on a node with GPUs")
+        if sn is None or not unique(row, "sn", sn, seen, errors) or cpu is None or memory is None or gpus is None:
+            continue
+        nodes.append(NodeCapacity(sn, cpu, memory, gpus, model if gpus else None))
+    errors.raise_if_any()
+    return tuple(nodes)
 
 
 def read_pai(path: Path) -> Inventory:

@@ -1,0 +1,282 @@
+"""``neocloud sim run``: replay a trace through the scheduler on a cluster.
+
+Scripts depend on the option names and the JSON fields (issue 12 section 6): the JSON
+has at least ``jobs``, ``jct_mean_s``, ``jct_p50_s``, ``jct_p99_s``, ``queue_mean_s``,
+``makespan_s``, ``utilization_mean``, ``preemptions`` and ``wall_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from neocloud import bootstrap
+from neocloud.cli.common import EXIT_BAD_INPUT, bad_input, err, human_width, stdout_console
+from neocloud.domain.fleet import Fleet
+
+out = stdout_console()
+PLACEMENTS = ("count", "firstfit", "bestfit", "consolidated")
+#: a trace shorter than this replays in well under a second: no bar
+PROGRESS_MIN_JOBS = 2_000
+
+
+TraceOpt = Annotated[str, typer.Option("--trace", metavar="FORMAT:PATH", help="The workload: philly:trace.csv.gz.")]
+ClusterOpt = Annotated[
+    str,
+    typer.Option(
+        "--cluster",
+        metavar="CLUSTER",
+        help="A fleet file, an inventory as FORMAT:PATH (philly:cluster_machine_list.csv), or gpus:N[xG].",
+    ),
+]
+PolicyOpt = Annotated[str, typer.Option("--policy", help="fifo, backfill, sjf, las, fairshare or priority.")]
+PlacementOpt = Annotated[str, typer.Option("--placement", help="count, firstfit, bestfit or consolidated.")]
+WindowOpt = Annotated[
+    str | None,
+    typer.Option("--window", metavar="FIRST:LAST", help="Only jobs FIRST to LAST (0-based, in arrival order)."),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seeds estimate errors and failures.")]
+EstimateOpt = Annotated[
+    float, typer.Option("--estimate-error", help="Backfill's estimates off by up to this share (0: oracle).")
+]
+RestartOpt = Annotated[float, typer.Option("--restart-s", help="Run time a preempted job loses (economics.md 5.3).")]
+FailuresOpt = Annotated[
+    bool, typer.Option("--failures", help="Inject node failures at 1 per 50,700 GPU-hours (economics.md 5.1).")
+]
+RepairOpt = Annotated[float, typer.Option("--repair-hours", help="Hours a failed node is down.")]
+JsonOpt = Annotated[
+    Path | None, typer.Option("--json", metavar="OUT.json", help="Write the results as JSON (- for stdout).")
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", metavar="OUT.html", help="Write a self-contained HTML report.")
+]
+
+
+def run(
+    trace: TraceOpt,
+    cluster: ClusterOpt,
+    policy: PolicyOpt = "fifo",
+    placement: PlacementOpt = "count",
+    window: WindowOpt = None,
+    seed: SeedOpt = 0,
+    estimate_error: EstimateOpt = 0.0,
+    restart_s: RestartOpt = 600.0,
+    failures: FailuresOpt = False,
+    repair_hours: RepairOpt = 24.0,
+    json_out: JsonOpt = None,
+    report: ReportOpt = None,
+) -> None:
+    """Replay a trace through the same scheduler and placement code the live system runs.
+
+    Prints the JCT, queueing, makespan, utilization and per-tenant figures; --json
+    writes them for scripts and --report an HTML page with utilization and queue
+    length over time, the JCT CDF and the per-tenant table.
+    """
+    from neocloud.placement.jobs import JobPlacement
+    from neocloud.placement.pool import GpuPool
+    from neocloud.placement.snapshot import build_snapshot
+    from neocloud.scheduling.cluster import Cluster
+    from neocloud.scheduling.policies import POLICIES
+    from neocloud.sim.driver import simulate
+    from neocloud.sim.failures import FailureModel
+    from neocloud.sim.metrics import summarize
+    from neocloud.sim.workload import Skipped, job_specs
+
+    if policy not in POLICIES:
+        _fail(f"--policy {policy!r}: one of {', '.join(POLICIES)}")
+    if placement not in PLACEMENTS:
+        _fail(f"--placement {placement!r}: one of {', '.join(PLACEMENTS)}")
+    span = _window(window)
+    if not 0 <= estimate_error < 1:
+        _fail(f"--estimate-error {estimate_error}: expected a share from 0 to below 1")
+    if restart_s < 0:
+        _fail(f"--restart-s {restart_s}: expected 0 or more seconds")
+    if not repair_hours > 0:
+        _fail(f"--repair-hours {repair_hours}: expected more than 0")
+    fmt, path = _trace_source(trace)
+    with bad_input():
+        fleet = _cluster(cluster)
+        total = _count(fmt, path, span) if err.is_terminal else 0
+        sim_cluster = Cluster(GpuPool(build_snapshot(fleet)), tenants=(), restart_s=restart_s)
+        skipped = Skipped()
+        specs = job_specs(
+            _arrival_ordered(fmt, path),
+            sim_cluster.tenant,
+            window=span,
+            estimate_error=estimate_error,
+            seed=seed,
+            skipped=skipped,
+        )
+        model = FailureModel(repair_s=repair_hours * 3600, seed=seed) if failures else None
+        started = time.perf_counter()
+        with _progress(total) as tick:
+            result = simulate(
+                sim_cluster, specs, POLICIES[policy](), JobPlacement(placement), failures=model, progress=tick
+            )
+        wall = time.perf_counter() - started
+    summary = summarize(result)
+    document = _document(
+        result, summary, skipped, wall, trace=trace, cluster=cluster, policy=policy, placement=placement
+    )
+    document["window"] = window
+    document["seed"] = seed
+    if json_out is not None:
+        text = json.dumps(document, indent=2) + "\n"
+        if str(json_out) == "-":
+            sys.stdout.write(text)
+        else:
+            with bad_input():
+                json_out.write_text(text)
+    if report is not None:
+        from neocloud.cli.sim_report import report_html
+
+        with bad_input():
+            report.write_text(report_html(result, document))
+    if json_out is None or str(json_out) != "-":
+        _print(document)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error[/]: {message}", highlight=False, soft_wrap=True, markup=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _window(text: str | None) -> Any:
+    from neocloud.sim.workload import Window
+
+    if text is None:
+        return None
+    first, sep, last = text.partition(":")
+    if not sep or not first.isdigit() or not last.isdigit():
+        _fail(f"--window {text!r}: expected FIRST:LAST, like 40000:49999")
+    if int(first) > int(last):
+        _fail(f"--window {text!r}: FIRST is after LAST")
+    return Window(int(first), int(last))
+
+
+def _trace_source(text: str) -> tuple[str, Path]:
+    from neocloud.cli.sim import source_of
+
+    return source_of(text, "--trace")
+
+
+def _cluster(text: str) -> Fleet:
+    """The fleet of ``--cluster``: gpus:N[xG], an inventory FORMAT:PATH, or a fleet file."""
+    from neocloud.domain.spec import build_fleet
+    from neocloud.sim.clusters import parse_gpus, uniform_fleet
+
+    try:
+        gpus = parse_gpus(text)
+    except ValueError as exc:
+        _fail(f"--cluster {exc}")
+        raise
+    if gpus is not None:
+        return build_fleet(uniform_fleet(*gpus), file="--cluster")
+    fmt, sep, rest = text.partition(":")
+    importers = bootstrap.importers()
+    if sep and fmt in importers:
+        return build_fleet(importers[fmt](Path(rest)), file=rest)
+    if sep and not Path(text).exists():
+        _fail(f"--cluster {text!r}: unknown inventory format {fmt!r}; one of {', '.join(importers)}, or gpus:N[xG]")
+    return bootstrap.fleet_files().load_fleet(Path(text))
+
+
+def _arrival_ordered(fmt: str, path: Path) -> Iterator[Any]:
+    from neocloud.domain.workload import in_arrival_order
+
+    jobs = bootstrap.trace_jobs(fmt, path)
+    if bootstrap.trace_in_arrival_order(fmt):
+        return jobs
+    return iter(in_arrival_order(jobs))
+
+
+def _count(fmt: str, path: Path, span: Any) -> int:
+    """Jobs the replay will submit at most (for the bar): the window, or the whole trace."""
+    if span is not None:
+        return int(span.last - span.first + 1)
+    return sum(1 for _ in bootstrap.trace_jobs(fmt, path))
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A bar on stderr while a long replay runs on a terminal; nothing when piped."""
+    if total < PROGRESS_MIN_JOBS or not err.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("jobs", total=total)
+        step = max(total // 200, 1)
+        yield lambda done: bar.update(task, completed=done) if done % step == 0 or done == total else None
+
+
+def _document(result: Any, summary: Any, skipped: Any, wall: float, **given: str) -> dict[str, Any]:
+    from neocloud.sim.report import per_tenant
+
+    doc: dict[str, Any] = {**given, **asdict(summary)}
+    doc["gpus"] = result.cluster.pool.snap.total_gpus
+    doc["nodes"] = len(result.cluster.pool.snap.node_ids)
+    doc["skipped"] = {"no_gpus": skipped.no_gpus, "no_duration": skipped.no_duration}
+    doc["shared_gpu_jobs_rounded_up"] = skipped.shared_gpu_rounded_up
+    doc["rejections"] = sorted(set(result.cluster.rejected.values()))[:10]
+    doc["per_tenant"] = [asdict(t) for t in per_tenant(result)]
+    doc["wall_s"] = round(wall, 3)
+    return doc
+
+
+def _print(doc: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    width = human_width(out)
+    out.print(f"[bold]{doc['policy']}[/] with [bold]{doc['placement']}[/] placement", highlight=False)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("trace", doc["trace"])
+    grid.add_row("cluster", f"{doc['cluster']}: {doc['gpus']:,} GPUs on {doc['nodes']:,} nodes")
+    skipped = doc["skipped"]["no_gpus"] + doc["skipped"]["no_duration"]
+    jobs = f"{doc['jobs']:,} submitted, {doc['finished']:,} finished, {doc['rejected']:,} rejected"
+    grid.add_row("jobs", jobs + (f", {skipped:,} skipped" if skipped else ""))
+    grid.add_row("JCT", f"mean {_t(doc['jct_mean_s'])}, p50 {_t(doc['jct_p50_s'])}, p99 {_t(doc['jct_p99_s'])}")
+    grid.add_row("queueing", f"mean {_t(doc['queue_mean_s'])}, p99 {_t(doc['queue_p99_s'])}")
+    grid.add_row("makespan", _t(doc["makespan_s"]))
+    grid.add_row(
+        "utilization",
+        f"{doc['utilization_mean']:.1%} of the fleet, {doc['allocation_ratio_mean']:.1%} of what was offered",
+    )
+    grid.add_row("fragmentation", f"{doc['fragmentation_mean']:.1%} of free GPUs stranded (mean)")
+    events = f"{doc['preemptions']:,} preemptions"
+    if doc["interruptions"]:
+        events += f", {doc['interruptions']:,} by failures"
+    grid.add_row("preemptions", events)
+    if doc["deadlines"]:
+        grid.add_row("deadlines", f"{doc['deadline_misses']:,} of {doc['deadlines']:,} missed")
+    grid.add_row("wall", f"{doc['wall_s']:.2f} s for {doc['cycles']:,} cycles")
+    out.print(grid, width=width, highlight=False)
+    tenants = [t for t in doc["per_tenant"] if t["jobs"]]
+    if len(tenants) > 1:
+        table = Table(title="per tenant (most GPU-hours first)", title_justify="left", pad_edge=False)
+        for name in ("tenant", "jobs", "GPU-h", "JCT mean", "queue mean"):
+            table.add_column(name, justify="left" if name == "tenant" else "right", overflow="fold")
+        for t in sorted(tenants, key=lambda t: -t["gpu_hours"])[:10]:
+            table.add_row(
+                t["tenant"][:16], f"{t['jobs']:,}", f"{t['gpu_hours']:,.0f}", _t(t["jct_mean_s"]), _t(t["queue_mean_s"])
+            )
+        out.print(table, width=width, highlight=False)
+
+
+def _t(seconds: float) -> str:
+    if seconds >= 86_400:
+        return f"{seconds / 86_400:,.1f} d"
+    if seconds >= 3_600:
+        return f"{seconds / 3_600:,.1f} h"
+    return f"{seconds:,.0f} s"

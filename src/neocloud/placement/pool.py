@@ -1,0 +1,169 @@
+"""Free GPUs per node, with counters per NVLink domain, fabric block and GPU model.
+
+Leases book whole nodes (``carve``); jobs inside a pool take GPUs inside nodes (most
+Philly jobs ask for 1-4 GPUs of an 8-GPU machine). A :class:`GpuPool` is the mutable
+state a job scheduler decides on: for every node of a :class:`FleetSnapshot` its
+``capacity`` (GPUs it offers now: 0 while it is down or leased away) and ``used``
+(GPUs jobs hold), and, kept up to date as allocations are taken and given back (never
+recounted per request), the free GPUs per NVLink domain, per block, per model, in
+total, and a histogram of nodes by free GPUs (so "is there a node with at least g
+free?" is a lookup, not a scan).
+
+Invariant (:meth:`GpuPool.problems` recounts it; the tests break it on purpose):
+``0 <= used <= capacity <= node_gpus`` on every node, and every counter equals the sum
+of ``capacity - used`` over its nodes.
+
+Capacity that leaves (a failure, a lease starting) must first be vacated: the driver
+preempts the jobs on a node, gives their GPUs back, then lowers the capacity;
+:meth:`GpuPool.set_capacity` refuses to drop below what jobs hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from neocloud.placement.snapshot import FleetSnapshot
+
+IntArray = npt.NDArray[np.int32]
+Counts = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """GPUs taken on nodes: ``gpus[k]`` GPUs on node index ``nodes[k]`` (distinct nodes,
+    each count above zero)."""
+
+    nodes: tuple[int, ...]
+    gpus: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.gpus)
+
+    @property
+    def spans_nodes(self) -> int:
+        return len(self.nodes)
+
+
+class GpuPool:
+    """The free GPUs of a fleet snapshot, for job placement (see the module doc)."""
+
+    def __init__(self, snap: FleetSnapshot, capacity: IntArray | None = None) -> None:
+        self.snap = snap
+        cap = snap.node_gpus.copy() if capacity is None else np.asarray(capacity, np.int32).copy()
+        if cap.shape != snap.node_gpus.shape or (cap < 0).any() or (cap > snap.node_gpus).any():
+            raise ValueError("capacity: one count per node, from 0 to the node's GPUs")
+        self.capacity: IntArray = cap
+        self.used: IntArray = np.zeros_like(cap)
+        self.max_node_gpus = int(snap.node_gpus.max()) if snap.node_gpus.size else 0
+        self._free: IntArray = self.capacity - self.used
+        self.total_capacity = int(cap.sum())
+        self.domain_free, self.block_free, self.model_free, self.free_hist, self.total_free = self._counts()
+
+    def _counts(self) -> tuple[Counts, Counts, Counts, Counts, int]:
+        """The counters, recounted from ``capacity`` and ``used``."""
+        snap = self.snap
+        free = self.free
+
+        def per(unit: IntArray, units: int) -> Counts:
+            return np.bincount(unit, weights=free, minlength=units).astype(np.int64)
+
+        return (
+            per(snap.node_domain, len(snap.domain_ids)),
+            per(snap.node_block, len(snap.block_names)),
+            per(snap.node_model, len(snap.models)),
+            np.bincount(free, minlength=self.max_node_gpus + 1).astype(np.int64),
+            int(free.sum()),
+        )
+
+    @property
+    def free(self) -> IntArray:
+        """Free GPUs per node (a new array)."""
+        return self.capacity - self.used
+
+    @property
+    def free_view(self) -> IntArray:
+        """Free GPUs per node, kept up to date (read-only: do not write to it)."""
+        return self._free
+
+    @property
+    def total_used(self) -> int:
+        return int(self.used.sum())
+
+    def has_node_with(self, gpus: int) -> bool:
+        """True when some node has at least ``gpus`` free (a histogram lookup)."""
+        return 0 < gpus <= self.max_node_gpus and bool(self.free_hist[gpus:].any())
+
+    def take(self, alloc: Allocation) -> None:
+        """Hold ``alloc``'s GPUs; refuses (ValueError, nothing changed) more than is free."""
+        for node, k in zip(alloc.nodes, alloc.gpus, strict=True):
+            if k <= 0 or self._free[node] < k:
+                raise ValueError(f"node {self.snap.node_ids[node]}: {k} GPUs asked, {self.free_at(node)} free")
+        self._move(alloc, +1)
+
+    def give(self, alloc: Allocation) -> None:
+        """Release ``alloc``'s GPUs; refuses (ValueError, nothing changed) more than is held."""
+        for node, k in zip(alloc.nodes, alloc.gpus, strict=True):
+            if k <= 0 or self.used[node] < k:
+                raise ValueError(f"node {self.snap.node_ids[node]}: {k} GPUs given back, {self.used[node]} held")
+        self._move(alloc, -1)
+
+    def free_at(self, node: int) -> int:
+        return int(self._free[node])
+
+    def set_capacity(self, node: int, gpus: int) -> None:
+        """Offer ``gpus`` GPUs of ``node`` from now (0: down or leased away). Jobs must
+        have given back what no longer fits (ValueError otherwise, nothing changed)."""
+        if not 0 <= gpus <= int(self.snap.node_gpus[node]):
+            raise ValueError(
+                f"node {self.snap.node_ids[node]}: capacity {gpus} is not 0 to {self.snap.node_gpus[node]}"
+            )
+        if gpus < self.used[node]:
+            raise ValueError(f"node {self.snap.node_ids[node]}: jobs hold {self.used[node]} GPUs; vacate before {gpus}")
+        delta = gpus - int(self.capacity[node])
+        if delta:
+            before = self.free_at(node)
+            self.capacity[node] = gpus
+            self.total_capacity += delta
+            self._count(node, before, delta)
+
+    def _move(self, alloc: Allocation, sign: int) -> None:
+        for node, k in zip(alloc.nodes, alloc.gpus, strict=True):
+            before = self.free_at(node)
+            self.used[node] += sign * k
+            self._count(node, before, -sign * k)
+
+    def _count(self, node: int, free_before: int, delta: int) -> None:
+        """Counters after ``node``'s free GPUs moved from ``free_before`` by ``delta``."""
+        snap = self.snap
+        self._free[node] += delta
+        self.domain_free[snap.node_domain[node]] += delta
+        self.block_free[snap.node_block[node]] += delta
+        self.model_free[snap.node_model[node]] += delta
+        self.free_hist[free_before] -= 1
+        self.free_hist[free_before + delta] += 1
+        self.total_free += delta
+
+    def problems(self) -> list[str]:
+        """Every way the state breaks the invariant or a counter disagrees with a
+        recount (empty when sound); changes nothing."""
+        out: list[str] = []
+        if (self.used < 0).any() or (self.used > self.capacity).any():
+            out.append("used: outside 0..capacity on some node")
+        if (self.capacity > self.snap.node_gpus).any() or (self.capacity < 0).any():
+            out.append("capacity: outside 0..node GPUs on some node")
+        kept = (self.domain_free, self.block_free, self.model_free, self.free_hist)
+        *fresh, total = self._counts()
+        for name, old, new in zip(("domain_free", "block_free", "model_free", "free_hist"), kept, fresh, strict=True):
+            if not np.array_equal(old, new):
+                out.append(f"{name}: kept counter differs from a recount")
+        if total != self.total_free:
+            out.append(f"total_free: kept {self.total_free}, recount {total}")
+        if not np.array_equal(self._free, self.free):
+            out.append("free: kept per-node counts differ from capacity - used")
+        if self.total_capacity != int(self.capacity.sum()):
+            out.append(f"total_capacity: kept {self.total_capacity}, recount {int(self.capacity.sum())}")
+        return out

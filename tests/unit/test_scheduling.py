@@ -1,0 +1,359 @@
+"""Scheduling policies and the event loop on a small pool: who starts when, and what a run keeps true."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neocloud.domain.spec import build_fleet
+from neocloud.domain.workload import TraceJob
+from neocloud.placement.jobs import JobPlacement
+from neocloud.placement.pool import GpuPool
+from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
+from neocloud.scheduling.cluster import Cluster
+from neocloud.scheduling.cycle import schedule
+from neocloud.scheduling.jobs import JobSpec, Start
+from neocloud.scheduling.policies import POLICIES
+from neocloud.scheduling.policies.fairshare import FairShare, Quota
+from neocloud.scheduling.policies.las import Las
+from neocloud.scheduling.policies.priority import Priority
+from neocloud.sim.driver import Outage, simulate
+from neocloud.sim.failures import FailureModel
+from neocloud.sim.metrics import summarize
+from neocloud.sim.report import jct_quantiles, per_tenant, series
+from neocloud.sim.workload import Skipped, Window, job_specs
+from tests.builders import a_block, a_fleet, a_group, a_site
+
+
+@pytest.fixture(scope="module")
+def snap() -> FleetSnapshot:
+    """Four 8-GPU nodes: 32 GPUs."""
+    return build_snapshot(build_fleet(a_fleet(a_site(blocks=(a_block(node_groups=(a_group(count=4),)),)))))
+
+
+def job(submit: float, gpus: int, duration: float, *, estimate: float | None = None, name: str = "") -> JobSpec:
+    return JobSpec(name or f"j{submit:g}-{gpus}", submit, gpus, duration, duration if estimate is None else estimate)
+
+
+def run(snap: FleetSnapshot, jobs: list[JobSpec], policy: str, placement: str = "count", **kw):
+    cluster = Cluster(GpuPool(snap), **kw)
+    return simulate(cluster, jobs, POLICIES[policy](), JobPlacement(placement))
+
+
+def starts(result) -> list[float]:
+    return result.cluster.first_start_s[: result.cluster.size].tolist()
+
+
+def test_strict_fifo_lets_nothing_overtake_a_job_that_does_not_fit(snap):
+    jobs = [job(0, 24, 100), job(1, 16, 100), job(2, 4, 10)]
+    assert starts(run(snap, jobs, "fifo")) == [0, 100, 100]
+
+
+def test_backfill_starts_a_short_job_that_ends_before_the_head_could_start(snap):
+    jobs = [job(0, 24, 100), job(1, 16, 100), job(2, 4, 10), job(3, 8, 500)]
+    # the 16-GPU head can start at 100 (its shadow time), leaving 16 GPUs spare then
+    s = starts(run(snap, jobs, "backfill"))
+    assert s[:2] == [0, 100]
+    assert s[2] == 2  # backfilled: it ends at 12, before the shadow time
+    assert s[3] == 12  # once 8 GPUs are free: it runs past 100 but within the 16 spare
+
+
+def test_backfill_never_delays_the_head_by_its_estimates(snap):
+    jobs = [job(0, 24, 100), job(1, 32, 100), job(2, 8, 500)]
+    s = starts(run(snap, jobs, "backfill"))
+    assert s[1] == 100  # the head starts at its shadow time
+    assert s[2] == 200  # the long job waited: it would have held 8 of the head's 32
+
+
+def test_backfill_on_a_wrong_estimate_can_delay_the_head(snap):
+    # the 8-GPU job claims 50 s but runs 500: it is backfilled and holds the head back
+    jobs = [job(0, 24, 100), job(1, 32, 100), job(2, 8, 500, estimate=50)]
+    s = starts(run(snap, jobs, "backfill"))
+    assert s[2] == 2
+    assert s[1] == 502
+
+
+def test_sjf_starts_the_shortest_waiting_job_first(snap):
+    jobs = [job(0, 32, 100), job(1, 32, 300), job(2, 32, 50)]
+    assert starts(run(snap, jobs, "sjf")) == [0, 150, 100]
+
+
+def test_las_preempts_a_job_that_has_received_more_service_for_a_new_one(snap):
+    jobs = [job(0, 32, 10_000), job(200, 8, 100)]
+    result = run(snap, jobs, "las", restart_s=60)
+    cluster = result.cluster
+    assert starts(result) == [0, 200]
+    assert int(cluster.preemptions[0]) == 1
+    # the big job ran 200 s, waited 100 s, then its remaining 9,800 s plus the 60 s restart
+    assert cluster.finish_s[0] == pytest.approx(200 + 100 + 9_800 + 60)
+
+
+def test_las_demotes_at_its_queue_limit_and_runs_the_newer_job_first(snap):
+    # job 1 arrives at 50 and waits behind job 0 (both in queue 0, FIFO); at 3,250 / 32 s
+    # job 0 crosses the queue limit, a review runs a cycle, and job 1 outranks it
+    las = Las((3250.0,))
+    cluster = Cluster(GpuPool(snap), restart_s=0)
+    jobs = [job(0, 32, 1000), job(50, 32, 20)]
+    result = simulate(cluster, jobs, las, JobPlacement.COUNT)
+    assert starts(result)[1] == pytest.approx(3250 / 32)  # job 0 demoted at its limit, then preempted
+    assert result.cluster.finish_s[1] == pytest.approx(3250 / 32 + 20)
+
+
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_a_job_larger_than_the_fleet_is_rejected_with_the_reason_under_every_policy(snap, policy):
+    # under LAS the fleet is oversubscribed by count when the 40-GPU jobs arrive: they
+    # are never walked by placement, so only the admission phase can reject them
+    jobs = [job(0, 8, 1000), job(60, 40, 390), job(230, 40, 334), job(291, 1, 131)]
+    result = run(snap, jobs, policy)
+    reason = "asks for 40 GPUs; the fleet has 32 GPUs"
+    assert result.cluster.rejected == {1: reason, 2: reason}
+    assert starts(result)[3] == 291
+
+
+def test_a_cycle_changes_nothing_until_its_decisions_are_applied(snap):
+    cluster = Cluster(GpuPool(snap))
+    for spec in (job(0, 8, 100), job(0, 16, 100), job(0, 32, 100)):
+        cluster.submit(spec)
+    cluster.apply(Start(0, _alloc(cluster, 0)), 0)
+    before = (cluster.pool.free.copy(), dict(cluster.waiting), dict(cluster.running))
+    for name in POLICIES:
+        decisions = schedule(cluster, 10, POLICIES[name](), JobPlacement.FIRST_FIT)
+        assert decisions
+        assert np.array_equal(cluster.pool.free, before[0]), name
+        assert (cluster.waiting, cluster.running) == before[1:], name
+        assert cluster.pool.problems() == [], name
+
+
+def _alloc(cluster: Cluster, job_: int):
+    from neocloud.placement.jobs import place_job
+
+    alloc = place_job(cluster.pool, cluster.jobs[job_].gpus, JobPlacement.FIRST_FIT)
+    assert alloc is not None
+    return alloc
+
+
+def test_capacity_that_leaves_preempts_the_jobs_on_its_node_first(snap):
+    cluster = Cluster(GpuPool(snap), restart_s=5)
+    jobs = [job(0, 8, 100, name="a"), job(0, 8, 100, name="b")]
+    result = simulate(cluster, jobs, POLICIES["fifo"](), JobPlacement.FIRST_FIT, outages=[Outage(10, 1000, 0, "lease")])
+    assert int(result.cluster.preemptions.sum()) == 1
+    assert result.interruptions == 1
+    assert result.cluster.pool.capacity[0] == 0  # the run ended inside the outage
+    # "a" (node 0) resumes at once on another node with 90 s left, plus the 5 s restart
+    assert result.cluster.finish_s[:2].tolist() == [105, 100]
+
+
+def tenant_job(submit: float, tenant: int, gpus: int, duration: float, priority: int = 0) -> JobSpec:
+    return JobSpec(f"t{tenant}-{submit:g}", submit, gpus, duration, duration, tenant=tenant, priority=priority)
+
+
+def fair(snap: FleetSnapshot, jobs: list[JobSpec], quotas: dict[str, Quota] | None = None):
+    cluster = Cluster(GpuPool(snap), tenants=("a", "b"), restart_s=0)
+    return simulate(cluster, jobs, FairShare(quotas), JobPlacement.COUNT)
+
+
+def test_fair_share_lends_an_idle_tenants_quota_and_takes_it_back_as_jobs_end(snap):
+    jobs = [tenant_job(0, 0, 8, 100) for _ in range(4)] + [tenant_job(1, 1, 8, 10), tenant_job(1, 1, 8, 10)]
+    s = starts(fair(snap, jobs))
+    assert s[:4] == [0, 0, 0, 0]  # "a" borrowed all of "b"'s 16 idle GPUs
+    assert s[4:] == [100, 100]  # not preemptive: "b" waits for them to come back
+
+
+def test_a_borrowing_limit_keeps_a_tenant_to_its_quota_plus_the_limit(snap):
+    jobs = [tenant_job(0, 0, 8, 100) for _ in range(4)] + [tenant_job(1, 1, 8, 10), tenant_job(1, 1, 8, 10)]
+    s = starts(fair(snap, jobs, {"a": Quota(16, borrowing_limit=8), "b": Quota(16)}))
+    assert s[:4] == [0, 0, 0, 100]
+    assert s[4:] == [1, 11]  # one of "b"'s 16 GPUs is lent; its second job waits for it
+
+
+def test_a_lending_limit_keeps_part_of_a_tenants_quota_for_it(snap):
+    jobs = [tenant_job(0, 0, 8, 100) for _ in range(4)] + [tenant_job(1, 1, 8, 10)]
+    s = starts(fair(snap, jobs, {"a": Quota(16), "b": Quota(16, lending_limit=8)}))
+    assert s == [0, 0, 0, 100, 1]
+
+
+def test_fair_share_serves_the_tenant_holding_less_first(snap):
+    jobs = [tenant_job(0, 0, 16, 1000), tenant_job(0, 0, 16, 100), tenant_job(1, 0, 16, 10), tenant_job(2, 1, 16, 10)]
+    s = starts(fair(snap, jobs))
+    assert s[3] == 100  # at 100 "b" (holding 0) goes before "a"'s earlier job ("a" holds 16)
+    assert s[2] == 110
+
+
+def test_bad_quotas_are_refused_naming_the_tenant_and_field():
+    with pytest.raises(ValueError, match="quota a: nominal -1 is negative; quota b: weight 0 is not positive"):
+        FairShare({"a": Quota(-1), "b": Quota(1, weight=0)})
+
+
+def test_a_higher_priority_job_preempts_and_equal_priorities_never_do(snap):
+    cluster = Cluster(GpuPool(snap), restart_s=30)
+    jobs = [tenant_job(0, 0, 32, 1000), tenant_job(10, 0, 8, 100), tenant_job(20, 0, 8, 50, priority=5)]
+    result = simulate(cluster, jobs, Priority(), JobPlacement.COUNT)
+    c = result.cluster
+    # job 2 outranks job 0, which is preempted; job 1 takes the GPUs job 2 leaves, and
+    # keeps them when job 2 ends: running first within a priority, so job 0 waits for it
+    assert starts(result) == [0, 20, 20]
+    assert c.preemptions.tolist()[:3] == [1, 0, 0]
+    assert c.finish_s[0] == pytest.approx(120 + 980 + 30)  # resumed at 120 with 980 s left, plus 30
+
+
+def test_a_job_waiting_for_capacity_starts_when_the_outage_ends(snap):
+    outages = [Outage(0, 500, n, "maintenance") for n in range(4)]
+    result = simulate(
+        Cluster(GpuPool(snap)), [job(10, 8, 100)], POLICIES["fifo"](), JobPlacement.COUNT, outages=outages
+    )
+    assert starts(result) == [500]
+    assert result.trajectory.offered[0] == 0
+
+
+def test_utilization_counts_the_fleet_and_the_allocation_ratio_what_was_offered(snap):
+    # half the fleet leased away for the whole run; one 16-GPU job runs throughout
+    outages = [Outage(0, math.inf, n, "lease") for n in (2, 3)]
+    cluster = Cluster(GpuPool(snap))
+    result = simulate(cluster, [job(0, 16, 100)], POLICIES["fifo"](), JobPlacement.COUNT, outages=outages)
+    summary = summarize(result)
+    assert summary.utilization_mean == pytest.approx(0.5)
+    assert summary.allocation_ratio_mean == pytest.approx(1.0)
+
+
+def test_a_run_ends_when_what_waits_can_never_run(snap):
+    outages = [Outage(0, math.inf, n, "lease") for n in range(4)]
+    failures = FailureModel(rate_per_gpu_hour=1.0, repair_s=60, seed=1)
+    result = simulate(
+        Cluster(GpuPool(snap)),
+        [job(10, 8, 100)],
+        POLICIES["fifo"](),
+        JobPlacement.COUNT,
+        outages=outages,
+        failures=failures,
+    )
+    assert len(result.cluster.waiting) == 1
+    assert result.cluster.size == 1
+
+
+def test_random_failures_are_seeded_and_come_at_the_stated_rate(snap):
+    # 2,000 one-GPU jobs of an hour each over ~10 days on 32 GPUs; 1 failure per 100 GPU-hours
+    jobs = [job(k * 400.0, 1, 3600, name=f"j{k}") for k in range(2000)]
+    model = FailureModel(rate_per_gpu_hour=0.01, repair_s=1800, seed=7)
+
+    def go(m: FailureModel):
+        return simulate(
+            Cluster(GpuPool(snap), restart_s=60), jobs, POLICIES["fifo"](), JobPlacement.FIRST_FIT, failures=m
+        )
+
+    a, b = go(model), go(model)
+    assert a.cluster.finish_s[:2000].tolist() == b.cluster.finish_s[:2000].tolist()
+    assert a.interruptions == b.interruptions > 0
+    c = go(FailureModel(rate_per_gpu_hour=0.01, repair_s=1800, seed=8))
+    assert c.cluster.finish_s[:2000].tolist() != a.cluster.finish_s[:2000].tolist()
+    # node failures over the run: 32 GPUs x hours x rate (up-time only), within 3 sigma
+    hours = a.end_s / 3600
+    expected = 32 * hours * 0.01
+    downs = sum(1 for k in range(1, len(a.trajectory.offered)) if a.trajectory.offered[k] < a.trajectory.offered[k - 1])
+    assert abs(downs - expected) <= 3 * math.sqrt(expected) + 2, (downs, expected)
+
+
+def test_bad_failure_parameters_are_refused():
+    with pytest.raises(ValueError, match="failure rate: 0 per GPU-hour is not positive"):
+        FailureModel(rate_per_gpu_hour=0)
+    with pytest.raises(ValueError, match="outage of node 3: ends at 5, not after its start 5"):
+        Outage(5, 5, 3)
+
+
+def test_a_trace_out_of_submission_order_is_an_error_naming_the_job(snap):
+    with pytest.raises(ValueError, match="job late: submitted at 5"):
+        run(snap, [job(10, 8, 1), job(5, 8, 1, name="late")], "fifo")
+
+
+workloads = st.lists(
+    st.tuples(st.integers(0, 500), st.sampled_from([1, 1, 2, 4, 8, 16, 24, 40]), st.integers(1, 400)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(workloads, st.sampled_from(sorted(POLICIES)), st.sampled_from(list(JobPlacement)), st.integers(0, 30))
+def test_every_job_finishes_once_with_its_work_delivered_and_no_gpu_used_twice(snap, raw, policy, placement, restart):
+    jobs = [job(t, g, d, name=f"j{k}") for k, (t, g, d) in enumerate(sorted(raw))]
+    result = run(snap, jobs, policy, placement.value, restart_s=float(restart))
+    cluster = result.cluster
+    assert cluster.pool.problems() == []
+    assert cluster.pool.total_used == 0
+    assert max(result.trajectory.used) <= snap.total_gpus
+    n = cluster.size
+    rejected = set(cluster.rejected)
+    assert rejected == {k for k, spec in enumerate(jobs) if spec.gpus > snap.total_gpus}
+    for k, spec in enumerate(jobs):
+        if k in rejected:
+            assert math.isnan(cluster.finish_s[k])
+            continue
+        owed = spec.duration_s + restart * int(cluster.preemptions[k])
+        assert cluster.attained_gpu_s[k] == pytest.approx(owed * spec.gpus)
+        assert cluster.finish_s[k] - spec.submit_s >= spec.duration_s - 1e-9
+    assert n == len(jobs)
+    summary = summarize(result)
+    assert summary.finished + summary.rejected == len(jobs)
+    assert 0 <= summary.utilization_mean <= 1
+
+
+def test_the_report_series_integrate_to_the_runs_utilization(snap):
+    jobs = [job(k * 37.0, [1, 2, 8, 16][k % 4], 100 + 13 * k, name=f"j{k}") for k in range(300)]
+    result = run(snap, jobs, "backfill", "bestfit")
+    s = series(result, bins=50)
+    assert len(s.t_s) == 50
+    width = (result.trajectory.t_s[-1] - result.trajectory.t_s[0]) / 50
+    used, offered = float((s.used * width).sum()), float((s.offered * width).sum())
+    assert used / offered == pytest.approx(summarize(result).allocation_ratio_mean, rel=1e-9)
+    assert s.waiting.max() == max(result.trajectory.waiting)
+
+
+def test_per_tenant_figures_add_up_to_the_run(snap):
+    jobs = [tenant_job(k * 10.0, k % 2, 8, 300) for k in range(20)]
+    result = fair(snap, jobs)
+    figures = per_tenant(result)
+    assert [f.tenant for f in figures] == ["a", "b"]
+    assert sum(f.jobs for f in figures) == 20
+    assert sum(f.gpu_hours for f in figures) == pytest.approx(20 * 8 * 300 / 3600)
+    _, jct = jct_quantiles(result)
+    assert jct[0] >= 300
+    assert list(jct) == sorted(jct)
+
+
+def trace_job(k: int, arrival: float, gpus: int = 1, duration: float | None = 60.0, **kw) -> TraceJob:
+    return TraceJob(f"t{k}", arrival, gpus, duration, **kw)
+
+
+def test_a_window_replays_those_jobs_rebased_to_start_at_zero(snap):
+    trace = [trace_job(k, 1000.0 + 10 * k, deadline_s=2000.0 + 10 * k) for k in range(10)]
+    cluster = Cluster(GpuPool(snap))
+    specs = list(job_specs(trace, cluster.tenant, window=Window(3, 5)))
+    assert [s.id for s in specs] == ["t3", "t4", "t5"]
+    assert [s.submit_s for s in specs] == [0, 10, 20]
+    assert specs[0].deadline_s == 1000
+
+
+def test_jobs_the_scheduler_cannot_run_are_skipped_and_counted(snap):
+    trace = [trace_job(0, 0, gpus=0), trace_job(1, 1, duration=None), trace_job(2, 2, gpu_milli=500), trace_job(3, 3)]
+    skipped = Skipped()
+    cluster = Cluster(GpuPool(snap))
+    specs = list(job_specs(trace, cluster.tenant, skipped=skipped))
+    assert [s.id for s in specs] == ["t2", "t3"]
+    assert (skipped.no_gpus, skipped.no_duration, skipped.shared_gpu_rounded_up) == (1, 1, 1)
+
+
+def test_tenants_are_registered_as_they_appear_and_estimates_are_seeded(snap):
+    trace = [trace_job(k, k, tenant=["vc1", "vc2", None][k % 3]) for k in range(9)]
+    cluster = Cluster(GpuPool(snap), tenants=())
+    a = list(job_specs(trace, cluster.tenant, estimate_error=0.5, seed=3))
+    assert cluster.tenants == ["vc1", "vc2", ""]
+    assert [s.tenant for s in a[:3]] == [0, 1, 2]
+    b = list(job_specs(trace, Cluster(GpuPool(snap), tenants=()).tenant, estimate_error=0.5, seed=3))
+    assert [s.estimate_s for s in a] == [s.estimate_s for s in b]
+    assert all(30 <= s.estimate_s <= 90 for s in a)
+    assert len({s.estimate_s for s in a}) > 1
+    with pytest.raises(ValueError, match=r"estimate error: 1\.0 is not from 0 to below 1"):
+        list(job_specs(trace, cluster.tenant, estimate_error=1.0))
