@@ -193,3 +193,22 @@ def test_a_pool_strands_the_free_gpus_of_blocks_jobs_have_started_on(snap):
     pool.give(Allocation((0,), (1,)))
     pool.set_capacity(0, 0)  # a node down: its block is whole again over what it offers
     assert measure_pool(pool).stranded_gpus == 0
+
+
+@pytest.mark.parametrize("policy", [JobPlacement.FIRST_FIT, JobPlacement.BEST_FIT, JobPlacement.CONSOLIDATED])
+def test_a_job_larger_than_its_models_node_spans_nodes_even_when_other_models_have_bigger_ones(snap, policy):
+    # 6 GB200 GPUs: more than a 4-GPU GB200 node, less than the fleet's 8-GPU H100 nodes
+    pool = GpuPool(snap)
+    gb200 = model(snap, "GB200")
+    alloc = placed(place_job(pool, 6, policy, model=gb200))
+    assert alloc.total == 6
+    assert len(alloc.nodes) == 2
+    assert all(snap.node_model[n] == gb200 for n in alloc.nodes)
+
+
+def test_an_allocation_naming_a_node_twice_is_refused(snap):
+    pool = GpuPool(snap)
+    with pytest.raises(ValueError, match="names a node twice"):
+        pool.take(Allocation((0, 0), (5, 5)))
+    assert pool.problems() == []
+    assert pool.total_used == 0

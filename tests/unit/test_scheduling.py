@@ -183,6 +183,44 @@ def test_fair_share_serves_the_tenant_holding_less_first(snap):
     assert s[2] == 110
 
 
+def many_tenants(snap: FleetSnapshot, jobs: list[JobSpec], quotas: dict[str, Quota] | None = None):
+    cluster = Cluster(GpuPool(snap), tenants=(), restart_s=0)
+    for spec in jobs:
+        cluster.tenant(f"t{spec.tenant}")
+    return simulate(cluster, jobs, FairShare(quotas), JobPlacement.COUNT)
+
+
+def test_more_tenants_than_gpus_still_run_by_borrowing_the_even_split(snap):
+    jobs = [tenant_job(0, t, 1, 100) for t in range(40)]
+    result = many_tenants(snap, jobs)
+    assert np.isnan(result.cluster.finish_s[:40]).sum() == 0
+    assert starts(result).count(0) == 32
+
+
+def test_tenants_interleave_within_one_cycle_by_their_share(snap):
+    jobs = [tenant_job(0, 0, 1, 100) for _ in range(32)] + [tenant_job(0, 1, 1, 100) for _ in range(32)]
+    result = fair(snap, jobs)
+    s = starts(result)
+    assert s[:32].count(0) == 16  # "a" submitted first, yet each tenant gets 16 GPUs at once
+    assert s[32:].count(0) == 16
+
+
+def test_a_tenants_gpus_it_does_not_lend_stay_free_for_it(snap):
+    quotas = {"t0": Quota(8), "t1": Quota(8), "t2": Quota(16, lending_limit=0)}
+    jobs = [tenant_job(0, 1, 12, 1000), tenant_job(1, 0, 8, 10), tenant_job(2, 2, 16, 10)]
+    s = starts(many_tenants(snap, jobs, quotas))
+    assert s[0] == 0  # t1 borrows 4 of t0's unused GPUs
+    assert s[2] == 2  # t2's 16 were never lent: its job starts at once
+    assert s[1] == 1000  # t0's 8 fit its quota but 4 of them are lent: it waits for them back
+
+
+def test_a_job_beyond_its_quota_and_borrowing_limit_is_rejected_with_the_reason(snap):
+    quotas = {"t0": Quota(8, borrowing_limit=4), "t1": Quota(24)}
+    result = many_tenants(snap, [tenant_job(0, 0, 16, 10), tenant_job(1, 1, 8, 10)], quotas)
+    assert result.cluster.rejected == {0: "asks for 16 GPUs; tenant 't0' may use at most 12"}
+    assert starts(result)[1] == 1
+
+
 def test_bad_quotas_are_refused_naming_the_tenant_and_field():
     with pytest.raises(ValueError, match="quota a: nominal -1 is negative; quota b: weight 0 is not positive"):
         FairShare({"a": Quota(-1), "b": Quota(1, weight=0)})

@@ -64,7 +64,7 @@ def place_job(
     if policy is JobPlacement.CONSOLIDATED:
         return _consolidated(pool, gpus, model, consolidate)
     free = _free(pool, model)
-    if gpus <= pool.max_node_gpus:
+    if gpus <= (pool.max_node_gpus if model is None else pool.model_max_node[model]):
         if model is None and not pool.has_node_with(gpus):
             return None
         return _one_node(free, gpus, best=policy is JobPlacement.BEST_FIT)
@@ -121,10 +121,19 @@ def _spill(pool: GpuPool, free: IntArray, gpus: int, order: IntArray) -> Allocat
 def _consolidated(pool: GpuPool, gpus: int, model: int | None, strict: bool) -> Allocation | None:
     snap = pool.snap
     free = _free(pool, model)
+    eligible = snap.node_model == model if model is not None else None
+
+    def sizes(size: npt.NDArray[np.int32], unit_of: npt.NDArray[np.int32], units: int) -> npt.NDArray[np.int64]:
+        """The GPUs each unit holds of the job's model (all when it names none)."""
+        if eligible is None:
+            return size.astype(np.int64)
+        return np.bincount(unit_of[eligible], weights=snap.node_gpus[eligible], minlength=units).astype(np.int64)
+
+    node_index = np.arange(len(free), dtype=np.int32)
     levels = (
-        (snap.node_gpus, np.arange(len(free), dtype=np.int32), free),
-        (snap.domain_gpus, snap.node_domain, pool.domain_free),
-        (snap.block_gpus.sum(axis=1), snap.node_block, pool.block_free),
+        (sizes(snap.node_gpus, node_index, len(free)), node_index, free),
+        (sizes(snap.domain_gpus, snap.node_domain, len(snap.domain_ids)), snap.node_domain, pool.domain_free),
+        (sizes(snap.block_gpus.sum(axis=1), snap.node_block, len(snap.block_names)), snap.node_block, pool.block_free),
     )
     for size, unit_of, kept in levels:
         if size.size == 0 or int(size.max()) < gpus:

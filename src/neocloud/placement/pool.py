@@ -59,6 +59,14 @@ class GpuPool:
         self.capacity: IntArray = cap
         self.used: IntArray = np.zeros_like(cap)
         self.max_node_gpus = int(snap.node_gpus.max()) if snap.node_gpus.size else 0
+        #: per GPU model: the largest node and whether all its nodes have one size
+        self.model_max_node = [
+            int(snap.node_gpus[snap.node_model == m].max(initial=0)) for m in range(len(snap.models))
+        ]
+        self.model_uniform = [
+            len(np.unique(snap.node_gpus[snap.node_model == m])) <= 1 for m in range(len(snap.models))
+        ]
+        self.uniform = len(np.unique(snap.node_gpus)) <= 1
         self._free: IntArray = self.capacity - self.used
         self.total_capacity = int(cap.sum())
         self.domain_free, self.block_free, self.model_free, self.free_hist, self.total_free = self._counts()
@@ -99,6 +107,7 @@ class GpuPool:
 
     def take(self, alloc: Allocation) -> None:
         """Hold ``alloc``'s GPUs; refuses (ValueError, nothing changed) more than is free."""
+        _distinct(alloc)
         for node, k in zip(alloc.nodes, alloc.gpus, strict=True):
             if k <= 0 or self._free[node] < k:
                 raise ValueError(f"node {self.snap.node_ids[node]}: {k} GPUs asked, {self.free_at(node)} free")
@@ -106,6 +115,7 @@ class GpuPool:
 
     def give(self, alloc: Allocation) -> None:
         """Release ``alloc``'s GPUs; refuses (ValueError, nothing changed) more than is held."""
+        _distinct(alloc)
         for node, k in zip(alloc.nodes, alloc.gpus, strict=True):
             if k <= 0 or self.used[node] < k:
                 raise ValueError(f"node {self.snap.node_ids[node]}: {k} GPUs given back, {self.used[node]} held")
@@ -155,6 +165,8 @@ class GpuPool:
             out.append("used: outside 0..capacity on some node")
         if (self.capacity > self.snap.node_gpus).any() or (self.capacity < 0).any():
             out.append("capacity: outside 0..node GPUs on some node")
+        if out:
+            return out  # a recount of counts out of range would only raise
         kept = (self.domain_free, self.block_free, self.model_free, self.free_hist)
         *fresh, total = self._counts()
         for name, old, new in zip(("domain_free", "block_free", "model_free", "free_hist"), kept, fresh, strict=True):
@@ -167,3 +179,8 @@ class GpuPool:
         if self.total_capacity != int(self.capacity.sum()):
             out.append(f"total_capacity: kept {self.total_capacity}, recount {int(self.capacity.sum())}")
         return out
+
+
+def _distinct(alloc: Allocation) -> None:
+    if len(set(alloc.nodes)) != len(alloc.nodes):
+        raise ValueError(f"allocation names a node twice: {alloc.nodes}")

@@ -4,7 +4,8 @@
 
 0. **Admit.** A job submitted since the last cycle that asks for more GPUs (of its
    model) than the whole fleet has is rejected, whatever the policy: it could only
-   wait forever.
+   wait forever; so is one the policy says it can never admit (``never_admits``, a
+   quota policy's limits).
 1. **Order.** The policy orders the candidates: the waiting jobs, or for a preemptive
    policy every active job (running and waiting).
 2. **Select** (preemptive policies only). Walking that order, a job is kept while its
@@ -95,8 +96,11 @@ def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlace
     given: list[Allocation] = []
     taken: list[Allocation] = []
     rejected: set[int] = set()
+    never_admits = getattr(policy, "never_admits", None)
     for job in cluster.fresh:  # 0. admit
         reason = _never_fits(cluster, cluster.jobs[job])
+        if not reason and never_admits is not None:
+            reason = never_admits(cluster, job)
         if reason:
             decisions.append(Reject(job, reason))
             rejected.add(job)
