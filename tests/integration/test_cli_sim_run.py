@@ -82,6 +82,13 @@ def test_json_and_report_files_are_written(toy, tmp_path):
         (("--window", "9:2"), "--window '9:2': FIRST is after LAST"),
         (("--window", "a:b"), "--window 'a:b': expected FIRST:LAST, like 40000:49999"),
         (("--estimate-error", "1.5"), "--estimate-error 1.5: expected a share from 0 to below 1"),
+        (("--restart-s", "nan"), "--restart-s nan: expected a finite number of seconds, 0 or more"),
+        (("--restart-s", "inf"), "--restart-s inf: expected a finite number of seconds, 0 or more"),
+        (("--window", "7:9"), "--window 7:9: the trace has no job in it"),
+        (
+            ("--report", "no/such/folder/r.html"),
+            "--report no/such/folder/r.html: the folder no/such/folder does not exist",
+        ),
     ],
 )
 def test_bad_options_exit_2_naming_the_option_and_write_nothing(toy, tmp_path, args, message):
@@ -104,6 +111,14 @@ def test_a_bad_cluster_exits_2_with_the_reason(toy, cluster, message):
     result = sim("--trace", f"tiresias:{toy}", "--cluster", cluster, columns=200)
     assert result.exit_code == 2
     assert message in _ANSI.sub("", result.output)
+
+
+def test_a_trace_out_of_arrival_order_exits_2_naming_the_jobs(tmp_path):
+    path = tmp_path / "unsorted.csv"
+    path.write_text(TIRESIAS + "0,8,50,1,a,100,0\n1,8,10,1,b,50,0\n")
+    result = sim("--trace", f"tiresias:{path}", "--cluster", "gpus:16x8", columns=200)
+    assert result.exit_code == 2
+    assert "job 1 comes after job 0 but is submitted 40 s before it" in _ANSI.sub("", result.output)
 
 
 def test_a_bad_trace_row_exits_2_naming_file_row_and_column(tmp_path):

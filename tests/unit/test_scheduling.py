@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neocloud.domain.presets import preset
 from neocloud.domain.spec import build_fleet
 from neocloud.domain.workload import TraceJob
 from neocloud.placement.jobs import JobPlacement
-from neocloud.placement.pool import GpuPool
+from neocloud.placement.pool import Allocation, GpuPool
 from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
 from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.cycle import schedule
@@ -21,7 +22,7 @@ from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.fairshare import FairShare, Quota
 from neocloud.scheduling.policies.las import Las
 from neocloud.scheduling.policies.priority import Priority
-from neocloud.sim.driver import Outage, simulate
+from neocloud.sim.driver import Outage, OutOfOrder, simulate
 from neocloud.sim.failures import FailureModel
 from neocloud.sim.metrics import summarize
 from neocloud.sim.report import jct_quantiles, per_tenant, series
@@ -33,6 +34,13 @@ from tests.builders import a_block, a_fleet, a_group, a_site
 def snap() -> FleetSnapshot:
     """Four 8-GPU nodes: 32 GPUs."""
     return build_snapshot(build_fleet(a_fleet(a_site(blocks=(a_block(node_groups=(a_group(count=4),)),)))))
+
+
+@pytest.fixture(scope="module")
+def snap_mixed() -> FleetSnapshot:
+    """8-GPU H100 nodes and 4-GPU GB200 nodes."""
+    spec = preset("generic", {"power_mw": "2", "mix": "H100:0.5,GB200:0.5", "block_gpus": "512"})
+    return build_snapshot(build_fleet(spec))
 
 
 def job(submit: float, gpus: int, duration: float, *, estimate: float | None = None, name: str = "") -> JobSpec:
@@ -101,6 +109,59 @@ def test_las_demotes_at_its_queue_limit_and_runs_the_newer_job_first(snap):
     result = simulate(cluster, jobs, las, JobPlacement.COUNT)
     assert starts(result)[1] == pytest.approx(3250 / 32)  # job 0 demoted at its limit, then preempted
     assert result.cluster.finish_s[1] == pytest.approx(3250 / 32 + 20)
+
+
+def test_a_preemption_that_would_free_gpus_no_start_can_use_does_not_happen():
+    two = build_snapshot(build_fleet(a_fleet(a_site(blocks=(a_block(node_groups=(a_group(count=2),)),)))))
+    cluster = Cluster(GpuPool(two), restart_s=0)
+    for node in (0, 1, 0, 1):  # four 4-GPU jobs, interleaved over the two 8-GPU nodes
+        job_ = cluster.submit(job(0, 4, 1e6))
+        cluster.apply(Start(job_, Allocation((node,), (4,))), 0)
+        cluster.attained_gpu_s[job_] = 1e9  # long past every LAS queue limit
+    cluster.submit(job(1, 8, 100))
+    # by count the new job outranks jobs 2 and 3, but their GPUs sit on two nodes: an
+    # 8-GPU job fits neither under first fit, so preempting them would idle 8 GPUs
+    assert schedule(cluster, 1, Las(), JobPlacement.FIRST_FIT) == []
+    decisions = schedule(cluster, 1, Las(), JobPlacement.COUNT)
+    assert sorted(type(d).__name__ for d in decisions) == ["Preempt", "Preempt", "Start"]
+    assert isinstance(decisions[-1], Start)  # starts come after the preemptions that free them
+
+
+def test_a_larger_job_is_still_tried_where_node_sizes_differ(snap_mixed):
+    pool = GpuPool(snap_mixed)
+    cluster = Cluster(pool)
+    h100 = [n for n in range(len(snap_mixed.node_ids)) if snap_mixed.node_gpus[n] == 8]
+    for n in h100:  # every 8-GPU node half taken: an 8-GPU job fits no node
+        cluster.submit(job(0, 4, 1e6))
+        cluster.apply(Start(cluster.size - 1, Allocation((n,), (4,))), 0)
+    cluster.submit(job(1, 8, 10))
+    cluster.submit(job(1, 12, 10))  # three whole free 4-GPU nodes hold it
+    decisions = schedule(cluster, 1, POLICIES["sjf"](), JobPlacement.FIRST_FIT)
+    assert [d.job for d in decisions if isinstance(d, Start)] == [cluster.size - 1]
+
+
+def test_every_queue_limit_of_a_run_is_reviewed():
+    one = build_snapshot(
+        build_fleet(a_fleet(a_site(blocks=(a_block(node_groups=(a_group(count=1, gpu_model="H100"),)),))))
+    )
+    # one 8-GPU node; A (8 GPUs, 50,000 s) runs; B (8 GPUs) arrives at 4,000 s, outranks A
+    # (queue 2 by then) and crosses 3,250 and 7,200 GPU-s itself: at 7,200 / 8 s past its
+    # start B drops into A's queue and, running first within it, keeps the GPUs, with
+    # each limit reviewed where it falls
+    las = Las((3250.0, 7200.0))
+    cluster = Cluster(GpuPool(one), restart_s=0)
+    result = simulate(cluster, [job(0, 8, 50_000), job(4000, 8, 50_000)], las, JobPlacement.COUNT)
+    reviews = [t for t in result.trajectory.t_s if t in (4000 + 3250 / 8, 4000 + 7200 / 8)]
+    assert reviews == [4000 + 3250 / 8, 4000 + 7200 / 8]
+
+
+def test_a_review_at_an_awkward_time_still_sees_the_job_in_its_next_queue(snap):
+    las = Las((3250.0,))
+    cluster = Cluster(GpuPool(snap), restart_s=0)
+    jobs = [job(1_234_567, 3, 100_000), job(1_234_568, 32, 100)]
+    result = simulate(cluster, jobs, las, JobPlacement.COUNT)
+    # job 0 crosses 3,250 GPU-s at 1,234,567 + 1,083.33 s; only then does job 1 outrank it
+    assert starts(result)[1] == pytest.approx(1_234_567 + 3250 / 3)
 
 
 @pytest.mark.parametrize("policy", sorted(POLICIES))
@@ -302,7 +363,7 @@ def test_bad_failure_parameters_are_refused():
 
 
 def test_a_trace_out_of_submission_order_is_an_error_naming_the_job(snap):
-    with pytest.raises(ValueError, match="job late: submitted at 5"):
+    with pytest.raises(OutOfOrder, match="job late comes after job j10-8 but is submitted 5 s before it"):
         run(snap, [job(10, 8, 1), job(5, 8, 1, name="late")], "fifo")
 
 
@@ -395,3 +456,25 @@ def test_tenants_are_registered_as_they_appear_and_estimates_are_seeded(snap):
     assert len({s.estimate_s for s in a}) > 1
     with pytest.raises(ValueError, match=r"estimate error: 1\.0 is not from 0 to below 1"):
         list(job_specs(trace, cluster.tenant, estimate_error=1.0))
+
+
+def test_a_run_with_failures_that_never_leave_the_fleet_whole_ends_after_an_idle_year(snap):
+    # a job needs all 32 GPUs; nodes fail often and take a day to repair: never all up
+    failures = FailureModel(rate_per_gpu_hour=0.05, repair_s=86_400, seed=2)
+    cluster = Cluster(GpuPool(snap), restart_s=0)
+    result = simulate(cluster, [job(10_000, 32, 3600)], POLICIES["fifo"](), JobPlacement.COUNT, failures=failures)
+    assert math.isnan(result.cluster.finish_s[0])  # it never ran
+    assert len(result.cluster.waiting) == 1
+    assert 365 * 86_400 <= result.end_s <= 10_000 + 366 * 86_400
+
+
+def test_the_waiting_series_counts_a_queue_that_no_step_in_its_bin_changed(snap):
+    jobs = [job(0, 32, 10_000)] + [job(1, 8, 10, name=f"w{k}") for k in range(5)]
+    s = series(run(snap, jobs, "fifo"), bins=7)
+    assert s.waiting[:6].min() == 5  # the five wait for the whole 10,000 s
+
+
+def test_a_rejected_job_with_a_deadline_counts_as_a_miss(snap):
+    jobs = [JobSpec("big", 0, 64, 10, 10, deadline_s=100), JobSpec("ok", 0, 8, 10, 10, deadline_s=100)]
+    summary = summarize(run(snap, jobs, "fifo"))
+    assert (summary.deadlines, summary.deadline_misses) == (2, 1)

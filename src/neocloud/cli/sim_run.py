@@ -8,6 +8,8 @@ has at least ``jobs``, ``jct_mean_s``, ``jct_p50_s``, ``jct_p99_s``, ``queue_mea
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -86,22 +88,21 @@ def run(
     from neocloud.placement.snapshot import build_snapshot
     from neocloud.scheduling.cluster import Cluster
     from neocloud.scheduling.policies import POLICIES
-    from neocloud.sim.driver import simulate
+    from neocloud.sim.driver import OutOfOrder, simulate
     from neocloud.sim.failures import FailureModel
     from neocloud.sim.metrics import summarize
     from neocloud.sim.workload import Skipped, job_specs
 
-    if policy not in POLICIES:
-        _fail(f"--policy {policy!r}: one of {', '.join(POLICIES)}")
-    if placement not in PLACEMENTS:
-        _fail(f"--placement {placement!r}: one of {', '.join(PLACEMENTS)}")
+    _check(
+        policy=policy,
+        placement=placement,
+        restart_s=restart_s,
+        repair_hours=repair_hours,
+        estimate_error=estimate_error,
+        json_out=json_out,
+        report=report,
+    )
     span = _window(window)
-    if not 0 <= estimate_error < 1:
-        _fail(f"--estimate-error {estimate_error}: expected a share from 0 to below 1")
-    if restart_s < 0:
-        _fail(f"--restart-s {restart_s}: expected 0 or more seconds")
-    if not repair_hours > 0:
-        _fail(f"--repair-hours {repair_hours}: expected more than 0")
     fmt, path = _trace_source(trace)
     with bad_input():
         fleet = _cluster(cluster)
@@ -119,35 +120,97 @@ def run(
         model = FailureModel(repair_s=repair_hours * 3600, seed=seed) if failures else None
         started = time.perf_counter()
         with _progress(total) as tick:
-            result = simulate(
-                sim_cluster, specs, POLICIES[policy](), JobPlacement(placement), failures=model, progress=tick
-            )
+            try:
+                result = simulate(
+                    sim_cluster, specs, POLICIES[policy](), JobPlacement(placement), failures=model, progress=tick
+                )
+            except OutOfOrder as exc:
+                _fail(f"--trace {trace}: {exc}")
+                raise
         wall = time.perf_counter() - started
+    if span is not None and sim_cluster.size == 0 and skipped.total == 0:
+        _fail(f"--window {window}: the trace has no job in it")
     summary = summarize(result)
     document = _document(
         result, summary, skipped, wall, trace=trace, cluster=cluster, policy=policy, placement=placement
     )
     document["window"] = window
     document["seed"] = seed
+    outputs: list[tuple[Path, str]] = []
     if json_out is not None:
         text = json.dumps(document, indent=2) + "\n"
         if str(json_out) == "-":
             sys.stdout.write(text)
         else:
-            with bad_input():
-                json_out.write_text(text)
+            outputs.append((json_out, text))
     if report is not None:
         from neocloud.cli.sim_report import report_html
 
-        with bad_input():
-            report.write_text(report_html(result, document))
+        outputs.append((report, report_html(result, document)))
+    with bad_input():
+        _write_all(outputs)
     if json_out is None or str(json_out) != "-":
         _print(document)
+
+
+def _check(
+    *,
+    policy: str,
+    placement: str,
+    restart_s: float,
+    repair_hours: float,
+    estimate_error: float,
+    json_out: Path | None,
+    report: Path | None,
+) -> None:
+    """Exit 2 naming the first bad option, before anything is read or run."""
+    from neocloud.scheduling.policies import POLICIES
+
+    if policy not in POLICIES:
+        _fail(f"--policy {policy!r}: one of {', '.join(POLICIES)}")
+    if placement not in PLACEMENTS:
+        _fail(f"--placement {placement!r}: one of {', '.join(PLACEMENTS)}")
+    if not 0 <= restart_s < math.inf:
+        _fail(f"--restart-s {restart_s}: expected a finite number of seconds, 0 or more")
+    if not 0 < repair_hours < math.inf:
+        _fail(f"--repair-hours {repair_hours}: expected a finite number of hours above 0")
+    if not 0 <= estimate_error < 1:
+        _fail(f"--estimate-error {estimate_error}: expected a share from 0 to below 1")
+    for option, target in (("--json", json_out), ("--report", report)):
+        if target is not None and str(target) != "-":
+            _writable(option, target)
 
 
 def _fail(message: str) -> None:
     err.print(f"[red]error[/]: {message}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _writable(option: str, target: Path) -> None:
+    """Exit 2 before a long run when ``target`` cannot be written."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        _fail(f"{option} {target}: the folder {folder} does not exist")
+    if target.is_dir():
+        _fail(f"{option} {target}: is a folder")
+    if not os.access(folder, os.W_OK):
+        _fail(f"{option} {target}: the folder {folder} is not writable")
+
+
+def _write_all(outputs: list[tuple[Path, str]]) -> None:
+    """Write every output or none: each to a temporary file beside it, then renamed."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, text in outputs:
+            temp = target.with_name(f".{target.name}.partial")
+            temp.write_text(text)
+            staged.append((temp, target))
+    except OSError:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
+    for temp, target in staged:
+        temp.replace(target)
 
 
 def _window(text: str | None) -> Any:

@@ -12,6 +12,8 @@ redo or spend restoring when it resumes.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -36,8 +38,8 @@ class Cluster:
     vectorised pass; ``first_start_s`` and ``finish_s`` are NaN until they happen."""
 
     def __init__(self, pool: GpuPool, tenants: tuple[str, ...] = ("",), restart_s: float = DEFAULT_RESTART_S) -> None:
-        if restart_s < 0:
-            raise ValueError(f"restart cost: {restart_s} s is negative")
+        if not 0 <= restart_s < math.inf:  # NaN fails too
+            raise ValueError(f"restart cost: {restart_s} s is not a finite number of seconds >= 0")
         self.pool = pool
         self.tenants = list(tenants)
         self._tenant_index = {name: k for k, name in enumerate(self.tenants)}
@@ -115,6 +117,10 @@ class Cluster:
         if self.is_running[job]:
             got += (now_s - float(self.run_start_s[job])) * self.jobs[job].gpus
         return got
+
+    def attained_at(self, job: int, t_s: float) -> float:
+        """:meth:`attained` computed the way :meth:`attained_of` does (same rounding)."""
+        return float(self.attained_of(np.asarray([job], np.int64), t_s)[0])
 
     def attained_of(self, jobs: IntArray, now_s: float) -> FloatArray:
         """:meth:`attained` of many jobs at once."""

@@ -10,8 +10,10 @@
    policy every active job (running and waiting).
 2. **Select** (preemptive policies only). Walking that order, a job is kept while its
    GPUs fit the pool's capacity by count (jobs that do not fit are skipped, smaller
-   ones after them may still fit); running jobs not kept are preempted, and their
-   GPUs count as free for the next phase.
+   ones after them may still fit); running jobs not kept are to be preempted, and
+   their GPUs count as free for the next phase. After it, a job to be preempted whose
+   GPUs no start took keeps running (placement may not find room for a job the count
+   kept): no GPU is freed for nothing.
 3. **Place.** Walking the candidates (for a preemptive policy: the kept waiting
    ones), each job the policy's gate admits is placed by the placement policy on
    what is free so far; a job that does not fit asks the gate whether the walk stops
@@ -20,9 +22,9 @@
    applies the decisions (:meth:`~neocloud.scheduling.cluster.Cluster.apply_cycle`).
 
 A job that failed to place makes every later job of its constraints (model,
-consolidation) needing at least as many GPUs fail too in the same cycle, so the walk
-skips those without asking placement again: the cycle costs what it starts, not what
-waits.
+consolidation) needing at least as many GPUs fail too in the same cycle where that
+holds (by count; by topology over nodes of one size), so the walk skips those without
+asking placement again.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neocloud.placement.jobs import JobPlacement, place_job
-from neocloud.placement.pool import Allocation
+from neocloud.placement.pool import Allocation, GpuPool
 from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.jobs import Decision, JobSpec, Preempt, Reject, Start
 
@@ -91,22 +93,13 @@ def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlace
     """The decisions of one cycle (see the module doc); ``cluster`` is unchanged."""
     if not cluster.waiting:
         return []  # nothing to admit, start or run instead of a running job
-    pool = cluster.pool
     decisions: list[Decision] = []
-    given: list[Allocation] = []
-    taken: list[Allocation] = []
-    rejected: set[int] = set()
-    never_admits = getattr(policy, "never_admits", None)
-    for job in cluster.fresh:  # 0. admit
-        reason = _never_fits(cluster, cluster.jobs[job])
-        if not reason and never_admits is not None:
-            reason = never_admits(cluster, job)
-        if reason:
-            decisions.append(Reject(job, reason))
-            rejected.add(job)
+    rejected = _admit(cluster, policy, decisions)
+    undo = _Tentative(cluster.pool)
     try:
         # 1. order, and 2. select (preemptive policies, when not everything fits by count)
-        if policy.preemptive and cluster.active_gpus > pool.total_capacity:
+        preempted: list[tuple[int, Allocation]] = []
+        if policy.preemptive and cluster.active_gpus > cluster.pool.total_capacity:
             active = np.fromiter(
                 (j for j in chain(cluster.running, cluster.waiting) if j not in rejected),
                 np.int64,
@@ -116,42 +109,115 @@ def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlace
             running = cluster.is_running[order]
             for job in order[running & ~kept].tolist():
                 held = cluster.running[job]
-                pool.give(held)
-                given.append(held)
-                decisions.append(Preempt(job, f"{policy.name}: outranked"))
+                undo.give(held)
+                preempted.append((job, held))
             candidates: list[int] = order[kept & ~running].tolist()
         else:
             waiting = np.fromiter((j for j in cluster.waiting if j not in rejected), np.int64)
             candidates = np.asarray(policy.order(cluster, now_s, waiting), np.int64).tolist()
         # 3. place
-        gate = policy.gate(cluster, now_s)
-        failed: dict[tuple[int | None, bool], int] = {}  # constraints -> fewest GPUs that failed
-        for job in candidates:
-            if pool.total_free == 0:
-                break
-            spec = cluster.jobs[job]
-            if not gate.admits(job):
-                continue
-            key = (spec.model, spec.consolidate)
-            alloc: Allocation | None = None
-            if spec.gpus < failed.get(key, spec.gpus + 1):
-                alloc = place_job(pool, spec.gpus, placement, model=spec.model, consolidate=spec.consolidate)
-            if alloc is None:
-                failed[key] = min(failed.get(key, spec.gpus), spec.gpus)
-                if gate.blocked(job):
-                    break
-                continue
-            pool.take(alloc)
-            taken.append(alloc)
-            decisions.append(Start(job, alloc))
-            gate.started(job, alloc)
+        starts: list[Decision] = []
+        _place(cluster, now_s=now_s, policy=policy, placement=placement, candidates=candidates, undo=undo, out=starts)
+        # 2b. keep running what no start needed: a job selected by count may still not
+        # have found room by placement, and then the GPUs it was to take stay with the
+        # job that holds them (highest ranked first)
+        for job, held in preempted:
+            if all(undo.pool.free_at(n) >= k for n, k in zip(held.nodes, held.gpus, strict=True)):
+                undo.take(held)
+            else:
+                decisions.append(Preempt(job, f"{policy.name}: outranked"))
+        decisions += starts  # applied in order: preemptions free the GPUs starts take
     finally:
-        # 4. undo
-        for alloc in reversed(taken):
-            pool.give(alloc)
-        for alloc in reversed(given):
-            pool.take(alloc)
+        undo.revert()  # 4. undo
     return decisions
+
+
+def _admit(cluster: Cluster, policy: Policy, decisions: list[Decision]) -> set[int]:
+    """0. admit: reject the new jobs that can never run; their numbers."""
+    rejected: set[int] = set()
+    never_admits = getattr(policy, "never_admits", None)
+    for job in cluster.fresh:
+        reason = _never_fits(cluster, cluster.jobs[job])
+        if not reason and never_admits is not None:
+            reason = never_admits(cluster, job)
+        if reason:
+            decisions.append(Reject(job, reason))
+            rejected.add(job)
+    return rejected
+
+
+class _Tentative:
+    """Takes and gives on the pool during a cycle, reverted at its end."""
+
+    def __init__(self, pool: GpuPool) -> None:
+        self.pool = pool
+        self.done: list[tuple[bool, Allocation]] = []
+
+    def take(self, alloc: Allocation) -> None:
+        self.pool.take(alloc)
+        self.done.append((True, alloc))
+
+    def give(self, alloc: Allocation) -> None:
+        self.pool.give(alloc)
+        self.done.append((False, alloc))
+
+    def revert(self) -> None:
+        for took, alloc in reversed(self.done):
+            if took:
+                self.pool.give(alloc)
+            else:
+                self.pool.take(alloc)
+        self.done.clear()
+
+
+def _place(
+    cluster: Cluster,
+    *,
+    now_s: float,
+    policy: Policy,
+    placement: JobPlacement,
+    candidates: list[int],
+    undo: _Tentative,
+    out: list[Decision],
+) -> None:
+    """3. place the candidates the gate admits, on what is free so far."""
+    pool = cluster.pool
+    gate = policy.gate(cluster, now_s)
+    failed: dict[tuple[int | None, bool], int] = {}  # constraints -> fewest GPUs that failed
+    for job in candidates:
+        if pool.total_free == 0:
+            break
+        spec = cluster.jobs[job]
+        if not gate.admits(job):
+            continue
+        key = (spec.model, spec.consolidate)
+        monotone = _failure_grows_with_size(pool, placement, spec)
+        alloc: Allocation | None = None
+        if not monotone or spec.gpus < failed.get(key, spec.gpus + 1):
+            alloc = place_job(pool, spec.gpus, placement, model=spec.model, consolidate=spec.consolidate)
+        if alloc is None:
+            if monotone:
+                failed[key] = min(failed.get(key, spec.gpus), spec.gpus)
+            if gate.blocked(job):
+                break
+            continue
+        undo.take(alloc)
+        out.append(Start(job, alloc))
+        gate.started(job, alloc)
+
+
+def _failure_grows_with_size(pool: GpuPool, placement: JobPlacement, spec: JobSpec) -> bool:
+    """True when a job of ``spec``'s constraints that did not fit means no larger one
+    fits either: by count always; by topology only over nodes of one size (else a job
+    too large for the largest node may span whole smaller ones that a smaller job could
+    not use), and never for a job held to its smallest unit (consolidation)."""
+    if placement is JobPlacement.COUNT:
+        return True
+    if spec.consolidate:
+        return False
+    if placement is JobPlacement.CONSOLIDATED:
+        return True  # it falls back to any free GPUs
+    return pool.uniform if spec.model is None else pool.model_uniform[spec.model]
 
 
 def _select_by_count(cluster: Cluster, order: IntArray) -> BoolArray:

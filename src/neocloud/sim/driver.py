@@ -36,6 +36,13 @@ from neocloud.scheduling.jobs import JobSpec, Preempt, Start
 from neocloud.sim.failures import FailureModel
 
 COMPLETE, UP, DOWN, FAIL, ARRIVE, REVIEW = 0, 1, 2, 3, 4, 5
+#: A run stops when jobs have waited this long with nothing running and nothing still
+#: to arrive: a simulated year, our own bound [D] (longer than any trace here spans).
+IDLE_LIMIT_S = 365 * 86_400.0
+
+
+class OutOfOrder(ValueError):
+    """A job stream that is not sorted by submission time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,21 +147,34 @@ class _Loop:
         self.pending: JobSpec | None = None
         self.trajectory = Trajectory()
         self.cycles = self.interruptions = 0
+        self.now = 0.0
+        self.idle_since: float | None = None
 
     def push(self, t: float, kind: int, what: int, run: int = 0) -> None:
         heapq.heappush(self.heap, (t, kind, self.seq, what, run))
         self.seq += 1
 
     def live(self) -> bool:
+        """Whether anything can still happen to the jobs: one is still to arrive or
+        runs, or one waits for capacity still to come back and has not waited with
+        nothing running for :data:`IDLE_LIMIT_S` (failures that never leave enough
+        nodes up at once would keep such a run going forever)."""
         cluster = self.cluster
-        return self.pending is not None or bool(cluster.running) or (bool(cluster.waiting) and self.returns > 0)
+        if self.pending is not None or cluster.running:
+            self.idle_since = None
+            return True
+        if not cluster.waiting or self.returns <= 0:
+            return False
+        if self.idle_since is None:
+            self.idle_since = self.now
+        return self.heap[0][0] - self.idle_since <= IDLE_LIMIT_S
 
     def run(self, source: Iterator[JobSpec]) -> Run:
         self.source = source
         self._arrival(None)
         now = 0.0
         while self.heap and self.live():
-            now = self.heap[0][0]
+            now = self.now = self.heap[0][0]
             while self.heap and self.heap[0][0] == now:
                 _, kind, _, what, run = heapq.heappop(self.heap)
                 self._event(kind, what, run, now)
@@ -186,6 +206,9 @@ class _Loop:
             self.returns += 1
             gpus = int(cluster.pool.snap.node_gpus[what])
             self.push(now + failures.repair_s + failures.next_failure_s(self.rng, gpus), FAIL, what)
+        elif kind == REVIEW:
+            if what in cluster.running and cluster.runs[what] == run:
+                self._push_review(what, now)  # the next queue limit of the same run
         elif kind == ARRIVE:
             pending = self.pending
             assert pending is not None
@@ -212,19 +235,27 @@ class _Loop:
                 job = decision.job
                 ends = cluster.ends_s(job)
                 self.push(ends, COMPLETE, job, int(cluster.runs[job]))
-                if self.review is not None:
-                    at = self.review(cluster, job, now)
-                    if at is not None and at < ends:
-                        self.push(at, REVIEW, job, int(cluster.runs[job]))
+                self._push_review(job, now)
         self.cycles += 1
         pool = cluster.pool
         self.trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
         if self.cycles % FRAGMENTATION_EVERY == 1:
             self.trajectory.stranded.append(measure_pool(pool).stranded_fraction)
 
+    def _push_review(self, job: int, now: float) -> None:
+        """A REVIEW when running ``job`` next crosses a queue limit, before it ends."""
+        if self.review is None:
+            return
+        at = self.review(self.cluster, job, now)
+        if at is not None and at < self.cluster.ends_s(job):
+            self.push(at, REVIEW, job, int(self.cluster.runs[job]))
+
 
 def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None:
     spec = next(source, None)
     if spec is not None and last is not None and spec.submit_s < last.submit_s:
-        raise ValueError(f"job {spec.id}: submitted at {spec.submit_s} s, before job {last.id} at {last.submit_s} s")
+        raise OutOfOrder(
+            f"job {spec.id} comes after job {last.id} but is submitted {last.submit_s - spec.submit_s:g} s"
+            " before it: the jobs are not in arrival order"
+        )
     return spec

@@ -51,8 +51,10 @@ def summarize(run: Run) -> Summary:
     jct = finish - submit
     queue = cluster.first_start_s[:n][done] - submit
     deadline = np.fromiter((np.nan if s.deadline_s is None else s.deadline_s for s in jobs), np.float64, n)
-    with_deadline = done & ~np.isnan(deadline)
-    missed = int((finish_all[with_deadline] > deadline[with_deadline]).sum())
+    # a job with a deadline misses it when it finished after it, or never finished
+    with_deadline = ~np.isnan(deadline)
+    late = np.where(done, finish_all, np.inf)
+    missed = int((late[with_deadline] > deadline[with_deadline]).sum())
     start = float(submit_all.min()) if n else 0.0
     finished = int(done.sum())
     return Summary(

@@ -86,7 +86,8 @@ def series(run: Run, bins: int = 400) -> Series:
     at_offered = np.interp(edges, t, cum_offered)
     width = np.diff(edges)
     step_bin = np.clip(np.searchsorted(edges, t[:-1], side="right") - 1, 0, len(width) - 1)
-    most_waiting = np.zeros(len(width))
+    # the step in force at each bin's start counts too: a bin no step starts in is not empty
+    most_waiting = waiting[np.clip(np.searchsorted(t, edges[:-1], side="right") - 1, 0, len(waiting) - 1)]
     np.maximum.at(most_waiting, step_bin, waiting)
     return Series(edges[:-1], np.diff(at_used) / width, np.diff(at_offered) / width, most_waiting)
 

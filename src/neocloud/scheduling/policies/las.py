@@ -16,6 +16,7 @@ them with attained service in GPU-seconds).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
 
@@ -50,4 +51,9 @@ class Las:
         q = bisect_right(self.thresholds, got)
         if q >= len(self.thresholds):
             return None
-        return now_s + (self.thresholds[q] - got) / cluster.jobs[job].gpus
+        at = now_s + (self.thresholds[q] - got) / cluster.jobs[job].gpus
+        # rounding may leave the attained service a hair below the limit at ``at``: step
+        # forward until it is not, so the review sees the job in its next queue
+        while cluster.attained_at(job, at) < self.thresholds[q]:
+            at = math.nextafter(at, math.inf)
+        return at
