@@ -478,3 +478,13 @@ def test_a_rejected_job_with_a_deadline_counts_as_a_miss(snap):
     jobs = [JobSpec("big", 0, 64, 10, 10, deadline_s=100), JobSpec("ok", 0, 8, 10, 10, deadline_s=100)]
     summary = summarize(run(snap, jobs, "fifo"))
     assert (summary.deadlines, summary.deadline_misses) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"gpus": 0}, {"duration_s": math.nan}, {"estimate_s": -1.0}, {"submit_s": math.inf}],
+)
+def test_a_job_spec_the_scheduler_cannot_run_is_refused(bad):
+    fields = {"id": "j", "submit_s": 0.0, "gpus": 1, "duration_s": 10.0, "estimate_s": 10.0} | bad
+    with pytest.raises(ValueError, match="job j: needs GPUs > 0"):
+        JobSpec(**fields)

@@ -7,6 +7,7 @@ sees only ``estimate_s`` (backfill's runtime estimate; the oracle when equal).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from neocloud.placement.pool import Allocation
@@ -31,6 +32,16 @@ class JobSpec:
     model: int | None = None
     consolidate: bool = False
     deadline_s: float | None = None
+
+    def __post_init__(self) -> None:
+        # one cheap test per job (a replay builds a million); NaN fails every comparison
+        finite = 0 <= self.duration_s < math.inf and 0 <= self.estimate_s < math.inf
+        if self.gpus > 0 and finite and -math.inf < self.submit_s < math.inf:
+            return
+        raise ValueError(
+            f"job {self.id}: needs GPUs > 0 and finite submit, duration and estimate >= 0;"
+            f" got {self.gpus} GPUs, submit {self.submit_s}, duration {self.duration_s}, estimate {self.estimate_s}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
