@@ -45,14 +45,13 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.interpolate import LinearNDInterpolator  # type: ignore[import-untyped]
 
 from neocloud.adapters.importers._csv import read_problem
 
@@ -228,8 +227,13 @@ def _run_time(profile: Profile, replicas: int, batch: int, per_node: int) -> flo
 
 
 @cache
-def _interpolator(profile: Profile) -> LinearNDInterpolator:
-    return LinearNDInterpolator(profile.points, profile.values)
+def _interpolator(profile: Profile) -> Callable[[Sequence[float]], Array]:
+    # Imported here: scipy.interpolate costs most of a second, and every CLI command and
+    # server worker imports bootstrap, which imports the trace readers.
+    from scipy.interpolate import LinearNDInterpolator  # type: ignore[import-untyped]
+
+    interpolate: Callable[[Sequence[float]], Array] = LinearNDInterpolator(profile.points, profile.values)
+    return interpolate
 
 
 def _packed(replicas: int, per_node: int) -> tuple[int, ...]:
