@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from neocloud import bootstrap
@@ -106,10 +107,11 @@ def job_json(job: TraceJob) -> dict[str, Any]:
 def print_summary(fmt: str, path: Path, s: TraceSummary) -> None:
     """The human summary, in 80 columns."""
     width = human_width(out)
-    out.print(f"[bold]{fmt}[/] {path}", highlight=False, soft_wrap=True)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")  # a long path folds within 80 columns
+    grid.add_row("format", f"[bold]{fmt}[/]")
+    grid.add_row("file", escape(str(path)))
     order = "in arrival order" if s.in_arrival_order else "not in arrival order: sort before replaying"
     grid.add_row("jobs", f"[bold]{s.jobs:,}[/] ({order})")
     if s.first_arrival_s is not None and s.last_arrival_s is not None:

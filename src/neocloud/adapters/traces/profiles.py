@@ -45,14 +45,13 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.interpolate import LinearNDInterpolator  # type: ignore[import-untyped]
 
 from neocloud.adapters.importers._csv import read_problem
 
@@ -198,9 +197,12 @@ def _load(profiles: Path, application: str) -> Profile:
         raise ProfileError(f"no profile for application {application!r}: Pollux profiles {known}")
     if not folder.is_dir():
         raise ProfileError(f"no profile for application {application!r}: {folder} is not a folder")
-    validation = {int(p.stem.rsplit("-", 1)[1]): _validation(p) for p in sorted(folder.glob("validation-*.csv"))}
-    placements = _table(folder / "placements.csv")
-    scalability = _table(folder / "scalability.csv")
+    batches = {p: p.stem.rsplit("-", 1)[1] for p in sorted(folder.glob("validation-*.csv"))}
+    validation = {int(b): _validation(p) for p, b in batches.items() if b.isdigit()}
+    placements = _table(folder / "placements.csv", ("placement", "local_bsz", "step_time", "sync_time"))
+    scalability = _table(
+        folder / "scalability.csv", ("num_nodes", "num_replicas", "local_bsz", "step_time", "sync_time")
+    )
     if not validation or len(min(validation.values(), key=lambda v: len(v.progress)).progress) < constants.max_epochs:
         raise ProfileError(f"{application}: the validation files cover fewer than {constants.max_epochs} epochs")
     local = placements["local_bsz"]
@@ -225,8 +227,13 @@ def _run_time(profile: Profile, replicas: int, batch: int, per_node: int) -> flo
 
 
 @cache
-def _interpolator(profile: Profile) -> LinearNDInterpolator:
-    return LinearNDInterpolator(profile.points, profile.values)
+def _interpolator(profile: Profile) -> Callable[[Sequence[float]], Array]:
+    # Imported here: scipy.interpolate costs most of a second, and every CLI command and
+    # server worker imports bootstrap, which imports the trace readers.
+    from scipy.interpolate import LinearNDInterpolator  # type: ignore[import-untyped]
+
+    interpolate: Callable[[Sequence[float]], Array] = LinearNDInterpolator(profile.points, profile.values)
+    return interpolate
 
 
 def _packed(replicas: int, per_node: int) -> tuple[int, ...]:
@@ -234,7 +241,8 @@ def _packed(replicas: int, per_node: int) -> tuple[int, ...]:
     return (per_node,) * full + ((rest,) if rest else ())
 
 
-def _table(path: Path) -> dict[str, Array]:
+def _table(path: Path, columns: tuple[str, ...]) -> dict[str, Array]:
+    """A small profile CSV as one array per column (``columns`` required)."""
     try:
         with path.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
@@ -242,14 +250,17 @@ def _table(path: Path) -> dict[str, Array]:
         raise ProfileError(f"{path}: {read_problem(exc)}") from None
     if not rows:
         raise ProfileError(f"{path}: no rows")
+    missing = [c for c in columns if c not in rows[0]]
+    if missing:
+        raise ProfileError(f"{path}: missing column {', '.join(map(repr, missing))}")
     try:
-        return {c: np.array([float(r[c]) for r in rows]) for c in rows[0]}
+        return {c: np.array([float(r[c]) for r in rows]) for c in columns}
     except (TypeError, ValueError) as exc:
         raise ProfileError(f"{path}: not a table of numbers ({exc})") from None
 
 
 def _validation(path: Path) -> Validation:
-    t = _table(path)
+    t = _table(path, ("progress", "grad_sqr", "grad_var"))
     return Validation(t["progress"], t["grad_sqr"], t["grad_var"])
 
 
