@@ -174,7 +174,7 @@ def invoice_list(
     if not invoices:
         out.print("no invoices", highlight=False)
         return
-    table = Table(box=box.SIMPLE, pad_edge=False)
+    table = Table(box=box.SIMPLE, pad_edge=False, collapse_padding=True)
     for name, justify in (("invoice", "left"), ("tenant", "left"), ("period", "left"), ("state", "left")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     table.add_column("total", justify="right")
