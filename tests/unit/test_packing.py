@@ -74,6 +74,10 @@ def test_placing_a_pod_where_it_does_not_fit_is_refused_and_changes_nothing():
         state.place(1, whole(2), 0, (1, 1))
     with pytest.raises(ValueError, match="not all on the node"):
         state.place(1, share(100), 0, (5,))
+    with pytest.raises(ValueError, match="not enough CPU or memory"):
+        state.place(1, share(100, memory=10**9), 0, (1,))
+    with pytest.raises(ValueError, match="GPU model G2 is not one of"):
+        state.place(1, share(100, models=("T4",)), 0, (1,))
     assert np.array_equal(state.cpu_free, before[0])
     assert np.array_equal(state.gpu_free, before[1])
     assert len(state.placements) == before[2]

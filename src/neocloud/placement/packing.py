@@ -169,11 +169,18 @@ class PackingState:
             return f"expected {ask.gpus} distinct GPUs, got {gpus}"
         if any(not 0 <= g < self.node_gpus[node] for g in gpus):
             return f"GPUs {gpus} not all on the node ({self.node_gpus[node]} GPUs)"
-        if not self.fits(ask, np.array([node]))[0]:
-            return "the node does not pass the filter (CPU, memory, GPU model or GPUs)"
-        if any(self.gpu_free[node, g] < ask.gpu_milli for g in gpus):
+        if self.cpu_free[node] < ask.cpu_milli or self.memory_free[node] < ask.memory_mib:
+            return f"not enough CPU or memory free ({self.cpu_free[node]} m, {self.memory_free[node]} MiB)"
+        if ask.gpus and not self._accepts_node(ask, node):
+            return f"GPU model {self._model_of(node)} is not one of {ask.models}"
+        if any(self.gpu_free[node, g] < ask.gpu_milli for g in gpus):  # so the node has the GPUs the filter asks
             return f"a chosen GPU has less than {ask.gpu_milli} thousandths free"
         return ""
+
+    def _accepts_node(self, ask: PodAsk, node: int) -> bool:
+        """:meth:`accepts` for one node, without an array pass (the check ``place`` repeats)."""
+        code = int(self.node_model[node])
+        return code >= 0 and (not ask.models or self.models[code] in ask.models)
 
     def problems(self) -> list[str]:
         """Every broken invariant, recounted from the placements (empty when all hold)."""
