@@ -119,3 +119,14 @@ def test_a_missing_node_list_exits_2_naming_the_file(files, tmp_path):
     result = sim("--pods", pods, "--nodes", tmp_path / "absent.csv")
     assert result.exit_code == 2
     assert "absent.csv" in result.stderr
+
+
+def test_a_long_list_of_seeds_folds_within_80_columns(files):
+    pods, nodes = files
+    seeds = ",".join(str(s) for s in range(101, 141, 2))
+    result = sim("--pods", pods, "--nodes", nodes, "--policy", "gpupacking", "--seeds", seeds)
+    assert result.exit_code == 0, result.output
+    text = _ANSI.sub("", result.stdout)
+    assert "20 seeds," in text
+    assert "101,103,105" in text
+    assert max(len(line) for line in text.splitlines()) <= 80

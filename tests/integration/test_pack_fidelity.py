@@ -12,7 +12,7 @@ not copied. Our seeds drive NumPy's generator, not Go's ``math/rand``: a seed he
 not the artifact's run with that seed, so the check is on means. The published
 per-seed spread (standard deviation over its 10 seeds) is 0.08 (FGD) to 0.63
 (GpuClustering) points, ours 0.11 to 0.52. CI runs 5 of our seeds to halve the cost
-(about 27 CPU seconds instead of 53): the standard error of a 5-seed mean is at most
+(half of the 48 CPU seconds all 10 take): the standard error of a 5-seed mean is at most
 0.28 points, of the published 10-seed mean 0.20, so 1.5 points is over 4 standard
 errors of their difference for every policy, and well below the gaps the paper draws
 conclusions from (FGD 2.3 points above BestFit). ``benchmarks/sim_pack.py`` reports

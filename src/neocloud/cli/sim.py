@@ -106,7 +106,7 @@ def job_json(job: TraceJob) -> dict[str, Any]:
 def print_summary(fmt: str, path: Path, s: TraceSummary) -> None:
     """The human summary, in 80 columns."""
     width = human_width(out)
-    out.print(f"[bold]{fmt}[/] {path}", highlight=False, soft_wrap=True)
+    out.print(f"[bold]{fmt}[/] {path}", width=width, overflow="fold", highlight=False)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()

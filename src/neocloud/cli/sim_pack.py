@@ -44,9 +44,9 @@ JsonOpt = Annotated[
 def pack(
     pods: PodsOpt,
     nodes: NodesOpt,
-    policy: PolicyOpt = "fgd",
-    seeds: SeedsOpt = "42-51",
-    inflate: InflateOpt = 1.3,
+    policy: PolicyOpt = "fgd",  # [D] the paper's own policy
+    seeds: SeedsOpt = "42-51",  # the artifact's 10 seeds (sim/pack.py DEFAULT_SEEDS)
+    inflate: InflateOpt = 1.3,  # the artifact's tune 1.3 (sim/pack.py DEFAULT_INFLATE)
     json_out: JsonOpt = None,
 ) -> None:
     """Pack fractional-GPU pods onto nodes as the FGD paper's experiment does.
@@ -160,7 +160,7 @@ def _print(doc: dict[str, Any]) -> None:
         named = f"{len(seeds)} seeds, {seeds[0]}-{seeds[-1]}"
     else:
         named = f"{len(seeds)} seeds, {','.join(map(str, seeds))}"
-    out.print(f"[bold]{doc['policy']}[/] packing, {named}", highlight=False, soft_wrap=True)
+    out.print(f"[bold]{doc['policy']}[/] packing, {named}", width=width, overflow="fold", highlight=False)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")

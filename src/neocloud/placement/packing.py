@@ -31,7 +31,8 @@ from neocloud.domain.workload import WHOLE_GPU_MILLI, NodeCapacity
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
-#: GPUs a pod may ask for, at most: openb's largest nodes have 8 (tags 1..MAX_POD_GPUS).
+#: [D] GPUs a pod may ask for, at most (affinity tags 1..8): our bound, as openb's nodes and
+#: pods have at most 8 (the artifact's GpuNumTypeList stops at EightGpu too).
 MAX_POD_GPUS = 8
 #: GpuClustering's affinity tags: column 0 counts shared-GPU pods, column g pods of g whole GPUs.
 SHARE_TAG = 0
