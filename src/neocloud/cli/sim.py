@@ -1,4 +1,4 @@
-"""``neocloud sim``: the trace-driven simulator's commands (``sim trace``, ``sim run``; ``sim pack`` to come)."""
+"""``neocloud sim``: the trace-driven simulator's commands (``sim trace``, ``sim run``, ``sim pack``)."""
 
 from __future__ import annotations
 
@@ -187,3 +187,12 @@ def _register_run() -> None:
 
 
 _register_run()
+
+
+def _register_pack() -> None:
+    from neocloud.cli.sim_pack import pack
+
+    app.command("pack")(pack)
+
+
+_register_pack()
