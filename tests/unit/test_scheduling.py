@@ -103,6 +103,20 @@ def test_las_demotes_at_its_queue_limit_and_runs_the_newer_job_first(snap):
     assert result.cluster.finish_s[1] == pytest.approx(3250 / 32 + 20)
 
 
+def test_las_by_default_has_tiresias_three_queues_so_service_past_7200_gpu_s_never_demotes_again(snap):
+    # Tiresias' simulator: num_queue 3, limits 3,250 and 7,200 (its 18,000 is never
+    # reached). Job 0 is demoted at 3,250 GPU-s, job 1 runs until it crosses 7,200, then
+    # job 0 runs past 7,200 too: both in the last queue, the running one is never
+    # displaced, so job 0 ends first (a fourth queue at 18,000 would hand job 1 back
+    # the GPUs at 18,000 GPU-s).
+    cluster = Cluster(GpuPool(snap), restart_s=0)
+    result = simulate(cluster, [job(0, 32, 10_000), job(1, 32, 1_000)], Las(), JobPlacement.COUNT)
+    assert int(result.cluster.preemptions[0]) == 1
+    assert int(result.cluster.preemptions[1]) == 1
+    assert result.cluster.finish_s[0] == pytest.approx(10_000 + 7200 / 32)  # it waited while job 1 ran
+    assert result.cluster.finish_s[1] == pytest.approx(10_000 + 1_000)
+
+
 @pytest.mark.parametrize("policy", sorted(POLICIES))
 def test_a_job_larger_than_the_fleet_is_rejected_with_the_reason_under_every_policy(snap, policy):
     # under LAS the fleet is oversubscribed by count when the 40-GPU jobs arrive: they

@@ -193,6 +193,9 @@ class _Loop:
             if self.progress is not None:
                 self.progress(cluster.size)
             self._arrival(pending)
+        elif kind == REVIEW:
+            if what in cluster.running and cluster.runs[what] == run:
+                self._next_review(what, now)  # it may keep running: its next limit needs one too
 
     def _take_down(self, node: int, now: float, reason: str) -> None:
         """One more outage holds ``node``: its jobs are preempted, it offers nothing."""
@@ -212,15 +215,22 @@ class _Loop:
                 job = decision.job
                 ends = cluster.ends_s(job)
                 self.push(ends, COMPLETE, job, int(cluster.runs[job]))
-                if self.review is not None:
-                    at = self.review(cluster, job, now)
-                    if at is not None and at < ends:
-                        self.push(at, REVIEW, job, int(cluster.runs[job]))
+                self._next_review(job, now)
         self.cycles += 1
         pool = cluster.pool
         self.trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
         if self.cycles % FRAGMENTATION_EVERY == 1:
             self.trajectory.stranded.append(measure_pool(pool).stranded_fraction)
+
+
+    def _next_review(self, job: int, now: float) -> None:
+        """A review when running ``job`` next crosses a queue limit before it ends."""
+        if self.review is None:
+            return
+        cluster = self.cluster
+        at = self.review(cluster, job, now)
+        if at is not None and now < at < cluster.ends_s(job):
+            self.push(at, REVIEW, job, int(cluster.runs[job]))
 
 
 def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None:
