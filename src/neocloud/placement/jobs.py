@@ -60,7 +60,11 @@ def place_job(
         return None
     if policy is JobPlacement.COUNT:
         free = _free(pool, model)
-        return _spill(pool, free, gpus, np.flatnonzero(free).astype(np.int32))
+        nodes = np.flatnonzero(free)
+        first = int(nodes[0])
+        if free[first] >= gpus:  # the first node with room holds it all (most jobs): no cumsum
+            return Allocation((first,), (gpus,))
+        return _spill(pool, free, gpus, nodes.astype(np.int32))
     if policy is JobPlacement.CONSOLIDATED:
         return _consolidated(pool, gpus, model, consolidate)
     free = _free(pool, model)

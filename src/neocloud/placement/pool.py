@@ -91,7 +91,8 @@ class GpuPool:
 
     @property
     def total_used(self) -> int:
-        return int(self.used.sum())
+        """GPUs jobs hold: what is offered less what is free (kept counters, no recount)."""
+        return self.total_capacity - self.total_free
 
     def has_node_with(self, gpus: int) -> bool:
         """True when some node has at least ``gpus`` free (a histogram lookup)."""

@@ -39,6 +39,7 @@ CROSSING_TOLERANCE_GPU_S = 1e-6
 class Las:
     name = "las"
     preemptive = True
+    in_submission_order = False
 
     def __init__(self, thresholds: Sequence[float] = TIRESIAS_THRESHOLDS) -> None:
         if list(thresholds) != sorted(thresholds) or any(t <= 0 for t in thresholds):
