@@ -53,6 +53,16 @@ def test_strict_fifo_lets_nothing_overtake_a_job_that_does_not_fit(snap):
     assert starts(run(snap, jobs, "fifo")) == [0, 100, 100]
 
 
+def test_fifo_restarts_a_job_an_outage_preempted_before_jobs_submitted_after_it(snap):
+    # job 0 holds node 0 when it goes down at 5 s; it rejoins the queue behind job 2,
+    # but FIFO is submission order: when the node returns at 100 s job 0 runs first
+    jobs = [job(0, 8, 1000), job(1, 24, 1000), job(2, 8, 10)]
+    cluster = Cluster(GpuPool(snap), restart_s=0)
+    result = simulate(cluster, jobs, POLICIES["fifo"](), JobPlacement.COUNT, outages=[Outage(5, 100, 0)])
+    assert result.cluster.run_start_s[0] == 100
+    assert starts(result)[2] == 1000 + 1  # after job 1 ends: nothing overtook job 0
+
+
 def test_backfill_starts_a_short_job_that_ends_before_the_head_could_start(snap):
     jobs = [job(0, 24, 100), job(1, 16, 100), job(2, 4, 10), job(3, 8, 500)]
     # the 16-GPU head can start at 100 (its shadow time), leaving 16 GPUs spare then
