@@ -79,6 +79,13 @@ def test_backfill_never_delays_the_head_by_its_estimates(snap):
     assert s[2] == 200  # the long job waited: it would have held 8 of the head's 32
 
 
+def test_backfill_counts_only_the_gpus_spare_at_the_shadow_time_not_at_later_ends(snap):
+    # the 24-GPU head fits when the 16-GPU job ends at 100 (0 spare then); the 8-GPU
+    # job ending at 200 does not count, so a long 8-GPU job may not backfill now
+    jobs = [job(0, 16, 100), job(0, 8, 200), job(1, 24, 100), job(2, 8, 500)]
+    assert starts(run(snap, jobs, "backfill")) == [0, 0, 100, 200]
+
+
 def test_backfill_on_a_wrong_estimate_can_delay_the_head(snap):
     # the 8-GPU job claims 50 s but runs 500: it is backfilled and holds the head back
     jobs = [job(0, 24, 100), job(1, 32, 100), job(2, 8, 500, estimate=50)]
