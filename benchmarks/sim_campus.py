@@ -136,7 +136,10 @@ def _table(prof: cProfile.Profile, top: int = 12) -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'policy':<10}{'jobs':>11}{'span d':>8}{'util':>7}{'cycles':>10}{'wall s':>8}{'CPU s':>8}{'RSS MB':>8}{'load':>6}")
+    print(
+        f"{'policy':<10}{'jobs':>11}{'span d':>8}{'util':>7}{'cycles':>10}"
+        f"{'wall s':>8}{'CPU s':>8}{'RSS MB':>8}{'load':>6}"
+    )
     for r in rows:
         print(
             f"{r['policy']:<10}{r['finished']:>11,}{r['arrival_span_days']:>8.1f}{r['utilization_mean']:>7.1%}"

@@ -114,7 +114,10 @@ def profile_table(prof: cProfile.Profile, top: int) -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'policy':<10}{'jobs':>9}{'cycles':>9}{'preempt':>9}{'util':>7}{'wall s':>8}{'CPU s':>8}{'target':>8}{'load':>6}")
+    print(
+        f"{'policy':<10}{'jobs':>9}{'cycles':>9}{'preempt':>9}{'util':>7}"
+        f"{'wall s':>8}{'CPU s':>8}{'target':>8}{'load':>6}"
+    )
     for r in rows:
         target = f"< {r['target_s']:g}" if r["target_s"] else "-"
         print(

@@ -28,7 +28,8 @@ def test_each_job_keeps_a_real_pair_of_size_and_duration_and_they_arrive_in_orde
     pairs = set(zip(GPUS, DURATIONS, strict=True))
     assert {(j.gpus, j.duration_s) for j in jobs} <= pairs
     submits = np.array([j.submit_s for j in jobs])
-    assert submits[0] == 0.0 and (np.diff(submits) >= 0).all()
+    assert submits[0] == 0.0
+    assert (np.diff(submits) >= 0).all()
     assert [j.id for j in jobs[:2]] == ["syn-0", "syn-1"]
 
 

@@ -62,7 +62,9 @@ class GpuPool:
         self._free: IntArray = self.capacity - self.used
         # each node's units as Python lists: a list read is several times cheaper than
         # a NumPy scalar read on the per-allocation path (_move)
-        self._units = list(zip(snap.node_domain.tolist(), snap.node_block.tolist(), snap.node_model.tolist()))
+        self._units = list(
+            zip(snap.node_domain.tolist(), snap.node_block.tolist(), snap.node_model.tolist(), strict=False)
+        )
         self.total_capacity = int(cap.sum())
         self.domain_free, self.block_free, self.model_free, self.free_hist, self.total_free = self._counts()
 

@@ -109,27 +109,7 @@ def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlace
             rejected.add(job)
     try:
         # 1. order, and 2. select (preemptive policies, when not everything fits by count)
-        if policy.preemptive and cluster.active_gpus > pool.total_capacity:
-            everyone = chain(cluster.running, cluster.waiting)
-            if rejected:
-                active = np.fromiter((j for j in everyone if j not in rejected), np.int64)
-            else:
-                active = np.fromiter(everyone, np.int64, len(cluster.running) + len(cluster.waiting))
-            order = np.asarray(policy.order(cluster, now_s, active), np.int64)
-            kept = _select_by_count(cluster, order)
-            running = cluster.is_running[order]
-            for job in order[running & ~kept].tolist():
-                held = cluster.running[job]
-                pool.give(held)
-                given.append(held)
-                decisions.append(Preempt(job, f"{policy.name}: outranked"))
-            candidates: Iterable[int] = order[kept & ~running].tolist()
-        elif policy.in_submission_order:
-            waiting_jobs = cluster.waiting_in_order()
-            candidates = (j for j in waiting_jobs if j not in rejected) if rejected else waiting_jobs
-        else:
-            waiting = np.fromiter((j for j in cluster.waiting if j not in rejected), np.int64)
-            candidates = np.asarray(policy.order(cluster, now_s, waiting), np.int64).tolist()
+        candidates = _order_and_select(cluster, now_s, policy, rejected, given=given, decisions=decisions)
         # 3. place
         gate = policy.gate(cluster, now_s)
         failed: dict[tuple[int | None, bool], int] = {}  # constraints -> fewest GPUs that failed
@@ -159,6 +139,43 @@ def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlace
         for alloc in reversed(given):
             pool.take(alloc)
     return decisions
+
+
+def _order_and_select(
+    cluster: Cluster,
+    now_s: float,
+    policy: Policy,
+    rejected: set[int],
+    *,
+    given: list[Allocation],
+    decisions: list[Decision],
+) -> Iterable[int]:
+    """Phases 1 and 2: the jobs to try placing, in order. A preemptive policy over an
+    oversubscribed pool ranks every active job and selects by count; the running jobs
+    not kept are preempted (their GPUs given back tentatively, into ``given``)."""
+    pool = cluster.pool
+    if policy.preemptive and cluster.active_gpus > pool.total_capacity:
+        everyone = chain(cluster.running, cluster.waiting)
+        if rejected:
+            active = np.fromiter((j for j in everyone if j not in rejected), np.int64)
+        else:
+            active = np.fromiter(everyone, np.int64, len(cluster.running) + len(cluster.waiting))
+        order = np.asarray(policy.order(cluster, now_s, active), np.int64)
+        kept = _select_by_count(cluster, order)
+        running = cluster.is_running[order]
+        for job in order[running & ~kept].tolist():
+            held = cluster.running[job]
+            pool.give(held)
+            given.append(held)
+            decisions.append(Preempt(job, f"{policy.name}: outranked"))
+        candidates: list[int] = order[kept & ~running].tolist()
+        return candidates
+    if policy.in_submission_order:
+        waiting_jobs = cluster.waiting_in_order()
+        return (j for j in waiting_jobs if j not in rejected) if rejected else waiting_jobs
+    waiting = np.fromiter((j for j in cluster.waiting if j not in rejected), np.int64)
+    ordered: list[int] = np.asarray(policy.order(cluster, now_s, waiting), np.int64).tolist()
+    return ordered
 
 
 def _select_by_count(cluster: Cluster, order: IntArray) -> BoolArray:

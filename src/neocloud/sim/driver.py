@@ -193,9 +193,8 @@ class _Loop:
             if self.progress is not None:
                 self.progress(cluster.size)
             self._arrival(pending)
-        elif kind == REVIEW:
-            if what in cluster.running and cluster.runs[what] == run:
-                self._next_review(what, now)  # it may keep running: its next limit needs one too
+        elif kind == REVIEW and what in cluster.running and cluster.runs[what] == run:
+            self._next_review(what, now)  # it may keep running: its next limit needs one too
 
     def _take_down(self, node: int, now: float, reason: str) -> None:
         """One more outage holds ``node``: its jobs are preempted, it offers nothing."""
@@ -221,7 +220,6 @@ class _Loop:
         self.trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
         if self.cycles % FRAGMENTATION_EVERY == 1:
             self.trajectory.stranded.append(measure_pool(pool).stranded_fraction)
-
 
     def _next_review(self, job: int, now: float) -> None:
         """A review when running ``job`` next crosses a queue limit before it ends."""
