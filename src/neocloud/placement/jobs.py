@@ -60,11 +60,10 @@ def place_job(
         return None
     if policy is JobPlacement.COUNT:
         free = _free(pool, model)
-        nodes = np.flatnonzero(free)
-        first = int(nodes[0])
-        if free[first] >= gpus:  # the first node with room holds it all (most jobs): no cumsum
+        first = int(np.argmax(free > 0))  # the first node with room: one pass, no index array
+        if free[first] >= gpus:  # it holds the whole job (most jobs): no cumsum
             return Allocation((first,), (gpus,))
-        return _spill(pool, free, gpus, nodes.astype(np.int32))
+        return _spill(pool, free, gpus, np.flatnonzero(free).astype(np.int32))
     if policy is JobPlacement.CONSOLIDATED:
         return _consolidated(pool, gpus, model, consolidate)
     free = _free(pool, model)
