@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from neocloud import bootstrap
 from neocloud.cli.common import EXIT_BAD_INPUT, bad_input, err, human_width, stdout_console
@@ -106,7 +107,8 @@ def job_json(job: TraceJob) -> dict[str, Any]:
 def print_summary(fmt: str, path: Path, s: TraceSummary) -> None:
     """The human summary, in 80 columns."""
     width = human_width(out)
-    out.print(f"[bold]{fmt}[/] {path}", highlight=False, soft_wrap=True)
+    title = Text.assemble((fmt, "bold"), " ", str(path), overflow="fold")  # a long path folds at 80
+    out.print(title, width=width, highlight=False)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
