@@ -61,6 +61,16 @@ def test_strict_fifo_lets_nothing_overtake_a_job_that_does_not_fit(snap):
     assert starts(run(snap, jobs, "fifo")) == [0, 100, 100]
 
 
+def test_fifo_restarts_a_job_an_outage_preempted_before_jobs_submitted_after_it(snap):
+    # job 0 holds node 0 when it goes down at 5 s; it rejoins the queue behind job 2,
+    # but FIFO is submission order: when the node returns at 100 s job 0 runs first
+    jobs = [job(0, 8, 1000), job(1, 24, 1000), job(2, 8, 10)]
+    cluster = Cluster(GpuPool(snap), restart_s=0)
+    result = simulate(cluster, jobs, POLICIES["fifo"](), JobPlacement.COUNT, outages=[Outage(5, 100, 0)])
+    assert result.cluster.run_start_s[0] == 100
+    assert starts(result)[2] == 1000 + 1  # after job 1 ends: nothing overtook job 0
+
+
 def test_backfill_starts_a_short_job_that_ends_before_the_head_could_start(snap):
     jobs = [job(0, 24, 100), job(1, 16, 100), job(2, 4, 10), job(3, 8, 500)]
     # the 16-GPU head can start at 100 (its shadow time), leaving 16 GPUs spare then
@@ -75,6 +85,13 @@ def test_backfill_never_delays_the_head_by_its_estimates(snap):
     s = starts(run(snap, jobs, "backfill"))
     assert s[1] == 100  # the head starts at its shadow time
     assert s[2] == 200  # the long job waited: it would have held 8 of the head's 32
+
+
+def test_backfill_counts_only_the_gpus_spare_at_the_shadow_time_not_at_later_ends(snap):
+    # the 24-GPU head fits when the 16-GPU job ends at 100 (0 spare then); the 8-GPU
+    # job ending at 200 does not count, so a long 8-GPU job may not backfill now
+    jobs = [job(0, 16, 100), job(0, 8, 200), job(1, 24, 100), job(2, 8, 500)]
+    assert starts(run(snap, jobs, "backfill")) == [0, 0, 100, 200]
 
 
 def test_backfill_on_a_wrong_estimate_can_delay_the_head(snap):
@@ -162,6 +179,18 @@ def test_a_review_at_an_awkward_time_still_sees_the_job_in_its_next_queue(snap):
     result = simulate(cluster, jobs, las, JobPlacement.COUNT)
     # job 0 crosses 3,250 GPU-s at 1,234,567 + 1,083.33 s; only then does job 1 outrank it
     assert starts(result)[1] == pytest.approx(1_234_567 + 3250 / 3)
+def test_las_by_default_has_tiresias_three_queues_so_service_past_7200_gpu_s_never_demotes_again(snap):
+    # Tiresias' simulator: num_queue 3, limits 3,250 and 7,200 (its 18,000 is never
+    # reached). Job 0 is demoted at 3,250 GPU-s, job 1 runs until it crosses 7,200, then
+    # job 0 runs past 7,200 too: both in the last queue, the running one is never
+    # displaced, so job 0 ends first (a fourth queue at 18,000 would hand job 1 back
+    # the GPUs at 18,000 GPU-s).
+    cluster = Cluster(GpuPool(snap), restart_s=0)
+    result = simulate(cluster, [job(0, 32, 10_000), job(1, 32, 1_000)], Las(), JobPlacement.COUNT)
+    assert int(result.cluster.preemptions[0]) == 1
+    assert int(result.cluster.preemptions[1]) == 1
+    assert result.cluster.finish_s[0] == pytest.approx(10_000 + 7200 / 32)  # it waited while job 1 ran
+    assert result.cluster.finish_s[1] == pytest.approx(10_000 + 1_000)
 
 
 @pytest.mark.parametrize("policy", sorted(POLICIES))

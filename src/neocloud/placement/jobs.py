@@ -60,6 +60,9 @@ def place_job(
         return None
     if policy is JobPlacement.COUNT:
         free = _free(pool, model)
+        first = int(np.argmax(free > 0))  # the first node with room: one pass, no index array
+        if free[first] >= gpus:  # it holds the whole job (most jobs): no cumsum
+            return Allocation((first,), (gpus,))
         return _spill(pool, free, gpus, np.flatnonzero(free).astype(np.int32))
     if policy is JobPlacement.CONSOLIDATED:
         return _consolidated(pool, gpus, model, consolidate)

@@ -45,7 +45,9 @@ class Cluster:
         self._tenant_index = {name: k for k, name in enumerate(self.tenants)}
         self.restart_s = restart_s
         self.jobs: list[JobSpec] = []
-        self.waiting: dict[int, None] = {}  # insertion-ordered
+        self.waiting: dict[int, None] = {}  # insertion-ordered; see waiting_in_order
+        self._waiting_sorted = True  # the dict's order is job number (submission) order
+        self.model_jobs = 0  # active jobs that name a GPU model (selection counts per model then)
         self.running: dict[int, Allocation] = {}
         self.rejected: dict[int, str] = {}
         self.tenant_gpus = [0] * len(tenants)  # GPUs each tenant holds now
@@ -62,6 +64,7 @@ class Cluster:
         self.is_running: BoolArray = np.zeros(0, bool)
         self.preemptions: IntArray = np.zeros(0, np.int64)
         self.runs: IntArray = np.zeros(0, np.int64)  # starts so far: tells a stale completion
+        self.estimate_scale: FloatArray = np.zeros(0)  # estimate / duration (1 for a 0-s job)
 
     _ARRAYS = (
         "gpus",
@@ -73,6 +76,7 @@ class Cluster:
         "is_running",
         "preemptions",
         "runs",
+        "estimate_scale",
     )
 
     def _grow(self) -> None:
@@ -92,8 +96,10 @@ class Cluster:
         self.jobs.append(spec)
         self.gpus[job] = spec.gpus
         self.remaining_s[job] = spec.duration_s
-        self.waiting[job] = None
+        self.estimate_scale[job] = spec.estimate_s / spec.duration_s if spec.duration_s > 0 else 1.0
+        self.waiting[job] = None  # the highest number yet: the order stays sorted
         self.active_gpus += spec.gpus
+        self.model_jobs += spec.model is not None
         self.fresh.append(job)
         return job
 
@@ -105,6 +111,14 @@ class Cluster:
             self.tenants.append(name)
             self.tenant_gpus.append(0)
         return index
+
+    def waiting_in_order(self) -> dict[int, None]:
+        """The waiting jobs in submission (job number) order. Jobs join at the end when
+        submitted; a preempted job rejoins out of order, and the next call sorts once."""
+        if not self._waiting_sorted:
+            self.waiting = dict.fromkeys(sorted(self.waiting))
+            self._waiting_sorted = True
+        return self.waiting
 
     @property
     def size(self) -> int:
@@ -146,18 +160,27 @@ class Cluster:
             self._stop(decision.job, now_s)
             self.remaining_s[decision.job] += self.restart_s
             self.preemptions[decision.job] += 1
-            self.waiting[decision.job] = None
+            self._rejoin(decision.job)
         elif isinstance(decision, Reject):
             self.waiting.pop(decision.job)
             self.rejected[decision.job] = decision.reason
-            self.active_gpus -= self.jobs[decision.job].gpus
+            self._leave(decision.job)
 
     def finish(self, job: int, now_s: float) -> None:
         """``job`` completed at ``now_s``: its GPUs return to the pool."""
         self._stop(job, now_s)
         self.remaining_s[job] = 0.0
         self.finish_s[job] = now_s
+        self._leave(job)
+
+    def _rejoin(self, job: int) -> None:
+        if self.waiting and job < next(reversed(self.waiting)):
+            self._waiting_sorted = False
+        self.waiting[job] = None
+
+    def _leave(self, job: int) -> None:
         self.active_gpus -= self.jobs[job].gpus
+        self.model_jobs -= self.jobs[job].model is not None
 
     def _start(self, job: int, alloc: Allocation, now_s: float) -> None:
         self.pool.take(alloc)

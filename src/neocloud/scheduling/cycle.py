@@ -29,6 +29,7 @@ asking placement again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import chain
 from typing import Protocol
 
@@ -61,8 +62,14 @@ class Gate(Protocol):
 
 
 class Policy(Protocol):
+    """``in_submission_order``: the policy's order is submission order (``order``
+    sorts by job number), so the cycle walks the waiting jobs as the cluster keeps them
+    and stops early (strict FIFO's first blocked job, or a full pool) without ranking
+    every waiting job first."""
+
     name: str
     preemptive: bool
+    in_submission_order: bool
 
     def order(self, cluster: Cluster, now_s: float, jobs: IntArray) -> IntArray:
         """``jobs`` (job numbers) in the order the policy would run them."""
@@ -100,10 +107,11 @@ def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlace
         # 1. order, and 2. select (preemptive policies, when not everything fits by count)
         preempted: list[tuple[int, Allocation]] = []
         if policy.preemptive and cluster.active_gpus > cluster.pool.total_capacity:
-            active = np.fromiter(
-                (j for j in chain(cluster.running, cluster.waiting) if j not in rejected),
-                np.int64,
-            )
+            everyone = chain(cluster.running, cluster.waiting)
+            if rejected:
+                active = np.fromiter((j for j in everyone if j not in rejected), np.int64)
+            else:
+                active = np.fromiter(everyone, np.int64, len(cluster.running) + len(cluster.waiting))
             order = np.asarray(policy.order(cluster, now_s, active), np.int64)
             kept = _select_by_count(cluster, order)
             running = cluster.is_running[order]
@@ -111,7 +119,10 @@ def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlace
                 held = cluster.running[job]
                 undo.give(held)
                 preempted.append((job, held))
-            candidates: list[int] = order[kept & ~running].tolist()
+            candidates: Iterable[int] = order[kept & ~running].tolist()
+        elif policy.in_submission_order:  # FIFO and backfill: no sort, the walk stops early
+            waiting_jobs = cluster.waiting_in_order()
+            candidates = (j for j in waiting_jobs if j not in rejected) if rejected else waiting_jobs
         else:
             waiting = np.fromiter((j for j in cluster.waiting if j not in rejected), np.int64)
             candidates = np.asarray(policy.order(cluster, now_s, waiting), np.int64).tolist()
@@ -176,7 +187,7 @@ def _place(
     now_s: float,
     policy: Policy,
     placement: JobPlacement,
-    candidates: list[int],
+    candidates: Iterable[int],
     undo: _Tentative,
     out: list[Decision],
 ) -> None:
@@ -225,7 +236,7 @@ def _select_by_count(cluster: Cluster, order: IntArray) -> BoolArray:
     capacity by count, in order, skipping those that no longer fit (per GPU model
     when a job names one). Vectorised: a prefix that fits at once, then the smaller
     jobs after each skipped one, a round per skip."""
-    if any(cluster.jobs[j].model is not None for j in order.tolist()):
+    if cluster.model_jobs:
         return _select_by_model(cluster, order)
     gpus = cluster.gpus[order]
     kept = np.zeros(len(order), bool)

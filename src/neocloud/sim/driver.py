@@ -208,7 +208,7 @@ class _Loop:
             self.push(now + failures.repair_s + failures.next_failure_s(self.rng, gpus), FAIL, what)
         elif kind == REVIEW:
             if what in cluster.running and cluster.runs[what] == run:
-                self._push_review(what, now)  # the next queue limit of the same run
+                self._next_review(what, now)  # the next queue limit of the same run
         elif kind == ARRIVE:
             pending = self.pending
             assert pending is not None
@@ -235,20 +235,21 @@ class _Loop:
                 job = decision.job
                 ends = cluster.ends_s(job)
                 self.push(ends, COMPLETE, job, int(cluster.runs[job]))
-                self._push_review(job, now)
+                self._next_review(job, now)
         self.cycles += 1
         pool = cluster.pool
         self.trajectory.record(now, pool.total_used, pool.total_capacity, len(cluster.waiting))
         if self.cycles % FRAGMENTATION_EVERY == 1:
             self.trajectory.stranded.append(measure_pool(pool).stranded_fraction)
 
-    def _push_review(self, job: int, now: float) -> None:
-        """A REVIEW when running ``job`` next crosses a queue limit, before it ends."""
+    def _next_review(self, job: int, now: float) -> None:
+        """A review when running ``job`` next crosses a queue limit before it ends."""
         if self.review is None:
             return
-        at = self.review(self.cluster, job, now)
-        if at is not None and at < self.cluster.ends_s(job):
-            self.push(at, REVIEW, job, int(self.cluster.runs[job]))
+        cluster = self.cluster
+        at = self.review(cluster, job, now)
+        if at is not None and now < at < cluster.ends_s(job):
+            self.push(at, REVIEW, job, int(cluster.runs[job]))
 
 
 def _next_job(source: Iterator[JobSpec], last: JobSpec | None) -> JobSpec | None:

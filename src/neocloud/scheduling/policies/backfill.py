@@ -23,6 +23,7 @@ from neocloud.scheduling.cycle import Gate, IntArray
 class Backfill:
     name = "backfill"
     preemptive = False
+    in_submission_order = True
 
     def order(self, cluster: Cluster, now_s: float, jobs: IntArray) -> IntArray:
         return np.sort(jobs)
@@ -33,9 +34,7 @@ class Backfill:
 
 def estimated_end_s(cluster: Cluster, job: int) -> float:
     """When running ``job`` is expected to end, by its estimate."""
-    spec = cluster.jobs[job]
-    scale = spec.estimate_s / spec.duration_s if spec.duration_s > 0 else 1.0
-    return float(cluster.run_start_s[job] + cluster.remaining_s[job] * scale)
+    return float(cluster.run_start_s[job] + cluster.remaining_s[job] * cluster.estimate_scale[job])
 
 
 class _Reservation:
@@ -66,19 +65,26 @@ class _Reservation:
         return False
 
     def _reserve(self, head: int) -> None:
-        """The head job's shadow time and the GPUs spare at it."""
+        """The head job's shadow time and the GPUs spare at it: the running jobs (and
+        this cycle's starts) by estimated end, then GPUs, added to what is free until
+        the head's GPUs are covered. One sort of arrays, not a walk over the jobs."""
         cluster = self.cluster
         need = cluster.jobs[head].gpus
         free = cluster.pool.total_free
-        ends = sorted([(estimated_end_s(cluster, j), a.total) for j, a in cluster.running.items()] + self.started_now)
-        for end, gpus in ends:
-            if free >= need:
-                break
-            free += gpus
-            self.shadow_s = end
-        if free < need:  # never by ends alone (capacity is down): nothing may delay it further
+        if free >= need:  # it fits by count but not by placement: nothing to wait for
+            self.shadow_s, self.extra = self.now_s, free - need
+            return
+        running = np.fromiter(cluster.running, np.int64, len(cluster.running))
+        ends = cluster.run_start_s[running] + cluster.remaining_s[running] * cluster.estimate_scale[running]
+        gpus = cluster.gpus[running]
+        if self.started_now:
+            ends = np.concatenate((ends, [end for end, _ in self.started_now]))
+            gpus = np.concatenate((gpus, [total for _, total in self.started_now]))
+        by_end = np.lexsort((gpus, ends))
+        covered = free + np.cumsum(gpus[by_end])
+        k = int(np.searchsorted(covered, need))  # the first end at which the head fits
+        if k == len(covered):  # never by ends alone (capacity is down): nothing may delay it further
             self.shadow_s, self.extra = self.now_s, 0
             return
-        if self.shadow_s is None:
-            self.shadow_s = self.now_s
-        self.extra = free - need
+        self.shadow_s = float(ends[by_end[k]])
+        self.extra = int(covered[k]) - need

@@ -70,6 +70,7 @@ class Quota:
 class FairShare:
     name = "fairshare"
     preemptive = False
+    in_submission_order = False
 
     def __init__(self, quotas: Mapping[str, Quota] | None = None) -> None:
         problems = [p for name, q in (quotas or {}).items() for p in q.problems(name)]

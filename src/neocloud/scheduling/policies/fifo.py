@@ -12,6 +12,7 @@ from neocloud.scheduling.cycle import Gate, IntArray, OpenGate
 class Fifo:
     name = "fifo"
     preemptive = False
+    in_submission_order = True
 
     def order(self, cluster: Cluster, now_s: float, jobs: IntArray) -> IntArray:
         return np.sort(jobs)  # job numbers are submission order

@@ -9,9 +9,13 @@ every active job is walked in that order and kept while its GPUs fit by count, t
 rest are skipped, and running jobs not kept are preempted (they pay the restart cost
 when they resume).
 
-Default thresholds: 3,250, 7,200 and 18,000 GPU-seconds, the queue limits of
-Tiresias' own simulator (SymbioticLab/Tiresias ``simulator/jobs.py``; its 2D-LAS uses
-them with attained service in GPU-seconds).
+Default thresholds: 3,250 and 7,200 GPU-seconds, three queues: the limits Tiresias'
+own simulator uses (SymbioticLab/Tiresias @959f9b0 ``simulator/jobs.py``:
+``num_queue = 3`` with ``queue_limit = [3250, 7200, 18000]``; its ``dlas_sim_jobs``
+demotes only below the last queue, so the third limit, 18,000, is never reached).
+With a fourth queue at 18,000 our replay of the Philly window 40,000-49,999 had 7%
+fewer preemptions and a p99 JCT 0.7% shorter than Tiresias' run
+(docs/simulator.md "Fidelity").
 """
 
 from __future__ import annotations
@@ -25,12 +29,22 @@ import numpy as np
 from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.cycle import Gate, IntArray, OpenGate
 
-TIRESIAS_THRESHOLDS = (3250.0, 7200.0, 18000.0)
+TIRESIAS_THRESHOLDS = (3250.0, 7200.0)
+
+#: Attained service within this many GPU-seconds of a limit counts as past it, so a
+#: review timed at the crossing demotes the job although the float sum falls a hair
+#: short [D: our own; far below a second of one GPU].
+CROSSING_TOLERANCE_GPU_S = 1e-6
+
+
+_JOB_BITS = 40  # job numbers below 2**40 (a trillion jobs) pack under the rank bits
+_JOB_MASK = (1 << _JOB_BITS) - 1
 
 
 class Las:
     name = "las"
     preemptive = True
+    in_submission_order = False
 
     def __init__(self, thresholds: Sequence[float] = TIRESIAS_THRESHOLDS) -> None:
         if list(thresholds) != sorted(thresholds) or any(t <= 0 for t in thresholds):
@@ -39,8 +53,14 @@ class Las:
         self._limits = np.asarray(self.thresholds, np.float64)
 
     def order(self, cluster: Cluster, now_s: float, jobs: IntArray) -> IntArray:
-        queue = np.searchsorted(self._limits, cluster.attained_of(jobs, now_s), side="right")
-        return jobs[np.lexsort((jobs, ~cluster.is_running[jobs], queue))]
+        # one int64 key per job, (queue, waiting, job number) packed high to low bits:
+        # a single sort ranks them, and the low bits give the jobs back
+        running = cluster.is_running[jobs]
+        ran_s = (now_s - cluster.run_start_s[jobs]) * running  # 0 for a waiting job
+        attained = cluster.attained_gpu_s[jobs] + ran_s * cluster.gpus[jobs] + CROSSING_TOLERANCE_GPU_S
+        queue = np.searchsorted(self._limits, attained, side="right").astype(np.int64)
+        key = ((queue << 1) | ~running) << _JOB_BITS | jobs
+        return np.sort(key, kind="stable") & _JOB_MASK  # timsort: the fastest here on int64
 
     def gate(self, cluster: Cluster, now_s: float) -> Gate:
         return OpenGate()
@@ -48,7 +68,7 @@ class Las:
     def next_review_s(self, cluster: Cluster, job: int, now_s: float) -> float | None:
         """When running ``job`` next crosses a queue limit (a cycle is due then), or None."""
         got = cluster.attained(job, now_s)
-        q = bisect_right(self.thresholds, got)
+        q = bisect_right(self.thresholds, got + CROSSING_TOLERANCE_GPU_S)
         if q >= len(self.thresholds):
             return None
         at = now_s + (self.thresholds[q] - got) / cluster.jobs[job].gpus

@@ -16,6 +16,7 @@ from neocloud.scheduling.cycle import Gate, IntArray, OpenGate
 class Priority:
     name = "priority"
     preemptive = True
+    in_submission_order = False
 
     def order(self, cluster: Cluster, now_s: float, jobs: IntArray) -> IntArray:
         priority = np.fromiter((cluster.jobs[j].priority for j in jobs.tolist()), np.int64, len(jobs))

@@ -13,6 +13,7 @@ from neocloud.scheduling.cycle import Gate, IntArray, OpenGate
 class ShortestFirst:
     name = "sjf"
     preemptive = False
+    in_submission_order = False
 
     def order(self, cluster: Cluster, now_s: float, jobs: IntArray) -> IntArray:
         return jobs[np.lexsort((jobs, cluster.remaining_s[jobs]))]
