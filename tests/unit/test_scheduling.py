@@ -179,6 +179,8 @@ def test_a_review_at_an_awkward_time_still_sees_the_job_in_its_next_queue(snap):
     result = simulate(cluster, jobs, las, JobPlacement.COUNT)
     # job 0 crosses 3,250 GPU-s at 1,234,567 + 1,083.33 s; only then does job 1 outrank it
     assert starts(result)[1] == pytest.approx(1_234_567 + 3250 / 3)
+
+
 def test_las_by_default_has_tiresias_three_queues_so_service_past_7200_gpu_s_never_demotes_again(snap):
     # Tiresias' simulator: num_queue 3, limits 3,250 and 7,200 (its 18,000 is never
     # reached). Job 0 is demoted at 3,250 GPU-s, job 1 runs until it crosses 7,200, then
