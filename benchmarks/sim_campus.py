@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import os
-import platform
-import pstats
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _sim_bench import machine, profile_table  # beside this script (python benchmarks/sim_campus.py)
 
 REPO = Path(__file__).resolve().parents[1]
 PHILLY = "microsoft-philly-2017/derived_rfold_philly_trace.csv.gz"
@@ -122,17 +121,8 @@ def one(args: argparse.Namespace, policy: str) -> dict[str, Any]:
         "profiled": bool(prof),
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
-        "profile": _table(prof) if prof else "",
+        "profile": profile_table(prof) if prof else "",
     }
-
-
-def _table(prof: cProfile.Profile, top: int = 12) -> str:
-    text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
-    lines = text.getvalue().splitlines()
-    start = next((k for k, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
-    keep = [line for line in lines[start:] if line.strip()]
-    return "\n".join(line.replace(str(REPO) + "/", "").replace("src/neocloud/", "") for line in keep)
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -145,16 +135,6 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{r['policy']:<10}{r['finished']:>11,}{r['arrival_span_days']:>8.1f}{r['utilization_mean']:>7.1%}"
             f"{r['cycles']:>10,}{r['wall_s']:>8.1f}{r['cpu_s']:>8.1f}{r['peak_rss_mb']:>8.0f}{r['load_before']:>6.1f}"
         )
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
-    }
 
 
 if __name__ == "__main__":

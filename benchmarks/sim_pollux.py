@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from _sim_bench import machine  # beside this script (python benchmarks/sim_pollux.py)
 from neocloud import bootstrap
 from neocloud.adapters.traces.profiles import RESTART_DELAY_S
 from neocloud.domain.spec import build_fleet
@@ -92,16 +91,6 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     theirs = statistics.mean(r["published_tiresias_jct_mean_h"] for r in rows)
     print(f"{'mean 1-4':<10}{'':>6}{ours:>12.3f}{theirs:>12.3f}{ours / theirs:>7.2f}")
     print(f"published Tiresias average over workloads 1-8: {PUBLISHED_AVERAGE_H:.3f} h")
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
-    }
 
 
 if __name__ == "__main__":

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import os
-import platform
-import pstats
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from _sim_bench import machine, profile_table  # beside this script (python benchmarks/sim_replay.py)
 from neocloud import bootstrap
 from neocloud.domain.spec import build_fleet
 from neocloud.placement.jobs import JobPlacement
@@ -104,15 +102,6 @@ def measure(traces: Path, policy: str, repeat: int, top: int) -> dict[str, Any]:
     }
 
 
-def profile_table(prof: cProfile.Profile, top: int) -> str:
-    text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
-    lines = text.getvalue().splitlines()
-    start = next((k for k, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
-    keep = [line for line in lines[start:] if line.strip()]
-    return "\n".join(line.replace(str(REPO) + "/", "").replace("src/neocloud/", "") for line in keep)
-
-
 def print_table(rows: list[dict[str, Any]]) -> None:
     print(
         f"{'policy':<10}{'jobs':>9}{'cycles':>9}{'preempt':>9}{'util':>7}"
@@ -124,16 +113,6 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{r['policy']:<10}{r['jobs']:>9,}{r['cycles']:>9,}{r['preemptions']:>9,}{r['utilization_mean']:>7.1%}"
             f"{r['median_wall_s']:>8.2f}{r['median_cpu_s']:>8.2f}{target:>8}{r['load_before']:>6.1f}"
         )
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
-    }
 
 
 if __name__ == "__main__":

@@ -32,11 +32,8 @@ import argparse
 import cProfile
 import csv
 import gzip
-import io
 import json
 import os
-import platform
-import pstats
 import statistics
 import subprocess
 import sys
@@ -46,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from _sim_bench import machine, profile_table  # beside this script (python benchmarks/sim_tiresias.py)
 from neocloud import bootstrap
 from neocloud.domain.spec import build_fleet
 from neocloud.placement.jobs import JobPlacement
@@ -190,17 +188,7 @@ def profile(trace: Path, policy: str, top: int = 12) -> str:
     prof.enable()
     simulate(cluster, specs, POLICIES[policy](), JobPlacement.COUNT)
     prof.disable()
-    text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
-    return _trim(text.getvalue())
-
-
-def _trim(stats: str) -> str:
-    """The table of a pstats print, paths shortened to the repo or the package."""
-    lines = stats.splitlines()
-    start = next((k for k, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
-    out = [line.replace(str(REPO) + "/", "").replace("src/neocloud/", "") for line in lines[start:] if line.strip()]
-    return "\n".join(out)
+    return profile_table(prof, top)
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -217,16 +205,6 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             )
         if "tiresias" in row:
             print(f"{'  ours vs theirs':<22}JCT mean {row['jct_mean_rel']:+.2%}, {row['speedup']:.0f}x faster")
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d"),
-    }
 
 
 if __name__ == "__main__":
