@@ -4,27 +4,11 @@ end against SQLite; late health reports with ``node fail --at``."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli_ledger import HEALTHY_ONLY, Ledger, day, now, run, text, window
+from tests.integration.test_cli_ledger import Ledger, day, now, text, window
 from tests.integration.test_cli_piped import _piped
-
-
-@pytest.fixture(scope="module")
-def fleet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("fleet") / "f.yaml"
-    assert run("fleet", "generate", "demo", "-o", path, *HEALTHY_ONLY).exit_code == 0
-    return path
-
-
-@pytest.fixture
-def ledger(tmp_path: Path, fleet_file: Path) -> Ledger:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.ok("init", "--fleet", fleet_file)
-    led.ok("tenant", "add", "acme")
-    return led
 
 
 def test_a_window_announced_with_notice_is_shown_as_an_amendment(ledger: Ledger) -> None:

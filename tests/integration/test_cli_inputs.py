@@ -12,23 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from neocloud.cli.main import app
-from tests.integration.test_cli_ledger import GOOD, HEALTHY_ONLY, Ledger, day, now, run, text, window
-
-
-@pytest.fixture(scope="module")
-def fleet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("fleet") / "f.yaml"
-    assert run("fleet", "generate", "demo", "-o", path, *HEALTHY_ONLY).exit_code == 0
-    return path
-
-
-@pytest.fixture
-def ledger(tmp_path: Path, fleet_file: Path) -> Ledger:
-    """A fresh SQLite database with the healthy demo fleet and tenant ``acme``."""
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.ok("init", "--fleet", fleet_file)
-    led.ok("tenant", "add", "acme")
-    return led
+from tests.integration.test_cli_ledger import GOOD, Ledger, day, now, run, text, window
 
 
 def refused(ledger: Ledger, *args: str, message: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli_ledger import HEALTHY_ONLY, Ledger, day, run, text, window
+from tests.integration.test_cli_ledger import Ledger, day, text, window
 
 GOOD = """\
 note: "H100 up for the quarter"
@@ -18,21 +18,6 @@ reserved:
     base: "4.25"
     discounts: [{min_term_days: 0, discount: "0"}, {min_term_days: 365, discount: "0.45"}]
 """
-
-
-@pytest.fixture(scope="module")
-def fleet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("fleet") / "f.yaml"
-    assert run("fleet", "generate", "demo", "-o", path, *HEALTHY_ONLY).exit_code == 0
-    return path
-
-
-@pytest.fixture
-def ledger(tmp_path: Path, fleet_file: Path) -> Ledger:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.ok("init", "--fleet", fleet_file)
-    led.ok("tenant", "add", "acme")
-    return led
 
 
 def test_init_seeds_the_default_book_and_show_prints_its_rate_cards(ledger: Ledger) -> None:

@@ -4,28 +4,11 @@ or bad tiers exit 2 naming the flag or the field, writing nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.integration.test_cli_ledger import GOOD, HEALTHY_ONLY, Ledger, run, text, window
+from tests.integration.test_cli_ledger import GOOD, Ledger, text, window
 
 TIERS = ("--credit-tier", "99.5:10", "--credit-tier", "95:25", "--credit-tier", "90:100")
-
-
-@pytest.fixture(scope="module")
-def fleet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("fleet") / "f.yaml"
-    assert run("fleet", "generate", "demo", "-o", path, *HEALTHY_ONLY).exit_code == 0
-    return path
-
-
-@pytest.fixture
-def ledger(tmp_path: Path, fleet_file: Path) -> Ledger:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.ok("init", "--fleet", fleet_file)
-    led.ok("tenant", "add", "acme")
-    return led
 
 
 def test_a_lease_created_with_credit_tiers_states_them_and_show_reads_them(ledger: Ledger) -> None:
