@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from neocloud.cli.sim_run import _t
 from neocloud.sim.driver import Run
 from neocloud.sim.report import jct_quantiles, series
 
@@ -121,11 +122,3 @@ def _tenants(rows: Sequence[Mapping[str, Any]]) -> str:
         for r in shown
     )
     return f"<h2>Per tenant</h2><table aria-label='per tenant'>{head}{body}</table>"
-
-
-def _t(seconds: float) -> str:
-    if seconds >= 86_400:
-        return f"{seconds / 86_400:,.1f} d"
-    if seconds >= 3_600:
-        return f"{seconds / 3_600:,.1f} h"
-    return f"{seconds:,.0f} s"
