@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from neocloud.domain.presets import preset
@@ -16,7 +17,7 @@ from neocloud.placement.jobs import JobPlacement
 from neocloud.placement.pool import Allocation, GpuPool
 from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
 from neocloud.scheduling.cluster import Cluster
-from neocloud.scheduling.cycle import schedule
+from neocloud.scheduling.cycle import run_cycle, schedule
 from neocloud.scheduling.jobs import JobSpec, Start
 from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.fairshare import FairShare, Quota
@@ -179,6 +180,26 @@ def test_a_review_at_an_awkward_time_still_sees_the_job_in_its_next_queue(snap):
     result = simulate(cluster, jobs, las, JobPlacement.COUNT)
     # job 0 crosses 3,250 GPU-s at 1,234,567 + 1,083.33 s; only then does job 1 outrank it
     assert starts(result)[1] == pytest.approx(1_234_567 + 3250 / 3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(0, 1e12, allow_nan=False),
+    st.floats(0, 1e8, allow_nan=False),
+    st.floats(0, 1e8, allow_nan=False),
+    st.integers(1, 4096),
+    st.booleans(),
+)
+def test_one_jobs_attained_service_is_what_the_vectorised_ranking_computes_bit_for_bit(
+    snap, attained, start, ran, gpus, running
+):
+    # a review timed at a queue limit must see the job where the ranking puts it
+    cluster = Cluster(GpuPool(snap))
+    k = cluster.submit(job(0, 1, 1))
+    cluster.attained_gpu_s[k], cluster.run_start_s[k], cluster.gpus[k] = attained, start, gpus
+    cluster.is_running[k] = running
+    now = start + ran
+    assert cluster.attained(k, now) == float(cluster.attained_of(np.asarray([k]), now)[0])
 
 
 def test_las_by_default_has_tiresias_three_queues_so_service_past_7200_gpu_s_never_demotes_again(snap):
@@ -428,6 +449,46 @@ def test_every_job_finishes_once_with_its_work_delivered_and_no_gpu_used_twice(s
     summary = summarize(result)
     assert summary.finished + summary.rejected == len(jobs)
     assert 0 <= summary.utilization_mean <= 1
+
+
+def _schedule_then_apply(cluster, now_s, policy, placement):
+    """The two-step path: decide with the pool reverted, then apply every decision."""
+    decisions = schedule(cluster, now_s, policy, placement)
+    cluster.apply_cycle(decisions, now_s)
+    return decisions
+
+
+@settings(max_examples=60, deadline=None)
+@given(workloads, st.sampled_from(sorted(POLICIES)), st.sampled_from(list(JobPlacement)), st.integers(0, 3))
+@example([(0, 32, 1000), (10, 8, 100), (20, 16, 50), (30, 24, 400)], "las", JobPlacement.BEST_FIT, 0)
+def test_a_cycle_that_keeps_its_tentative_pool_state_runs_as_schedule_then_apply(snap, raw, policy, placement, outages):
+    jobs = [job(t, g, d, name=f"j{k}") for k, (t, g, d) in enumerate(sorted(raw))]
+    down = [Outage(50.0 * k, 50.0 * k + 120, k % len(snap.node_ids)) for k in range(outages)]
+    decided: dict[str, list] = {}
+
+    def go(cycle) -> Cluster:
+        seen: list = []
+
+        def recording(cluster, now_s, pol, plc):
+            out = cycle(cluster, now_s, pol, plc)
+            seen.append((now_s, out))
+            assert cluster.pool.problems() == []
+            held = np.zeros(len(snap.node_ids), np.int64)
+            for alloc in cluster.running.values():
+                np.add.at(held, list(alloc.nodes), list(alloc.gpus))
+            assert held.tolist() == cluster.pool.used.tolist()
+            return out
+
+        cluster = Cluster(GpuPool(snap))
+        with mock.patch("neocloud.sim.driver.run_cycle", recording):
+            simulate(cluster, jobs, POLICIES[policy](), placement, outages=down)
+        decided[cycle.__name__] = seen
+        return cluster
+
+    kept, two_step = go(run_cycle), go(_schedule_then_apply)
+    assert decided["run_cycle"] == decided["_schedule_then_apply"]
+    for name in ("first_start_s", "finish_s", "preemptions", "attained_gpu_s"):
+        np.testing.assert_array_equal(getattr(kept, name)[: kept.size], getattr(two_step, name)[: two_step.size])
 
 
 def test_the_report_series_integrate_to_the_runs_utilization(snap):

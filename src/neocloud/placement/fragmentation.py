@@ -35,8 +35,8 @@ def measure(snap: FleetSnapshot, unavailable: npt.NDArray[np.bool_], healthy: np
 
 def measure_pool(pool: GpuPool) -> Fragmentation:
     """Fragmentation of a job pool's free GPUs: a block is whole when every GPU it
-    offers now is free."""
-    return measure_counts(pool.snap, pool.free, pool.capacity)
+    offers now is free. From the pool's kept per-block counters: no pass over nodes."""
+    return measure_blocks(pool.block_free, pool.block_capacity)
 
 
 def measure_counts(snap: FleetSnapshot, free: npt.NDArray[np.int32], offered: npt.NDArray[np.int32]) -> Fragmentation:
@@ -44,6 +44,12 @@ def measure_counts(snap: FleetSnapshot, free: npt.NDArray[np.int32], offered: np
     n_blocks = len(snap.block_names)
     free_gpus = np.bincount(snap.node_block, weights=free, minlength=n_blocks)
     all_gpus = np.bincount(snap.node_block, weights=offered, minlength=n_blocks)
+    return measure_blocks(free_gpus, all_gpus)
+
+
+def measure_blocks(free_gpus: npt.NDArray[np.number], all_gpus: npt.NDArray[np.number]) -> Fragmentation:
+    """The measures from free and offered GPUs per fabric block."""
+    n_blocks = len(free_gpus)
     whole = (free_gpus == all_gpus) & (all_gpus > 0)
     total = int(free_gpus.sum())
     stranded = int(free_gpus[~whole].sum())

@@ -60,10 +60,11 @@ def place_job(
         return None
     if policy is JobPlacement.COUNT:
         free = _free(pool, model)
-        first = int(np.argmax(free > 0))  # the first node with room: one pass, no index array
+        # the first node with room: the pool keeps a bound on it; of one model, one pass
+        first = pool.first_with_room() if model is None else int(np.argmax(free > 0))
         if free[first] >= gpus:  # it holds the whole job (most jobs): no cumsum
             return Allocation((first,), (gpus,))
-        return _spill(pool, free, gpus, np.flatnonzero(free).astype(np.int32))
+        return _spill_from(pool, free, gpus, first)
     if policy is JobPlacement.CONSOLIDATED:
         return _consolidated(pool, gpus, model, consolidate)
     free = _free(pool, model)
@@ -106,6 +107,17 @@ def _whole_nodes(pool: GpuPool, free: IntArray, gpus: int, *, best: bool) -> All
         order = np.lexsort((whole, pool.domain_free[snap.node_domain[whole]], pool.block_free[snap.node_block[whole]]))
         whole = whole[order]
     return _spill(pool, free, gpus, whole)
+
+
+def _spill_from(pool: GpuPool, free: IntArray, gpus: int, first: int) -> Allocation | None:
+    """:func:`_spill` over the nodes from ``first`` on in fleet order, reading only as
+    far as it needs (a window that doubles until its free GPUs cover the job)."""
+    end = first + gpus  # fewest nodes that could cover it: each with room gives one at least
+    while True:
+        order = (first + np.flatnonzero(free[first:end])).astype(np.int32)
+        if end >= len(free) or int(free[order].sum()) >= gpus:
+            return _spill(pool, free, gpus, order)
+        end = first + 2 * (end - first)
 
 
 def _spill(pool: GpuPool, free: IntArray, gpus: int, order: IntArray) -> Allocation | None:

@@ -67,6 +67,9 @@ class GpuPool:
             len(np.unique(snap.node_gpus[snap.node_model == m])) <= 1 for m in range(len(snap.models))
         ]
         self.uniform = len(np.unique(snap.node_gpus)) <= 1
+        #: GPUs the whole fleet has, in all and per GPU model, offered or not (static)
+        self.fleet_gpus = snap.total_gpus
+        self.model_gpus = [int(snap.node_gpus[snap.node_model == m].sum()) for m in range(len(snap.models))]
         self._free: IntArray = self.capacity - self.used
         # each node's units as Python lists: a list read is several times cheaper than
         # a NumPy scalar read on the per-allocation path (_move)
@@ -74,6 +77,12 @@ class GpuPool:
             zip(snap.node_domain.tolist(), snap.node_block.tolist(), snap.node_model.tolist(), strict=False)
         )
         self.total_capacity = int(cap.sum())
+        #: GPUs offered per fabric block (changes with ``set_capacity`` only)
+        self.block_capacity: Counts = np.bincount(snap.node_block, weights=cap, minlength=len(snap.block_names)).astype(
+            np.int64
+        )
+        #: no node before this one has a free GPU (a lower bound on the first that has)
+        self._room_from = 0
         self.domain_free, self.block_free, self.model_free, self.free_hist, self.total_free = self._counts()
 
     def _counts(self) -> tuple[Counts, Counts, Counts, Counts, int]:
@@ -106,6 +115,19 @@ class GpuPool:
     def total_used(self) -> int:
         """GPUs jobs hold: what is offered less what is free (kept counters, no recount)."""
         return self.total_capacity - self.total_free
+
+    def first_with_room(self) -> int:
+        """The first node (fleet order) with a free GPU, or -1 when none has one. A kept
+        lower bound makes the usual answer one lookup: takes cannot move the first node
+        with room earlier, a give or a capacity increase moves the bound back to its node."""
+        if self.total_free <= 0:
+            return -1
+        node = self._room_from
+        free = self._free
+        if free[node] <= 0:
+            node += int(np.argmax(free[node:] > 0))
+            self._room_from = node
+        return node
 
     def has_node_with(self, gpus: int) -> bool:
         """True when some node has at least ``gpus`` free (a histogram lookup)."""
@@ -144,6 +166,7 @@ class GpuPool:
             before = self.free_at(node)
             self.capacity[node] = gpus
             self.total_capacity += delta
+            self.block_capacity[self._units[node][1]] += delta
             self._count(node, before, delta)
 
     def _move(self, alloc: Allocation, sign: int) -> None:
@@ -163,6 +186,8 @@ class GpuPool:
         hist[free_before] -= 1
         hist[free_before + delta] += 1
         self.total_free += delta
+        if delta > 0 and node < self._room_from:
+            self._room_from = node
 
     def problems(self) -> list[str]:
         """Every way the state breaks the invariant or a counter disagrees with a
@@ -185,6 +210,11 @@ class GpuPool:
             out.append("free: kept per-node counts differ from capacity - used")
         if self.total_capacity != int(self.capacity.sum()):
             out.append(f"total_capacity: kept {self.total_capacity}, recount {int(self.capacity.sum())}")
+        blocks = np.bincount(self.snap.node_block, weights=self.capacity, minlength=len(self.block_capacity))
+        if not np.array_equal(self.block_capacity, blocks.astype(np.int64)):
+            out.append("block_capacity: kept counter differs from a recount")
+        if bool((self._free[: self._room_from] > 0).any()):
+            out.append(f"first node with room: kept bound {self._room_from} passes a node with free GPUs")
         return out
 
 

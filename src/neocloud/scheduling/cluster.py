@@ -126,15 +126,13 @@ class Cluster:
         return self._size
 
     def attained(self, job: int, now_s: float) -> float:
-        """GPU-seconds ``job`` has received by ``now_s``, its current run included."""
+        """GPU-seconds ``job`` has received by ``now_s``, its current run included: the
+        same float operations, in the same order, as :meth:`attained_of` (a test holds
+        them equal bit for bit, which a review timed at a queue limit relies on)."""
         got = float(self.attained_gpu_s[job])
         if self.is_running[job]:
-            got += (now_s - float(self.run_start_s[job])) * self.jobs[job].gpus
+            got += (now_s - float(self.run_start_s[job])) * float(self.gpus[job])
         return got
-
-    def attained_at(self, job: int, t_s: float) -> float:
-        """:meth:`attained` computed the way :meth:`attained_of` does (same rounding)."""
-        return float(self.attained_of(np.asarray([job], np.int64), t_s)[0])
 
     def attained_of(self, jobs: IntArray, now_s: float) -> FloatArray:
         """:meth:`attained` of many jobs at once."""
@@ -145,19 +143,21 @@ class Cluster:
         """When running ``job`` completes if nothing stops it."""
         return float(self.run_start_s[job] + self.remaining_s[job])
 
-    def apply_cycle(self, decisions: list[Decision], now_s: float) -> None:
+    def apply_cycle(self, decisions: list[Decision], now_s: float, *, pool_applied: bool = False) -> None:
         """Carry out a cycle's decisions at ``now_s``, in order; the jobs submitted
-        before it have now been seen by a cycle."""
+        before it have now been seen by a cycle. ``pool_applied``: the pool already
+        holds what the decisions take and gives back what they free (the cycle kept
+        its tentative state, :func:`~neocloud.scheduling.cycle.run_cycle`)."""
         for decision in decisions:
-            self.apply(decision, now_s)
+            self.apply(decision, now_s, pool_applied=pool_applied)
         self.fresh.clear()
 
-    def apply(self, decision: Decision, now_s: float) -> None:
-        """Carry out one decision at ``now_s``."""
+    def apply(self, decision: Decision, now_s: float, *, pool_applied: bool = False) -> None:
+        """Carry out one decision at ``now_s`` (``pool_applied``: see :meth:`apply_cycle`)."""
         if isinstance(decision, Start):
-            self._start(decision.job, decision.alloc, now_s)
+            self._start(decision.job, decision.alloc, now_s, take=not pool_applied)
         elif isinstance(decision, Preempt):
-            self._stop(decision.job, now_s)
+            self._stop(decision.job, now_s, give=not pool_applied)
             self.remaining_s[decision.job] += self.restart_s
             self.preemptions[decision.job] += 1
             self._rejoin(decision.job)
@@ -182,8 +182,9 @@ class Cluster:
         self.active_gpus -= self.jobs[job].gpus
         self.model_jobs -= self.jobs[job].model is not None
 
-    def _start(self, job: int, alloc: Allocation, now_s: float) -> None:
-        self.pool.take(alloc)
+    def _start(self, job: int, alloc: Allocation, now_s: float, *, take: bool = True) -> None:
+        if take:
+            self.pool.take(alloc)
         del self.waiting[job]
         self.running[job] = alloc
         self.is_running[job] = True
@@ -195,10 +196,11 @@ class Cluster:
         for node in alloc.nodes:
             self.on_node.setdefault(node, set()).add(job)
 
-    def _stop(self, job: int, now_s: float) -> None:
+    def _stop(self, job: int, now_s: float, *, give: bool = True) -> None:
         alloc = self.running.pop(job)
         self.is_running[job] = False
-        self.pool.give(alloc)
+        if give:
+            self.pool.give(alloc)
         ran = now_s - float(self.run_start_s[job])
         self.remaining_s[job] = max(float(self.remaining_s[job]) - ran, 0.0)
         self.attained_gpu_s[job] += ran * self.jobs[job].gpus

@@ -21,6 +21,13 @@
 4. **Undo.** Every tentative take and give on the pool is reverted; the caller
    applies the decisions (:meth:`~neocloud.scheduling.cluster.Cluster.apply_cycle`).
 
+:func:`run_cycle` is the same phases followed by the apply, for a driver (the
+simulator's loop) that applies every cycle it runs: instead of reverting the
+tentative takes and gives and making them again, it keeps them as the applied pool
+state (the pool then holds exactly what applying the decisions to it would give) and
+applies the rest of each decision. That halves the pool's bookkeeping per start; a
+property test holds the two paths to the same runs.
+
 A job that failed to place makes every later job of its constraints (model,
 consolidation) needing at least as many GPUs fail too in the same cycle where that
 holds (by count; by topology over nodes of one size), so the walk skips those without
@@ -98,48 +105,72 @@ class OpenGate:
 
 def schedule(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlacement) -> list[Decision]:
     """The decisions of one cycle (see the module doc); ``cluster`` is unchanged."""
+    undo = _Tentative(cluster.pool)
+    try:
+        return _decide(cluster, now_s, policy, placement, undo)
+    finally:
+        undo.revert()  # 4. undo
+
+
+def run_cycle(cluster: Cluster, now_s: float, policy: Policy, placement: JobPlacement) -> list[Decision]:
+    """One cycle's decisions, applied to ``cluster`` at ``now_s``: the same as
+    :func:`schedule` then ``cluster.apply_cycle``, with the cycle's tentative pool
+    state kept as the applied one (module doc)."""
+    undo = _Tentative(cluster.pool)
+    try:
+        decisions = _decide(cluster, now_s, policy, placement, undo)
+    except BaseException:
+        undo.revert()
+        raise
+    cluster.apply_cycle(decisions, now_s, pool_applied=True)
+    return decisions
+
+
+def _decide(
+    cluster: Cluster, now_s: float, policy: Policy, placement: JobPlacement, undo: _Tentative
+) -> list[Decision]:
+    """Phases 0-3 (module doc); the pool is left as the decisions would leave it, with
+    every change recorded in ``undo``."""
     if not cluster.waiting:
         return []  # nothing to admit, start or run instead of a running job
     decisions: list[Decision] = []
     rejected = _admit(cluster, policy, decisions)
-    undo = _Tentative(cluster.pool)
-    try:
-        # 1. order, and 2. select (preemptive policies, when not everything fits by count)
-        preempted: list[tuple[int, Allocation]] = []
-        if policy.preemptive and cluster.active_gpus > cluster.pool.total_capacity:
-            everyone = chain(cluster.running, cluster.waiting)
-            if rejected:
-                active = np.fromiter((j for j in everyone if j not in rejected), np.int64)
-            else:
-                active = np.fromiter(everyone, np.int64, len(cluster.running) + len(cluster.waiting))
-            order = np.asarray(policy.order(cluster, now_s, active), np.int64)
-            kept = _select_by_count(cluster, order)
-            running = cluster.is_running[order]
-            for job in order[running & ~kept].tolist():
-                held = cluster.running[job]
-                undo.give(held)
-                preempted.append((job, held))
-            candidates: Iterable[int] = order[kept & ~running].tolist()
-        elif policy.in_submission_order:  # FIFO and backfill: no sort, the walk stops early
-            waiting_jobs = cluster.waiting_in_order()
-            candidates = (j for j in waiting_jobs if j not in rejected) if rejected else waiting_jobs
+    # 1. order, and 2. select (preemptive policies, when not everything fits by count)
+    preempted: list[tuple[int, Allocation]] = []
+    if policy.preemptive and cluster.active_gpus > cluster.pool.total_capacity:
+        everyone = chain(cluster.running, cluster.waiting)
+        if rejected:
+            active = np.fromiter((j for j in everyone if j not in rejected), np.int64)
         else:
-            waiting = np.fromiter((j for j in cluster.waiting if j not in rejected), np.int64)
-            candidates = np.asarray(policy.order(cluster, now_s, waiting), np.int64).tolist()
-        # 3. place
-        starts: list[Decision] = []
-        _place(cluster, now_s=now_s, policy=policy, placement=placement, candidates=candidates, undo=undo, out=starts)
-        # 2b. keep running what no start needed: a job selected by count may still not
-        # have found room by placement, and then the GPUs it was to take stay with the
-        # job that holds them (highest ranked first)
-        for job, held in preempted:
-            if all(undo.pool.free_at(n) >= k for n, k in zip(held.nodes, held.gpus, strict=True)):
-                undo.take(held)
-            else:
-                decisions.append(Preempt(job, f"{policy.name}: outranked"))
-        decisions += starts  # applied in order: preemptions free the GPUs starts take
-    finally:
-        undo.revert()  # 4. undo
+            active = np.fromiter(everyone, np.int64, len(cluster.running) + len(cluster.waiting))
+        order = np.asarray(policy.order(cluster, now_s, active), np.int64)
+        kept = _select_by_count(cluster, order)
+        running = cluster.is_running[order]
+        for job in order[running & ~kept].tolist():
+            held = cluster.running[job]
+            undo.give(held)
+            preempted.append((job, held))
+        candidates: Iterable[int] = order[kept & ~running].tolist()
+    elif len(cluster.waiting) - len(rejected) <= 1:  # one job has no order to find
+        candidates = [j for j in cluster.waiting if j not in rejected]
+    elif policy.in_submission_order:  # FIFO and backfill: no sort, the walk stops early
+        waiting_jobs = cluster.waiting_in_order()
+        candidates = (j for j in waiting_jobs if j not in rejected) if rejected else waiting_jobs
+    else:
+        waiting = np.fromiter((j for j in cluster.waiting if j not in rejected), np.int64)
+        candidates = np.asarray(policy.order(cluster, now_s, waiting), np.int64).tolist()
+    # 3. place
+    starts: list[Decision] = []
+    _place(cluster, now_s=now_s, policy=policy, placement=placement, candidates=candidates, undo=undo, out=starts)
+    # 2b. keep running what no start needed: a job selected by count may still not
+    # have found room by placement, and then the GPUs it was to take stay with the
+    # job that holds them (highest ranked first)
+    for job, held in preempted:
+        if all(undo.pool.free_at(n) >= k for n, k in zip(held.nodes, held.gpus, strict=True)):
+            undo.take(held)
+        else:
+            decisions.append(Preempt(job, f"{policy.name}: outranked"))
+    decisions += starts  # applied in order: preemptions free the GPUs starts take
     return decisions
 
 
@@ -285,13 +316,13 @@ def _model_capacity(cluster: Cluster, model: int) -> int:
 
 def _never_fits(cluster: Cluster, spec: JobSpec) -> str:
     """Why ``spec`` can never run on this fleet, or "" when it could."""
-    snap = cluster.pool.snap
+    pool = cluster.pool
     if spec.model is None:
-        most = snap.total_gpus
+        most = pool.fleet_gpus
         what = "GPUs"
     else:
-        most = int(snap.node_gpus[snap.node_model == spec.model].sum())
-        what = f"{snap.models[spec.model]} GPUs"
+        most = pool.model_gpus[spec.model]
+        what = f"{pool.snap.models[spec.model]} GPUs"
     if spec.gpus > most:
         return f"asks for {spec.gpus} GPUs; the fleet has {most} {what}"
     return ""

@@ -31,7 +31,7 @@ import numpy as np
 from neocloud.placement.fragmentation import measure_pool
 from neocloud.placement.jobs import JobPlacement
 from neocloud.scheduling.cluster import Cluster
-from neocloud.scheduling.cycle import Policy, schedule
+from neocloud.scheduling.cycle import Policy, run_cycle
 from neocloud.scheduling.jobs import JobSpec, Preempt, Start
 from neocloud.sim.failures import FailureModel
 
@@ -228,8 +228,7 @@ class _Loop:
 
     def _cycle(self, now: float) -> None:
         cluster = self.cluster
-        decisions = schedule(cluster, now, self.policy, self.placement)
-        cluster.apply_cycle(decisions, now)
+        decisions = run_cycle(cluster, now, self.policy, self.placement)
         for decision in decisions:
             if isinstance(decision, Start):
                 job = decision.job

@@ -56,8 +56,7 @@ class Las:
         # one int64 key per job, (queue, waiting, job number) packed high to low bits:
         # a single sort ranks them, and the low bits give the jobs back
         running = cluster.is_running[jobs]
-        ran_s = (now_s - cluster.run_start_s[jobs]) * running  # 0 for a waiting job
-        attained = cluster.attained_gpu_s[jobs] + ran_s * cluster.gpus[jobs] + CROSSING_TOLERANCE_GPU_S
+        attained = cluster.attained_of(jobs, now_s) + CROSSING_TOLERANCE_GPU_S
         queue = np.searchsorted(self._limits, attained, side="right").astype(np.int64)
         key = ((queue << 1) | ~running) << _JOB_BITS | jobs
         return np.sort(key, kind="stable") & _JOB_MASK  # timsort: the fastest here on int64
@@ -74,6 +73,6 @@ class Las:
         at = now_s + (self.thresholds[q] - got) / cluster.jobs[job].gpus
         # rounding may leave the attained service a hair below the limit at ``at``: step
         # forward until it is not, so the review sees the job in its next queue
-        while cluster.attained_at(job, at) < self.thresholds[q]:
+        while cluster.attained(job, at) < self.thresholds[q]:
             at = math.nextafter(at, math.inf)
         return at
