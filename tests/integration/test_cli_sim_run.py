@@ -99,6 +99,60 @@ def test_bad_options_exit_2_naming_the_option_and_write_nothing(toy, tmp_path, a
     assert not out.exists()
 
 
+@pytest.fixture
+def two_tenants(tmp_path: Path) -> Path:
+    """Philly-VC rows: tenant a asks for all 16 GPUs at 0 s, tenant b for 8 at 1 s."""
+    path = tmp_path / "vc.csv"
+    path.write_text(
+        "timestamp,duration,num_gpus,gpu_time,cluster\n"
+        "2017-10-01 00:00:00,100,16,1600,a\n"
+        "2017-10-01 00:00:01,50,8,400,b\n"
+    )
+    return path
+
+
+def test_stated_quotas_hold_a_tenant_to_its_nominal_quota_plus_its_borrowing_limit(two_tenants):
+    base = ("--trace", f"philly-vc:{two_tenants}", "--cluster", "gpus:16x8", "--policy", "fairshare")
+    even = as_json(*base)
+    assert (even["finished"], even["rejected"], even["quotas"]) == (2, 0, {})
+    held = as_json(*base, "--quota", "a=8,borrow=4", "--quota", "b=8,lend=0,weight=2")
+    assert (held["finished"], held["rejected"]) == (1, 1)
+    assert held["rejections"] == ["asks for 16 GPUs; tenant 'a' may use at most 12"]
+    assert held["quotas"] == {
+        "a": {"nominal": 8, "borrowing_limit": 4, "lending_limit": None, "weight": 1.0},
+        "b": {"nominal": 8, "borrowing_limit": None, "lending_limit": 0, "weight": 2.0},
+    }
+
+
+@pytest.mark.parametrize(
+    ("quota", "message"),
+    [
+        (("a",), "--quota 'a': expected TENANT=GPUS[,borrow=N][,lend=N][,weight=W]"),
+        (("a=x",), "--quota 'a=x': GPUS 'x' is not a whole number of GPUs, 0 or more"),
+        (("a=-1",), "--quota 'a=-1': GPUS '-1' is not a whole number of GPUs, 0 or more"),
+        (("a=8,steal=1",), "--quota 'a=8,steal=1': 'steal=1' is not borrow=N, lend=N or weight=W"),
+        (("a=8,borrow=2,borrow=3",), "--quota 'a=8,borrow=2,borrow=3': borrow is given twice"),
+        (("a=8,weight=0",), "--quota 'a=8,weight=0': weight '0' is not a positive number"),
+        (("a=8,lend=1.5",), "--quota 'a=8,lend=1.5': lend '1.5' is not a whole number of GPUs, 0 or more"),
+        (("a=8", "a=4"), "--quota 'a=4': tenant 'a' has a quota already"),
+    ],
+)
+def test_a_bad_quota_exits_2_naming_it_and_writes_nothing(two_tenants, tmp_path, quota, message):
+    out = tmp_path / "run.json"
+    flags = [arg for q in quota for arg in ("--quota", q)]
+    base = ("--trace", f"philly-vc:{two_tenants}", "--cluster", "gpus:16x8", "--policy", "fairshare")
+    result = sim(*base, *flags, "--json", out, columns=200)
+    assert result.exit_code == 2
+    assert message in _ANSI.sub("", result.output)
+    assert not out.exists()
+
+
+def test_a_quota_under_another_policy_exits_2(two_tenants):
+    result = sim("--trace", f"philly-vc:{two_tenants}", "--cluster", "gpus:16x8", "--quota", "a=8", columns=200)
+    assert result.exit_code == 2
+    assert "--quota a=8: quotas apply to --policy fairshare, not fifo" in _ANSI.sub("", result.output)
+
+
 @pytest.mark.parametrize(
     ("cluster", "message"),
     [

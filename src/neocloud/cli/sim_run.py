@@ -58,6 +58,16 @@ RepairOpt = Annotated[float, typer.Option("--repair-hours", help="Hours a failed
 JsonOpt = Annotated[
     Path | None, typer.Option("--json", metavar="OUT.json", help="Write the results as JSON (- for stdout).")
 ]
+QuotaOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--quota",
+        metavar="TENANT=GPUS[,borrow=N][,lend=N][,weight=W]",
+        help="A tenant's quota for --policy fairshare, as Kueue names it: nominal GPUs, then the"
+        " borrowing and lending limits (unlimited when not given) and the weight (1). Repeat per"
+        " tenant; a tenant without one gets a nominal quota of 0. Without any: an even split.",
+    ),
+]
 ReportOpt = Annotated[
     Path | None, typer.Option("--report", metavar="OUT.html", help="Write a self-contained HTML report.")
 ]
@@ -76,6 +86,7 @@ def run(
     repair_hours: RepairOpt = 24.0,
     json_out: JsonOpt = None,
     report: ReportOpt = None,
+    quota: QuotaOpt = None,
 ) -> None:
     """Replay a trace through the same scheduler and placement code the live system runs.
 
@@ -88,6 +99,7 @@ def run(
     from neocloud.placement.snapshot import build_snapshot
     from neocloud.scheduling.cluster import Cluster
     from neocloud.scheduling.policies import POLICIES
+    from neocloud.scheduling.policies.fairshare import FairShare
     from neocloud.sim.driver import OutOfOrder, simulate
     from neocloud.sim.failures import FailureModel
     from neocloud.sim.metrics import summarize
@@ -102,6 +114,7 @@ def run(
         json_out=json_out,
         report=report,
     )
+    quotas = _quotas(quota or [], policy)
     span = _window(window)
     fmt, path = _trace_source(trace)
     with bad_input():
@@ -121,9 +134,8 @@ def run(
         started = time.perf_counter()
         with _progress(total) as tick:
             try:
-                result = simulate(
-                    sim_cluster, specs, POLICIES[policy](), JobPlacement(placement), failures=model, progress=tick
-                )
+                chosen = FairShare(quotas) if quotas else POLICIES[policy]()
+                result = simulate(sim_cluster, specs, chosen, JobPlacement(placement), failures=model, progress=tick)
             except OutOfOrder as exc:
                 _fail(f"--trace {trace}: {exc}")
                 raise
@@ -136,6 +148,13 @@ def run(
     )
     document["window"] = window
     document["seed"] = seed
+    document["quotas"] = {name: asdict(q) for name, q in quotas.items()}
+    _emit(result, document, json_out, report)
+
+
+def _emit(result: Any, document: dict[str, Any], json_out: Path | None, report: Path | None) -> None:
+    """Write the JSON and the report (all or nothing), then print the summary unless
+    the JSON goes to stdout."""
     outputs: list[tuple[Path, str]] = []
     if json_out is not None:
         text = json.dumps(document, indent=2) + "\n"
@@ -179,6 +198,57 @@ def _check(
     for option, target in (("--json", json_out), ("--report", report)):
         if target is not None and str(target) != "-":
             _writable(option, target)
+
+
+def _quotas(given: list[str], policy: str) -> dict[str, Any]:
+    """``--quota`` values as Kueue-style quotas by tenant; exit 2 naming the bad one."""
+    from neocloud.scheduling.policies.fairshare import Quota
+
+    if given and policy != "fairshare":
+        _fail(f"--quota {given[0]}: quotas apply to --policy fairshare, not {policy}")
+    out: dict[str, Quota] = {}
+    for text in given:
+        tenant, sep, rest = text.partition("=")
+        if not sep or not tenant.strip():
+            _fail(f"--quota {text!r}: expected TENANT=GPUS[,borrow=N][,lend=N][,weight=W]")
+        tenant = tenant.strip()
+        if tenant in out:
+            _fail(f"--quota {text!r}: tenant {tenant!r} has a quota already")
+        nominal, *options = rest.split(",")
+        fields: dict[str, Any] = {"nominal": _quota_int(text, "GPUS", nominal)}
+        for option in options:
+            key, sep, value = option.partition("=")
+            name = {"borrow": "borrowing_limit", "lend": "lending_limit", "weight": "weight"}.get(key.strip())
+            if not sep or name is None:
+                _fail(f"--quota {text!r}: {option.strip()!r} is not borrow=N, lend=N or weight=W")
+            elif name in fields:
+                _fail(f"--quota {text!r}: {key.strip()} is given twice")
+            elif name == "weight":
+                fields[name] = _quota_weight(text, value)
+            else:
+                fields[name] = _quota_int(text, key.strip(), value)
+        out[tenant] = Quota(**fields)
+    return out
+
+
+def _quota_int(text: str, what: str, value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        _fail(f"--quota {text!r}: {what} {value.strip()!r} is not a whole number of GPUs, 0 or more")
+    return number
+
+
+def _quota_weight(text: str, value: str) -> float:
+    try:
+        weight = float(value.strip())
+    except ValueError:
+        weight = math.nan
+    if not 0 < weight < math.inf:
+        _fail(f"--quota {text!r}: weight {value.strip()!r} is not a positive number")
+    return weight
 
 
 def _fail(message: str) -> None:
