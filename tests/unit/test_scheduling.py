@@ -118,6 +118,19 @@ def test_las_preempts_a_job_that_has_received_more_service_for_a_new_one(snap):
     assert cluster.finish_s[0] == pytest.approx(200 + 100 + 9_800 + 60)
 
 
+def test_a_preempted_jobs_next_start_is_a_resume(snap):
+    seen: list[Start] = []
+
+    def recording(cluster, now_s, policy, placement):
+        out = run_cycle(cluster, now_s, policy, placement)
+        seen.extend(d for d in out if isinstance(d, Start))
+        return out
+
+    with mock.patch("neocloud.sim.driver.run_cycle", recording):
+        run(snap, [job(0, 32, 10_000), job(200, 8, 100)], "las", restart_s=60)
+    assert [(d.job, d.resume) for d in seen] == [(0, False), (1, False), (0, True)]
+
+
 def test_las_demotes_at_its_queue_limit_and_runs_the_newer_job_first(snap):
     # job 1 arrives at 50 and waits behind job 0 (both in queue 0, FIFO); at 3,250 / 32 s
     # job 0 crosses the queue limit, a review runs a cycle, and job 1 outranks it

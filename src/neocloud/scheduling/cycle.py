@@ -244,7 +244,7 @@ def _place(
                 break
             continue
         undo.take(alloc)
-        out.append(Start(job, alloc))
+        out.append(Start(job, alloc, resume=bool(cluster.runs[job])))
         gate.started(job, alloc)
 
 

@@ -46,10 +46,12 @@ class JobSpec:
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """Run job ``job`` (an index into the cluster's jobs) on ``alloc`` from now."""
+    """Run job ``job`` (an index into the cluster's jobs) on ``alloc`` from now;
+    ``resume``: the job ran before and was preempted (it pays the restart cost)."""
 
     job: int
     alloc: Allocation
+    resume: bool = False
 
 
 @dataclass(frozen=True, slots=True)
