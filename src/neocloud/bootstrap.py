@@ -33,6 +33,7 @@ from neocloud.services.economics import CostService
 from neocloud.services.fleet import FleetFiles, Importer
 from neocloud.services.leasing import LeasingService, new_lease_id
 from neocloud.services.pricing import PricingService, TcoFn, no_cost
+from neocloud.services.queue import QueueService
 from neocloud.services.serving import ServingModels, ServingService
 from neocloud.services.settings import settings_from
 
@@ -246,6 +247,7 @@ def _services(
         deal_costs=tco_cost_source(cost.assumptions),
         serving=ServingService(leasing, models or serving_models(), clock),
         billing=BillingService(store, leasing, clock),
+        queues=QueueService(store, leasing, clock),
     )
 
 

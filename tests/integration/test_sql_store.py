@@ -60,6 +60,8 @@ TABLES = {
     "credit_notes",
     "credit_note_lines",
     "deposits",
+    "queue_pools",
+    "queue_entries",
     "sites",
     "pods",
     "blocks",

@@ -8,6 +8,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
+from neocloud.domain.queue import Entry, Kind
 from neocloud.domain.spec import build_fleet
 from neocloud.placement.jobs import JobPlacement
 from neocloud.placement.pool import GpuPool
@@ -15,7 +16,7 @@ from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
 from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.cycle import run_cycle
 from neocloud.scheduling.jobs import Decision, JobSpec, Start
-from neocloud.scheduling.live import Entry, Kind, LiveQueue, QueueError
+from neocloud.scheduling.live import LiveQueue, QueueError
 from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.las import Las
 from neocloud.sim.driver import simulate

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import copy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,6 +24,7 @@ from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, Ledger
+from neocloud.domain.queue import Entry, PoolConfig, PoolExists
 from neocloud.economics.pricebook import PriceBook
 
 
@@ -43,6 +44,9 @@ class _Data:
     changed: list[tuple[int, str, object]] = field(default_factory=list)
     #: live bookings per node: the overlap check a database constraint would make
     overlaps: Ledger = field(default_factory=lambda: Ledger(()))
+    #: live job queues: each pool's settings and its journal (entry seq n at index n - 1)
+    queue_pools: dict[str, PoolConfig] = field(default_factory=dict)
+    queue_entries: dict[str, list[Entry]] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -121,6 +125,15 @@ class MemoryStore:
     def price_books(self) -> list[PriceBook]:
         with self._lock:
             return list(self._prices)
+
+    # -- live job queues (written through the writer) ----------------------------------
+    def queue_pools(self) -> list[PoolConfig]:
+        with self._lock:
+            return _queue_pools(self._data)
+
+    def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]:
+        with self._lock:
+            return list(self._data.queue_entries.get(pool, [])[max(after_seq, 0) :])
 
     # -- billing's documents (adapters/memory_billing.py; written through the writer) ----
     def invoices(self, query: InvoiceQuery) -> list[Invoice]:
@@ -207,6 +220,35 @@ class _Writer:
             return None
         latest = max(range(len(log)), key=lambda k: (log[k].at_s, k))  # latest time, then latest written
         return log[latest].at_s, log[latest].state
+
+    def add_queue_pool(self, pool: PoolConfig) -> None:
+        pools = self._data.queue_pools
+        if pool.name in pools:
+            raise PoolExists(f"pool {pool.name!r} has a queue already")
+        pools[pool.name] = pool
+        self._data.queue_entries[pool.name] = []
+
+        def undo() -> None:
+            del pools[pool.name]
+            del self._data.queue_entries[pool.name]
+
+        self._undo.append(undo)
+
+    def queue_pools(self) -> list[PoolConfig]:
+        return _queue_pools(self._data)
+
+    def append_queue(self, pool: str, entries: Sequence[Entry]) -> None:
+        journal = self._data.queue_entries.get(pool)
+        if journal is None:
+            raise StoreError(f"pool {pool!r} has no queue")
+        if entries and entries[0].seq != len(journal) + 1:
+            raise StoreError(f"pool {pool!r}: journal entry {entries[0].seq} was written by another writer first")
+        before = len(journal)
+        journal.extend(entries)
+        self._undo.append(lambda: journal.__delitem__(slice(before, None)))
+
+    def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]:
+        return list(self._data.queue_entries.get(pool, [])[max(after_seq, 0) :])
 
     def rollback(self) -> None:
         """Take back everything this transaction wrote, newest first."""
@@ -385,3 +427,7 @@ def _matches(stored: StoredEvent, q: EventQuery) -> bool:
         and (q.since_s is None or e.at_s >= q.since_s)
         and (q.until_s is None or e.at_s < q.until_s)
     )
+
+
+def _queue_pools(data: _Data) -> list[PoolConfig]:
+    return [data.queue_pools[name] for name in sorted(data.queue_pools)]

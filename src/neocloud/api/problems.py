@@ -25,6 +25,7 @@ from neocloud.domain.health import IllegalTransition
 from neocloud.domain.leases import HeldByOthers, LeaseRuleError
 from neocloud.domain.ledger import BookingConflict, UnknownNode
 from neocloud.domain.money import BadMoney
+from neocloud.domain.queue import PoolExists
 from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
 
 PROBLEM = "application/problem+json"
@@ -111,7 +112,7 @@ def install(app: FastAPI) -> None:
         detail, facts = _rendered(request, exc)
         return problem(422, "Invalid request", detail, request, **({"facts": facts} if facts else {}))
 
-    for refused in (Unplaceable, LeaseRuleError, BookingConflict, IllegalTransition, InvoiceRuleError):
+    for refused in (Unplaceable, LeaseRuleError, BookingConflict, IllegalTransition, InvoiceRuleError, PoolExists):
 
         @app.exception_handler(refused)
         async def _conflict(request: Request, exc: Exception) -> JSONResponse:

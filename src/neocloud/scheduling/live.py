@@ -2,7 +2,7 @@
 
 A :class:`LiveQueue` is one internal pool's queue (Kueue's ClusterQueue): its
 :class:`~neocloud.scheduling.cluster.Cluster` and policy, and the journal of what
-happened to it, as :class:`Entry` values numbered from 1. Every question it answers
+happened to it, as :class:`~neocloud.domain.queue.Entry` values numbered from 1. Every question it answers
 returns the entries to record and changes nothing; :meth:`LiveQueue.apply` applies
 entries (the service calls it after the database committed the same entries, as the
 leasing engine's ``apply``). So the state is a pure function of the journal: a
@@ -29,49 +29,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 
+from neocloud.domain.queue import Entry, Kind
 from neocloud.placement.jobs import JobPlacement
 from neocloud.placement.pool import Allocation, GpuPool
 from neocloud.placement.snapshot import FleetSnapshot
 from neocloud.scheduling.cluster import Cluster
 from neocloud.scheduling.cycle import Policy, schedule
 from neocloud.scheduling.jobs import Decision, JobSpec, Preempt, Reject, Start
-
-
-class Kind(StrEnum):
-    SUBMIT = "submit"
-    START = "start"
-    PREEMPT = "preempt"
-    REJECT = "reject"
-    CYCLE = "cycle"
-    FINISH = "finish"
-    CAPACITY = "capacity"
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One line of a queue's journal. ``job`` is the workload's number in the pool
-    (submission order from 0; -1 for ``cycle`` and ``capacity``). A ``submit``
-    carries the workload (``name``, ``team``, ``gpus``, ``estimate_s``,
-    ``priority``); a ``start`` its GPUs (``nodes`` by id, ``counts``) and whether it
-    resumes; a ``preempt`` or ``reject`` its ``reason``; a ``capacity`` the node
-    (``nodes[0]``), the GPUs it offers from now (``gpus``) and why (``reason``)."""
-
-    seq: int
-    at_s: float
-    kind: Kind
-    job: int = -1
-    name: str = ""
-    team: str = ""
-    gpus: int = 0
-    estimate_s: float = 0.0
-    priority: int = 0
-    nodes: tuple[str, ...] = ()
-    counts: tuple[int, ...] = ()
-    resume: bool = False
-    reason: str = ""
 
 
 class QueueError(ValueError):

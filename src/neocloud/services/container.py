@@ -14,6 +14,7 @@ from neocloud.services.deals import CostSource, DealService
 from neocloud.services.economics import CostService
 from neocloud.services.leasing import LeasingService
 from neocloud.services.pricing import PricingService
+from neocloud.services.queue import QueueService
 from neocloud.services.serving import ServingService
 from neocloud.services.visibility import Visibility
 
@@ -28,6 +29,7 @@ class Services:
     cost: CostService  # the owner's TCO of the served fleet (operator only)
     serving: ServingService  # what capacity serves: tokens/s, rate limits, five-hour budgets
     billing: BillingService  # invoice runs, invoices and credit notes, their lifecycle
+    queues: QueueService  # internal pools' live job queues (operator only)
     deal_costs: CostSource | None = None  # what a site's capacity costs, for deals (the cost model)
 
     @property

@@ -36,7 +36,7 @@ from neocloud.domain.health import (
     report_order_problem,
 )
 from neocloud.domain.leases import DEFAULT_TERMS, Lease, LeaseRequest, LeaseState, Terms, horizon_problems
-from neocloud.domain.ledger import Booking, Ledger
+from neocloud.domain.ledger import Booking, HolderKind, Ledger
 from neocloud.domain.names import reason_problems, tenant_name_problems
 from neocloud.domain.shape import Shape
 from neocloud.economics.pricebook import Margin
@@ -46,7 +46,7 @@ from neocloud.leasing.engine import Engine
 from neocloud.leasing.plan import Plan
 from neocloud.leasing.quote import Pricer, Quote, Refusal, Unplaceable
 from neocloud.leasing.view import LedgerView
-from neocloud.placement.snapshot import HEALTH_CODES, build_snapshot, health_codes
+from neocloud.placement.snapshot import HEALTH_CODES, FleetSnapshot, build_snapshot, health_codes
 from neocloud.services.idempotency import Claim
 from neocloud.services.lease_blocks import BlockShare, block_shares, summary_instant
 from neocloud.services.ports import LedgerStore, Writer
@@ -367,6 +367,21 @@ class LeasingService:
         """The bookings of these holders (lease ids), as they are now."""
         with self._as_of_now() as (engine, _):
             return [b for holder in holders for b in engine.lease_nodes(holder)]
+
+    @serialized
+    def pool_capacity(self, pool: str, at_s: int) -> tuple[FleetSnapshot, list[int]]:
+        """The fleet's snapshot and, per node (fleet order), the GPUs internal pool
+        ``pool`` has at ``at_s``: all of a healthy node the ledger books to the pool
+        then (``HolderKind.POOL``), none otherwise (a live job queue's capacity)."""
+        with self._as_of_now() as (engine, _):
+            view = engine.view
+            healthy = view.healthy()
+            offered = [0] * len(view.snap.node_ids)
+            for b in view.ledger.in_window(at_s, at_s + 1):
+                if b.kind is HolderKind.POOL and b.holder == pool:
+                    k = view.node(b.node)
+                    offered[k] = int(view.snap.node_gpus[k]) if healthy[k] else 0
+            return view.snap, offered
 
     @serialized
     def node_bookings(self, node: str) -> list[Booking]:

@@ -16,7 +16,7 @@ crash or a full disk leaves all of it or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from neocloud.domain.changes import Change, Delta, EventQuery, IdempotentResult,
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.ledger import Booking
+from neocloud.domain.queue import Entry, PoolConfig
 from neocloud.economics.pricebook import PriceBook
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "IdempotentResult",
     "KeyStore",
     "LedgerStore",
+    "QueueStore",
+    "QueueWriter",
     "StoreError",
     "StoredEvent",
     "Writer",
@@ -127,6 +130,35 @@ class LedgerStore(Protocol):
     def price_books(self) -> list[PriceBook]:
         """Every price-book version, oldest first (published through a :class:`Writer`)."""
         ...
+
+
+class QueueWriter(Protocol):
+    """A write transaction's part for live job queues (the ledger store's writer)."""
+
+    def add_queue_pool(self, pool: PoolConfig) -> None:
+        """Store a pool's queue settings; :class:`StoreError` if the pool has a queue."""
+        ...
+
+    def queue_pools(self) -> list[PoolConfig]: ...
+
+    def append_queue(self, pool: str, entries: Sequence[Entry]) -> None:
+        """Append entries to the pool's journal; :class:`StoreError` when another writer
+        appended an entry of the same number first (read the journal again and retry)."""
+        ...
+
+    def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]:
+        """The pool's entries after ``after_seq``, in order, read under the write lock."""
+        ...
+
+
+class QueueStore(Protocol):
+    """Where live job queues keep their settings and journals."""
+
+    def queue_pools(self) -> list[PoolConfig]: ...
+
+    def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]: ...
+
+    def writing(self) -> AbstractContextManager[QueueWriter]: ...
 
 
 class KeyStore(Protocol):

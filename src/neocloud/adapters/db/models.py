@@ -367,3 +367,33 @@ class DepositRow(Base):
     at_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
     actor: Mapped[str] = mapped_column(String, nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+# -- live job queues (migration 0007; docs/queue.md) -------------------------------------
+class QueuePoolRow(Base):
+    """An internal pool's queue: policy, placement, restart cost, quotas (a JSON list)."""
+
+    __tablename__ = "queue_pools"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    policy: Mapped[str] = mapped_column(String, nullable=False)
+    placement: Mapped[str] = mapped_column(String, nullable=False)
+    restart_s: Mapped[float] = mapped_column(Double, nullable=False)
+    origin_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    actor: Mapped[str] = mapped_column(String, nullable=False)
+    quotas: Mapped[list[Any]] = mapped_column(JSON_DOC, nullable=False)
+
+
+class QueueEntryRow(Base):
+    """A queue's journal, appended only: ``(pool, seq)`` is written once (a second
+    writer of the same entry is refused by the key)."""
+
+    __tablename__ = "queue_entries"
+
+    pool: Mapped[str] = mapped_column(String, ForeignKey("queue_pools.name"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at_s: Mapped[float] = mapped_column(Double, nullable=False)
+    kind: Mapped[str] = mapped_column(String, nullable=False)
+    job: Mapped[int] = mapped_column(Integer, nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, nullable=False)

@@ -59,7 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
-from neocloud.adapters.db import billing, models
+from neocloud.adapters.db import billing, models, queue
 from neocloud.adapters.db.codec import (
     decode_lease,
     encode_lease,
@@ -77,6 +77,7 @@ from neocloud.domain.fleet import Block, Fleet, Node, Pod, Rack, Site
 from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, HolderKind
+from neocloud.domain.queue import Entry, PoolConfig
 from neocloud.economics.pricebook import PriceBook
 
 __all__ = ["MIGRATIONS", "SUPPORTED_URLS", "SqlStore", "SqlWriter", "alembic_config", "make_engine", "open_store"]
@@ -380,6 +381,15 @@ class SqlStore:
         with self._errors("read deposits"), self._reader.begin() as conn:
             return billing.deposits(conn, tenant)
 
+    # -- live job queues (adapters/db/queue.py; written through SqlWriter) -------------
+    def queue_pools(self) -> list[PoolConfig]:
+        with self._errors("read the queues"), self._reader.begin() as conn:
+            return queue.pools(conn)
+
+    def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]:
+        with self._errors("read a queue's journal"), self._reader.begin() as conn:
+            return queue.entries(conn, pool, after_seq)
+
     # -- writes ----------------------------------------------------------------------
     @contextmanager
     def writing(self) -> Iterator[SqlWriter]:
@@ -527,6 +537,19 @@ class SqlWriter:
                 self._conn.execute(PRICE_BOOKS.insert(), [row])
         except exc.IntegrityError as e:  # the primary key: a version is written once
             raise StoreError(f"price book version {book.version} already exists") from e
+
+    # -- live job queues, in the same transaction (adapters/db/queue.py) ---------------
+    def add_queue_pool(self, pool: PoolConfig) -> None:
+        queue.add_pool(self._conn, pool)
+
+    def queue_pools(self) -> list[PoolConfig]:
+        return queue.pools(self._conn)
+
+    def append_queue(self, pool: str, entries: Sequence[Entry]) -> None:
+        queue.append(self._conn, pool, entries)
+
+    def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]:
+        return queue.entries(self._conn, pool, after_seq)
 
     # -- billing's documents, in the same transaction (adapters/db/billing.py) ----------
     def add_invoice(self, invoice: Invoice) -> None:

@@ -1,0 +1,290 @@
+"""Internal pools' job queues, live: the simulator's scheduler admitting real work.
+
+Internal teams submit workloads (GPUs, estimated run time, priority, team) to an
+internal pool's queue; each cycle runs :func:`~neocloud.scheduling.cycle.schedule`,
+the function the simulator runs, on the pool's capacity now: the nodes the ledger
+books to the pool (``assign_pool``) that are healthy. Admissions, preemptions,
+rejections, completions and capacity changes are appended to the pool's journal in
+the database (:mod:`neocloud.domain.queue`), and the in-memory
+:class:`~neocloud.scheduling.live.LiveQueue` applies them after the commit. Any
+process catches up by replaying the entries it has not seen, so several server
+workers share one queue; two writers of the same next entry cannot both commit (the
+journal's key), and the loser's cached queue is dropped and replayed.
+
+neocloud decides who runs where and when; it does not launch processes: a workload
+reports that it finished (the hand-off to Slurm or Kubernetes comes later).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from neocloud.domain.clock import Clock
+from neocloud.domain.errors import NotFound, RequestError
+from neocloud.domain.queue import Entry, Kind, PoolConfig, TeamQuota
+from neocloud.placement.jobs import JobPlacement
+from neocloud.scheduling.cluster import DEFAULT_RESTART_S
+from neocloud.scheduling.cycle import Policy
+from neocloud.scheduling.live import LiveQueue, QueueError
+from neocloud.scheduling.policies import POLICIES
+from neocloud.scheduling.policies.fairshare import FairShare, Quota
+from neocloud.services.leasing import LeasingService
+from neocloud.services.ports import QueueStore, QueueWriter
+
+#: How many of a pool's latest journal entries a queue view shows.
+RECENT_ENTRIES = 50
+#: A pool's name: it is a path segment of the API and the holder of its ledger bookings.
+POOL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadView:
+    """One workload as the queue sees it now (times in epoch seconds)."""
+
+    pool: str
+    number: int
+    name: str
+    team: str
+    gpus: int
+    estimate_s: float
+    priority: int
+    state: str  # queued, running, finished, rejected
+    submitted_s: float
+    started_s: float | None  # the first start
+    expected_end_s: float | None  # running: when its estimate runs out
+    nodes: tuple[tuple[str, int], ...]  # running: (node, GPUs)
+    preemptions: int
+    reason: str  # rejected: why
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    pool: PoolConfig
+    now_s: float
+    offered_gpus: int
+    used_gpus: int
+    workloads: list[WorkloadView]
+    recent: list[Entry]  # the latest entries, oldest first
+    next_cycle_due_s: float | None  # a policy's review (2D-LAS) with no event before it
+
+
+class QueueService:
+    def __init__(self, store: QueueStore, leasing: LeasingService, clock: Clock) -> None:
+        self.store = store
+        self.leasing = leasing
+        self.clock = clock
+        self._queues: dict[str, tuple[PoolConfig, LiveQueue]] = {}
+        self._mutex = threading.RLock()
+
+    # -- pools --------------------------------------------------------------------------
+    def create_pool(
+        self,
+        name: str,
+        *,
+        policy: str = "fifo",
+        placement: str = "firstfit",
+        restart_s: float = DEFAULT_RESTART_S,
+        quotas: Sequence[TeamQuota] = (),
+        actor: str,
+    ) -> PoolConfig:
+        """A queue for internal pool ``name`` (its capacity: what the ledger books to
+        the pool). Refuses, naming the field, a bad name, policy, placement, restart
+        cost or quota, and a pool that has a queue already."""
+        problems = []
+        if not POOL_NAME.fullmatch(name):
+            problems.append(
+                f"name: {name!r} is not 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        if policy not in POLICIES:
+            problems.append(f"policy: {policy!r} is not one of {', '.join(POLICIES)}")
+        if placement not in {p.value for p in JobPlacement}:
+            problems.append(f"placement: {placement!r} is not one of {', '.join(p.value for p in JobPlacement)}")
+        if not 0 <= restart_s < math.inf:
+            problems.append(f"restart_s: {restart_s!r} is not a finite number of seconds, 0 or more")
+        if quotas and policy != "fairshare":
+            problems.append(f"quotas: apply to policy fairshare, not {policy}")
+        teams = [q.team for q in quotas]
+        for k, q in enumerate(quotas):
+            problems += [f"quotas[{k}]: {p}" for p in _quota(q).problems(q.team)]
+            if teams.index(q.team) != k:
+                problems.append(f"quotas[{k}]: team {q.team!r} has a quota already")
+        if problems:
+            raise RequestError(problems)
+        now = self.clock.now().timestamp()
+        pool = PoolConfig(
+            name, policy, placement, float(restart_s), math.floor(now), math.floor(now), actor, tuple(quotas)
+        )
+        with self._mutex, self.store.writing() as writer:
+            writer.add_queue_pool(pool)
+        return pool
+
+    def pools(self) -> list[PoolConfig]:
+        return self.store.queue_pools()
+
+    # -- workloads ----------------------------------------------------------------------
+    def submit(
+        self, pool: str, *, name: str, team: str, gpus: int, estimate_s: float, priority: int = 0
+    ) -> WorkloadView:
+        """Queue a workload; it starts when a cycle admits it."""
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            raise RequestError([f"priority: {priority!r} is not a whole number"])
+        entries = self._op(
+            pool,
+            lambda q, now: [q.submit(now, name=name, team=team, gpus=gpus, estimate_s=estimate_s, priority=priority)],
+        )
+        return self.workload(pool, entries[0].job)
+
+    def finish(self, pool: str, number: int) -> WorkloadView:
+        """A running workload reports it is done: its GPUs are free for the next cycle."""
+        self._op(pool, lambda q, now: [q.finish(now, number)])
+        return self.workload(pool, number)
+
+    def cycle(self, pool: str) -> list[Entry]:
+        """One scheduling cycle now: the pool's capacity brought up to the ledger's
+        (jobs on nodes that left it preempted first), then the policy's decisions. The
+        entries written, in order."""
+
+        # the ledger's answer first, outside the queue's write transaction
+        self._caught_up(pool)  # an unknown pool is NotFound before the ledger is asked
+        snap, offered = self.leasing.pool_capacity(pool, math.floor(self.clock.now().timestamp()))
+
+        def run(q: LiveQueue, now: float) -> list[Entry]:
+            out: list[Entry] = []
+            capacity = q.cluster.pool.capacity
+            for k, gpus in enumerate(offered):
+                if gpus != int(capacity[k]):
+                    changed = q.set_capacity(now, snap.node_ids[k], gpus, _why(gpus))
+                    q.apply(changed)
+                    out += changed
+            _, decided = q.cycle(now)
+            q.apply(decided)
+            return out + decided
+
+        return self._op(pool, run, applies=True)
+
+    # -- reads --------------------------------------------------------------------------
+    def workload(self, pool: str, number: int) -> WorkloadView:
+        config, queue = self._caught_up(pool)
+        try:
+            state = queue.state(number)
+        except QueueError as e:
+            raise NotFound(f"pool {pool}: no workload number {number}") from e
+        return _view(config, queue, number, state)
+
+    def queue(self, pool: str) -> QueueView:
+        config, queue = self._caught_up(pool)
+        cluster = queue.cluster
+        now = self.clock.now().timestamp() - config.origin_s
+        workloads = [_view(config, queue, j, queue.state(j)) for j in range(cluster.size)]
+        recent = self.store.queue_entries(pool, max(queue.seq - RECENT_ENTRIES, 0))
+        due = queue.due_s(max(now, queue.at_s))
+        return QueueView(
+            config,
+            config.origin_s + now,
+            cluster.pool.total_capacity,
+            cluster.pool.total_used,
+            workloads,
+            recent,
+            None if due is None else config.origin_s + due,
+        )
+
+    # -- the write path -----------------------------------------------------------------
+    def _op(
+        self, pool: str, question: Callable[[LiveQueue, float], list[Entry]], *, applies: bool = False
+    ) -> list[Entry]:
+        """Under the store's write lock: catch the queue up, ask ``question`` at now,
+        append its entries, commit, then apply them (``applies``: the question applied
+        them itself as it went, to ask the next part; a failed commit then drops the
+        cached queue, replayed from the store on the next call)."""
+        with self._mutex:
+            try:
+                with self.store.writing() as writer:
+                    config, queue = self._load(pool, writer)
+                    now = max(self.clock.now().timestamp() - config.origin_s, queue.at_s)
+                    try:
+                        entries = question(queue, now)
+                    except QueueError as e:
+                        raise RequestError([str(e)]) from e
+                    writer.append_queue(pool, entries)
+            except BaseException:
+                if applies:
+                    self._queues.pop(pool, None)
+                raise
+            if not applies:
+                queue.apply(entries)
+            return entries
+
+    def _caught_up(self, pool: str) -> tuple[PoolConfig, LiveQueue]:
+        with self._mutex:
+            config, queue = self._cached(pool, self.store.queue_pools)
+            queue.apply(self.store.queue_entries(pool, queue.seq))
+            return config, queue
+
+    def _load(self, pool: str, writer: QueueWriter) -> tuple[PoolConfig, LiveQueue]:
+        config, queue = self._cached(pool, writer.queue_pools)
+        queue.apply(writer.queue_entries(pool, queue.seq))
+        return config, queue
+
+    def _cached(self, pool: str, pools: Callable[[], list[PoolConfig]]) -> tuple[PoolConfig, LiveQueue]:
+        found = self._queues.get(pool)
+        if found is None:
+            config = next((p for p in pools() if p.name == pool), None)
+            if config is None:
+                raise NotFound(f"pool {pool!r} has no queue")
+            snap, _ = self.leasing.pool_capacity(pool, config.origin_s)
+            # capacity starts at none: the first cycle brings it to the ledger's, in the journal
+            queue = LiveQueue(
+                snap,
+                _policy(config),
+                JobPlacement(config.placement),
+                restart_s=config.restart_s,
+                capacity=[0] * len(snap.node_ids),
+            )
+            found = self._queues[pool] = (config, queue)
+        return found
+
+
+def _policy(config: PoolConfig) -> Policy:
+    if config.quotas:
+        return FairShare({q.team: _quota(q) for q in config.quotas})
+    return POLICIES[config.policy]()
+
+
+def _quota(q: TeamQuota) -> Quota:
+    return Quota(q.nominal, q.borrowing_limit, q.lending_limit, q.weight)
+
+
+def _why(gpus: int) -> str:
+    return "the pool holds the node" if gpus else "the node left the pool (its booking ended, or it is down)"
+
+
+def _view(config: PoolConfig, queue: LiveQueue, job: int, state: str) -> WorkloadView:
+    cluster = queue.cluster
+    spec = cluster.jobs[job]
+    origin = config.origin_s
+    started = float(cluster.first_start_s[job])
+    alloc = cluster.running.get(job)
+    snap = cluster.pool.snap
+    return WorkloadView(
+        config.name,
+        job,
+        spec.id,
+        cluster.tenants[spec.tenant],
+        spec.gpus,
+        spec.estimate_s,
+        spec.priority,
+        state,
+        origin + spec.submit_s,
+        None if math.isnan(started) else origin + started,
+        origin + cluster.ends_s(job) if alloc is not None else None,
+        tuple((snap.node_ids[n], k) for n, k in zip(alloc.nodes, alloc.gpus, strict=True)) if alloc else (),
+        int(cluster.preemptions[job]),
+        cluster.rejected.get(job, ""),
+    )
+
+
+__all__ = ["Kind", "QueueService", "QueueView", "WorkloadView"]
