@@ -30,6 +30,7 @@ from neocloud.api.routers import (
     health,
     leases,
     prices,
+    queues,
     serving,
     system,
 )
@@ -79,6 +80,7 @@ def create_app(
         serving,
         billing,
         custody,
+        queues,
     )
     for module in routers:
         app.include_router(module.router)

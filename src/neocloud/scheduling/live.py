@@ -43,6 +43,10 @@ class QueueError(ValueError):
     """A request the queue refuses (the message names the field and the problem)."""
 
 
+class UnknownWorkload(QueueError):
+    """No workload of that number in the pool."""
+
+
 class LiveQueue:
     """One pool's queue (module doc). ``capacity`` is what each node of ``snap``
     offers at the origin (0: not the pool's)."""
@@ -65,6 +69,7 @@ class LiveQueue:
         self.seq = 0  # entries applied
         self.at_s = 0.0  # the latest entry's time
         self.names: list[str] = []  # per job number
+        self._by_name: dict[str, int] = {}
         self._node = {node: k for k, node in enumerate(snap.node_ids)}
 
     # -- questions: the entries to record; nothing changes -----------------------------
@@ -73,6 +78,8 @@ class LiveQueue:
         problems = []
         if not name.strip():
             problems.append("name: must not be empty")
+        elif name in self._by_name:
+            problems.append(f"name: {name!r} names workload {self._by_name[name]} of this pool already")
         if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus <= 0:
             problems.append(f"gpus: {gpus!r} is not a positive whole number")
         if not 0 < estimate_s < math.inf:
@@ -147,7 +154,7 @@ class LiveQueue:
     def state(self, job: int) -> str:
         cluster = self.cluster
         if not 0 <= job < cluster.size:
-            raise QueueError(f"workload: no workload number {job} in this pool")
+            raise UnknownWorkload(f"workload: no workload number {job} in this pool")
         if job in cluster.running:
             return "running"
         if job in cluster.waiting:
@@ -166,7 +173,7 @@ class LiveQueue:
                 raise QueueError(f"journal: entry {e.seq} is not the next one ({self.seq + 1})")
             if e.kind is Kind.SUBMIT:
                 spec = JobSpec(e.name, e.at_s, e.gpus, e.estimate_s, e.estimate_s, cluster.tenant(e.team), e.priority)
-                cluster.submit(spec)
+                self._by_name[e.name] = cluster.submit(spec)
                 self.names.append(e.name)
             elif e.kind is Kind.START:
                 alloc = Allocation(tuple(self._node[n] for n in e.nodes), e.counts)

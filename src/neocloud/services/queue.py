@@ -29,7 +29,7 @@ from neocloud.domain.queue import Entry, Kind, PoolConfig, TeamQuota
 from neocloud.placement.jobs import JobPlacement
 from neocloud.scheduling.cluster import DEFAULT_RESTART_S
 from neocloud.scheduling.cycle import Policy
-from neocloud.scheduling.live import LiveQueue, QueueError
+from neocloud.scheduling.live import LiveQueue, QueueError, UnknownWorkload
 from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.fairshare import FairShare, Quota
 from neocloud.services.leasing import LeasingService
@@ -207,6 +207,8 @@ class QueueService:
                     now = max(self.clock.now().timestamp() - config.origin_s, queue.at_s)
                     try:
                         entries = question(queue, now)
+                    except UnknownWorkload as e:
+                        raise NotFound(f"pool {pool}: {e}") from e
                     except QueueError as e:
                         raise RequestError([str(e)]) from e
                     writer.append_queue(pool, entries)

@@ -1,0 +1,71 @@
+"""Internal pools' live job queues: operator only (a tenant key gets 403).
+
+An internal team's workload is submitted to its pool's queue, admitted by a cycle
+(the scheduler the simulator runs), and reports when it finished. neocloud decides
+who runs where and when; it launches nothing.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from neocloud.api.auth import OperatorDep, ServicesDep
+from neocloud.api.schemas import PROBLEMS
+from neocloud.api.schemas_queue import CycleOut, EntryOut, PoolIn, PoolOut, QueueOut, WorkloadIn, WorkloadOut
+
+router = APIRouter(prefix="/v1/queues", tags=["queues"], responses=PROBLEMS)
+
+
+@router.post("", status_code=201, response_model=PoolOut)
+def create_pool(body: PoolIn, who: OperatorDep, svc: ServicesDep) -> PoolOut:
+    """A queue for an internal pool: its policy, placement, restart cost and team quotas.
+    Its capacity is what the ledger books to the pool (``assign_pool``); 409 if it has one."""
+    pool = svc.queues.create_pool(
+        body.name,
+        policy=body.policy,
+        placement=body.placement,
+        restart_s=body.restart_s,
+        quotas=tuple(q.to_domain() for q in body.quotas),
+        actor=who.actor,
+    )
+    return PoolOut.of(pool)
+
+
+@router.get("", response_model=list[PoolOut])
+def list_pools(_: OperatorDep, svc: ServicesDep) -> list[PoolOut]:
+    return [PoolOut.of(p) for p in svc.queues.pools()]
+
+
+@router.get("/{pool}", response_model=QueueOut)
+def show_queue(pool: str, _: OperatorDep, svc: ServicesDep) -> QueueOut:
+    """The pool's workloads (queued, running, finished, rejected), capacity and latest journal entries."""
+    return QueueOut.of(svc.queues.queue(pool))
+
+
+@router.post("/{pool}/workloads", status_code=201, response_model=WorkloadOut)
+def submit(pool: str, body: WorkloadIn, _: OperatorDep, svc: ServicesDep) -> WorkloadOut:
+    """Queue a workload; the next cycle decides whether it starts."""
+    view = svc.queues.submit(
+        pool, name=body.name, team=body.team, gpus=body.gpus, estimate_s=body.estimate_s, priority=body.priority
+    )
+    return WorkloadOut.of(view)
+
+
+@router.get("/{pool}/workloads/{number}", response_model=WorkloadOut)
+def show_workload(pool: str, number: int, _: OperatorDep, svc: ServicesDep) -> WorkloadOut:
+    return WorkloadOut.of(svc.queues.workload(pool, number))
+
+
+@router.post("/{pool}/workloads/{number}/finish", response_model=WorkloadOut)
+def finish(pool: str, number: int, _: OperatorDep, svc: ServicesDep) -> WorkloadOut:
+    """The workload finished: its GPUs are free for the next cycle (422 unless it runs)."""
+    return WorkloadOut.of(svc.queues.finish(pool, number))
+
+
+@router.post("/{pool}/cycle", response_model=CycleOut)
+def cycle(pool: str, _: OperatorDep, svc: ServicesDep) -> CycleOut:
+    """Run one scheduling cycle now: capacity brought up to the ledger's, then the
+    policy's starts, preemptions and rejections. The journal entries written."""
+    entries = svc.queues.cycle(pool)
+    origin = next(p.origin_s for p in svc.queues.pools() if p.name == pool)
+    return CycleOut(entries=[EntryOut.of(e, origin) for e in entries])
