@@ -117,6 +117,13 @@ def leasing_service(url: str, clock: Clock | None = None) -> LeasingService:
     return leasing
 
 
+def queue_service(url: str, clock: Clock | None = None) -> QueueService:
+    """Internal pools' live job queues on the ledger at ``url`` (the CLI's ``queue``)."""
+    store = ledger_store(url)
+    clock = clock or SystemClock()
+    return QueueService(store, _leasing(store, clock), clock)
+
+
 def _margins_from(cost: CostService, leasing: LeasingService) -> None:
     """The cost model's TCO per GPU-hour behind the price book's margins."""
     if leasing.pricing is not None:

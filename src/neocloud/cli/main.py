@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from neocloud import __version__
-from neocloud.cli import amendments, billing, custody, fleet, ledger, plan, price, serve, sim
+from neocloud.cli import amendments, billing, custody, fleet, ledger, plan, price, queue, serve, sim
 
 app = typer.Typer(
     name="neocloud",
@@ -29,6 +29,7 @@ app.add_typer(billing.billing_app, name="billing")
 app.add_typer(billing.invoice_app, name="invoice")
 app.command("custody")(custody.custody)
 app.add_typer(sim.app, name="sim")
+app.add_typer(queue.app, name="queue")
 
 
 def _version(value: bool) -> None:

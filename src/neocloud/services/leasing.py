@@ -462,11 +462,12 @@ class LeasingService:
         return self._write(decide, claim)
 
     @serialized
-    def assign_pool(self, pool: str, shape: Shape, start_s: int, end_s: int, *, actor: str) -> Change:
-        """Hold capacity for an internal pool over a window."""
+    def assign_pool(self, pool: str, shape: Shape, start_s: int | None, end_s: int, *, actor: str) -> Change:
+        """Hold capacity for an internal pool over a window (``start_s`` ``None``: from now)."""
 
         def decide(engine: Engine, now_s: int) -> tuple[Change, Change]:
-            change = engine.assign_pool(pool, shape, start_s=start_s, end_s=end_s, now_s=now_s, actor=actor)
+            begin = now_s if start_s is None else start_s
+            change = engine.assign_pool(pool, shape, start_s=begin, end_s=end_s, now_s=now_s, actor=actor)
             return change, change
 
         return self._write(decide)
