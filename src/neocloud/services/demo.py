@@ -6,12 +6,17 @@ to one tenant for a year: the wholesale case, with SLA credit tiers of its own
 an internal training pool, block leases of several tenants (one held, one with
 steps, one with spare nodes), a node failure healed from a spare, a failure in the
 whole-site lease that leaves it degraded, and a maintenance window.
-``serve --demo`` writes it as a month of history (:func:`build_demo_with_a_closed_month`):
-built two days into last month, moved to now, last month invoiced.
+The internal pool has a live job queue (priority preemption) fed by
+:data:`INTERNAL_WORK`. ``serve --demo`` writes it as a month of history
+(:func:`build_demo_with_a_closed_month`): built two days into last month, the
+internal work run through the queue as the clock moves to now (each workload reports
+done when its estimate runs out, a cycle at every arrival and completion), last
+month invoiced.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -45,6 +50,26 @@ WHOLESALE_CREDITS = (
     CreditTier(Decimal("90"), Decimal("1.00")),
 )
 WHOLESALE_CAP = Decimal("0.50")
+
+
+#: The internal pool's workloads: (hours after the demo starts, name, team, GPUs, run
+#: hours, priority). A demo stream, not a trace: a long pretraining run, sweeps and
+#: evaluations that preempt it by priority, and work still queued at the end.
+INTERNAL_WORK = (
+    (0, "pretrain-70b-r3", "foundation", 96, 40 * 24, 1),
+    (0, "tokenizer-ablation", "research", 16, 30, 0),
+    (1, "eval-nightly-01", "evals", 16, 5, 3),
+    (20, "rl-sweep-a", "post-training", 32, 72, 2),
+    (60, "long-context-probe", "research", 32, 48, 0),
+    (100, "eval-nightly-05", "evals", 16, 5, 3),
+    (200, "distill-8b", "post-training", 64, 120, 2),
+    (340, "safety-evals", "evals", 32, 10, 3),
+    (420, "rl-sweep-b", "post-training", 32, 96, 2),
+    (560, "data-mix-ablation", "research", 48, 60, 0),
+    (640, "eval-nightly-27", "evals", 16, 5, 3),
+    (700, "pretrain-7b-scaling", "foundation", 64, 200, 1),
+)
+INTERNAL_POOL = "internal-training"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +107,8 @@ def build_demo(services: Services) -> DemoKeys:
     )
     whole, _ = leasing.create(wholesale, actor=ACTOR)
     pool = Shape(("H100",), gpus=128, locality=Locality.BLOCK)
-    leasing.assign_pool("internal-training", pool, (t := now()), t + 90 * DAY, actor=ACTOR)
+    leasing.assign_pool(INTERNAL_POOL, pool, (t := now()), t + 90 * DAY, actor=ACTOR)
+    services.queues.create_pool(INTERNAL_POOL, policy="priority", placement="bestfit", actor=ACTOR)
     acme, _ = leasing.create(
         LeaseRequest(
             "acme-ai",
@@ -152,7 +178,33 @@ def build_demo_with_a_closed_month(services: Services, clock: ManualClock, now: 
     last_month = period_of(to_s(now) - 86_400 * (now.day + 1), "UTC")  # the month before now's
     clock.set(from_s(last_month.start_s + 2 * DAY))
     keys = build_demo(services)
+    run_internal_work(services, clock, to_s(now))
     clock.set(now)
     services.leasing.tick(actor=ACTOR)
     services.billing.run(last_month.label, actor=ACTOR)
     return keys
+
+
+def run_internal_work(services: Services, clock: ManualClock, until_s: int) -> None:
+    """:data:`INTERNAL_WORK` through the internal pool's queue from now to ``until_s``:
+    at each arrival and each estimate running out (the workload reports done), the
+    clock moves there and one cycle runs, as a live queue's ticker would."""
+    queues = services.queues
+    start = to_s(clock.now())
+    arrivals = sorted(INTERNAL_WORK)
+    for _ in range(10 * len(arrivals) + 10):  # bounded: an arrival or a completion per step
+        view = queues.queue(INTERNAL_POOL)
+        ends = [w.expected_end_s for w in view.workloads if w.expected_end_s is not None]
+        times = ends + ([start + arrivals[0][0] * 3600] if arrivals else [])
+        t = min(times, default=None)
+        if t is None or t > until_s:
+            return
+        clock.set(from_s(math.ceil(t)))
+        now = to_s(clock.now())
+        for w in view.workloads:
+            if w.expected_end_s is not None and w.expected_end_s <= now:
+                queues.finish(INTERNAL_POOL, w.number)
+        while arrivals and start + arrivals[0][0] * 3600 <= now:
+            _, name, team, gpus, hours, priority = arrivals.pop(0)
+            queues.submit(INTERNAL_POOL, name=name, team=team, gpus=gpus, estimate_s=hours * 3600, priority=priority)
+        queues.cycle(INTERNAL_POOL)

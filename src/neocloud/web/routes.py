@@ -63,7 +63,14 @@ class SignInRequired(Exception):
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and ``/static`` to ``app`` (built by ``create_app``)."""
-    from neocloud.web import billing, deals, economics, prices, serving  # their pages reuse this module's helpers
+    from neocloud.web import (
+        billing,
+        deals,
+        economics,
+        prices,
+        queues,
+        serving,
+    )  # their pages reuse this module's helpers
 
     app.include_router(router)
     app.include_router(prices.router)
@@ -71,6 +78,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(deals.router)
     app.include_router(serving.router)
     app.include_router(billing.router)
+    app.include_router(queues.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
