@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from neocloud.api import app as app_module
 from neocloud.api.app import Ticker, create_app
 from neocloud.domain.clock import to_s
 from neocloud.domain.health import Health
@@ -236,15 +235,27 @@ def test_node_filters_apply(world: World) -> None:
 
 
 # -- the clock ticker ---------------------------------------------------------------------
-def test_the_lifespan_ticker_expires_holds_while_nobody_writes(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app_module, "TICK_INTERVAL_S", 0.01)
+def test_the_lifespan_ticker_expires_holds_while_nobody_writes(world: World) -> None:
     world.clock.advance(days=1)
-    with TestClient(create_app(world.services)):
+    with TestClient(create_app(world.services, tick_s=0.01)):
         for _ in range(200):
             if not world.services.leasing.leases(state=LeaseState.HELD):
                 break
             time.sleep(0.01)
     assert not world.services.leasing.leases(state=LeaseState.HELD)
+
+
+def test_the_lifespan_ticker_starts_queued_work_while_nobody_writes(world: World) -> None:
+    queues = world.services.queues
+    (pool,) = queues.pools()
+    world.clock.advance(60)  # the demo's pool booking starts a second after it was built
+    queues.submit(pool.name, name="probe", team="t", gpus=8, estimate_s=3600)
+    with TestClient(create_app(world.services, tick_s=0.01)):
+        for _ in range(200):
+            if queues.workload(pool.name, 0).state == "running":
+                break
+            time.sleep(0.01)
+    assert queues.workload(pool.name, 0).state == "running"
 
 
 def test_a_failing_tick_is_logged_not_fatal(world: World, caplog: pytest.LogCaptureFixture) -> None:

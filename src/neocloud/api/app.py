@@ -45,11 +45,17 @@ STOP_WAIT_S = 10.0
 
 
 def create_app(
-    services: Services, *, metrics_token: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    services: Services,
+    *,
+    metrics_token: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    tick_s: float | None = TICK_INTERVAL_S,
 ) -> FastAPI:
     """An app serving ``services``; routers call the same services as the CLI.
     ``/metrics`` takes an operator key, and ``metrics_token`` too when it is given.
-    Request bodies over ``max_body_bytes`` are refused with 413 (api/body_limit.py)."""
+    Request bodies over ``max_body_bytes`` are refused with 413 (api/body_limit.py).
+    Every ``tick_s`` the clock ticker moves the leases and runs a cycle of every job
+    queue (``None``: no ticker, for a test that drives the clock and the cycles itself)."""
     app = FastAPI(
         title="neocloud",
         version=__version__,
@@ -60,6 +66,7 @@ def create_app(
         lifespan=_lifespan,
     )
     app.state.services = services
+    app.state.tick_s = tick_s
     app.state.read_cache = ReadCache()
     app.state.metrics = Metrics(services, metrics_token)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
@@ -107,8 +114,12 @@ def _share_the_problem_schema(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the clock ticker while the app serves, so held leases expire while nobody writes."""
-    ticker = Ticker(app.state.services, TICK_INTERVAL_S)
+    """Run the clock ticker while the app serves, so held leases expire and queued work
+    starts while nobody writes."""
+    if app.state.tick_s is None:
+        yield
+        return
+    ticker = Ticker(app.state.services, app.state.tick_s)
     ticker.start()
     try:
         yield
@@ -117,7 +128,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 class Ticker:
-    """``services.leasing.tick()`` every ``interval_s`` on a daemon thread of its own.
+    """``services.leasing.tick()`` and a cycle of every job queue
+    (``services.queues.cycle_all()``) every ``interval_s`` on a daemon thread of its own.
 
     A thread, not a task on the event loop: a tick takes the service's lock and may
     wait on the database, and stopping must never hang the server's shutdown. A failed
@@ -145,6 +157,10 @@ class Ticker:
                 self.services.leasing.tick()
             except Exception:
                 log.exception("clock tick failed; trying again next interval")
+            try:
+                self.services.queues.cycle_all()
+            except Exception:
+                log.exception("a job queue's cycle failed; trying again next interval")
             took = time.monotonic() - started
             if took > SLOW_TICK_S:
                 log.warning("clock tick took %.1f s", took)

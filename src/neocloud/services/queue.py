@@ -166,6 +166,10 @@ class QueueService:
 
         return self._op(pool, run, applies=True)
 
+    def cycle_all(self) -> int:
+        """A cycle of every pool's queue (the server's ticker); the entries written."""
+        return sum(len(self.cycle(p.name)) for p in self.pools())
+
     # -- reads --------------------------------------------------------------------------
     def workload(self, pool: str, number: int) -> WorkloadView:
         config, queue = self._caught_up(pool)
