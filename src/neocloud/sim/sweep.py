@@ -267,3 +267,51 @@ def arrival_disorder(trace: Iterable[TraceJob]) -> str | None:
             )
         last = job
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """The mean over the seeds of one (policy, lease fraction, load) of a sweep."""
+
+    policy: str
+    lease_fraction: float
+    load: float
+    seeds: int
+    leased_gpus: int
+    jobs: float
+    finished: float
+    jct_mean_s: float
+    queue_mean_s: float
+    utilization_mean: float
+    allocation_ratio_mean: float
+    preemptions: float
+
+
+def mean_over_seeds(rows: Sequence[Row]) -> list[Setting]:
+    """Each (policy, lease fraction, load) of ``rows``, its figures the plain mean over
+    its seeds' rows, in the order the settings first appear."""
+    groups: dict[tuple[str, float, float], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.policy, row.lease_fraction, row.load), []).append(row)
+    return [
+        Setting(
+            policy=policy,
+            lease_fraction=fraction,
+            load=load,
+            seeds=len(group),
+            leased_gpus=group[0].leased_gpus,
+            jobs=_mean(r.jobs for r in group),
+            finished=_mean(r.finished for r in group),
+            jct_mean_s=_mean(r.jct_mean_s for r in group),
+            queue_mean_s=_mean(r.queue_mean_s for r in group),
+            utilization_mean=_mean(r.utilization_mean for r in group),
+            allocation_ratio_mean=_mean(r.allocation_ratio_mean for r in group),
+            preemptions=_mean(r.preemptions for r in group),
+        )
+        for (policy, fraction, load), group in groups.items()
+    ]
+
+
+def _mean(values: Iterable[float]) -> float:
+    listed = list(values)
+    return math.fsum(listed) / len(listed)
