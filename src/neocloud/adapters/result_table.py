@@ -8,7 +8,6 @@ write leaves no partial table.
 from __future__ import annotations
 
 import csv
-import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,8 +19,12 @@ def is_parquet(path: Path) -> bool:
 
 
 def parquet_ready() -> bool:
-    """Whether pyarrow can be imported (without importing it)."""
-    return importlib.util.find_spec("pyarrow") is not None
+    """Whether pyarrow's Parquet writer can be imported."""
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def write_rows(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Value]]) -> None:

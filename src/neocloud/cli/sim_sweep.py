@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -199,7 +200,7 @@ def _options(
         fail(f"--estimate-error {estimate_error}: expected a share from 0 to below 1")
     writable("--out", out_path)
     if out_path.suffix.lower() == ".parquet" and not bootstrap.parquet_ready():
-        fail(f"--out {out_path}: Parquet needs pyarrow (pip install 'neocloud[parquet]'); or name a .csv")
+        fail(escape(f"--out {out_path}: Parquet needs pyarrow (pip install 'neocloud[parquet]'); or name a .csv"))
     if report is not None:
         writable("--report", report)
         if report.resolve() == out_path.resolve():
@@ -214,7 +215,7 @@ def _ray_ready(address: str) -> None:
     try:
         import_ray()
     except RayUnavailable as exc:
-        fail(f"--ray {address}: {exc}")
+        fail(escape(f"--ray {address}: {exc}"))
 
 
 def _absolute_cluster(text: str) -> str:
@@ -239,7 +240,7 @@ def _execute(grid: Any, fleet: Any, jobs: Any, workers: int | None, ray: str | N
             try:
                 rows = ex.run_ray(points, ray, workers, tick)
             except ex.RayUnavailable as exc:
-                fail(f"--ray {ray}: {exc}")
+                fail(escape(f"--ray {ray}: {exc}"))
                 raise
             if ray == "local":
                 executor = f"a local Ray instance ({workers or os.cpu_count()} CPUs)"

@@ -27,6 +27,9 @@ from neocloud.sim.sweep import Point, Row, run_point
 
 #: Called with the number of points finished so far.
 Done = Callable[[int], None]
+#: What runs one point: :func:`point_row` (a module-level function, so that spawned
+#: processes and Ray workers can import it by name).
+RunPoint = Callable[[Point], Row]
 #: ``--ray`` addresses: ``local`` (start a Ray instance here), ``auto`` (the cluster
 #: this machine belongs to), ``ray://host:port`` (Ray Client) or ``host:port`` (a GCS).
 RAY_ADDRESS = re.compile(r"local|auto|(ray://)?[A-Za-z0-9_.\-]+:[0-9]{1,5}")
@@ -61,26 +64,29 @@ def keep_inputs(trace: str, cluster: str, jobs: tuple[TraceJob, ...], snapshot: 
     _inputs[(trace, cluster)] = (jobs, snapshot)
 
 
-def run_here(points: Sequence[Point], done: Done | None = None) -> list[Row]:
+def run_here(points: Sequence[Point], done: Done | None = None, run: RunPoint | None = None) -> list[Row]:
     """One point after the other in this process (``--workers 1``)."""
+    each = run or point_row
     rows = []
     for point in points:
-        rows.append(point_row(point))
+        rows.append(each(point))
         if done is not None:
             done(len(rows))
     return rows
 
 
-def run_local(points: Sequence[Point], workers: int, done: Done | None = None) -> list[Row]:
+def run_local(
+    points: Sequence[Point], workers: int, done: Done | None = None, run: RunPoint | None = None
+) -> list[Row]:
     """The points on up to ``workers`` local processes, in grid order. Workers are
     started fresh (``spawn``), as Ray's are: nothing of this process is inherited, so
     a worker reads the inputs itself."""
     if workers <= 1 or len(points) <= 1:
-        return run_here(points, done)
+        return run_here(points, done, run)
     rows: dict[int, Row] = {}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(points)), mp_context=context) as pool:
-        pending: dict[Future[Row], int] = {pool.submit(point_row, p): k for k, p in enumerate(points)}
+        pending: dict[Future[Row], int] = {pool.submit(run or point_row, p): k for k, p in enumerate(points)}
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -103,7 +109,13 @@ def import_ray() -> Any:
     return ray
 
 
-def run_ray(points: Sequence[Point], address: str, workers: int | None, done: Done | None = None) -> list[Row]:
+def run_ray(
+    points: Sequence[Point],
+    address: str,
+    workers: int | None,
+    done: Done | None = None,
+    run: RunPoint | None = None,
+) -> list[Row]:
     """The points as Ray tasks (one CPU each), in grid order. ``local`` starts a Ray
     instance on this machine with ``workers`` CPUs (all of them when ``None``) and stops
     it after; any other address connects to a running cluster, whose every node must
@@ -112,7 +124,7 @@ def run_ray(points: Sequence[Point], address: str, workers: int | None, done: Do
     ray = import_ray()
     _start_ray(ray, address, workers)
     try:
-        task = ray.remote(num_cpus=1)(point_row)
+        task = ray.remote(num_cpus=1)(run or point_row)
         cap = len(points) if workers is None else max(workers, 1)
         rows: dict[int, Row] = {}
         waiting = list(enumerate(points))[::-1]  # popped from the end: grid order
