@@ -19,6 +19,7 @@ from neocloud.sim.sweep import (
     compressed,
     lease_outages,
     leased_nodes,
+    mean_over_seeds,
     run_point,
 )
 from tests.builders import a_block, a_fleet, a_group, a_site
@@ -192,3 +193,12 @@ def test_a_trace_out_of_arrival_order_is_named_before_anything_runs():
     assert arrival_disorder(late) == (
         "job 1 comes after job 2 but arrives 10 s before it: the jobs are not in arrival order"
     )
+
+
+def test_the_means_over_the_seeds_group_each_setting_in_the_order_it_first_appears():
+    grid = a_grid(policies=("fifo", "las"), seeds=(0, 1), loads=(1.0,), lease_fractions=(0.0,), failures=True)
+    rows = [run_point(p, long_jobs(), gpus_snapshot(128)) for p in grid.points()]
+    fifo, las = mean_over_seeds(rows)
+    assert (fifo.policy, fifo.seeds, las.policy, las.seeds) == ("fifo", 2, "las", 2)
+    assert fifo.jct_mean_s == pytest.approx((rows[0].jct_mean_s + rows[1].jct_mean_s) / 2)
+    assert las.preemptions == (rows[2].preemptions + rows[3].preemptions) / 2

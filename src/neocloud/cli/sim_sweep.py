@@ -97,11 +97,11 @@ def sweep(
     report: ReportOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Replay one trace on one cluster over policies x lease fractions x load factors x seeds.
+    """Replay a trace over policies x lease fractions x load factors x seeds.
 
-    Each point is a `sim run` (the same scheduler, placement and driver); points run
-    in parallel on local processes, or as Ray tasks with --ray. Writes one row per
-    point to --out and, with --report, an HTML page with mean JCT against the load
+    Each point is a `sim run` (the same scheduler, placement and driver),
+    on local processes, or as Ray tasks with --ray. Writes a row per point
+    to --out and, with --report, a page of mean JCT against the load
     factor; prints the means over the seeds (docs/simulator.md "Sweeps").
     """
     from neocloud.sim.sweep import Grid, arrival_disorder

@@ -14,6 +14,7 @@ from neocloud.sim.sweep import COLUMNS, Row, Setting, mean_over_seeds
 WIDTH, HEIGHT, PAD = 720, 300, 56
 COLOURS = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#57606a")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
+DASH_NAMES = ("solid", "dashed", "dotted", "dash-dot")
 
 
 def report_html(rows: Sequence[Row], about: Mapping[str, Any]) -> str:
@@ -80,7 +81,8 @@ def _chart(settings: Sequence[Setting]) -> str:
     legend = []
     for (policy, fraction), points in lines.items():
         colour = COLOURS[policies.index(policy) % len(COLOURS)]
-        dash = DASHES[fractions.index(fraction) % len(DASHES)]
+        style = fractions.index(fraction) % len(DASHES)
+        dash = DASHES[style]
         name = f"{policy}, lease {fraction:g}"
         pts = " ".join(at(load, jct) for load, jct in sorted(points))
         svg.append(
@@ -90,7 +92,7 @@ def _chart(settings: Sequence[Setting]) -> str:
         svg.extend(
             f"<circle cx='{p.split(',')[0]}' cy='{p.split(',')[1]}' r='3' fill='{colour}'/>" for p in pts.split()
         )
-        legend.append(f"<span style='color:{colour}'>{escape(name)}</span>")
+        legend.append(f"<span style='color:{colour}'>{escape(name)} ({DASH_NAMES[style]})</span>")
     svg.append(f"<text x='{WIDTH / 2}' y='{HEIGHT - 12}' text-anchor='middle'>load factor</text>")
     svg.append(f"<text x='14' y='{HEIGHT / 2}' transform='rotate(-90 14 {HEIGHT / 2})' text-anchor='middle'>")
     svg.append("mean JCT (h)</text></svg>")
