@@ -202,3 +202,16 @@ def test_the_means_over_the_seeds_group_each_setting_in_the_order_it_first_appea
     assert (fifo.policy, fifo.seeds, las.policy, las.seeds) == ("fifo", 2, "las", 2)
     assert fifo.jct_mean_s == pytest.approx((rows[0].jct_mean_s + rows[1].jct_mean_s) / 2)
     assert las.preemptions == (rows[2].preemptions + rows[3].preemptions) / 2
+
+
+def test_leasing_half_the_nodes_replays_as_the_half_that_stays():
+    """Without failures, half of 16 nodes leased gives the JCTs of 8 nodes alone; the
+    fleet's utilization halves, the allocation ratio of what was offered does not."""
+    one = a_grid(policies=("las",), seeds=(0,), loads=(1.0,), lease_fractions=(0.5,)).points()[0]
+    whole = a_grid(policies=("las",), seeds=(0,), loads=(1.0,), lease_fractions=(0.0,)).points()[0]
+    leased = run_point(one, long_jobs(), gpus_snapshot(128))
+    alone = run_point(whole, long_jobs(), gpus_snapshot(64))
+    for key in ("jobs", "finished", "jct_mean_s", "jct_p99_s", "queue_mean_s", "makespan_s", "preemptions"):
+        assert getattr(leased, key) == getattr(alone, key), key
+    assert leased.utilization_mean == pytest.approx(alone.utilization_mean / 2)
+    assert leased.allocation_ratio_mean == pytest.approx(alone.allocation_ratio_mean)
