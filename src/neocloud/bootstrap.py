@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neocloud.adapters import serving_files
+from neocloud.adapters import result_table, serving_files
 from neocloud.adapters.assumptions import load_assumptions
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.importers.alibaba import read_openb_nodes
 from neocloud.adapters.memory import MemoryStore
 from neocloud.adapters.pricefile import cards_from_document, load_rate_cards
+from neocloud.adapters.result_table import Value as ResultValue
 from neocloud.adapters.serving_plan_files import ServingFiles
 from neocloud.adapters.traces import FORMATS as TRACE_FORMATS
 from neocloud.adapters.traces import read_jobs
@@ -309,3 +310,13 @@ def write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> No
 
 def write_text(path: Path, text: str) -> None:
     serving_files.write_text(path, text)
+
+
+def write_result_table(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, ResultValue]]) -> None:
+    """A sweep's rows as CSV, or Parquet for a ``.parquet`` name (adapters/result_table.py)."""
+    result_table.write_rows(path, columns, rows)
+
+
+def parquet_ready() -> bool:
+    """Whether ``.parquet`` outputs can be written here (pyarrow is installed)."""
+    return result_table.parquet_ready()

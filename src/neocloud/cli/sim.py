@@ -1,4 +1,4 @@
-"""``neocloud sim``: the trace-driven simulator's commands (``sim trace``, ``sim run``, ``sim pack``)."""
+"""``neocloud sim``: the trace-driven simulator's commands (``sim trace``, ``sim run``, ``sim pack``, ``sim sweep``)."""
 
 from __future__ import annotations
 
@@ -196,3 +196,12 @@ def _register_pack() -> None:
 
 
 _register_pack()
+
+
+def _register_sweep() -> None:
+    from neocloud.cli.sim_sweep import sweep
+
+    app.command("sweep")(sweep)
+
+
+_register_sweep()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,8 +21,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from neocloud import bootstrap
-from neocloud.cli.common import EXIT_BAD_INPUT, bad_input, err, human_width, stdout_console
-from neocloud.domain.fleet import Fleet
+from neocloud.cli.common import bad_input, err, human_width, stdout_console
+from neocloud.cli.sim_inputs import arrival_ordered as _arrival_ordered
+from neocloud.cli.sim_inputs import cluster_fleet as _cluster
+from neocloud.cli.sim_inputs import fail as _fail
+from neocloud.cli.sim_inputs import trace_source as _trace_source
+from neocloud.cli.sim_inputs import window as _window
+from neocloud.cli.sim_inputs import writable as _writable
+from neocloud.cli.sim_inputs import write_all as _write_all
 
 out = stdout_console()
 PLACEMENTS = ("count", "firstfit", "bestfit", "consolidated")
@@ -249,87 +254,6 @@ def _quota_weight(text: str, value: str) -> float:
     if not 0 < weight < math.inf:
         _fail(f"--quota {text!r}: weight {value.strip()!r} is not a positive number")
     return weight
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error[/]: {message}", highlight=False, soft_wrap=True, markup=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _writable(option: str, target: Path) -> None:
-    """Exit 2 before a long run when ``target`` cannot be written."""
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        _fail(f"{option} {target}: the folder {folder} does not exist")
-    if target.is_dir():
-        _fail(f"{option} {target}: is a folder")
-    if not os.access(folder, os.W_OK):
-        _fail(f"{option} {target}: the folder {folder} is not writable")
-
-
-def _write_all(outputs: list[tuple[Path, str]]) -> None:
-    """Write every output or none: each to a temporary file beside it, then renamed."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for target, text in outputs:
-            temp = target.with_name(f".{target.name}.partial")
-            temp.write_text(text)
-            staged.append((temp, target))
-    except OSError:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
-        raise
-    for temp, target in staged:
-        temp.replace(target)
-
-
-def _window(text: str | None) -> Any:
-    from neocloud.sim.workload import Window
-
-    if text is None:
-        return None
-    first, sep, last = text.partition(":")
-    if not sep or not first.isdigit() or not last.isdigit():
-        _fail(f"--window {text!r}: expected FIRST:LAST, like 40000:49999")
-    if int(first) > int(last):
-        _fail(f"--window {text!r}: FIRST is after LAST")
-    return Window(int(first), int(last))
-
-
-def _trace_source(text: str) -> tuple[str, Path]:
-    from neocloud.cli.sim import source_of
-
-    return source_of(text, "--trace")
-
-
-def _cluster(text: str) -> Fleet:
-    """The fleet of ``--cluster``: gpus:N[xG], an inventory FORMAT:PATH, or a fleet file."""
-    from neocloud.domain.spec import build_fleet
-    from neocloud.sim.clusters import parse_gpus, uniform_fleet
-
-    try:
-        gpus = parse_gpus(text)
-    except ValueError as exc:
-        _fail(f"--cluster {exc}")
-        raise
-    if gpus is not None:
-        return build_fleet(uniform_fleet(*gpus), file="--cluster")
-    fmt, sep, rest = text.partition(":")
-    importers = bootstrap.importers()
-    if sep and fmt in importers:
-        return build_fleet(importers[fmt](Path(rest)), file=rest)
-    if sep and not Path(text).exists():
-        _fail(f"--cluster {text!r}: unknown inventory format {fmt!r}; one of {', '.join(importers)}, or gpus:N[xG]")
-    return bootstrap.fleet_files().load_fleet(Path(text))
-
-
-def _arrival_ordered(fmt: str, path: Path) -> Iterator[Any]:
-    from neocloud.domain.workload import in_arrival_order
-
-    jobs = bootstrap.trace_jobs(fmt, path)
-    if bootstrap.trace_in_arrival_order(fmt):
-        return jobs
-    return iter(in_arrival_order(jobs))
 
 
 def _count(fmt: str, path: Path, span: Any) -> int:

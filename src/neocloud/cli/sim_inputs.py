@@ -1,0 +1,97 @@
+"""What ``sim run`` and ``sim sweep`` read from their options, in one place: the
+trace source, the window, the cluster, the arrival-ordered jobs, and the checks and
+all-or-nothing writes of the output files. A bad value exits 2 naming the option."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from neocloud import bootstrap
+from neocloud.cli.common import EXIT_BAD_INPUT, err
+from neocloud.domain.fleet import Fleet
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]error[/]: {message}", highlight=False, soft_wrap=True, markup=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def writable(option: str, target: Path) -> None:
+    """Exit 2 before a long run when ``target`` cannot be written."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        fail(f"{option} {target}: the folder {folder} does not exist")
+    if target.is_dir():
+        fail(f"{option} {target}: is a folder")
+    if not os.access(folder, os.W_OK):
+        fail(f"{option} {target}: the folder {folder} is not writable")
+
+
+def write_all(outputs: list[tuple[Path, str]]) -> None:
+    """Write every output or none: each to a temporary file beside it, then renamed."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, text in outputs:
+            temp = target.with_name(f".{target.name}.partial")
+            temp.write_text(text)
+            staged.append((temp, target))
+    except OSError:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
+    for temp, target in staged:
+        temp.replace(target)
+
+
+def window(text: str | None) -> Any:
+    from neocloud.sim.workload import Window
+
+    if text is None:
+        return None
+    first, sep, last = text.partition(":")
+    if not sep or not first.isdigit() or not last.isdigit():
+        fail(f"--window {text!r}: expected FIRST:LAST, like 40000:49999")
+    if int(first) > int(last):
+        fail(f"--window {text!r}: FIRST is after LAST")
+    return Window(int(first), int(last))
+
+
+def trace_source(text: str) -> tuple[str, Path]:
+    from neocloud.cli.sim import source_of
+
+    return source_of(text, "--trace")
+
+
+def cluster_fleet(text: str) -> Fleet:
+    """The fleet of ``--cluster``: gpus:N[xG], an inventory FORMAT:PATH, or a fleet file."""
+    from neocloud.domain.spec import build_fleet
+    from neocloud.sim.clusters import parse_gpus, uniform_fleet
+
+    try:
+        gpus = parse_gpus(text)
+    except ValueError as exc:
+        fail(f"--cluster {exc}")
+        raise
+    if gpus is not None:
+        return build_fleet(uniform_fleet(*gpus), file="--cluster")
+    fmt, sep, rest = text.partition(":")
+    importers = bootstrap.importers()
+    if sep and fmt in importers:
+        return build_fleet(importers[fmt](Path(rest)), file=rest)
+    if sep and not Path(text).exists():
+        fail(f"--cluster {text!r}: unknown inventory format {fmt!r}; one of {', '.join(importers)}, or gpus:N[xG]")
+    return bootstrap.fleet_files().load_fleet(Path(text))
+
+
+def arrival_ordered(fmt: str, path: Path) -> Iterator[Any]:
+    from neocloud.domain.workload import in_arrival_order
+
+    jobs = bootstrap.trace_jobs(fmt, path)
+    if bootstrap.trace_in_arrival_order(fmt):
+        return jobs
+    return iter(in_arrival_order(jobs))
