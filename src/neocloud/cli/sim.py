@@ -196,3 +196,12 @@ def _register_pack() -> None:
 
 
 _register_pack()
+
+
+def _register_leases() -> None:
+    from neocloud.cli.sim_leases import leases
+
+    app.command("leases")(leases)
+
+
+_register_leases()
