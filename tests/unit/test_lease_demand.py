@@ -10,7 +10,8 @@ import pytest
 from neocloud.domain.demand import DemandRequest, parse_shape
 from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.leases import Tier
+from neocloud.domain.leases import LeaseRequest, Tier
+from neocloud.domain.shape import Shape
 from neocloud.domain.spec import build_fleet
 from neocloud.economics.pricebook import price_for
 from neocloud.placement.snapshot import build_snapshot
@@ -118,3 +119,29 @@ def test_the_pinned_contract_lowers_later_acceptance_on_a_small_fleet():
     assert pinned.requests == without.requests > 100
     assert pinned.acceptance < without.acceptance
     assert pinned.utilization_mean > without.utilization_mean  # the pin holds a block all year
+
+
+def test_a_replay_asks_the_engine_for_no_alternatives_and_people_still_get_them():
+    from neocloud.leasing.engine import Engine
+    from neocloud.leasing.quote import Quote, Refusal
+    from neocloud.sim.lease_demand import book_pricer
+
+    engine = Engine.of_fleet(toy_fleet())
+    book = seeded_book()
+    whole = ask("w", 0, "64", 10)
+    first = replace_models(whole, ORIGIN_S)
+    found = engine.quote(first, ORIGIN_S, book_pricer(book, engine.view))
+    assert isinstance(found, Quote)
+    engine.apply(engine.book_quote(found, lease_id="L-w", now_s=ORIGIN_S, actor="t")[1])
+    again = replace_models(ask("x", 0, "8", 1), ORIGIN_S)
+    people = engine.quote(again, ORIGIN_S)
+    replayed = engine.quote(again, ORIGIN_S, with_alternatives=False)
+    assert isinstance(people, Refusal)
+    assert isinstance(replayed, Refusal)
+    assert people.alternatives  # a later start: when the 10-day lease ends
+    assert replayed.alternatives == ()
+    assert replayed.reason == people.reason
+
+
+def replace_models(d: DemandRequest, now_s: int) -> LeaseRequest:
+    return LeaseRequest(d.tenant, Shape(("H100",), gpus=d.shape.gpus), now_s, now_s + d.term_s, None, tier=d.tier)
