@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ def test_the_json_reports_every_figure_with_and_without_the_pin(fleet_file):
     assert data["runs"]["without_pin"]["pin"] is None
     assert (data["rate_per_day"], data["tenants"], data["seed"]) == (2.0, 5, 0)
     assert data["runs"]["with_pin"]["requests"] == data["runs"]["without_pin"]["requests"]
+    pinned = data["runs"]["with_pin"]
+    assert Decimal(pinned["revenue_with_pin"]) == Decimal(pinned["revenue_booked"]) + Decimal(pinned["pin"]["revenue"])
 
 
 def test_piped_output_fits_80_columns_and_the_report_draws_both_runs(fleet_file, tmp_path):

@@ -258,6 +258,7 @@ def _run_json(run: Any) -> dict[str, Any]:
         "acceptance": s.acceptance,
         "revenue_booked": str(s.revenue_booked),
         "revenue_refused": str(s.revenue_refused),
+        "revenue_with_pin": str(s.revenue_booked + (s.pin.revenue if s.pin is not None and s.pin.accepted else 0)),
         "utilization_mean": s.utilization_mean,
         "utilization_end": s.utilization_end,
         "stranded_mean": s.stranded_mean,
@@ -348,6 +349,8 @@ def _print(doc: dict[str, Any]) -> None:
 
     row("accepted", lambda r: f"{r['accepted']:,} of {r['requests']:,} ({r['acceptance']:.1%})")
     row("revenue booked", lambda r: _money(r["revenue_booked"], cur))
+    if doc["pin"] is not None:
+        row("revenue incl. the pin", lambda r: _money(r["revenue_with_pin"], cur))
     row("revenue refused", lambda r: _money(r["revenue_refused"], cur))
     row("utilization mean", lambda r: f"{r['utilization_mean']:.1%}")
     row("utilization at end", lambda r: f"{r['utilization_end']:.1%}")
@@ -363,7 +366,7 @@ def _print(doc: dict[str, Any]) -> None:
             out.print(f"most refused ({name.replace('_', ' ')}):", style="dim", highlight=False, width=width)
             for r in reasons:
                 first, sep, _ = r["reason"].partition("; ")
-                text = f"  {r['count']:,} x {first}" + (" (and so on per model)" if sep else "")
+                text = f"  {r['count']:,} x {first}" + ("; ..." if sep else "")
                 out.print(text, highlight=False, width=width, markup=False)
     out.print(f"wall {doc['wall_s']:.2f} s", style="dim", highlight=False, width=width)
 
