@@ -338,10 +338,10 @@ def _print(doc: dict[str, Any]) -> None:
         else:
             head += f"refused: {p['reason']}"
         out.print(head, highlight=False, width=width)
-    table = Table(pad_edge=False, box=None, padding=(0, 2), width=width)
-    table.add_column("", style="dim", no_wrap=True)
+    table = Table(pad_edge=False, box=None, padding=(0, 2), width=width, show_header=doc["pin"] is not None)
+    table.add_column("", style="dim", overflow="fold")
     for name in names:
-        table.add_column(name.replace("_", " "), justify="right", no_wrap=True)
+        table.add_column(name.replace("_", " ") if doc["pin"] else "", justify="right", no_wrap=True)
     cur = doc["currency"]
 
     def row(label: str, fn: Any) -> None:
@@ -358,12 +358,13 @@ def _print(doc: dict[str, Any]) -> None:
     for key, label in (("by_shape", "shape"), ("by_tier", "tier")):
         keys = list(dict.fromkeys(g[label] for n in names for g in runs[n][key]))
         for k in keys:
-            row(f"{label} {k}"[:24], lambda r, k=k, key=key, label=label: _accepted(r[key], label, k))
+            row(f"{label} {k}", lambda r, k=k, key=key, label=label: _accepted(r[key], label, k))
     out.print(table, highlight=False, width=width)
     for name in names:
         reasons = runs[name]["refusal_reasons"][:REASONS_SHOWN]
         if reasons:
-            out.print(f"most refused ({name.replace('_', ' ')}):", style="dim", highlight=False, width=width)
+            title = f"most refused ({name.replace('_', ' ')}):" if doc["pin"] else "most refused:"
+            out.print(title, style="dim", highlight=False, width=width)
             for r in reasons:
                 first, sep, _ = r["reason"].partition("; ")
                 text = f"  {r['count']:,} x {first}" + ("; ..." if sep else "")

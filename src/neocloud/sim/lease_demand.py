@@ -307,11 +307,12 @@ class _Replay:
         while (due := view.next_due_s()) is not None and due <= t_s:
             change = self.engine.tick(due, ACTOR)
             self.engine.apply(change)
-            for lease in change.leases:
-                if lease.state is LeaseState.ENDED:
-                    self.leased -= self.held.pop(lease.id)
-            view.retire(due)
-            self._sample(due)
+            ended = [lease.id for lease in change.leases if lease.state is LeaseState.ENDED]
+            for lease_id in ended:
+                self.leased -= self.held.pop(lease_id)
+            if ended:  # a start changes neither the bookings nor the GPUs leased: nothing to measure
+                view.retire(due)
+                self._sample(due)
 
     def _sample(self, t_s: int) -> None:
         view = self.engine.view
