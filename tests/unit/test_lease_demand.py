@@ -145,3 +145,15 @@ def test_a_replay_asks_the_engine_for_no_alternatives_and_people_still_get_them(
 
 def replace_models(d: DemandRequest, now_s: int) -> LeaseRequest:
     return LeaseRequest(d.tenant, Shape(("H100",), gpus=d.shape.gpus), now_s, now_s + d.term_s, None, tier=d.tier)
+
+
+def test_a_refused_any_model_request_is_priced_at_the_cheapest_model_it_accepts():
+    from neocloud.domain.presets import preset
+
+    demo = build_snapshot(build_fleet(preset("demo"), file="demo"))
+    book = seeded_book()
+    asked = ask("any", 0, "64", 30, Tier.ON_DEMAND)
+    model, gpus, amount = refused_price(book, demo, asked, ORIGIN_S)
+    assert demo.models == ("GB200", "H100", "H200")  # GB200 is tried first, and costs most
+    assert (model, gpus) == ("H100", 64)
+    assert amount == Decimal("3.99") * 64 * 30 * 24

@@ -16,7 +16,7 @@ with and without it (:func:`replay` twice) and compare their :func:`summarize`.
 Prices come from one :class:`~neocloud.economics.pricebook.PriceBook` (by default
 the seeded version 1), as the leasing service's pricer does it (services/leasing.py
 ``_pricer``, services/pricing.py ``term``): the GPUs of each model the plan holds,
-``price_term`` over the contract. A refused request's revenue is what the book
+``price_term`` over the contract. A refused request's revenue is the least the book
 would have charged for its shape and term (:func:`refused_price`).
 """
 
@@ -70,8 +70,8 @@ class Pin:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one request: booked (``lease_id``) or refused (``reason``).
-    ``gpus`` and ``revenue`` are the booked lease's, or for a refusal what the price
-    book would have charged (:func:`refused_price`)."""
+    ``gpus`` and ``revenue`` are the booked lease's, or for a refusal the least the
+    price book would have charged (:func:`refused_price`)."""
 
     request: DemandRequest
     accepted: bool
@@ -203,11 +203,12 @@ def unit_gpus(snap: FleetSnapshot, unit: Unit, model: str) -> float:
     return float(held.mean()) if held.size else 0.0
 
 
-def request_gpus(snap: FleetSnapshot, shape: Shape) -> tuple[str, int]:
-    """The model a shape is tried with first in this fleet and its GPUs: the count, or
-    ``units`` x the mean GPUs of such a unit (rounded to whole GPUs)."""
-    models = _models(snap, shape)
-    model = next((m for m in models if m in snap.models), models[0])
+def request_gpus(snap: FleetSnapshot, shape: Shape, model: str | None = None) -> tuple[str, int]:
+    """A shape's GPUs of ``model`` (default: the first of its models the fleet has): the
+    count, or ``units`` x the mean GPUs of such a unit of that model (rounded)."""
+    if model is None:
+        models = _models(snap, shape)
+        model = next((m for m in models if m in snap.models), models[0])
     if shape.unit is None:
         return model, shape.gpus or 0
     return model, round(shape.units * unit_gpus(snap, shape.unit, model))
@@ -216,13 +217,19 @@ def request_gpus(snap: FleetSnapshot, shape: Shape) -> tuple[str, int]:
 def refused_price(
     book: PriceBook, snap: FleetSnapshot, request: DemandRequest, start_s: int
 ) -> tuple[str, int, Decimal]:
-    """What the book would have charged a refused request: its shape's first model in
-    the fleet, its GPUs (:func:`request_gpus`), over its term from ``start_s``."""
-    model, gpus = request_gpus(snap, request.shape)
-    if gpus <= 0:
-        return model, 0, Decimal(0)
-    priced = price_term(book, request.tier, {model: gpus}, (Segment(start_s, start_s + request.term_s, gpus),))
-    return model, gpus, priced.total.amount
+    """What the book would have charged a refused request, at the least: over the models
+    its shape accepts that the fleet has, the lowest charge for its GPUs
+    (:func:`request_gpus`) over its term from ``start_s``; ``(model, GPUs, amount)``."""
+    best: tuple[str, int, Decimal] | None = None
+    for model in (m for m in _models(snap, request.shape) if m in snap.models):
+        _, gpus = request_gpus(snap, request.shape, model)
+        if gpus <= 0:
+            continue
+        term = (Segment(start_s, start_s + request.term_s, gpus),)
+        amount = price_term(book, request.tier, {model: gpus}, term).total.amount
+        if best is None or amount < best[2]:
+            best = (model, gpus, amount)
+    return best or (request.shape.models[0], 0, Decimal(0))
 
 
 # -- the replay ---------------------------------------------------------------------
