@@ -12,6 +12,7 @@ from neocloud.adapters.assumptions import load_assumptions
 from neocloud.adapters.fleetfile import io as fleetfile
 from neocloud.adapters.importers import IMPORTERS
 from neocloud.adapters.importers.alibaba import read_openb_nodes
+from neocloud.adapters.lease_requests import read_lease_requests
 from neocloud.adapters.memory import MemoryStore
 from neocloud.adapters.pricefile import cards_from_document, load_rate_cards
 from neocloud.adapters.result_table import Value as ResultValue
@@ -19,6 +20,7 @@ from neocloud.adapters.serving_plan_files import ServingFiles
 from neocloud.adapters.traces import FORMATS as TRACE_FORMATS
 from neocloud.adapters.traces import read_jobs
 from neocloud.domain.clock import Clock, SystemClock
+from neocloud.domain.demand import DemandRequest
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.leases import Terms
 from neocloud.domain.spec import FleetSpec
@@ -76,6 +78,12 @@ def trace_jobs(fmt: str, path: Path) -> Iterator[TraceJob]:
 def trace_in_arrival_order(fmt: str) -> bool:
     """Whether files of trace format ``fmt`` list jobs in arrival order (else sort them)."""
     return TRACE_FORMATS[fmt].in_arrival_order
+
+
+def lease_requests(path: Path) -> Iterator[DemandRequest]:
+    """The lease requests of a demand CSV, streamed in file order (``adapters/lease_requests.py``);
+    a bad file or row raises ``TraceError`` naming the row and the column."""
+    return read_lease_requests(path)
 
 
 def pack_nodes(path: Path) -> tuple[NodeCapacity, ...]:

@@ -86,6 +86,19 @@ def reads(w: TwoTenants) -> list[Probe]:
         Probe("GET /metrics", "/metrics", 403),  # the operator's (or a scrape token's), never a tenant's
         Probe("GET /v1/economics/tco", "/v1/economics/tco", 403),  # costs are the operator's
         Probe("GET /v1/economics/tco", f"/v1/economics/tco?site={B}", 403),
+        # internal pools' job queues are the operator's
+        Probe("GET /v1/queues", "/v1/queues", 403),
+        Probe("POST /v1/queues", "/v1/queues", 403, body={"name": "a-pool"}),
+        Probe("GET /v1/queues/{pool}", "/v1/queues/internal", 403),
+        Probe("GET /v1/queues/{pool}/workloads/{number}", "/v1/queues/internal/workloads/0", 403),
+        Probe(
+            "POST /v1/queues/{pool}/workloads",
+            "/v1/queues/internal/workloads",
+            403,
+            body={"name": "x", "team": "t", "gpus": 1, "estimate_s": 1},
+        ),
+        Probe("POST /v1/queues/{pool}/workloads/{number}/finish", "/v1/queues/internal/workloads/0/finish", 403),
+        Probe("POST /v1/queues/{pool}/cycle", "/v1/queues/internal/cycle", 403),
         Probe("GET /openapi.json", "/openapi.json", 200),
         Probe("GET /docs", "/docs", 200),
         Probe("GET /v1/sites", "/v1/sites", 200),
@@ -300,6 +313,8 @@ def dashboard(w: TwoTenants) -> list[Probe]:
         Probe("GET /events", f"/events?tenant={B}", 404, foreign=B),
         Probe("GET /events", "/events?kind=lease.swapped", 200),
         Probe("GET /economics", "/economics", 403),  # costs are the operator's
+        Probe("GET /queues", "/queues", 403),  # internal work is the operator's
+        Probe("GET /queues/{pool}", "/queues/internal", 403),
         Probe("GET /serving", "/serving", 200),
         *(Probe("GET /serving", f"/serving?lease={lease.id}&model=dense-70", 200) for lease in w.leases_of(A)),
         Probe("GET /serving", f"/serving?lease={le['b1']}&model=dense-70", 404, foreign=le["b1"]),

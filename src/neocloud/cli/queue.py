@@ -61,11 +61,11 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """A queue for internal pool POOL (its capacity: what the ledger books to the pool)."""
-    from neocloud.cli.sim_run import _quotas
+    from neocloud.cli.sim_inputs import quotas as parse_quotas
 
     quotas = tuple(
         TeamQuota(team, q.nominal, q.borrowing_limit, q.lending_limit, q.weight)
-        for team, q in _quotas(quota or [], policy).items()
+        for team, q in parse_quotas(quota or [], policy).items()
     )
     with bad_input():
         made = _service(db).create_pool(

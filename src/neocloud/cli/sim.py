@@ -205,3 +205,12 @@ def _register_sweep() -> None:
 
 
 _register_sweep()
+
+
+def _register_leases() -> None:
+    from neocloud.cli.sim_leases import leases
+
+    app.command("leases")(leases)
+
+
+_register_leases()

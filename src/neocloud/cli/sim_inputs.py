@@ -1,19 +1,26 @@
-"""What ``sim run`` and ``sim sweep`` read from their options, in one place: the
-trace source, the window, the cluster, the arrival-ordered jobs, and the checks and
-all-or-nothing writes of the output files. A bad value exits 2 naming the option."""
+"""What ``sim run``, ``sim sweep``, ``sim leases`` and ``queue create`` read from their
+options, in one place: the trace source, the window, the cluster, the arrival-ordered
+jobs, fair-share quotas, the checks and all-or-nothing writes of the output files,
+and the progress bar. A bad value exits 2 naming the option."""
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from neocloud import bootstrap
 from neocloud.cli.common import EXIT_BAD_INPUT, err
 from neocloud.domain.fleet import Fleet
+
+#: a trace shorter than this replays in well under a second: no bar
+PROGRESS_MIN_JOBS = 2_000
 
 
 def fail(message: str) -> None:
@@ -95,3 +102,67 @@ def arrival_ordered(fmt: str, path: Path) -> Iterator[Any]:
     if bootstrap.trace_in_arrival_order(fmt):
         return jobs
     return iter(in_arrival_order(jobs))
+
+
+def quotas(given: list[str], policy: str) -> dict[str, Any]:
+    """``--quota`` values as Kueue-style quotas by tenant; exit 2 naming the bad one."""
+    from neocloud.scheduling.policies.fairshare import Quota
+
+    if given and policy != "fairshare":
+        fail(f"--quota {given[0]}: quotas apply to --policy fairshare, not {policy}")
+    out: dict[str, Quota] = {}
+    for text in given:
+        tenant, sep, rest = text.partition("=")
+        if not sep or not tenant.strip():
+            fail(f"--quota {text!r}: expected TENANT=GPUS[,borrow=N][,lend=N][,weight=W]")
+        tenant = tenant.strip()
+        if tenant in out:
+            fail(f"--quota {text!r}: tenant {tenant!r} has a quota already")
+        nominal, *options = rest.split(",")
+        fields: dict[str, Any] = {"nominal": quota_int(text, "GPUS", nominal)}
+        for option in options:
+            key, sep, value = option.partition("=")
+            name = {"borrow": "borrowing_limit", "lend": "lending_limit", "weight": "weight"}.get(key.strip())
+            if not sep or name is None:
+                fail(f"--quota {text!r}: {option.strip()!r} is not borrow=N, lend=N or weight=W")
+            elif name in fields:
+                fail(f"--quota {text!r}: {key.strip()} is given twice")
+            elif name == "weight":
+                fields[name] = quota_weight(text, value)
+            else:
+                fields[name] = quota_int(text, key.strip(), value)
+        out[tenant] = Quota(**fields)
+    return out
+
+
+def quota_int(text: str, what: str, value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        fail(f"--quota {text!r}: {what} {value.strip()!r} is not a whole number of GPUs, 0 or more")
+    return number
+
+
+def quota_weight(text: str, value: str) -> float:
+    try:
+        weight = float(value.strip())
+    except ValueError:
+        weight = math.nan
+    if not 0 < weight < math.inf:
+        fail(f"--quota {text!r}: weight {value.strip()!r} is not a positive number")
+    return weight
+
+
+@contextmanager
+def progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A bar on stderr while a long replay runs on a terminal; nothing when piped."""
+    if total < PROGRESS_MIN_JOBS or not err.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("jobs", total=total)
+        step = max(total // 200, 1)
+        yield lambda done: bar.update(task, completed=done) if done % step == 0 or done == total else None

@@ -11,20 +11,19 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, stdout_console
 from neocloud.cli.sim_inputs import arrival_ordered as _arrival_ordered
 from neocloud.cli.sim_inputs import cluster_fleet as _cluster
 from neocloud.cli.sim_inputs import fail as _fail
+from neocloud.cli.sim_inputs import progress as _progress
+from neocloud.cli.sim_inputs import quotas as _quotas
 from neocloud.cli.sim_inputs import trace_source as _trace_source
 from neocloud.cli.sim_inputs import window as _window
 from neocloud.cli.sim_inputs import writable as _writable
@@ -32,8 +31,6 @@ from neocloud.cli.sim_inputs import write_all as _write_all
 
 out = stdout_console()
 PLACEMENTS = ("count", "firstfit", "bestfit", "consolidated")
-#: a trace shorter than this replays in well under a second: no bar
-PROGRESS_MIN_JOBS = 2_000
 
 
 TraceOpt = Annotated[str, typer.Option("--trace", metavar="FORMAT:PATH", help="The workload: philly:trace.csv.gz.")]
@@ -205,75 +202,11 @@ def _check(
             _writable(option, target)
 
 
-def _quotas(given: list[str], policy: str) -> dict[str, Any]:
-    """``--quota`` values as Kueue-style quotas by tenant; exit 2 naming the bad one."""
-    from neocloud.scheduling.policies.fairshare import Quota
-
-    if given and policy != "fairshare":
-        _fail(f"--quota {given[0]}: quotas apply to --policy fairshare, not {policy}")
-    out: dict[str, Quota] = {}
-    for text in given:
-        tenant, sep, rest = text.partition("=")
-        if not sep or not tenant.strip():
-            _fail(f"--quota {text!r}: expected TENANT=GPUS[,borrow=N][,lend=N][,weight=W]")
-        tenant = tenant.strip()
-        if tenant in out:
-            _fail(f"--quota {text!r}: tenant {tenant!r} has a quota already")
-        nominal, *options = rest.split(",")
-        fields: dict[str, Any] = {"nominal": _quota_int(text, "GPUS", nominal)}
-        for option in options:
-            key, sep, value = option.partition("=")
-            name = {"borrow": "borrowing_limit", "lend": "lending_limit", "weight": "weight"}.get(key.strip())
-            if not sep or name is None:
-                _fail(f"--quota {text!r}: {option.strip()!r} is not borrow=N, lend=N or weight=W")
-            elif name in fields:
-                _fail(f"--quota {text!r}: {key.strip()} is given twice")
-            elif name == "weight":
-                fields[name] = _quota_weight(text, value)
-            else:
-                fields[name] = _quota_int(text, key.strip(), value)
-        out[tenant] = Quota(**fields)
-    return out
-
-
-def _quota_int(text: str, what: str, value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = -1
-    if number < 0:
-        _fail(f"--quota {text!r}: {what} {value.strip()!r} is not a whole number of GPUs, 0 or more")
-    return number
-
-
-def _quota_weight(text: str, value: str) -> float:
-    try:
-        weight = float(value.strip())
-    except ValueError:
-        weight = math.nan
-    if not 0 < weight < math.inf:
-        _fail(f"--quota {text!r}: weight {value.strip()!r} is not a positive number")
-    return weight
-
-
 def _count(fmt: str, path: Path, span: Any) -> int:
     """Jobs the replay will submit at most (for the bar): the window, or the whole trace."""
     if span is not None:
         return int(span.last - span.first + 1)
     return sum(1 for _ in bootstrap.trace_jobs(fmt, path))
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A bar on stderr while a long replay runs on a terminal; nothing when piped."""
-    if total < PROGRESS_MIN_JOBS or not err.is_terminal:
-        yield None
-        return
-    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("jobs", total=total)
-        step = max(total // 200, 1)
-        yield lambda done: bar.update(task, completed=done) if done % step == 0 or done == total else None
 
 
 def _document(result: Any, summary: Any, skipped: Any, wall: float, **given: str) -> dict[str, Any]:

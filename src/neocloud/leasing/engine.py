@@ -43,9 +43,12 @@ class Engine:
         return self.view.snap
 
     # -- quotes and bookings ---------------------------------------------------
-    def quote(self, request: LeaseRequest, now_s: int, price: Pricer | None = None) -> Quote | Refusal:
-        """Place ``request`` on free capacity; a plan priced by ``price``, or the reason and alternatives."""
-        return quote(self.view, request, now_s, price)
+    def quote(
+        self, request: LeaseRequest, now_s: int, price: Pricer | None = None, *, with_alternatives: bool = True
+    ) -> Quote | Refusal:
+        """Place ``request`` on free capacity; a plan priced by ``price``, or the reason
+        and (``with_alternatives``) the alternatives."""
+        return quote(self.view, request, now_s, price, with_alternatives=with_alternatives)
 
     def create(
         self, request: LeaseRequest, *, lease_id: str, now_s: int, actor: str, hold_s: int | None = None

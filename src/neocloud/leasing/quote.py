@@ -89,10 +89,14 @@ class Unplaceable(DomainError):
         super().__init__(refusal.reason + (f". Alternatives: {alts}" if alts else ""))
 
 
-def quote(view: LedgerView, request: LeaseRequest, now_s: int, price: Pricer | None = None) -> Quote | Refusal:
+def quote(
+    view: LedgerView, request: LeaseRequest, now_s: int, price: Pricer | None = None, *, with_alternatives: bool = True
+) -> Quote | Refusal:
     """Place ``request`` on free capacity; a plan priced by ``price`` (default: the
-    request's own price), or the reason and alternatives. The plan's request states
-    the SLA credit tiers it would be signed with (the defaults where it states none)."""
+    request's own price), or the reason and (``with_alternatives``) alternatives. The
+    plan's request states the SLA credit tiers it would be signed with (the defaults
+    where it states none). A replay of many requests asks for no alternatives: they
+    are for people, and a refusal's search for them costs up to 200 plans."""
     problems = validate_request(request, now_s)
     if problems:
         raise RequestError(problems)
@@ -100,6 +104,8 @@ def quote(view: LedgerView, request: LeaseRequest, now_s: int, price: Pricer | N
     found = plan(view, request)
     if isinstance(found, Plan):
         return (price or Quote.of_plan)(found)
+    if not with_alternatives:
+        return Refusal(found.reason)
     return Refusal(found.reason, alternatives(view, request, found, now_s=now_s))
 
 
