@@ -272,20 +272,40 @@ PRESET_HELP: dict[str, str] = {
 
 def preset(name: str, settings: dict[str, str] | None = None) -> FleetSpec:
     """Generate preset ``name`` with ``settings`` (``--set key=value`` strings) applied."""
+    plans, mix, fleet_name = _plans(name, settings or {})
+    return generate(plans, mix, name=fleet_name)
+
+
+def presets(names: list[str], settings: dict[str, str] | None = None) -> FleetSpec:
+    """Several presets as one fleet, their sites side by side (``colossus-1`` and
+    ``colossus-2``: an operator's two campuses); ``settings`` apply to each, the first
+    preset's health mix to all. Two sites of one name are refused."""
+    if not names:
+        raise PresetError("presets: name at least one")
+    parts = [_plans(n, settings or {}) for n in names]
+    plans = [plan for p, _, _ in parts for plan in p]
+    seen = [plan.name for plan in plans]
+    twice = next((n for n in seen if seen.count(n) > 1), None)
+    if twice is not None:
+        raise PresetError(f"presets {'+'.join(names)}: two sites named {twice!r}")
+    return generate(plans, parts[0][1], name="+".join(names))
+
+
+def _plans(name: str, settings: dict[str, str]) -> tuple[list[SitePlan], HealthMix, str]:
     cls = PRESET_PARAMS.get(name)
     if cls is None:
         raise PresetError(f"unknown preset {name!r}; available: {', '.join(PRESET_PARAMS)}")
-    params = apply_settings(cls(), settings or {})
+    params = apply_settings(cls(), settings)
     mix = HealthMix(params.failed_fraction, params.degraded_fraction, params.maintenance_fraction, params.seed)
     _check_mix(mix)
     if isinstance(params, ColossusOneParams):
-        return generate([_colossus_one(params)], mix, name=params.site_name)
+        return [_colossus_one(params)], mix, params.site_name
     if isinstance(params, ColossusTwoParams):
-        return generate([_colossus_two(params)], mix, name=params.site_name)
+        return [_colossus_two(params)], mix, params.site_name
     if isinstance(params, DemoParams):
-        return generate(_demo(), mix, name="demo")
+        return _demo(), mix, "demo"
     assert isinstance(params, GenericParams)
-    return generate([_generic(params)], mix, name=params.site_name)
+    return [_generic(params)], mix, params.site_name
 
 
 def apply_settings(params: Any, settings: dict[str, str]) -> Any:
