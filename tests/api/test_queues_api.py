@@ -166,6 +166,11 @@ def test_the_queue_shows_its_workloads_capacity_and_journal(live: Live):
         ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 0, "estimate_s": 1}, 422, "gpus"),
         ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 1, "estimate_s": "x"}, 422, "estimate_s"),
         ("/v1/queues/train/workloads/7/finish", None, 404, "no workload number 7"),
+        ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 1, "estimate_s": 1e12}, 422, "estimate_s"),
+        ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 2**63, "estimate_s": 1}, 422, "gpus"),
+        ("/v1/queues/train/workloads", {"name": "a\u0000", "team": "t", "gpus": 1, "estimate_s": 1}, 422, "name"),
+        ("/v1/queues/train/workloads", {"name": "a", "team": " ", "gpus": 1, "estimate_s": 1}, 422, "team"),
+        ("/v1/queues", {"name": "p2", "restart_s": 1e300}, 422, "restart_s"),
         ("/v1/queues/train/cycle", None, 200, ""),
     ],
 )

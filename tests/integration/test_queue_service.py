@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -106,7 +107,7 @@ def test_bad_pools_and_workloads_are_refused_naming_the_field(world: World):
     with pytest.raises(RequestError) as bad:
         q.create_pool("no spaces", policy="lottery", placement="random", restart_s=-1, actor="op")
     text_ = str(bad.value)
-    for field in ("name: 'no spaces'", "policy: 'lottery'", "placement: 'random'", "restart_s: -1"):
+    for field in ("name: 'no spaces'", "policy: 'lottery'", "placement: 'random'", "restart_s: -1 is not"):
         assert field in text_
     with pytest.raises(RequestError, match="quotas: apply to policy fairshare, not fifo"):
         q.create_pool("p2", quotas=(TeamQuota("t", 8),), actor="op")
@@ -116,7 +117,7 @@ def test_bad_pools_and_workloads_are_refused_naming_the_field(world: World):
         q.create_pool("train", actor="op")
     with pytest.raises(NotFound, match="pool 'nope' has no queue"):
         q.submit("nope", name="a", team="t", gpus=1, estimate_s=1)
-    with pytest.raises(RequestError, match="gpus: 0 is not a positive whole number"):
+    with pytest.raises(RequestError, match="gpus: 0 is not a whole number from 1"):
         q.submit("train", name="a", team="t", gpus=0, estimate_s=1)
     q.submit("train", name="a", team="t", gpus=1, estimate_s=1)
     with pytest.raises(RequestError, match="workload a: is queued, not running"):
@@ -146,3 +147,67 @@ def test_the_database_refuses_changing_or_deleting_a_journal_entry(kind: str, re
         with pytest.raises(Exception, match="queue_append_only"), engine.begin() as conn:
             conn.execute(text(sql))
     assert [e.name for e in w.store.queue_entries("train")] == ["a"]
+
+
+def test_a_cycle_whose_commit_fails_leaves_no_trace_in_what_readers_see(world: World, monkeypatch):
+    q = world.queues
+    q.submit("train", name="a", team="t", gpus=8, estimate_s=3600)
+    writing = world.store.writing
+
+    @contextmanager
+    def failing():
+        with writing() as writer:
+            yield writer
+            raise StoreError("disk full")  # after the cycle applied its decisions, before the commit
+
+    monkeypatch.setattr(world.store, "writing", failing)
+    with pytest.raises(StoreError, match="disk full"):
+        q.cycle("train")
+    monkeypatch.undo()
+    assert q.workload("train", 0).state == "queued"  # the start never committed
+    assert q.queue("train").used_gpus == 0
+    q.cycle("train")
+    assert q.workload("train", 0).state == "running"
+
+
+def test_a_cycle_that_read_the_ledger_before_another_cycle_wrote_reads_it_again(world: World):
+    q = world.queues
+    q.submit("train", name="a", team="t", gpus=8, estimate_s=3600)
+    q.cycle("train")
+    ((node, _),) = q.workload("train", 0).nodes
+    other = QueueService(world.store, world.leasing, world.clock)  # type: ignore[arg-type]
+    ask = world.leasing.pool_capacity
+    calls = 0
+
+    def stale_then_fresh(pool: str, at_s: int):
+        nonlocal calls
+        calls += 1
+        answer = ask(pool, at_s)
+        if calls == 1:  # between this read and our lock: the node fails, another process cycles
+            world.leasing.set_health(node, Health.FAILED, at_s=None, actor="test", reason="ECC errors")
+            other.cycle("train")
+        return answer
+
+    world.leasing.pool_capacity = stale_then_fresh  # type: ignore[method-assign]
+    q.cycle("train")
+    assert calls >= 2
+    view = q.queue("train")
+    assert view.offered_gpus == 8  # the failed node stays out: the stale answer was not applied
+    assert node not in {n for w in view.workloads for n, _ in w.nodes}
+
+
+def test_one_pool_failing_does_not_stop_the_others_cycling(world: World, monkeypatch, caplog):
+    q = world.queues
+    q.create_pool("a-first", actor="op")
+    q.submit("train", name="a", team="t", gpus=8, estimate_s=3600)
+    cycle = q.cycle
+
+    def broken(pool: str):
+        if pool == "a-first":
+            raise RuntimeError("boom")
+        return cycle(pool)
+
+    monkeypatch.setattr(q, "cycle", broken)
+    q.cycle_all()
+    assert q.workload("train", 0).state == "running"
+    assert "pool a-first: the cycle failed" in caplog.text

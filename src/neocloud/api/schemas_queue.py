@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 from pydantic import Field
 
 from neocloud.api.schemas import Schema
-from neocloud.domain.queue import Entry, PoolConfig, TeamQuota
+from neocloud.domain.queue import (
+    MAX_ESTIMATE_S,
+    MAX_PRIORITY,
+    MAX_RESTART_S,
+    MAX_WORKLOAD_GPUS,
+    Entry,
+    PoolConfig,
+    TeamQuota,
+)
 from neocloud.scheduling.cluster import DEFAULT_RESTART_S
 from neocloud.services.queue import QueueView, WorkloadView
 
@@ -32,7 +40,9 @@ class PoolIn(Schema):
     name: str = Field(max_length=63, description="The internal pool (the holder of its ledger bookings)")
     policy: str = Field("fifo", description="fifo, backfill, sjf, las, fairshare or priority")
     placement: str = Field("firstfit", description="count, firstfit, bestfit or consolidated")
-    restart_s: float = Field(DEFAULT_RESTART_S, allow_inf_nan=False, description="Run time a preemption costs")
+    restart_s: float = Field(
+        DEFAULT_RESTART_S, ge=0, le=MAX_RESTART_S, allow_inf_nan=False, description="Run time a preemption costs (s)"
+    )
     quotas: list[QuotaIn] = Field(default_factory=list, max_length=1000, description="fairshare: per team")
 
 
@@ -70,11 +80,11 @@ class PoolOut(Schema):
 class WorkloadIn(Schema):
     name: str = Field(max_length=200, description="Unique in the pool")
     team: str = Field(min_length=1, max_length=200)
-    gpus: int = Field(gt=0, le=10_000_000)
+    gpus: int = Field(gt=0, le=MAX_WORKLOAD_GPUS)
     estimate_s: float = Field(
-        gt=0, allow_inf_nan=False, description="Estimated run time; the scheduler runs it as such"
+        gt=0, le=MAX_ESTIMATE_S, allow_inf_nan=False, description="Estimated run time (s); run as such"
     )
-    priority: int = Field(0, ge=-1_000_000, le=1_000_000, description="priority policy: higher first")
+    priority: int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="priority policy: higher first")
 
 
 class NodeGpus(Schema):

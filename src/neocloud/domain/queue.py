@@ -13,6 +13,27 @@ from enum import StrEnum
 
 from neocloud.domain.errors import DomainError
 
+#: Bounds of what a queue accepts [D: our own; far beyond any real workload, and inside
+#: what the scheduler's int64 arrays and a date can hold]: GPUs per workload, a
+#: priority's magnitude, an estimated run time (10 years), a restart cost (30 days),
+#: and a name's or team's length.
+MAX_WORKLOAD_GPUS = 10_000_000
+MAX_PRIORITY = 1_000_000
+MAX_ESTIMATE_S = 10 * 365 * 86_400.0
+MAX_RESTART_S = 30 * 86_400.0
+MAX_NAME = 200
+
+
+def label_problems(field: str, value: str) -> list[str]:
+    """Why ``value`` is not a name or team (1 to 200 printable characters, not blank)."""
+    if not value.strip():
+        return [f"{field}: must not be empty"]
+    if len(value) > MAX_NAME:
+        return [f"{field}: {len(value)} characters; at most {MAX_NAME}"]
+    if not value.isprintable():
+        return [f"{field}: {value!r} holds a control character"]
+    return []
+
 
 class PoolExists(DomainError):
     """A queue for this pool exists already (the store's key refused a second)."""

@@ -27,10 +27,9 @@ it cannot know more, and a workload ends when it says so.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
-from neocloud.domain.queue import Entry, Kind
+from neocloud.domain.queue import MAX_ESTIMATE_S, MAX_PRIORITY, MAX_WORKLOAD_GPUS, Entry, Kind, label_problems
 from neocloud.placement.jobs import JobPlacement
 from neocloud.placement.pool import Allocation, GpuPool
 from neocloud.placement.snapshot import FleetSnapshot
@@ -75,15 +74,15 @@ class LiveQueue:
     # -- questions: the entries to record; nothing changes -----------------------------
     def submit(self, at_s: float, *, name: str, team: str, gpus: int, estimate_s: float, priority: int = 0) -> Entry:
         self._check_time(at_s)
-        problems = []
-        if not name.strip():
-            problems.append("name: must not be empty")
-        elif name in self._by_name:
+        problems = label_problems("name", name) + label_problems("team", team)
+        if not problems and name in self._by_name:
             problems.append(f"name: {name!r} names workload {self._by_name[name]} of this pool already")
-        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus <= 0:
-            problems.append(f"gpus: {gpus!r} is not a positive whole number")
-        if not 0 < estimate_s < math.inf:
-            problems.append(f"estimate_s: {estimate_s!r} is not a positive, finite number of seconds")
+        if isinstance(gpus, bool) or not isinstance(gpus, int) or not 0 < gpus <= MAX_WORKLOAD_GPUS:
+            problems.append(f"gpus: {gpus!r} is not a whole number from 1 to {MAX_WORKLOAD_GPUS:,}")
+        if not 0 < estimate_s <= MAX_ESTIMATE_S:
+            problems.append(f"estimate_s: {estimate_s!r} is not a number of seconds above 0 and at most 10 years")
+        if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > MAX_PRIORITY:
+            problems.append(f"priority: {priority!r} is not a whole number from -{MAX_PRIORITY:,} to {MAX_PRIORITY:,}")
         if problems:
             raise QueueError("; ".join(problems))
         return Entry(

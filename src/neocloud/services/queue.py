@@ -17,26 +17,33 @@ reports that it finished (the hand-off to Slurm or Kubernetes comes later).
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from neocloud.domain.changes import StoreError
 from neocloud.domain.clock import Clock
 from neocloud.domain.errors import NotFound, RequestError
-from neocloud.domain.queue import Entry, Kind, PoolConfig, TeamQuota
+from neocloud.domain.queue import MAX_RESTART_S, Entry, Kind, PoolConfig, TeamQuota, label_problems
 from neocloud.placement.jobs import JobPlacement
+from neocloud.placement.snapshot import FleetSnapshot
 from neocloud.scheduling.cluster import DEFAULT_RESTART_S
 from neocloud.scheduling.cycle import Policy
 from neocloud.scheduling.live import LiveQueue, QueueError, UnknownWorkload
 from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.fairshare import FairShare, Quota
 from neocloud.services.leasing import LeasingService
-from neocloud.services.ports import QueueStore, QueueWriter
+from neocloud.services.ports import QueueStore
 
 #: How many of a pool's latest journal entries a queue view shows.
 RECENT_ENTRIES = 50
+#: How often a cycle reads the ledger again when the journal moved meanwhile [D].
+CYCLE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 #: A pool's name: it is a path segment of the API and the holder of its ledger bookings.
 POOL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
@@ -103,13 +110,13 @@ class QueueService:
             problems.append(f"policy: {policy!r} is not one of {', '.join(POLICIES)}")
         if placement not in {p.value for p in JobPlacement}:
             problems.append(f"placement: {placement!r} is not one of {', '.join(p.value for p in JobPlacement)}")
-        if not 0 <= restart_s < math.inf:
-            problems.append(f"restart_s: {restart_s!r} is not a finite number of seconds, 0 or more")
+        if not 0 <= restart_s <= MAX_RESTART_S:
+            problems.append(f"restart_s: {restart_s!r} is not a number of seconds from 0 to 30 days")
         if quotas and policy != "fairshare":
             problems.append(f"quotas: apply to policy fairshare, not {policy}")
         teams = [q.team for q in quotas]
         for k, q in enumerate(quotas):
-            problems += [f"quotas[{k}]: {p}" for p in _quota(q).problems(q.team)]
+            problems += [f"quotas[{k}]: {p}" for p in _quota(q).problems(q.team) + label_problems("team", q.team)]
             if teams.index(q.team) != k:
                 problems.append(f"quotas[{k}]: team {q.team!r} has a quota already")
         if problems:
@@ -130,8 +137,6 @@ class QueueService:
         self, pool: str, *, name: str, team: str, gpus: int, estimate_s: float, priority: int = 0
     ) -> WorkloadView:
         """Queue a workload; it starts when a cycle admits it."""
-        if not isinstance(priority, int) or isinstance(priority, bool):
-            raise RequestError([f"priority: {priority!r} is not a whole number"])
         entries = self._op(
             pool,
             lambda q, now: [q.submit(now, name=name, team=team, gpus=gpus, estimate_s=estimate_s, priority=priority)],
@@ -146,45 +151,55 @@ class QueueService:
     def cycle(self, pool: str) -> list[Entry]:
         """One scheduling cycle now: the pool's capacity brought up to the ledger's
         (jobs on nodes that left it preempted first), then the policy's decisions. The
-        entries written, in order."""
+        entries written, in order.
 
-        # the ledger's answer first, outside the queue's write transaction
-        self._caught_up(pool)  # an unknown pool is NotFound before the ledger is asked
-        snap, offered = self.leasing.pool_capacity(pool, math.floor(self.clock.now().timestamp()))
-
-        def run(q: LiveQueue, now: float) -> list[Entry]:
-            out: list[Entry] = []
-            capacity = q.cluster.pool.capacity
-            for k, gpus in enumerate(offered):
-                if gpus != int(capacity[k]):
-                    changed = q.set_capacity(now, snap.node_ids[k], gpus, _why(gpus))
-                    q.apply(changed)
-                    out += changed
-            _, decided = q.cycle(now)
-            q.apply(decided)
-            return out + decided
-
-        return self._op(pool, run, applies=True)
+        The ledger is read before the store's write lock is taken (``_op``); if the
+        journal moved on between that read and the lock (another process's cycle saw a
+        newer ledger), the read is stale and is made again, up to
+        :data:`CYCLE_ATTEMPTS` times."""
+        with self._mutex:
+            for _ in range(CYCLE_ATTEMPTS):
+                _, seen = self._caught_up(pool)  # an unknown pool is NotFound before the ledger is asked
+                at = seen.seq
+                snap, offered = self.leasing.pool_capacity(pool, math.floor(self.clock.now().timestamp()))
+                try:
+                    question = functools.partial(_cycle_on, snap=snap, offered=offered, seen_seq=at)
+                    return self._op(pool, question, applies=True)
+                except _StaleCapacity:
+                    continue
+            raise StoreError(f"pool {pool}: the journal kept moving while the ledger was read; try again")
 
     def cycle_all(self) -> int:
-        """A cycle of every pool's queue (the server's ticker); the entries written."""
-        return sum(len(self.cycle(p.name)) for p in self.pools())
+        """A cycle of every pool's queue (the server's ticker); the entries written. A
+        pool whose cycle fails is logged and the others still cycle."""
+        written = 0
+        for p in self.pools():
+            try:
+                written += len(self.cycle(p.name))
+            except Exception:
+                log.exception("pool %s: the cycle failed; the next tick tries again", p.name)
+        return written
 
     # -- reads --------------------------------------------------------------------------
     def workload(self, pool: str, number: int) -> WorkloadView:
-        config, queue = self._caught_up(pool)
-        try:
-            state = queue.state(number)
-        except QueueError as e:
-            raise NotFound(f"pool {pool}: no workload number {number}") from e
-        return _view(config, queue, number, state)
+        with self._mutex:
+            config, queue = self._caught_up(pool)
+            try:
+                state = queue.state(number)
+            except QueueError as e:
+                raise NotFound(f"pool {pool}: no workload number {number}") from e
+            return _view(config, queue, number, state)
 
     def queue(self, pool: str) -> QueueView:
+        with self._mutex:
+            return self._queue_view(pool)
+
+    def _queue_view(self, pool: str) -> QueueView:
         config, queue = self._caught_up(pool)
         cluster = queue.cluster
         now = self.clock.now().timestamp() - config.origin_s
         workloads = [_view(config, queue, j, queue.state(j)) for j in range(cluster.size)]
-        recent = self.store.queue_entries(pool, max(queue.seq - RECENT_ENTRIES, 0))
+        recent = [e for e in self.store.queue_entries(pool, max(queue.seq - RECENT_ENTRIES, 0)) if e.seq <= queue.seq]
         due = queue.due_s(max(now, queue.at_s))
         return QueueView(
             config,
@@ -200,14 +215,19 @@ class QueueService:
     def _op(
         self, pool: str, question: Callable[[LiveQueue, float], list[Entry]], *, applies: bool = False
     ) -> list[Entry]:
-        """Under the store's write lock: catch the queue up, ask ``question`` at now,
-        append its entries, commit, then apply them (``applies``: the question applied
-        them itself as it went, to ask the next part; a failed commit then drops the
-        cached queue, replayed from the store on the next call)."""
+        """Under this process's queue mutex and then the store's write lock: catch the
+        queue up, ask ``question`` at now, append its entries, commit, then apply them
+        (``applies``: the question applied them itself as it went, to ask the next part).
+        Readers take the same mutex, so none sees a state the commit has not made; if
+        anything fails after the queue changed (a refused commit, an apply that raises),
+        the cached queue is dropped and the next call replays it from the store. The
+        ledger is never asked while the store's lock is held (the leasing service takes
+        its own mutex, then that lock: the other order would deadlock)."""
         with self._mutex:
+            config, queue = self._cached(pool, self.store.queue_pools)  # may ask the ledger: before the lock
             try:
                 with self.store.writing() as writer:
-                    config, queue = self._load(pool, writer)
+                    queue.apply(writer.queue_entries(pool, queue.seq))
                     now = max(self.clock.now().timestamp() - config.origin_s, queue.at_s)
                     try:
                         entries = question(queue, now)
@@ -216,23 +236,23 @@ class QueueService:
                     except QueueError as e:
                         raise RequestError([str(e)]) from e
                     writer.append_queue(pool, entries)
+                if not applies:
+                    queue.apply(entries)
+            except _StaleCapacity:
+                raise  # refused before anything changed: the cached queue stands
             except BaseException:
-                if applies:
-                    self._queues.pop(pool, None)
+                self._queues.pop(pool, None)
                 raise
-            if not applies:
-                queue.apply(entries)
             return entries
 
     def _caught_up(self, pool: str) -> tuple[PoolConfig, LiveQueue]:
-        with self._mutex:
-            config, queue = self._cached(pool, self.store.queue_pools)
+        """The pool's queue with every committed entry applied (call under ``_mutex``)."""
+        config, queue = self._cached(pool, self.store.queue_pools)
+        try:
             queue.apply(self.store.queue_entries(pool, queue.seq))
-            return config, queue
-
-    def _load(self, pool: str, writer: QueueWriter) -> tuple[PoolConfig, LiveQueue]:
-        config, queue = self._cached(pool, writer.queue_pools)
-        queue.apply(writer.queue_entries(pool, queue.seq))
+        except BaseException:
+            self._queues.pop(pool, None)
+            raise
         return config, queue
 
     def _cached(self, pool: str, pools: Callable[[], list[PoolConfig]]) -> tuple[PoolConfig, LiveQueue]:
@@ -252,6 +272,25 @@ class QueueService:
             )
             found = self._queues[pool] = (config, queue)
         return found
+
+
+class _StaleCapacity(Exception):
+    """The ledger's answer was read before entries the journal has now."""
+
+
+def _cycle_on(q: LiveQueue, now: float, *, snap: FleetSnapshot, offered: list[int], seen_seq: int) -> list[Entry]:
+    if q.seq != seen_seq:
+        raise _StaleCapacity
+    out: list[Entry] = []
+    capacity = q.cluster.pool.capacity
+    for k, gpus in enumerate(offered):
+        if gpus != int(capacity[k]):
+            changed = q.set_capacity(now, snap.node_ids[k], gpus, _why(gpus))
+            q.apply(changed)
+            out += changed
+    _, decided = q.cycle(now)
+    q.apply(decided)
+    return out + decided
 
 
 def _policy(config: PoolConfig) -> Policy:
