@@ -124,3 +124,28 @@ def test_bad_options_exit_2_naming_the_option(traces, tmp_path, args, message):
     assert done.exit_code == 2, done.output
     assert message in " ".join(_ANSI.sub("", done.output).split())
     assert list(tmp_path.iterdir()) == []
+
+
+def _b(text: str) -> str:
+    return f"${float(text) / 1e9:.2f}B" if float(text) else "0"
+
+
+def test_the_worked_examples_table_is_what_the_command_computes(seeded):
+    doc, _ = seeded
+    page = (Path(__file__).resolve().parents[2] / "docs" / "keep-vs-lease.md").read_text()
+    for o in doc["options"]:
+        i, lease = o["internal"], o["lease"]
+        cells = [
+            f"{o['kept_gpus']:,}",
+            f"{i['jct_mean_s'] / 3600:.2f} h",
+            f"{i['queue_mean_s'] / 3600:.2f} h",
+            _b(lease["total_revenue"]),
+            _b(lease["npv"]),
+            f"{lease['gross_margin']:.0%}" if o["fraction"] else "-",
+            _b(lease["revenue_at_risk"]),
+        ]
+        row = next(line for line in page.splitlines() if line.startswith(f"| {o['fraction']:.0%} |"))
+        assert " | ".join(cells) in row, (row, cells)
+    half = doc["options"][1]
+    assert f"({sum(half['leased_gpus'].values()):,} GPUs)" in page
+    assert f"{half['leased_units'][0]} ... {half['leased_units'][-1]}" in page
