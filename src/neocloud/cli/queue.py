@@ -202,10 +202,13 @@ def _print_queue(view: QueueView) -> None:
     table = Table(box=box.SIMPLE_HEAD, width=min(human_width(out), 100), pad_edge=False)
     for column, justify in (("#", "right"), ("name", "left"), ("team", "left"), ("GPUs", "right"), ("state", "left")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    table.add_column("ends (UTC)", no_wrap=True)
+    table.add_column("ends (UTC)", no_wrap=True)  # month-day hour:minute: room for the names
     active = [w for w in view.workloads if w.state in ("running", "queued")]
     for w in active:
-        table.add_row(str(w.number), w.name, w.team, f"{w.gpus:,}", _state(w), _when(w.expected_end_s))
+        ends = (
+            "-" if w.expected_end_s is None else datetime.fromtimestamp(w.expected_end_s, UTC).strftime("%m-%d %H:%M")
+        )
+        table.add_row(str(w.number), w.name, w.team, f"{w.gpus:,}", _state(w), ends)
     if active:
         out.print(table)
     done = len(view.workloads) - len(active)

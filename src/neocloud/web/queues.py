@@ -27,7 +27,7 @@ def _when(t_s: float | None) -> str:
 def queues_page(request: Request) -> HTMLResponse:
     who = signed_in(request)
     if not who.is_operator:
-        return _page(request, "forbidden.html", who, status=403, what="Internal job queues")
+        return _page(request, "forbidden.html", who, status=403, what="Internal work")
     svc = _services(request).queues
     views = [svc.queue(p.name) for p in svc.pools()]
     return _page(request, "queues.html", who, views=views, when=_when)
@@ -37,7 +37,7 @@ def queues_page(request: Request) -> HTMLResponse:
 def queue_page(request: Request, pool: str) -> HTMLResponse:
     who = signed_in(request)
     if not who.is_operator:
-        return _page(request, "forbidden.html", who, status=403, what="Internal job queues")
+        return _page(request, "forbidden.html", who, status=403, what="Internal work")
     try:
         view = _services(request).queues.queue(pool)
     except NotFound:
