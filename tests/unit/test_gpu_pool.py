@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -36,21 +38,34 @@ def test_the_fleet_under_test_has_two_node_sizes_and_multi_node_domains(snap):
     assert int(snap.domain_gpus.max()) == 72
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(list(JobPlacement)),
-            st.integers(1, 80),
-            st.booleans(),  # consolidate
-            st.integers(0, 10_000),  # which held allocation to give back, if any
-            st.integers(0, 10_000),  # which node's capacity to change
-            st.integers(0, 8),
-        ),
-        max_size=60,
-    )
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(list(JobPlacement)),
+        st.integers(1, 80),
+        st.booleans(),  # consolidate
+        st.integers(0, 10_000),  # which held allocation to give back, if any
+        st.integers(0, 10_000),  # which node's capacity to change
+        st.integers(0, 8),
+    ),
+    max_size=60,
 )
+
+
+@settings(max_examples=60, deadline=None)
+@given(STEPS)
 def test_counters_equal_a_recount_after_any_sequence_of_takes_gives_and_capacity_changes(snap, steps):
+    _sequence(snap, steps)
+
+
+@settings(max_examples=60, deadline=None)
+@given(STEPS)
+def test_the_array_path_for_many_nodes_keeps_the_same_counters(snap, steps):
+    # every allocation through the array path (one node or more), recounted after each step
+    with mock.patch("neocloud.placement.pool.VECTOR_MIN_NODES", 1):
+        _sequence(snap, steps)
+
+
+def _sequence(snap, steps):
     pool = GpuPool(snap)
     held: list[Allocation] = []
     for policy, gpus, consolidate, give, node, cap in steps:
