@@ -57,12 +57,12 @@ def main() -> None:
     if done.exit_code != 0:
         sys.exit(done.output)
     study = json.loads(done.stdout)
-    print(f"{'leased':>7}{'kept GPUs':>11}{'jobs':>8}{'JCT h':>8}{'wait h':>8}{'NPV B':>8}")
+    print(f"{'leased':>7}{'kept GPUs':>11}{'jobs':>8}{'JCT h':>8}{'wait h':>8}{'delay h':>8}{'NPV B':>8}")
     for o in study["options"]:
         i = o["internal"]
         print(
             f"{o['fraction']:>7.0%}{o['kept_gpus']:>11,}{i['jobs']:>8,}{i['jct_mean_s'] / 3600:>8.2f}"
-            f"{i['queue_mean_s'] / 3600:>8.2f}{float(o['lease']['npv']) / 1e9:>8.2f}"
+            f"{i['queue_mean_s'] / 3600:>8.2f}{i['delay_mean_s'] / 3600:>8.2f}{float(o['lease']['npv']) / 1e9:>8.2f}"
         )
     print(f"study: {wall:.1f} s wall, {cpu:.1f} s CPU, load {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
     print(f"recommendation: {study['recommendation']}")

@@ -78,13 +78,34 @@ def test_leasing_capacity_away_makes_the_internal_work_wait(demo):
     assert keep.kept_gpus == 1600
     assert lease.kept_gpus == 576
     assert lease.leased_gpus == {"H100": 512, "H200": 512}
-    assert keep.summary.queue_mean_s == 0  # 256 GPUs x 6 at once fit 1,600
+    assert keep.summary.queue_mean_s == keep.summary.delay_mean_s == 0  # 256 GPUs x 6 at once fit 1,600
     assert lease.summary.queue_mean_s > 0  # 1,536 GPUs asked at once do not fit 576
+    assert lease.summary.delay_mean_s == pytest.approx(lease.summary.jct_mean_s - 3600)  # FIFO: no preemption
     assert lease.summary.finished == keep.summary.finished == 40
 
 
-def _option(fraction: float, queue_s: float, npv: int, unfinished: int = 0) -> Option:
-    summary = Summary(10, 10 - unfinished, 0, 1.0, 1.0, 1.0, queue_s, queue_s, 1.0, 0.5, 0.5, 0.0, 0, 0, 0, 0, 1)
+def _option(fraction: float, delay_s: float, npv: int, unfinished: int = 0, wait_s: float = 0.0) -> Option:
+    summary = Summary(
+        jobs=10,
+        finished=10 - unfinished,
+        rejected=0,
+        jct_mean_s=1.0,
+        jct_p50_s=1.0,
+        jct_p99_s=1.0,
+        queue_mean_s=wait_s,
+        queue_p99_s=wait_s,
+        delay_mean_s=delay_s,
+        delay_p99_s=delay_s,
+        makespan_s=1.0,
+        utilization_mean=0.5,
+        allocation_ratio_mean=0.5,
+        fragmentation_mean=0.0,
+        preemptions=0,
+        interruptions=0,
+        deadlines=0,
+        deadline_misses=0,
+        cycles=1,
+    )
     kept = Kept(fraction, (), {}, 100, summary)
     z = Decimal(0)
     return Option(kept, (), unfinished, z, z, z, Decimal(npv), z, 1.0, 10_000.0)
@@ -94,6 +115,12 @@ def test_the_recommendation_is_the_best_npv_within_the_delay_bound_with_every_jo
     options = [_option(0, 60, 0), _option(0.5, 3600, 5), _option(1, 20_000, 9)]
     assert recommend(options, 4 * 3600)[0] == 0.5  # leasing all is worth more but delays the work past 4 h
     assert recommend(options, 6 * 3600)[0] == 1
+    # the bound is on the delay (JCT less run time), not on the wait to a first start, which
+    # 2D-LAS keeps near 0 while it holds the work back in preemption
+    preempted = [_option(0, 60, 0), _option(0.5, 5 * 3600, 5, wait_s=0.0)]
+    assert recommend(preempted, 4 * 3600)[0] == 0
+    waited = [_option(0, 60, 0), _option(0.5, 3600, 5, wait_s=5 * 3600)]
+    assert recommend(waited, 4 * 3600)[0] == 0.5
     stuck = [_option(0, 60, 0), replace(_option(0.5, 60, 5), unfinished=1)]
     fraction, why = recommend(stuck, 4 * 3600)
     assert fraction == 0

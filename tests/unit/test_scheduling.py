@@ -362,6 +362,12 @@ def test_a_higher_priority_job_preempts_and_equal_priorities_never_do(snap):
     assert starts(result) == [0, 20, 20]
     assert c.preemptions.tolist()[:3] == [1, 0, 0]
     assert c.finish_s[0] == pytest.approx(120 + 980 + 30)  # resumed at 120 with 980 s left, plus 30
+    # job 0 started at once (no wait) but was held back 130 s: the delay (JCT less run
+    # time) counts the preemption and the restart, the wait to a first start does not
+    summary = summarize(result)
+    assert summary.queue_mean_s == pytest.approx(10 / 3)  # job 1 waited 10 s
+    assert summary.delay_mean_s == pytest.approx((130 + 10 + 0) / 3)
+    assert summary.delay_p99_s == pytest.approx(10 + 0.98 * 120)
 
 
 def test_a_job_waiting_for_capacity_starts_when_the_outage_ends(snap):

@@ -2,7 +2,7 @@
 
 For each fraction of the candidate capacity leased: the internal workload replayed on
 what stays (the simulator), and what is leased priced and costed as a deal (the cost
-model, the deal analysis): internal JCT, queueing and utilization against lease
+model, the deal analysis): internal JCT, wait, delay and utilization against lease
 revenue, margin, NPV, concentration and revenue at risk, with a recommendation.
 """
 
@@ -107,8 +107,9 @@ def keep_vs_lease(
     window_text: Annotated[
         str | None, typer.Option("--window", metavar="FIRST:LAST", help="Only these jobs of the trace.")
     ] = None,
-    max_queue_hours: Annotated[
-        float, typer.Option("--max-queue-hours", help="The recommendation's bound on internal mean queueing.")
+    max_delay_hours: Annotated[
+        float,
+        typer.Option("--max-delay-hours", help="The recommendation's bound on the internal mean delay (JCT - run)."),
     ] = 4.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
     report: Annotated[Path | None, typer.Option("--report", metavar="OUT.html", help="Write an HTML page.")] = None,
@@ -124,7 +125,7 @@ def keep_vs_lease(
     if seed and s is None:
         _fail(f"--seed {seed!r}: unknown; available: {', '.join(SEEDS)}")
     pick = _picker(s)
-    _check(placement, load, max_queue_hours, report)
+    _check(placement, load, max_delay_hours, report)
     fmt, path = trace_source(pick("--internal", internal, "internal"))
     level_text, _, sites_text = pick("--candidates", candidates, "candidates").partition(":")
     try:
@@ -177,7 +178,7 @@ def keep_vs_lease(
             scale=job_scale,
             load=load,
             window=span,
-            max_queue_s=max_queue_hours * 3600,
+            max_delay_s=max_delay_hours * 3600,
         )
     doc = study_json(result, scale=job_scale, load=load, price=shown)
     if report is not None:
@@ -191,15 +192,15 @@ def keep_vs_lease(
         _print(doc, s.note if s else "")
 
 
-def _check(placement: str, load: float, max_queue_hours: float, report: Path | None) -> None:
+def _check(placement: str, load: float, max_delay_hours: float, report: Path | None) -> None:
     from neocloud.placement.jobs import JobPlacement
 
     if placement not in {p.value for p in JobPlacement}:
         _fail(f"--placement {placement!r}: one of {', '.join(p.value for p in JobPlacement)}")
     if not 0 < load < math.inf:
         _fail(f"--internal-load {load}: expected a number above 0")
-    if not 0 < max_queue_hours < math.inf:
-        _fail(f"--max-queue-hours {max_queue_hours}: expected a number of hours above 0")
+    if not 0 < max_delay_hours < math.inf:
+        _fail(f"--max-delay-hours {max_delay_hours}: expected a number of hours above 0")
     if report is not None:
         writable("--report", report)
 
@@ -258,6 +259,8 @@ def study_json(result: Any, *, scale: float, load: float, price: Money) -> dict[
                     "jct_p99_s": s.jct_p99_s,
                     "queue_mean_s": s.queue_mean_s,
                     "queue_p99_s": s.queue_p99_s,
+                    "delay_mean_s": s.delay_mean_s,
+                    "delay_p99_s": s.delay_p99_s,
                     "utilization_of_kept": s.allocation_ratio_mean,
                     "preemptions": s.preemptions,
                 },
@@ -279,7 +282,7 @@ def study_json(result: Any, *, scale: float, load: float, price: Money) -> dict[
         "price_per_gpu_hour": str(price.amount),
         "internal_scale": scale,
         "internal_load": load,
-        "max_queue_hours": result.max_queue_s / 3600,
+        "max_delay_hours": result.max_delay_s / 3600,
         "recommended_fraction": result.recommended,
         "recommendation": result.reason,
         "options": options,
@@ -308,7 +311,7 @@ def _print(doc: dict[str, Any], note: str) -> None:
     if note:
         out.print(f"seed: {note}", highlight=False, width=human_width(out))
     table = Table(box=box.SIMPLE_HEAD, width=min(human_width(out), 100), pad_edge=False)
-    heads = ("leased", "kept", "JCT h", "wait h", "revenue", "NPV", "margin", "at risk")
+    heads = ("leased", "kept", "JCT h", "wait h", "delay h", "revenue", "NPV", "margin", "at risk")
     for h in heads:
         table.add_column(h, justify="left" if h == "leased" else "right", overflow="fold")
     for o in doc["options"]:
@@ -317,7 +320,8 @@ def _print(doc: dict[str, Any], note: str) -> None:
             f"{o['fraction']:.0%}",
             f"{o['kept_gpus']:,}",
             _hours(i["jct_mean_s"]),
-            _hours(i["queue_mean_s"]) + ("*" if i["unfinished"] else ""),
+            _hours(i["queue_mean_s"]),
+            _hours(i["delay_mean_s"]) + ("*" if i["unfinished"] else ""),
             _money(lease["total_revenue"]),
             _money(lease["npv"]),
             f"{lease['gross_margin']:.0%}" if o["fraction"] else "-",

@@ -1,5 +1,5 @@
 """A keep-vs-lease study as one self-contained HTML page (inline SVG, no script): the
-frontier (the internal work's mean queueing delay against the lease's NPV, a point per
+frontier (the internal work's mean delay, JCT less run time, against the lease's NPV, a point per
 fraction leased), the recommendation, and the table per fraction."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def report_html(doc: Mapping[str, Any]) -> str:
         f"<p>Lease price {escape(doc['price_per_gpu_hour'])} {escape(doc['currency'])} per GPU-hour; internal jobs"
         f" at {doc['internal_scale']:,.1f}x their GPUs, arrivals x{doc['internal_load']:g}.</p>",
         f"<p><strong>Recommendation:</strong> {escape(doc['recommendation'])}</p>",
-        _frontier(options, doc["max_queue_hours"], doc["currency"]),
+        _frontier(options, doc["max_delay_hours"], doc["currency"]),
         _table(options, doc["currency"]),
         "</body></html>\n",
     ]
@@ -30,7 +30,7 @@ def report_html(doc: Mapping[str, Any]) -> str:
 
 
 def _frontier(options: list[Mapping[str, Any]], bound_h: float, currency: str) -> str:
-    xs = [o["internal"]["queue_mean_s"] / 3600 for o in options]
+    xs = [o["internal"]["delay_mean_s"] / 3600 for o in options]
     ys = [float(o["lease"]["npv"]) / 1e9 for o in options]
     x_hi = max([*xs, bound_h]) * 1.1 or 1.0
     y_lo, y_hi = min([*ys, 0.0]), max([*ys, 0.0])
@@ -59,7 +59,8 @@ def _frontier(options: list[Mapping[str, Any]], bound_h: float, currency: str) -
     for o, x, y in zip(options, xs, ys, strict=True):
         svg.append(f"<circle cx='{px(x):.1f}' cy='{py(y):.1f}' r='4' fill='#1f6feb'><title>{o['fraction']:.0%} leased")
         svg.append(f"</title></circle><text x='{px(x) + 6:.1f}' y='{py(y) - 6:.1f}'>{o['fraction']:.0%}</text>")
-    svg.append(f"<text x='{WIDTH / 2}' y='{HEIGHT - 12}' text-anchor='middle'>internal mean queueing delay, h</text>")
+    svg.append(f"<text x='{WIDTH / 2}' y='{HEIGHT - 12}' text-anchor='middle'>")
+    svg.append("internal mean delay (JCT - run time), h</text>")
     svg.append(f"<text x='14' y='{HEIGHT / 2}' transform='rotate(-90 14 {HEIGHT / 2})' text-anchor='middle'>")
     svg.append(f"lease NPV, billion {escape(currency)}</text></svg>")
     caption = "The frontier: each point a fraction of the candidates leased"
@@ -68,7 +69,8 @@ def _frontier(options: list[Mapping[str, Any]], bound_h: float, currency: str) -
 
 def _table(options: list[Mapping[str, Any]], currency: str) -> str:
     head = (
-        "<tr><th>leased</th><th>units</th><th>kept GPUs</th><th>JCT mean h</th><th>queue mean h</th>"
+        "<tr><th>leased</th><th>units</th><th>kept GPUs</th><th>JCT mean h</th><th>wait mean h</th>"
+        "<th>delay mean h</th>"
         f"<th>unfinished</th><th>revenue ({escape(currency)})</th><th>NPV</th><th>margin</th><th>at risk</th>"
         "<th>top-1</th><th>HHI</th></tr>"
     )
@@ -79,6 +81,7 @@ def _table(options: list[Mapping[str, Any]], currency: str) -> str:
         rows.append(
             f"<tr><td>{o['fraction']:.0%}</td><td>{escape(units)}</td><td>{o['kept_gpus']:,}</td>"
             f"<td>{i['jct_mean_s'] / 3600:,.2f}</td><td>{i['queue_mean_s'] / 3600:,.2f}</td>"
+            f"<td>{i['delay_mean_s'] / 3600:,.2f}</td>"
             f"<td>{i['unfinished']:,}</td>"
             f"<td>{float(lease['total_revenue']):,.0f}</td><td>{float(lease['npv']):,.0f}</td>"
             f"<td>{lease['gross_margin']:.1%}</td><td>{float(lease['revenue_at_risk']):,.0f}</td>"

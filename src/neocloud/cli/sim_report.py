@@ -51,7 +51,8 @@ def _summary(doc: Mapping[str, Any]) -> str:
     rows = [
         ("jobs", f"{doc['jobs']:,} ({doc['finished']:,} finished, {doc['rejected']:,} rejected)"),
         ("JCT mean / p50 / p99", f"{_t(doc['jct_mean_s'])} / {_t(doc['jct_p50_s'])} / {_t(doc['jct_p99_s'])}"),
-        ("queueing mean / p99", f"{_t(doc['queue_mean_s'])} / {_t(doc['queue_p99_s'])}"),
+        ("wait to start mean / p99", f"{_t(doc['queue_mean_s'])} / {_t(doc['queue_p99_s'])}"),
+        ("delay mean / p99 (JCT less run time)", f"{_t(doc['delay_mean_s'])} / {_t(doc['delay_p99_s'])}"),
         ("makespan", _t(doc["makespan_s"])),
         ("utilization (fleet)", f"{doc['utilization_mean']:.1%}"),
         ("allocation ratio (offered)", f"{doc['allocation_ratio_mean']:.1%}"),

@@ -237,7 +237,8 @@ def _print(doc: dict[str, Any]) -> None:
     jobs = f"{doc['jobs']:,} submitted, {doc['finished']:,} finished, {doc['rejected']:,} rejected"
     grid.add_row("jobs", jobs + (f", {skipped:,} skipped" if skipped else ""))
     grid.add_row("JCT", f"mean {_t(doc['jct_mean_s'])}, p50 {_t(doc['jct_p50_s'])}, p99 {_t(doc['jct_p99_s'])}")
-    grid.add_row("queueing", f"mean {_t(doc['queue_mean_s'])}, p99 {_t(doc['queue_p99_s'])}")
+    grid.add_row("wait to start", f"mean {_t(doc['queue_mean_s'])}, p99 {_t(doc['queue_p99_s'])}")
+    grid.add_row("delay", f"mean {_t(doc['delay_mean_s'])}, p99 {_t(doc['delay_p99_s'])} (JCT less run time)")
     grid.add_row("makespan", _t(doc["makespan_s"]))
     grid.add_row(
         "utilization",

@@ -301,7 +301,7 @@ def _print(rows: list[Row], about: dict[str, Any], out_path: Path, *, seeded: bo
     grid.add_row("wall", f"{about['wall_s']:.2f} s, {sum(r.wall_s for r in rows):.2f} s of replays")
     out.print(grid, width=width, highlight=False)
     table = Table(title="mean over the seeds", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("policy", "lease", "load", "seeds", "finished", "JCT mean", "queue mean", "util."):
+    for name in ("policy", "lease", "load", "seeds", "finished", "JCT mean", "wait mean", "delay mean", "util."):
         table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
     for s in mean_over_seeds(rows):
         table.add_row(
@@ -312,6 +312,7 @@ def _print(rows: list[Row], about: dict[str, Any], out_path: Path, *, seeded: bo
             f"{s.finished:,.0f}/{s.jobs:,.0f}",
             _t(s.jct_mean_s),
             _t(s.queue_mean_s),
+            _t(s.delay_mean_s),
             f"{s.utilization_mean:.1%}",
         )
     out.print(table, width=width, highlight=False)

@@ -102,12 +102,23 @@ def _chart(settings: Sequence[Setting]) -> str:
 def _settings(settings: Sequence[Setting]) -> str:
     head = "".join(
         f"<th>{escape(n)}</th>"
-        for n in ("policy", "lease", "load", "seeds", "leased GPUs", "finished", "JCT mean", "queue mean", "util.")
+        for n in (
+            "policy",
+            "lease",
+            "load",
+            "seeds",
+            "leased GPUs",
+            "finished",
+            "JCT mean",
+            "wait mean",
+            "delay mean",
+            "util.",
+        )
     )
     body = "".join(
         f"<tr><td>{escape(s.policy)}</td><td>{s.lease_fraction:g}</td><td>{s.load:g}</td><td>{s.seeds}</td>"
         f"<td>{s.leased_gpus:,}</td><td>{s.finished:,.1f} of {s.jobs:,.0f}</td><td>{_t(s.jct_mean_s)}</td>"
-        f"<td>{_t(s.queue_mean_s)}</td><td>{s.utilization_mean:.1%}</td></tr>"
+        f"<td>{_t(s.queue_mean_s)}</td><td>{_t(s.delay_mean_s)}</td><td>{s.utilization_mean:.1%}</td></tr>"
         for s in settings
     )
     return f"<h2>Mean over the seeds</h2><table aria-label='mean over the seeds'><tr>{head}</tr>{body}</table>"

@@ -6,8 +6,11 @@ and the end of the run; the allocation ratio is GPU-time used over GPU-time offe
 (capacity down or leased away left out); both integrate the trajectory's step
 functions exactly. Fragmentation is the mean stranded fraction of free GPUs
 (docs/placement.md) over the cycles sampled. JCT is
-finish - submit; queueing delay is first start - submit. Percentiles are NumPy's
-linear interpolation.
+finish - submit; the wait is first start - submit; the delay is JCT - run time, the
+time a finished job was not making progress (waiting to start, preempted, and redoing
+or restoring work after each preemption). Under 2D-LAS almost every job starts at once
+and then waits preempted, so the wait alone hides what the delay shows. Percentiles are
+NumPy's linear interpolation.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class Summary:
     jct_p99_s: float
     queue_mean_s: float
     queue_p99_s: float
+    delay_mean_s: float
+    delay_p99_s: float
     makespan_s: float
     utilization_mean: float
     allocation_ratio_mean: float
@@ -50,6 +55,8 @@ def summarize(run: Run) -> Summary:
     submit, finish = submit_all[done], finish_all[done]
     jct = finish - submit
     queue = cluster.first_start_s[:n][done] - submit
+    run_s = np.fromiter((s.duration_s for s in jobs), np.float64, n)[done]
+    delay = jct - run_s
     deadline = np.fromiter((np.nan if s.deadline_s is None else s.deadline_s for s in jobs), np.float64, n)
     # a job with a deadline misses it when it finished after it, or never finished
     with_deadline = ~np.isnan(deadline)
@@ -66,6 +73,8 @@ def summarize(run: Run) -> Summary:
         jct_p99_s=float(np.percentile(jct, 99)) if finished else 0.0,
         queue_mean_s=float(queue.mean()) if finished else 0.0,
         queue_p99_s=float(np.percentile(queue, 99)) if finished else 0.0,
+        delay_mean_s=float(delay.mean()) if finished else 0.0,
+        delay_p99_s=float(np.percentile(delay, 99)) if finished else 0.0,
         makespan_s=float(finish.max() - start) if finished else 0.0,
         utilization_mean=utilization(run, start, of_fleet=True),
         allocation_ratio_mean=utilization(run, start, of_fleet=False),

@@ -167,6 +167,8 @@ class Row:
     jct_p99_s: float
     queue_mean_s: float
     queue_p99_s: float
+    delay_mean_s: float
+    delay_p99_s: float
     makespan_s: float
     utilization_mean: float
     allocation_ratio_mean: float
@@ -282,6 +284,7 @@ class Setting:
     finished: float
     jct_mean_s: float
     queue_mean_s: float
+    delay_mean_s: float
     utilization_mean: float
     allocation_ratio_mean: float
     preemptions: float
@@ -304,6 +307,7 @@ def mean_over_seeds(rows: Sequence[Row]) -> list[Setting]:
             finished=_mean(r.finished for r in group),
             jct_mean_s=_mean(r.jct_mean_s for r in group),
             queue_mean_s=_mean(r.queue_mean_s for r in group),
+            delay_mean_s=_mean(r.delay_mean_s for r in group),
             utilization_mean=_mean(r.utilization_mean for r in group),
             allocation_ratio_mean=_mean(r.allocation_ratio_mean for r in group),
             preemptions=_mean(r.preemptions for r in group),
