@@ -21,6 +21,7 @@ from rich.table import Table
 
 from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, parse_time, stdout_console
+from neocloud.cli.plan_deal import SEEDS as DEAL_SEEDS
 from neocloud.cli.plan_deal import _amount, _fail, _fractions, _rate, _working
 from neocloud.cli.sim_inputs import trace_source, window, writable, write_all
 from neocloud.domain.clock import to_s
@@ -56,19 +57,20 @@ class KeepSeed:
 #: Colossus 2, its internal training on both; Colossus 1 leased whole at the seed deal's
 #: terms (plan deal --seed colossus-1: $1.25B a month through May 2029 [R50]), against
 #: keeping it and against leasing half of it (whole pods).
+_DEAL = DEAL_SEEDS["colossus-1"]  # one statement of the seed deal's terms
 SEEDS = {
     "colossus": KeepSeed(
         fleet="preset:colossus-1+colossus-2",
         internal="philly:../shared/traces/microsoft-philly-2017/derived_rfold_philly_trace.csv.gz",
         candidates="pods:colossus-1",
         fractions="0,0.5,1",
-        tenant="anthropic",
-        monthly_fee="1.25B",
-        start="2026-05-06",
-        end="2029-06-01",
-        ramp="0.5,0.5",
-        notice_days=90,
-        initial_months=3,
+        tenant=_DEAL.tenant,
+        monthly_fee=_DEAL.monthly_fee,
+        start=_DEAL.start,
+        end=_DEAL.end,
+        ramp=_DEAL.ramp,
+        notice_days=_DEAL.notice_days,
+        initial_months=_DEAL.initial_months,
         note="the seed deal's terms [R50] for the whole of Colossus 1, pro rata for a part",
     )
 }

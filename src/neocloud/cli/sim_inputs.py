@@ -166,3 +166,48 @@ def progress(total: int) -> Iterator[Callable[[int], None] | None]:
         task = bar.add_task("jobs", total=total)
         step = max(total // 200, 1)
         yield lambda done: bar.update(task, completed=done) if done % step == 0 or done == total else None
+
+
+def check_run_options(*, placement: str, restart_s: float, repair_hours: float, estimate_error: float) -> None:
+    """The replay options ``sim run`` and ``sim sweep`` share; exit 2 naming the first bad one."""
+    from neocloud.placement.jobs import JobPlacement
+
+    placements = [p.value for p in JobPlacement]
+    if placement not in placements:
+        fail(f"--placement {placement!r}: one of {', '.join(placements)}")
+    if not 0 <= restart_s < math.inf:
+        fail(f"--restart-s {restart_s}: expected a finite number of seconds, 0 or more")
+    if not 0 < repair_hours < math.inf:
+        fail(f"--repair-hours {repair_hours}: expected a finite number of hours above 0")
+    if not 0 <= estimate_error < 1:
+        fail(f"--estimate-error {estimate_error}: expected a share from 0 to below 1")
+
+
+def emit(
+    document: dict[str, Any],
+    json_out: Path | None,
+    report: Path | None,
+    *,
+    report_html: Callable[[], str],
+    summary: Callable[[dict[str, Any]], None],
+) -> None:
+    """Write the JSON and the report (all or nothing), then print the summary unless
+    the JSON goes to stdout (``--json -``)."""
+    import json
+    import sys
+
+    from neocloud.cli.common import bad_input
+
+    outputs: list[tuple[Path, str]] = []
+    if json_out is not None:
+        text = json.dumps(document, indent=2) + "\n"
+        if str(json_out) == "-":
+            sys.stdout.write(text)
+        else:
+            outputs.append((json_out, text))
+    if report is not None:
+        outputs.append((report, report_html()))
+    with bad_input():
+        write_all(outputs)
+    if json_out is None or str(json_out) != "-":
+        summary(document)

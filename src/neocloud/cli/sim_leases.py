@@ -8,8 +8,6 @@ fields (docs/lease-demand.md#outputs).
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from collections.abc import Iterable
 from decimal import Decimal
@@ -21,10 +19,10 @@ from rich.table import Table
 
 from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, iso_z, stdout_console
+from neocloud.cli.sim_inputs import emit
 from neocloud.cli.sim_inputs import fail as _fail
 from neocloud.cli.sim_inputs import progress as _progress
 from neocloud.cli.sim_inputs import writable as _writable
-from neocloud.cli.sim_inputs import write_all as _write_all
 
 out = stdout_console()
 #: The replay's span for a generated stream when --days is not given [D]: one year.
@@ -129,19 +127,7 @@ def leases(
         "runs": {name: _run_json(run) for name, run in runs.items()},
         "wall_s": round(wall, 3),
     }
-    outputs: list[tuple[Path, str]] = []
-    if json_out is not None:
-        text = json.dumps(document, indent=2) + "\n"
-        if str(json_out) == "-":
-            sys.stdout.write(text)
-        else:
-            outputs.append((json_out, text))
-    if report is not None:
-        outputs.append((report, _report_html(document)))
-    with bad_input():
-        _write_all(outputs)
-    if json_out is None or str(json_out) != "-":
-        _print(document)
+    emit(document, json_out, report, report_html=lambda: _report_html(document), summary=_print)
 
 
 # -- options ----------------------------------------------------------------------

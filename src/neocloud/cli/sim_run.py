@@ -7,9 +7,6 @@ has at least ``jobs``, ``jct_mean_s``, ``jct_p50_s``, ``jct_p99_s``, ``queue_mea
 
 from __future__ import annotations
 
-import json
-import math
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +17,7 @@ import typer
 from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, stdout_console
 from neocloud.cli.sim_inputs import arrival_ordered as _arrival_ordered
+from neocloud.cli.sim_inputs import check_run_options, emit
 from neocloud.cli.sim_inputs import cluster_fleet as _cluster
 from neocloud.cli.sim_inputs import fail as _fail
 from neocloud.cli.sim_inputs import progress as _progress
@@ -27,10 +25,8 @@ from neocloud.cli.sim_inputs import quotas as _quotas
 from neocloud.cli.sim_inputs import trace_source as _trace_source
 from neocloud.cli.sim_inputs import window as _window
 from neocloud.cli.sim_inputs import writable as _writable
-from neocloud.cli.sim_inputs import write_all as _write_all
 
 out = stdout_console()
-PLACEMENTS = ("count", "firstfit", "bestfit", "consolidated")
 
 
 TraceOpt = Annotated[str, typer.Option("--trace", metavar="FORMAT:PATH", help="The workload: philly:trace.csv.gz.")]
@@ -155,23 +151,12 @@ def run(
 
 
 def _emit(result: Any, document: dict[str, Any], json_out: Path | None, report: Path | None) -> None:
-    """Write the JSON and the report (all or nothing), then print the summary unless
-    the JSON goes to stdout."""
-    outputs: list[tuple[Path, str]] = []
-    if json_out is not None:
-        text = json.dumps(document, indent=2) + "\n"
-        if str(json_out) == "-":
-            sys.stdout.write(text)
-        else:
-            outputs.append((json_out, text))
-    if report is not None:
+    def page() -> str:
         from neocloud.cli.sim_report import report_html
 
-        outputs.append((report, report_html(result, document)))
-    with bad_input():
-        _write_all(outputs)
-    if json_out is None or str(json_out) != "-":
-        _print(document)
+        return report_html(result, document)
+
+    emit(document, json_out, report, report_html=page, summary=_print)
 
 
 def _check(
@@ -189,14 +174,9 @@ def _check(
 
     if policy not in POLICIES:
         _fail(f"--policy {policy!r}: one of {', '.join(POLICIES)}")
-    if placement not in PLACEMENTS:
-        _fail(f"--placement {placement!r}: one of {', '.join(PLACEMENTS)}")
-    if not 0 <= restart_s < math.inf:
-        _fail(f"--restart-s {restart_s}: expected a finite number of seconds, 0 or more")
-    if not 0 < repair_hours < math.inf:
-        _fail(f"--repair-hours {repair_hours}: expected a finite number of hours above 0")
-    if not 0 <= estimate_error < 1:
-        _fail(f"--estimate-error {estimate_error}: expected a share from 0 to below 1")
+    check_run_options(
+        placement=placement, restart_s=restart_s, repair_hours=repair_hours, estimate_error=estimate_error
+    )
     for option, target in (("--json", json_out), ("--report", report)):
         if target is not None and str(target) != "-":
             _writable(option, target)

@@ -25,10 +25,17 @@ from rich.table import Table
 
 from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, stdout_console
-from neocloud.cli.sim_inputs import arrival_ordered, cluster_fleet, fail, trace_source, window, writable
+from neocloud.cli.sim_inputs import (
+    arrival_ordered,
+    check_run_options,
+    cluster_fleet,
+    fail,
+    trace_source,
+    window,
+    writable,
+)
 from neocloud.cli.sim_pack import _seeds
 from neocloud.cli.sim_run import (
-    PLACEMENTS,
     ClusterOpt,
     EstimateOpt,
     FailuresOpt,
@@ -190,14 +197,9 @@ def _options(
     placement: str, restart_s: float, estimate_error: float, repair_hours: float, out_path: Path, report: Path | None
 ) -> None:
     """The single-valued options and the outputs; exit 2 naming the first bad one."""
-    if placement not in PLACEMENTS:
-        fail(f"--placement {placement!r}: one of {', '.join(PLACEMENTS)}")
-    if not 0 <= restart_s < math.inf:
-        fail(f"--restart-s {restart_s}: expected a finite number of seconds, 0 or more")
-    if not 0 < repair_hours < math.inf:
-        fail(f"--repair-hours {repair_hours}: expected a finite number of hours above 0")
-    if not 0 <= estimate_error < 1:
-        fail(f"--estimate-error {estimate_error}: expected a share from 0 to below 1")
+    check_run_options(
+        placement=placement, restart_s=restart_s, repair_hours=repair_hours, estimate_error=estimate_error
+    )
     writable("--out", out_path)
     if out_path.suffix.lower() == ".parquet" and not bootstrap.parquet_ready():
         fail(escape(f"--out {out_path}: Parquet needs pyarrow (pip install 'neocloud[parquet]'); or name a .csv"))
