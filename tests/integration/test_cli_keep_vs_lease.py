@@ -116,6 +116,8 @@ def test_the_summary_fits_80_columns(traces):
         ),
         (("--report", "no/such/dir/x.html"), "--report no/such/dir/x.html: the folder no/such/dir does not exist"),
         (("--seed", "nope"), "--seed 'nope': unknown; available: colossus"),
+        (("--ray", "nowhere"), "--ray 'nowhere': expected local, auto, ray://HOST:PORT or HOST:PORT"),
+        (("--max-delay-hours", "0"), "--max-delay-hours 0.0: expected a number of hours above 0"),
     ],
 )
 def test_bad_options_exit_2_naming_the_option(traces, tmp_path, args, message):
@@ -149,3 +151,42 @@ def test_the_worked_examples_table_is_what_the_command_computes(seeded):
     half = doc["options"][1]
     assert f"({sum(half['leased_gpus'].values()):,} GPUs)" in page
     assert f"{half['leased_units'][0]} ... {half['leased_units'][-1]}" in page
+
+
+TIRESIAS = "job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n"
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 jobs of 8 to 64 GPUs ten minutes apart, 3 to 10 hours each: what the demo
+    fleet's 1,600 GPUs hold at once, and the 576 left when demo-west is leased do not."""
+    path = tmp_path_factory.mktemp("kvl-toy") / "toy.csv"
+    lines = [f"{k},{8 * (1 + k % 8)},{600 * k},1,a,{10_800 + 1_800 * (k % 15)},0" for k in range(60)]
+    path.write_text(TIRESIAS + "\n".join(lines) + "\n")
+    return path
+
+
+def _toy_study(toy: Path, *more: str) -> dict[str, Any]:
+    args = ("keep-vs-lease", "--fleet", "preset:demo", "--internal", f"tiresias:{toy}", "--internal-scale", "1")
+    args += ("--candidates", "pods:demo-west", "--fractions", "0,0.5,1", "--tenant", "newco")
+    args += ("--price-per-gpu-hour", "2.35", "--start", "2027-01-01", "--end", "2030-01-01", "--json")
+    done = run(*args, *more)
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def toy_here(toy: Path) -> dict[str, Any]:
+    return _toy_study(toy, "--workers", "1")
+
+
+def test_the_fractions_replayed_on_two_local_processes_are_the_ones_replayed_here(toy, toy_here):
+    delays = [o["internal"]["delay_mean_s"] for o in toy_here["options"]]
+    assert delays[0] < delays[-1]  # the fractions differ: leasing demo-west delays the work
+    assert _toy_study(toy, "--workers", "2") == toy_here
+
+
+def test_a_local_ray_instance_replays_the_same_fractions(toy, toy_here):
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'neocloud[ray]')")
+    assert _toy_study(toy, "--ray", "local", "--workers", "2") == toy_here
+    assert not ray.is_initialized()

@@ -23,7 +23,7 @@ from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, parse_time, stdout_console
 from neocloud.cli.plan_deal import SEEDS as DEAL_SEEDS
 from neocloud.cli.plan_deal import _amount, _fail, _fractions, _rate, _working
-from neocloud.cli.sim_inputs import trace_source, window, writable, write_all
+from neocloud.cli.sim_inputs import count_bar, trace_source, window, writable, write_all
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.money import Money
@@ -113,6 +113,14 @@ def keep_vs_lease(
         float,
         typer.Option("--max-delay-hours", help="The recommendation's bound on the internal mean delay (JCT - run)."),
     ] = 4.0,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Local processes (default: the CPU count); with --ray, tasks in flight."),
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", metavar="ADDRESS", help="Replay the fractions as Ray tasks: local, auto or an address."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
     report: Annotated[Path | None, typer.Option("--report", metavar="OUT.html", help="Write an HTML page.")] = None,
 ) -> None:
@@ -127,7 +135,7 @@ def keep_vs_lease(
     if seed and s is None:
         _fail(f"--seed {seed!r}: unknown; available: {', '.join(SEEDS)}")
     pick = _picker(s)
-    _check(placement, load, max_delay_hours, report)
+    _check(placement, load, max_delay_hours, report, ray)
     fmt, path = trace_source(pick("--internal", internal, "internal"))
     level_text, _, sites_text = pick("--candidates", candidates, "candidates").partition(":")
     try:
@@ -136,19 +144,15 @@ def keep_vs_lease(
         _fail(f"--candidates {level_text!r}: one of {', '.join(c.value for c in CandidateLevel)}")
     shares = _shares(pick("--fractions", fractions, "fractions"))
     span = window(window_text)
+    fleet_text = _absolute_fleet(pick("--fleet", fleet, "fleet"))
     with bad_input(), _working("building the fleet"):
-        the_fleet = _fleet(pick("--fleet", fleet, "fleet"))
+        the_fleet = _fleet(fleet_text)
         snap = build_snapshot(the_fleet)
     try:
         units = candidate_units(snap, level, tuple(x for x in sites_text.split(",") if x))
     except ValueError as exc:
         _fail(f"--candidates {exc}")
-    cluster_gpus = TRACE_CLUSTER_GPUS.get(fmt)
-    if scale is None and cluster_gpus is None:
-        _fail(f"--internal-scale: required for a {fmt} trace (its own cluster's size is not known)")
-    job_scale = scale if scale is not None else snap.total_gpus / (cluster_gpus or 1)
-    if not 0 < job_scale < math.inf:
-        _fail(f"--internal-scale {job_scale}: expected a number above 0")
+    job_scale = _job_scale(scale, fmt, snap.total_gpus)
     fee_text = monthly_fee or (s.monthly_fee if s and price is None else None)
     if (price is None) == (fee_text is None):
         _fail("--price-per-gpu-hour or --monthly-fee: give exactly one")
@@ -161,12 +165,10 @@ def keep_vs_lease(
         end_s=to_s(parse_time("--end", pick("--end", end, "end"))),
         price_per_gpu_hour=per_hour,
         monthly_fee=fee,
-        ramp=_fractions("--ramp", ramp if ramp is not None else (s.ramp if s else "")),
-        notice_days=notice_days if notice_days is not None else (s.notice_days if s else None),
-        initial_months=initial_months if initial_months is not None else (s.initial_months if s else 0),
-        wacc=None if wacc is None else _rate("--wacc", wacc),
+        **_deal_options(s, ramp, notice_days, initial_months, wacc),
     )
-    with bad_input(), _working(f"replaying the internal work for {len(shares)} fractions"):
+    trace_text = f"{fmt}:{path.resolve()}"
+    with bad_input(), count_bar("replaying", "fractions", len(shares)) as tick:
         result = study(
             the_fleet,
             snap,
@@ -181,6 +183,8 @@ def keep_vs_lease(
             load=load,
             window=span,
             max_delay_s=max_delay_hours * 3600,
+            progress=tick,
+            replays=_replays(fleet_text, trace_text, snap, workers, ray),
         )
     doc = study_json(result, scale=job_scale, load=load, price=shown)
     if report is not None:
@@ -194,7 +198,81 @@ def keep_vs_lease(
         _print(doc, s.note if s else "")
 
 
-def _check(placement: str, load: float, max_delay_hours: float, report: Path | None) -> None:
+def _deal_options(
+    s: KeepSeed | None, ramp: str | None, notice_days: int | None, initial_months: int | None, wacc: str | None
+) -> dict[str, Any]:
+    """The deal's other terms: the options given, else the seed's."""
+    return {
+        "ramp": _fractions("--ramp", ramp if ramp is not None else (s.ramp if s else "")),
+        "notice_days": notice_days if notice_days is not None else (s.notice_days if s else None),
+        "initial_months": initial_months if initial_months is not None else (s.initial_months if s else 0),
+        "wacc": None if wacc is None else _rate("--wacc", wacc),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class FractionTask:
+    """One fraction's replay for a worker: the fleet and the trace as the command
+    names them (paths absolute), and the replay."""
+
+    fleet: str
+    trace: str
+    replay: Any  # sim.keep_vs_lease.Replay
+
+
+_inputs: dict[tuple[str, str], tuple[Any, tuple[Any, ...]]] = {}
+
+
+def fraction_kept(task: FractionTask) -> Any:
+    """Replay ``task`` here (what a worker process or Ray task runs): the fleet's
+    snapshot and the trace are read once per process and kept for its next tasks."""
+    from neocloud.placement.snapshot import build_snapshot
+    from neocloud.sim.keep_vs_lease import run_replay
+
+    key = (task.fleet, task.trace)
+    if key not in _inputs:
+        fmt, path = trace_source(task.trace)
+        _inputs[key] = (build_snapshot(_fleet(task.fleet)), tuple(bootstrap.trace_jobs(fmt, path)))
+    snap, jobs = _inputs[key]
+    return run_replay(task.replay, snap, jobs)
+
+
+def _replays(fleet: str, trace: str, snap: Any, workers: int | None, ray: str | None) -> Any:
+    """The study's replays mapped over local processes or Ray tasks (``--workers``,
+    ``--ray``); in this process, on the snapshot already built, when that is one."""
+    from neocloud.cli import sweep_executors as ex
+
+    def run(plan: Any, done: Any) -> list[Any]:
+        tasks = [FractionTask(fleet, trace, r) for r in plan]
+
+        def here() -> None:
+            fmt, path = trace_source(trace)
+            _inputs[(fleet, trace)] = (snap, tuple(bootstrap.trace_jobs(fmt, path)))
+
+        kept, _ = ex.execute(tasks, fraction_kept, workers=workers, ray=ray, done=done, here=here)
+        return kept
+
+    return run
+
+
+def _absolute_fleet(text: str) -> str:
+    """``--fleet`` with a file's path made absolute, for workers started elsewhere."""
+    kind, sep, _ = text.partition(":")
+    return text if sep and kind == "preset" else str(Path(text).resolve())
+
+
+def _job_scale(scale: float | None, fmt: str, fleet_gpus: int) -> float:
+    """``--internal-scale``, or the fleet's GPUs over the trace's own cluster's."""
+    cluster_gpus = TRACE_CLUSTER_GPUS.get(fmt)
+    if scale is None and cluster_gpus is None:
+        _fail(f"--internal-scale: required for a {fmt} trace (its own cluster's size is not known)")
+    job_scale = scale if scale is not None else fleet_gpus / (cluster_gpus or 1)
+    if not 0 < job_scale < math.inf:
+        _fail(f"--internal-scale {job_scale}: expected a number above 0")
+    return job_scale
+
+
+def _check(placement: str, load: float, max_delay_hours: float, report: Path | None, ray: str | None) -> None:
     from neocloud.placement.jobs import JobPlacement
 
     if placement not in {p.value for p in JobPlacement}:
@@ -205,6 +283,10 @@ def _check(placement: str, load: float, max_delay_hours: float, report: Path | N
         _fail(f"--max-delay-hours {max_delay_hours}: expected a number of hours above 0")
     if report is not None:
         writable("--report", report)
+    if ray is not None:
+        from neocloud.cli.sweep_executors import ray_ready
+
+        ray_ready(ray)
 
 
 def _picker(s: KeepSeed | None) -> Any:

@@ -168,6 +168,19 @@ def progress(total: int) -> Iterator[Callable[[int], None] | None]:
         yield lambda done: bar.update(task, completed=done) if done % step == 0 or done == total else None
 
 
+@contextmanager
+def count_bar(label: str, unit: str, total: int) -> Iterator[Callable[[int], None] | None]:
+    """A bar over the tasks finished (a sweep's points, a study's fractions), on stderr
+    on a terminal; nothing when piped."""
+    if not err.is_terminal:
+        yield None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(unit, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
 def check_run_options(*, placement: str, restart_s: float, repair_hours: float, estimate_error: float) -> None:
     """The replay options ``sim run`` and ``sim sweep`` share; exit 2 naming the first bad one."""
     from neocloud.placement.jobs import JobPlacement

@@ -9,26 +9,24 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from neocloud import bootstrap
-from neocloud.cli.common import bad_input, err, human_width, stdout_console
+from neocloud.cli.common import bad_input, human_width, stdout_console
 from neocloud.cli.sim_inputs import (
     arrival_ordered,
     check_run_options,
     cluster_fleet,
+    count_bar,
     fail,
     trace_source,
     window,
@@ -122,7 +120,9 @@ def sweep(
     if points > MAX_POINTS:
         fail(f"--policies x --seeds x --loads x --lease-fractions: {points:,} points, more than {MAX_POINTS:,}")
     if ray is not None:
-        _ray_ready(ray)
+        from neocloud.cli.sweep_executors import ray_ready
+
+        ray_ready(ray)
     span = window(window_text)
     fmt, path = trace_source(trace)
     trace_abs, cluster_abs = f"{fmt}:{path.resolve()}", _absolute_cluster(cluster)
@@ -209,17 +209,6 @@ def _options(
             fail(f"--report {report}: is the --out table too")
 
 
-def _ray_ready(address: str) -> None:
-    from neocloud.cli.sweep_executors import RAY_ADDRESS, RayUnavailable, import_ray
-
-    if not RAY_ADDRESS.fullmatch(address):
-        fail(f"--ray {address!r}: expected local, auto, ray://HOST:PORT or HOST:PORT")
-    try:
-        import_ray()
-    except RayUnavailable as exc:
-        fail(escape(f"--ray {address}: {exc}"))
-
-
 def _absolute_cluster(text: str) -> str:
     """``--cluster`` with its path made absolute, for workers started elsewhere."""
     if text.startswith("gpus:"):
@@ -237,23 +226,15 @@ def _execute(grid: Any, fleet: Any, jobs: Any, workers: int | None, ray: str | N
 
     points = grid.points()
     started = time.perf_counter()
-    with _progress(len(points)) as tick:
-        if ray is not None:
-            try:
-                rows = ex.run_ray(points, ray, workers, tick)
-            except ex.RayUnavailable as exc:
-                fail(escape(f"--ray {ray}: {exc}"))
-                raise
-            if ray == "local":
-                executor = f"a local Ray instance ({workers or os.cpu_count()} CPUs)"
-            else:
-                executor = f"Ray at {ray}" + (f", {workers} tasks at once" if workers else "")
-        else:
-            count = workers or os.cpu_count() or 1
-            if count <= 1 or len(points) <= 1:
-                ex.keep_inputs(grid.trace, grid.cluster, jobs, build_snapshot(fleet))
-            rows = ex.run_local(points, count, tick)
-            executor = f"{min(count, len(points))} local process{'es' if min(count, len(points)) > 1 else ''}"
+    with count_bar("sweeping", "points", len(points)) as tick:
+        rows, executor = ex.execute(
+            points,
+            ex.point_row,
+            workers=workers,
+            ray=ray,
+            done=tick,
+            here=lambda: ex.keep_inputs(grid.trace, grid.cluster, jobs, build_snapshot(fleet)),
+        )
     return rows, time.perf_counter() - started, executor
 
 
@@ -275,18 +256,6 @@ def _write(out_path: Path, report: Path | None, rows: list[Row], about: dict[str
         finally:
             if staged is not None:
                 staged.unlink(missing_ok=True)
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A bar over the points finished, on stderr on a terminal; nothing when piped."""
-    if not err.is_terminal:
-        yield None
-        return
-    columns = (TextColumn("sweeping"), BarColumn(), MofNCompleteColumn(), TextColumn("points"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("points", total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 def _print(rows: list[Row], about: dict[str, Any], out_path: Path, *, seeded: bool) -> None:

@@ -1,11 +1,13 @@
-"""Where a sweep's points run: in this process, on local processes, or as Ray tasks.
+"""Where a sweep's points or a keep-vs-lease study's fractions run: in this process,
+on local processes, or as Ray tasks.
 
-Every executor maps the same :func:`point_row` over the grid's points and returns the
-rows in grid order, whatever order they finish in, so the rows are the same for the
-same points wherever they ran (``wall_s`` aside). :func:`point_row` is what a worker
-runs: it reads the trace and builds the cluster once per worker process (the first
-point a worker gets reads them; the others reuse them), then runs
-:func:`neocloud.sim.sweep.run_point` and measures its wall time.
+Every executor maps one module-level function (``run``: :func:`point_row` for a sweep,
+``cli.plan_keep.fraction_kept`` for a study) over its tasks and returns the results in
+the tasks' order, whatever order they finish in, so the results are the same for the
+same tasks wherever they ran (a sweep row's ``wall_s`` aside). A worker reads its inputs
+itself, once per process (:func:`point_row`: the first point a worker gets reads the
+trace and builds the cluster; the others reuse them). :func:`execute` picks the executor
+from ``--workers`` and ``--ray`` and says where the tasks ran.
 
 Ray is imported only here, inside :func:`run_ray`, so the product runs without it.
 """
@@ -13,23 +15,25 @@ Ray is imported only here, inside :func:`run_ray`, so the product runs without i
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from neocloud.cli.sim_inputs import arrival_ordered, cluster_fleet, trace_source
+from rich.markup import escape
+
+from neocloud.cli.sim_inputs import arrival_ordered, cluster_fleet, fail, trace_source
 from neocloud.domain.workload import TraceJob
 from neocloud.placement.snapshot import FleetSnapshot, build_snapshot
 from neocloud.sim.sweep import Point, Row, run_point
 
-#: Called with the number of points finished so far.
+T = TypeVar("T")
+R = TypeVar("R")
+#: Called with the number of tasks finished so far, once per task.
 Done = Callable[[int], None]
-#: What runs one point: :func:`point_row` (a module-level function, so that spawned
-#: processes and Ray workers can import it by name).
-RunPoint = Callable[[Point], Row]
 #: ``--ray`` addresses: ``local`` (start a Ray instance here), ``auto`` (the cluster
 #: this machine belongs to), ``ray://host:port`` (Ray Client) or ``host:port`` (a GCS).
 RAY_ADDRESS = re.compile(r"local|auto|(ray://)?[A-Za-z0-9_.\-]+:[0-9]{1,5}")
@@ -39,6 +43,46 @@ _inputs: dict[tuple[str, str], tuple[tuple[TraceJob, ...], FleetSnapshot]] = {}
 
 class RayUnavailable(RuntimeError):
     """``--ray`` without ray installed, or a Ray cluster that cannot be reached."""
+
+
+def ray_ready(address: str) -> None:
+    """Exit 2 naming ``--ray`` unless ``address`` is well formed and ray is installed."""
+    if not RAY_ADDRESS.fullmatch(address):
+        fail(f"--ray {address!r}: expected local, auto, ray://HOST:PORT or HOST:PORT")
+    try:
+        import_ray()
+    except RayUnavailable as exc:
+        fail(escape(f"--ray {address}: {exc}"))
+
+
+def execute(
+    tasks: Sequence[T],
+    run: Callable[[T], R],
+    *,
+    workers: int | None,
+    ray: str | None,
+    done: Done | None = None,
+    here: Callable[[], None] | None = None,
+) -> tuple[list[R], str]:
+    """``run`` over ``tasks`` as ``--workers`` and ``--ray`` say (Ray at ``ray``; else up
+    to ``workers`` local processes, the CPU count by default; in this process when that
+    is one, after calling ``here``, which may hand this process the inputs it already
+    read); the results in task order and where they ran, in words. A Ray cluster that
+    cannot be reached exits 2 naming ``--ray``."""
+    if ray is not None:
+        try:
+            results = run_ray(tasks, ray, workers, done, run=run)
+        except RayUnavailable as exc:
+            fail(escape(f"--ray {ray}: {exc}"))
+            raise
+        if ray == "local":
+            return results, f"a local Ray instance ({workers or os.cpu_count()} CPUs)"
+        return results, f"Ray at {ray}" + (f", {workers} tasks at once" if workers else "")
+    count = min(workers or os.cpu_count() or 1, max(len(tasks), 1))
+    if count <= 1 and here is not None:
+        here()
+    results = run_local(tasks, count, done, run=run)
+    return results, f"{count} local process{'es' if count > 1 else ''}"
 
 
 def point_row(point: Point) -> Row:
@@ -64,40 +108,37 @@ def keep_inputs(trace: str, cluster: str, jobs: tuple[TraceJob, ...], snapshot: 
     _inputs[(trace, cluster)] = (jobs, snapshot)
 
 
-def run_here(points: Sequence[Point], done: Done | None = None, run: RunPoint | None = None) -> list[Row]:
-    """One point after the other in this process (``--workers 1``)."""
-    each = run or point_row
-    rows = []
-    for point in points:
-        rows.append(each(point))
+def run_here(tasks: Sequence[T], done: Done | None = None, *, run: Callable[[T], R]) -> list[R]:
+    """One task after the other in this process (``--workers 1``)."""
+    results = []
+    for task in tasks:
+        results.append(run(task))
         if done is not None:
-            done(len(rows))
-    return rows
+            done(len(results))
+    return results
 
 
-def run_local(
-    points: Sequence[Point], workers: int, done: Done | None = None, run: RunPoint | None = None
-) -> list[Row]:
-    """The points on up to ``workers`` local processes, in grid order. Workers are
+def run_local(tasks: Sequence[T], workers: int, done: Done | None = None, *, run: Callable[[T], R]) -> list[R]:
+    """The tasks on up to ``workers`` local processes, in task order. Workers are
     started fresh (``spawn``), as Ray's are: nothing of this process is inherited, so
     a worker reads the inputs itself."""
-    if workers <= 1 or len(points) <= 1:
-        return run_here(points, done, run)
-    rows: dict[int, Row] = {}
+    if workers <= 1 or len(tasks) <= 1:
+        return run_here(tasks, done, run=run)
+    rows: dict[int, R] = {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(points)), mp_context=context) as pool:
-        pending: dict[Future[Row], int] = {pool.submit(run or point_row, p): k for k, p in enumerate(points)}
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        pending: dict[Future[R], int] = {pool.submit(run, p): k for k, p in enumerate(tasks)}
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
+                for future in finished:  # one call per row, however many one wait returns
                     rows[pending.pop(future)] = future.result()
-                if done is not None:
-                    done(len(rows))
+                    if done is not None:
+                        done(len(rows))
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return [rows[k] for k in range(len(points))]
+    return [rows[k] for k in range(len(tasks))]
 
 
 def import_ray() -> Any:
@@ -110,35 +151,36 @@ def import_ray() -> Any:
 
 
 def run_ray(
-    points: Sequence[Point],
+    tasks: Sequence[T],
     address: str,
     workers: int | None,
     done: Done | None = None,
-    run: RunPoint | None = None,
-) -> list[Row]:
-    """The points as Ray tasks (one CPU each), in grid order. ``local`` starts a Ray
+    *,
+    run: Callable[[T], R],
+) -> list[R]:
+    """The tasks as Ray tasks (one CPU each), in task order. ``local`` starts a Ray
     instance on this machine with ``workers`` CPUs (all of them when ``None``) and stops
     it after; any other address connects to a running cluster, whose every node must
-    have neocloud installed and the trace at the same path, and disconnects after;
+    have neocloud installed and the inputs at the same paths, and disconnects after;
     there ``workers`` caps the tasks in flight."""
     ray = import_ray()
     _start_ray(ray, address, workers)
     try:
-        task = ray.remote(num_cpus=1)(run or point_row)
-        cap = len(points) if workers is None else max(workers, 1)
-        rows: dict[int, Row] = {}
-        waiting = list(enumerate(points))[::-1]  # popped from the end: grid order
+        remote = ray.remote(num_cpus=1)(run)
+        cap = len(tasks) if workers is None else max(workers, 1)
+        rows: dict[int, R] = {}
+        waiting = list(enumerate(tasks))[::-1]  # popped from the end: task order
         pending: dict[Any, int] = {}
         while waiting or pending:
             while waiting and len(pending) < cap:
-                k, point = waiting.pop()
-                pending[task.remote(point)] = k
+                k, task = waiting.pop()
+                pending[remote.remote(task)] = k
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 rows[pending.pop(ref)] = ray.get(ref)
-            if done is not None:
-                done(len(rows))
-        return [rows[k] for k in range(len(points))]
+                if done is not None:
+                    done(len(rows))
+        return [rows[k] for k in range(len(tasks))]
     finally:
         ray.shutdown()
 

@@ -36,10 +36,15 @@ from neocloud.placement.snapshot import FleetSnapshot
 from neocloud.scheduling.cluster import DEFAULT_RESTART_S
 from neocloud.scheduling.policies import POLICIES
 from neocloud.services.deals import CostSource, DealReport, DealTerms, analyse_deal
-from neocloud.sim.keep_vs_lease import Kept, Unit, replay_kept
+from neocloud.sim.keep_vs_lease import Kept, Replay, Unit, run_replay
 from neocloud.sim.workload import Window
 
 YEAR_S = 365 * 86_400
+#: Replays the fractions' internal work: given the replays (fractions ascending), their
+#: results in the same order, calling ``done`` with the count finished as each ends.
+#: The default replays them one after the other here; the CLI maps them over local
+#: processes or Ray tasks (``cli.sweep_executors``).
+ReplayMap = Callable[[Sequence[Replay], Callable[[int], None] | None], Sequence[Kept]]
 #: The recommendation's bound on the internal work's mean delay (JCT less run time):
 #: 4 hours [D: our default; a team's job held back half a working day on average is
 #: the point where an operator would rather keep the capacity]. ``--max-delay-hours``.
@@ -114,10 +119,13 @@ def study(
     restart_s: float = DEFAULT_RESTART_S,
     max_delay_s: float = DEFAULT_MAX_DELAY_S,
     book_contracts: Sequence[Contract] = (),
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    replays: ReplayMap | None = None,
 ) -> Study:
     """The study of ``fractions`` (module doc); ``trace`` opens the internal workload
-    afresh for each replay. Raises :class:`RequestError` naming a bad field."""
+    afresh for each replay here (``replays`` may run them elsewhere, each reading the
+    workload itself); ``progress`` is called with the count of fractions replayed.
+    Raises :class:`RequestError` naming a bad field."""
     problems = []
     if policy not in POLICIES:
         problems.append(f"policy: {policy!r} is not one of {', '.join(POLICIES)}")
@@ -129,27 +137,13 @@ def study(
         problems.append("price_per_gpu_hour, monthly_fee: give exactly one")
     if problems:
         raise RequestError(problems)
-    options = []
-    for f in sorted(fractions):
-        try:
-            kept = replay_kept(
-                snap,
-                trace(),
-                units,
-                f,
-                policy=POLICIES[policy](),
-                placement=placement,
-                scale=scale,
-                load=load,
-                window=window,
-                restart_s=restart_s,
-            )
-        except ValueError as exc:
-            raise RequestError([str(exc)]) from exc
-        share = _Share(terms, sum(u.gpus for u in units))
-        options.append(_option(fleet, snap, kept, terms=share, costs=costs, book_contracts=book_contracts))
-        if progress is not None:
-            progress(f)
+    plan = [Replay(f, tuple(units), policy, placement, scale, load, window, restart_s) for f in sorted(fractions)]
+    try:
+        kept_all = (replays or _here(snap, trace))(plan, progress)
+    except ValueError as exc:
+        raise RequestError([str(exc)]) from exc
+    share = _Share(terms, sum(u.gpus for u in units))
+    options = [_option(fleet, snap, kept, terms=share, costs=costs, book_contracts=book_contracts) for kept in kept_all]
     best, reason = recommend(options, max_delay_s)
     priced = terms.price_per_gpu_hour or terms.monthly_fee
     assert priced is not None
@@ -173,6 +167,20 @@ def recommend(options: Sequence[Option], max_delay_s: float) -> tuple[float, str
         f"lease {best.fraction:.0%}: the highest NPV among the fractions that keep the internal work's mean"
         f" delay within {hours:g} h ({best.kept.summary.delay_mean_s / 3600:.2f} h)"
     )
+
+
+def _here(snap: FleetSnapshot, trace: Callable[[], Iterable[TraceJob]]) -> ReplayMap:
+    """The replays one after the other in this process."""
+
+    def run(plan: Sequence[Replay], done: Callable[[int], None] | None) -> list[Kept]:
+        out = []
+        for replay in plan:
+            out.append(run_replay(replay, snap, trace()))
+            if done is not None:
+                done(len(out))
+        return out
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)

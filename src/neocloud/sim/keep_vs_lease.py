@@ -17,6 +17,9 @@ a lease of them is to the job pool), through the same scheduler the live queues 
   same share of the fleet as it asked of its own cluster, so the trace's queueing
   (its offered load, its mix of large and small asks) carries over to a fleet of any
   size; ``load`` then scales the offered load.
+- **One fraction's replay as data** (:class:`Replay`, run by :func:`run_replay`): what a
+  worker process or a Ray task needs besides the fleet and the trace, so the study's
+  fractions can be replayed side by side (docs/keep-vs-lease.md "Speed").
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from neocloud.placement.snapshot import FleetSnapshot
 from neocloud.scheduling.cluster import DEFAULT_RESTART_S, Cluster
 from neocloud.scheduling.cycle import Policy
 from neocloud.scheduling.jobs import JobSpec
+from neocloud.scheduling.policies import POLICIES
 from neocloud.sim.driver import simulate
 from neocloud.sim.metrics import Summary, summarize
 from neocloud.sim.sweep import lease_outages
@@ -154,3 +158,34 @@ def replay_kept(
     run = simulate(cluster, jobs, policy, placement, outages=lease_outages(nodes))
     kept = snap.total_gpus - sum(leased.values())
     return Kept(fraction, names, leased, kept, summarize(run))
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """One fraction's internal replay (:func:`replay_kept`'s arguments but the fleet
+    and the trace), as plain data a worker can be sent."""
+
+    fraction: float
+    units: tuple[Unit, ...]
+    policy: str  # a name in ``scheduling.policies.POLICIES``
+    placement: JobPlacement
+    scale: float
+    load: float = 1.0
+    window: Window | None = None
+    restart_s: float = DEFAULT_RESTART_S
+
+
+def run_replay(replay: Replay, snap: FleetSnapshot, trace: Iterable[TraceJob]) -> Kept:
+    """:func:`replay_kept` for ``replay``."""
+    return replay_kept(
+        snap,
+        trace,
+        replay.units,
+        replay.fraction,
+        policy=POLICIES[replay.policy](),
+        placement=replay.placement,
+        scale=replay.scale,
+        load=replay.load,
+        window=replay.window,
+        restart_s=replay.restart_s,
+    )

@@ -56,7 +56,7 @@ def summarize(run: Run) -> Summary:
     jct = finish - submit
     queue = cluster.first_start_s[:n][done] - submit
     run_s = np.fromiter((s.duration_s for s in jobs), np.float64, n)[done]
-    delay = jct - run_s
+    delay = np.maximum(jct - run_s, 0.0)  # never below 0 (finish - submit - run rounds)
     deadline = np.fromiter((np.nan if s.deadline_s is None else s.deadline_s for s in jobs), np.float64, n)
     # a job with a deadline misses it when it finished after it, or never finished
     with_deadline = ~np.isnan(deadline)
