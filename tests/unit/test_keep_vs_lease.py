@@ -137,3 +137,13 @@ def test_two_presets_make_one_fleet_of_both_campuses_and_a_site_twice_is_refused
     assert [s.name for s in both.sites] == ["demo-east", "demo-west", "colossus-1"]
     with pytest.raises(PresetError, match="two sites named 'demo-east'"):
         presets(["demo", "demo"])
+
+
+def test_one_rule_takes_the_last_whole_units_nearest_the_target_the_fewer_on_a_tie():
+    from neocloud.sim.lease_fraction import units_to_take
+
+    assert units_to_take([4, 4, 4], 5) == 1  # 4 is nearer 5 than 8
+    assert units_to_take([4, 4, 4], 6) == 1  # 4 and 8 are as near: the fewer
+    assert units_to_take([4, 4, 4], 12) == 3  # every unit
+    assert units_to_take([4, 4, 4], 12, at_most=2) == 2  # a sweep never takes them all
+    assert units_to_take([4, 4, 4], 0) == 0

@@ -40,6 +40,7 @@ from neocloud.scheduling.cycle import Policy
 from neocloud.scheduling.jobs import JobSpec
 from neocloud.scheduling.policies import POLICIES
 from neocloud.sim.driver import simulate
+from neocloud.sim.lease_fraction import units_to_take
 from neocloud.sim.metrics import Summary, summarize
 from neocloud.sim.sweep import lease_outages
 from neocloud.sim.workload import Window, job_specs
@@ -91,10 +92,8 @@ def leased_nodes(snap: FleetSnapshot, units: Sequence[Unit], fraction: float) ->
     if not 0 <= fraction <= 1:
         raise ValueError(f"fraction: {fraction} is not from 0 to 1")
     order = list(reversed(units))  # the last candidates first
-    taken = np.concatenate(([0], np.cumsum([u.gpus for u in order])))
-    total = int(taken[-1])
-    count = int(np.argmin(np.abs(taken - fraction * total)))  # the first (fewest) of the nearest
-    chosen = order[:count]
+    sizes = [u.gpus for u in order]
+    chosen = order[: units_to_take(sizes, fraction * sum(sizes))]
     nodes = np.asarray(sorted(n for u in chosen for n in u.nodes), np.int64)
     if len(nodes) == len(snap.node_ids):
         raise ValueError(f"fraction: {fraction:g} leases every node of the fleet; the internal work needs some")

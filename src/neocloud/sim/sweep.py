@@ -38,6 +38,7 @@ from neocloud.scheduling.jobs import JobSpec
 from neocloud.scheduling.policies import POLICIES
 from neocloud.sim.driver import Outage, simulate
 from neocloud.sim.failures import REPAIR_S, FailureModel
+from neocloud.sim.lease_fraction import units_to_take
 from neocloud.sim.metrics import summarize
 from neocloud.sim.workload import Window, job_specs
 
@@ -246,9 +247,8 @@ def leased_nodes(snapshot: FleetSnapshot, fraction: float) -> np.ndarray:
         sizes = (snapshot.block_node_end - snapshot.block_node_start)[::-1]  # last block first
     else:
         sizes = np.ones(nodes, np.int64)
-    taken = np.concatenate(([0], np.cumsum(sizes)[:-1]))  # nodes leased by taking 0 .. units-1 units
-    units = int(np.argmin(np.abs(taken - fraction * nodes)))  # the first (fewest) of the nearest
-    first = nodes - int(taken[units])
+    units = units_to_take(sizes, fraction * nodes, at_most=len(sizes) - 1)
+    first = nodes - int(sizes[:units].sum())
     return np.arange(first, nodes)
 
 
