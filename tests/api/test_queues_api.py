@@ -27,24 +27,9 @@ from neocloud.scheduling.cycle import run_cycle
 from neocloud.scheduling.jobs import JobSpec, Preempt, Reject, Start
 from neocloud.scheduling.policies import POLICIES
 from neocloud.sim.driver import simulate
-from tests.builders import a_block, a_fleet, a_group, a_site
+from tests.queue_trace import FLEET, TRACE
 
 START = datetime(2027, 1, 4, tzinfo=UTC)
-FLEET = a_fleet(a_site(blocks=(a_block(node_groups=(a_group(count=4),)),)))  # four 8-GPU H100 nodes
-#: (submit s, team, GPUs, run time s, priority)
-TRACE = [
-    (0, "red", 16, 900, 0),
-    (0, "blue", 8, 400, 1),
-    (10, "red", 32, 300, 0),
-    (20, "blue", 4, 800, 2),
-    (20, "green", 2, 100, 0),
-    (35, "red", 8, 1600, 0),
-    (60, "green", 16, 200, 1),
-    (60, "blue", 1, 50, 0),
-    (90, "red", 64, 10, 0),  # larger than the fleet: rejected
-    (400, "green", 8, 700, 2),
-    (500, "blue", 16, 100, 0),
-]
 
 
 @dataclass

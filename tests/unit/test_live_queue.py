@@ -21,22 +21,7 @@ from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.las import Las
 from neocloud.sim.driver import simulate
 from tests.builders import a_block, a_fleet, a_group, a_site
-
-#: (submit s, team, GPUs, run time s, priority): integer times and 2D-LAS limits that
-#: GPU counts divide, so every event falls on a whole second in both runs
-TRACE = [
-    (0, "red", 16, 900, 0),
-    (0, "blue", 8, 400, 1),
-    (10, "red", 32, 300, 0),
-    (20, "blue", 4, 800, 2),
-    (20, "green", 2, 100, 0),
-    (35, "red", 8, 1600, 0),
-    (60, "green", 16, 200, 1),
-    (60, "blue", 1, 50, 0),
-    (90, "red", 64, 10, 0),  # larger than the fleet: rejected
-    (400, "green", 8, 700, 2),
-    (500, "blue", 16, 100, 0),
-]
+from tests.queue_trace import TRACE
 
 
 @pytest.fixture(scope="module")
