@@ -3,6 +3,7 @@ clock, the API) gets the simulator's decisions in the simulator's order; operato
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -151,6 +152,8 @@ def test_the_queue_shows_its_workloads_capacity_and_journal(live: Live):
         ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 0, "estimate_s": 1}, 422, "gpus"),
         ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 1, "estimate_s": "x"}, 422, "estimate_s"),
         ("/v1/queues/train/workloads/7/finish", None, 404, "no workload number 7"),
+        ("/v1/queues/train/workloads/7/cancel", None, 404, "no workload number 7"),
+        ("/v1/queues/train/workloads/0/cancel", {"reason": "x" * 201}, 422, "reason"),
         ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 1, "estimate_s": 1e12}, 422, "estimate_s"),
         ("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 2**63, "estimate_s": 1}, 422, "gpus"),
         ("/v1/queues/train/workloads", {"name": "a\u0000", "team": "t", "gpus": 1, "estimate_s": 1}, 422, "name"),
@@ -183,7 +186,25 @@ def test_a_second_queue_for_a_pool_is_a_409_and_a_duplicate_workload_name_a_422(
 
 def test_a_tenant_key_sees_no_internal_queue(live: Live):
     live.post("/v1/queues", {"name": "train"}, 201)
-    for method, path in [("get", "/v1/queues"), ("get", "/v1/queues/train"), ("post", "/v1/queues/train/cycle")]:
+    paths = [("get", "/v1/queues"), ("get", "/v1/queues/train"), ("post", "/v1/queues/train/cycle")]
+    paths.append(("post", "/v1/queues/train/workloads/0/cancel"))
+    for method, path in paths:
         r = getattr(live.client, method)(path, headers=live.tenant_headers)
         assert r.status_code == 403, (path, r.text)
         assert "train" not in r.json()["detail"]  # only the path it asked for names the pool
+
+
+def test_a_workload_cancelled_through_the_api_never_runs_and_says_who_cancelled_it(live: Live):
+    live.post("/v1/queues", {"name": "train", "policy": "fifo"}, 201)
+    live.post("/v1/queues/train/workloads", {"name": "a", "team": "t", "gpus": 32, "estimate_s": 3600}, 201)
+    live.post("/v1/queues/train/workloads", {"name": "b", "team": "t", "gpus": 8, "estimate_s": 60}, 201)
+    live.post("/v1/queues/train/cycle")
+    a = live.post("/v1/queues/train/workloads/0/cancel", {"reason": "wrong dataset"})
+    assert a["state"] == "cancelled"
+    assert re.fullmatch(r"cancelled by operator \(key [0-9a-f]+\): wrong dataset", a["reason"]), a["reason"]
+    r = live.client.post("/v1/queues/train/workloads/0/cancel", headers=live.headers)
+    assert r.status_code == 422
+    assert "workload a: is cancelled; only a queued or running workload is cancelled" in r.text
+    entries = live.post("/v1/queues/train/cycle")["entries"]
+    assert [(e["kind"], e["workload"]) for e in entries if e["kind"] == "start"] == [("start", 1)]  # a's GPUs freed
+    assert live.get("/v1/queues/train")["running"] == 1

@@ -26,8 +26,10 @@ def test_a_pool_gets_capacity_a_queue_workloads_and_cycles(ledger: Ledger):
     assert "32 of 32 GPUs in use; 2 running, 1 queued" in shown
     assert max(len(line) for line in shown.splitlines()) <= 80
     ledger.ok("queue", "finish", "train", "2")
+    cancelled = ledger.json("queue", "cancel", "train", "1", "--reason", "superseded", "--actor", "alice")
+    assert (cancelled["state"], cancelled["reason"]) == ("cancelled", "cancelled by alice: superseded")
     data = ledger.json("queue", "show", "train")
-    assert [w["state"] for w in data["workloads"]] == ["running", "queued", "finished"]
+    assert [w["state"] for w in data["workloads"]] == ["running", "cancelled", "finished"]
     assert [p["name"] for p in ledger.json("queue", "list")] == ["train"]
 
 
@@ -38,6 +40,7 @@ def test_a_pool_gets_capacity_a_queue_workloads_and_cycles(ledger: Ledger):
         (("queue", "create", "train", "--quota", "a=1"), "--quota a=1: quotas apply to --policy fairshare, not fifo"),
         (("queue", "submit", "nope", "--name", "a", "--team", "t", "--gpus", "1", "--hours", "1"), "no queue"),
         (("queue", "finish", "train", "9"), "no workload number 9"),
+        (("queue", "cancel", "train", "9"), "no workload number 9"),
         (("queue", "assign", "train", "--gpus", "8", "--end", "someday"), "--end 'someday': not a date"),
     ],
 )

@@ -163,3 +163,24 @@ def test_the_queue_refuses_time_going_back_an_entry_out_of_turn_and_finishing_wh
         queue.finish(10, 0)
     with pytest.raises(QueueError, match="gpus: 9 is not 0 to the 8 GPUs"):
         queue.set_capacity(10, snap.node_ids[0], 9, "x")
+
+
+def test_a_cancelled_workload_never_runs_and_a_running_one_frees_its_gpus_for_the_next_cycle(snap):
+    queue = LiveQueue(snap, POLICIES["fifo"](), JobPlacement.COUNT, restart_s=60)
+    for k, gpus in enumerate((32, 16, 8)):
+        queue.apply([queue.submit(0, name=f"w{k}", team="t", gpus=gpus, estimate_s=1000)])
+    queue.apply([queue.cancel(0, 2, "not needed")])  # queued and never seen by a cycle
+    queue.apply(queue.cycle(0)[1])
+    assert [queue.state(k) for k in range(3)] == ["running", "queued", "cancelled"]
+    queue.apply([queue.cancel(100, 0, "bad config")])  # running: stopped, its 32 GPUs back
+    assert int(queue.cluster.pool.free.sum()) == 32
+    decisions, entries = queue.cycle(100)
+    queue.apply(entries)
+    assert [(type(d), d.job) for d in decisions] == [(Start, 1)]
+    assert queue.state(0) == "cancelled"
+    assert queue.cluster.cancelled == {2: "not needed", 0: "bad config"}
+    for job, state in ((0, "cancelled"), (2, "cancelled")):
+        with pytest.raises(QueueError, match=f"is {state}; only a queued or running workload is cancelled"):
+            queue.cancel(100, job, "again")
+    with pytest.raises(QueueError, match="reason: 'a\\\\x00' holds a control character"):
+        queue.cancel(100, 1, "a\x00")

@@ -87,6 +87,10 @@ class WorkloadIn(Schema):
     priority: int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="priority policy: higher first")
 
 
+class CancelIn(Schema):
+    reason: str = Field("", max_length=200, description="Why, for the journal (printable text)")
+
+
 class NodeGpus(Schema):
     node: str
     gpus: int
@@ -100,13 +104,13 @@ class WorkloadOut(Schema):
     gpus: int
     estimate_s: float
     priority: int
-    state: str = Field(description="queued, running, finished or rejected")
+    state: str = Field(description="queued, running, finished, rejected or cancelled")
     submitted: str | None
     started: str | None = Field(description="The first start")
     expected_end: str | None = Field(description="Running: when its estimate runs out")
     nodes: list[NodeGpus]
     preemptions: int
-    reason: str = Field(description="Rejected: why")
+    reason: str = Field(description="Rejected or cancelled: why")
 
     @classmethod
     def of(cls, w: WorkloadView) -> WorkloadOut:

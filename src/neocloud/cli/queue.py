@@ -3,7 +3,8 @@
 An internal pool gets capacity from the ledger (``queue assign``: nodes booked to the
 pool over a window), a queue with a policy (``queue create``), workloads
 (``queue submit``), cycles that admit them with the simulator's scheduler
-(``queue cycle``), and reports of the ones that finished (``queue finish``).
+(``queue cycle``), and reports of the ones that finished (``queue finish``) or were
+withdrawn (``queue cancel``).
 neocloud decides who runs where and when; it launches nothing.
 """
 
@@ -124,6 +125,22 @@ def finish(pool: str, number: int, db: DbOpt = None, as_json: JsonOpt = False) -
     with bad_input():
         view = _service(db).finish(pool, number)
     _emit(asdict(view), as_json, lambda: out.print(f"workload {view.number} ({view.name}) finished"))
+
+
+@app.command("cancel")
+def cancel(
+    pool: str,
+    number: int,
+    reason: Annotated[str, typer.Option(help="Why, for the journal.")] = "",
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw queued or running workload NUMBER: it never runs again; its GPUs are
+    free for the next cycle."""
+    with bad_input():
+        view = _service(db).cancel(pool, number, actor=actor_name(actor), reason=reason)
+    _emit(asdict(view), as_json, lambda: out.print(f"workload {view.number} ({view.name}) cancelled"))
 
 
 @app.command("cycle")

@@ -46,6 +46,7 @@ class Kind(StrEnum):
     REJECT = "reject"
     CYCLE = "cycle"
     FINISH = "finish"
+    CANCEL = "cancel"
     CAPACITY = "capacity"
 
 

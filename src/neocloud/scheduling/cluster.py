@@ -50,6 +50,7 @@ class Cluster:
         self.model_jobs = 0  # active jobs that name a GPU model (selection counts per model then)
         self.running: dict[int, Allocation] = {}
         self.rejected: dict[int, str] = {}
+        self.cancelled: dict[int, str] = {}  # withdrawn by its owner (live queues only), why
         self.tenant_gpus = [0] * len(tenants)  # GPUs each tenant holds now
         self.on_node: dict[int, set[int]] = {}  # node -> running jobs on it
         self.active_gpus = 0  # GPUs asked by every waiting and running job
@@ -171,6 +172,18 @@ class Cluster:
         self._stop(job, now_s)
         self.remaining_s[job] = 0.0
         self.finish_s[job] = now_s
+        self._leave(job)
+
+    def cancel(self, job: int, now_s: float, reason: str) -> None:
+        """``job`` is withdrawn at ``now_s`` (waiting: it leaves the queue; running: it
+        stops, its GPUs return to the pool); it never runs again."""
+        if job in self.running:
+            self._stop(job, now_s)
+        else:
+            del self.waiting[job]  # KeyError for a job that is neither
+            if job in self.fresh:
+                self.fresh.remove(job)
+        self.cancelled[job] = reason
         self._leave(job)
 
     def _rejoin(self, job: int) -> None:

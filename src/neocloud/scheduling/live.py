@@ -116,6 +116,17 @@ class LiveQueue:
             raise QueueError(f"workload {self._name(job)}: is {state}, not running; only a running workload finishes")
         return Entry(self.seq + 1, at_s, Kind.FINISH, job)
 
+    def cancel(self, at_s: float, job: int, reason: str) -> Entry:
+        """Withdraw a queued or running workload: it never runs again (its GPUs, if it
+        holds any, are free for the next cycle)."""
+        self._check_time(at_s)
+        if problems := label_problems("reason", reason):
+            raise QueueError("; ".join(problems))
+        state = self.state(job)
+        if state not in ("queued", "running"):
+            raise QueueError(f"workload {self._name(job)}: is {state}; only a queued or running workload is cancelled")
+        return Entry(self.seq + 1, at_s, Kind.CANCEL, job, reason=reason)
+
     def set_capacity(self, at_s: float, node: str, gpus: int, reason: str) -> list[Entry]:
         """Node ``node`` offers ``gpus`` GPUs from ``at_s``: the jobs on it first when it
         no longer holds them (preempted, in job order), then the capacity."""
@@ -160,6 +171,8 @@ class LiveQueue:
             return "queued"
         if job in cluster.rejected:
             return "rejected"
+        if job in cluster.cancelled:
+            return "cancelled"
         return "finished"
 
     # -- the only way state changes -----------------------------------------------------
@@ -185,6 +198,8 @@ class LiveQueue:
                 cluster.fresh.clear()
             elif e.kind is Kind.FINISH:
                 cluster.finish(e.job, e.at_s)
+            elif e.kind is Kind.CANCEL:
+                cluster.cancel(e.job, e.at_s, e.reason)
             elif e.kind is Kind.CAPACITY:
                 cluster.pool.set_capacity(self._node[e.nodes[0]], e.gpus)
             self.seq = e.seq

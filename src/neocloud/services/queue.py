@@ -59,13 +59,13 @@ class WorkloadView:
     gpus: int
     estimate_s: float
     priority: int
-    state: str  # queued, running, finished, rejected
+    state: str  # queued, running, finished, rejected, cancelled
     submitted_s: float
     started_s: float | None  # the first start
     expected_end_s: float | None  # running: when its estimate runs out
     nodes: tuple[tuple[str, int], ...]  # running: (node, GPUs)
     preemptions: int
-    reason: str  # rejected: why
+    reason: str  # rejected or cancelled: why
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +146,15 @@ class QueueService:
     def finish(self, pool: str, number: int) -> WorkloadView:
         """A running workload reports it is done: its GPUs are free for the next cycle."""
         self._op(pool, lambda q, now: [q.finish(now, number)])
+        return self.workload(pool, number)
+
+    def cancel(self, pool: str, number: int, *, actor: str, reason: str = "") -> WorkloadView:
+        """Withdraw a queued or running workload (its GPUs, if any, are free for the next
+        cycle); ``reason`` says who and why in the journal."""
+        if reason and (problems := label_problems("reason", reason)):
+            raise RequestError(problems)
+        why = f"cancelled by {actor}" + (f": {reason}" if reason else "")
+        self._op(pool, lambda q, now: [q.cancel(now, number, why)])
         return self.workload(pool, number)
 
     def cycle(self, pool: str) -> list[Entry]:
@@ -328,7 +337,7 @@ def _view(config: PoolConfig, queue: LiveQueue, job: int, state: str) -> Workloa
         origin + cluster.ends_s(job) if alloc is not None else None,
         tuple((snap.node_ids[n], k) for n, k in zip(alloc.nodes, alloc.gpus, strict=True)) if alloc else (),
         int(cluster.preemptions[job]),
-        cluster.rejected.get(job, ""),
+        cluster.rejected.get(job, "") or cluster.cancelled.get(job, ""),
     )
 
 

@@ -11,7 +11,16 @@ from fastapi import APIRouter
 
 from neocloud.api.auth import OperatorDep, ServicesDep
 from neocloud.api.schemas import PROBLEMS
-from neocloud.api.schemas_queue import CycleOut, EntryOut, PoolIn, PoolOut, QueueOut, WorkloadIn, WorkloadOut
+from neocloud.api.schemas_queue import (
+    CancelIn,
+    CycleOut,
+    EntryOut,
+    PoolIn,
+    PoolOut,
+    QueueOut,
+    WorkloadIn,
+    WorkloadOut,
+)
 
 router = APIRouter(prefix="/v1/queues", tags=["queues"], responses=PROBLEMS)
 
@@ -60,6 +69,13 @@ def show_workload(pool: str, number: int, _: OperatorDep, svc: ServicesDep) -> W
 def finish(pool: str, number: int, _: OperatorDep, svc: ServicesDep) -> WorkloadOut:
     """The workload finished: its GPUs are free for the next cycle (422 unless it runs)."""
     return WorkloadOut.of(svc.queues.finish(pool, number))
+
+
+@router.post("/{pool}/workloads/{number}/cancel", response_model=WorkloadOut)
+def cancel(pool: str, number: int, who: OperatorDep, svc: ServicesDep, body: CancelIn | None = None) -> WorkloadOut:
+    """Withdraw a queued or running workload: it never runs again, its GPUs are free
+    for the next cycle (422 once it finished, was rejected or was cancelled)."""
+    return WorkloadOut.of(svc.queues.cancel(pool, number, actor=who.actor, reason=body.reason if body else ""))
 
 
 @router.post("/{pool}/cycle", response_model=CycleOut)
