@@ -67,7 +67,8 @@ def test_the_internal_work_runs_on_what_stays_and_the_page_draws_the_frontier(se
     for o in doc["options"]:
         assert o["internal"]["jobs"] == 1000
         assert o["internal"]["unfinished"] == 0
-    assert doc["recommended_fraction"] in (0, 0.5, 1)
+    assert doc["recommended_fraction"] == 1  # a thousand jobs never notice the lease: all of it, the highest NPV
+    assert "mean delay within 4 h" in doc["recommendation"]
     assert page.startswith("<!doctype html>")
     assert page.count("<circle") == 3
     assert "<script" not in page
@@ -141,6 +142,7 @@ def test_the_worked_examples_table_is_what_the_command_computes(seeded):
             f"{o['kept_gpus']:,}",
             f"{i['jct_mean_s'] / 3600:.2f} h",
             f"{i['queue_mean_s'] / 3600:.2f} h",
+            f"{i['delay_mean_s'] / 3600:.2f} h",
             _b(lease["total_revenue"]),
             _b(lease["npv"]),
             f"{lease['gross_margin']:.0%}" if o["fraction"] else "-",
@@ -150,6 +152,7 @@ def test_the_worked_examples_table_is_what_the_command_computes(seeded):
         assert " | ".join(cells) in row, (row, cells)
     half = doc["options"][1]
     assert f"({sum(half['leased_gpus'].values()):,} GPUs)" in page
+    assert f"The recommendation: {doc['recommendation']}." in " ".join(page.split())
     assert f"{half['leased_units'][0]} ... {half['leased_units'][-1]}" in page
 
 
@@ -190,3 +193,19 @@ def test_a_local_ray_instance_replays_the_same_fractions(toy, toy_here):
     ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'neocloud[ray]')")
     assert _toy_study(toy, "--ray", "local", "--workers", "2") == toy_here
     assert not ray.is_initialized()
+
+
+@pytest.mark.parametrize("where", [("--workers", "2"), ("--ray", "local")], ids=["processes", "ray"])
+def test_a_bad_trace_row_exits_2_naming_it_however_the_fractions_run(toy, tmp_path, where):
+    if where[0] == "--ray":
+        pytest.importorskip("ray", reason="ray is not installed (pip install 'neocloud[ray]')")
+    bad = tmp_path / "bad.csv"
+    lines = toy.read_text().splitlines()
+    lines[30] = "29,eight,17400,1,a,10800,0"  # row 31 (the header is row 1)
+    bad.write_text("\n".join(lines) + "\n")
+    args = ("keep-vs-lease", "--fleet", "preset:demo", "--internal", f"tiresias:{bad}", "--internal-scale", "1")
+    args += ("--candidates", "pods:demo-west", "--fractions", "0,1", "--tenant", "newco")
+    args += ("--price-per-gpu-hour", "2.35", "--start", "2027-01-01", "--end", "2030-01-01", *where)
+    done = run(*args)
+    assert done.exit_code == 2, done.output
+    assert "row 31, column 'num_gpu': 'eight' is not a whole number" in " ".join(_ANSI.sub("", done.output).split())

@@ -23,7 +23,7 @@ from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, parse_time, stdout_console
 from neocloud.cli.plan_deal import SEEDS as DEAL_SEEDS
 from neocloud.cli.plan_deal import _amount, _fail, _fractions, _rate, _working
-from neocloud.cli.sim_inputs import count_bar, trace_source, window, writable, write_all
+from neocloud.cli.sim_inputs import arrival_ordered, count_bar, trace_source, window, writable, write_all
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.money import Money
@@ -168,11 +168,12 @@ def keep_vs_lease(
         **_deal_options(s, ramp, notice_days, initial_months, wacc),
     )
     trace_text = f"{fmt}:{path.resolve()}"
+    jobs = _internal_jobs(fmt, path)
     with bad_input(), count_bar("replaying", "fractions", len(shares)) as tick:
         result = study(
             the_fleet,
             snap,
-            lambda: bootstrap.trace_jobs(fmt, path),
+            lambda: jobs,
             units=units,
             fractions=shares,
             terms=terms,
@@ -184,7 +185,7 @@ def keep_vs_lease(
             window=span,
             max_delay_s=max_delay_hours * 3600,
             progress=tick,
-            replays=_replays(fleet_text, trace_text, snap, workers, ray),
+            replays=_replays(fleet_text, trace_text, snap, jobs, workers, ray),
         )
     doc = study_json(result, scale=job_scale, load=load, price=shown)
     if report is not None:
@@ -232,27 +233,42 @@ def fraction_kept(task: FractionTask) -> Any:
     key = (task.fleet, task.trace)
     if key not in _inputs:
         fmt, path = trace_source(task.trace)
-        _inputs[key] = (build_snapshot(_fleet(task.fleet)), tuple(bootstrap.trace_jobs(fmt, path)))
+        _inputs[key] = (build_snapshot(_fleet(task.fleet)), tuple(arrival_ordered(fmt, path)))
     snap, jobs = _inputs[key]
     return run_replay(task.replay, snap, jobs)
 
 
-def _replays(fleet: str, trace: str, snap: Any, workers: int | None, ray: str | None) -> Any:
+def _replays(fleet: str, trace: str, snap: Any, jobs: tuple[Any, ...], workers: int | None, ray: str | None) -> Any:
     """The study's replays mapped over local processes or Ray tasks (``--workers``,
-    ``--ray``); in this process, on the snapshot already built, when that is one."""
+    ``--ray``); in this process, on the snapshot and jobs already read, when that is
+    one (and not kept after: this process may run another command)."""
     from neocloud.cli import sweep_executors as ex
 
     def run(plan: Any, done: Any) -> list[Any]:
         tasks = [FractionTask(fleet, trace, r) for r in plan]
 
         def here() -> None:
-            fmt, path = trace_source(trace)
-            _inputs[(fleet, trace)] = (snap, tuple(bootstrap.trace_jobs(fmt, path)))
+            _inputs[(fleet, trace)] = (snap, jobs)
 
-        kept, _ = ex.execute(tasks, fraction_kept, workers=workers, ray=ray, done=done, here=here)
+        try:
+            kept, _ = ex.execute(tasks, fraction_kept, workers=workers, ray=ray, done=done, here=here)
+        finally:
+            _inputs.pop((fleet, trace), None)
         return kept
 
     return run
+
+
+def _internal_jobs(fmt: str, path: Path) -> tuple[Any, ...]:
+    """The internal trace's jobs in arrival order, read here first (a bad row or an
+    unordered trace exits 2 naming it before any worker starts; workers read it again)."""
+    from neocloud.sim.sweep import arrival_disorder
+
+    with bad_input():
+        jobs = tuple(arrival_ordered(fmt, path))
+    if (disorder := arrival_disorder(jobs)) is not None:
+        _fail(f"--internal {fmt}:{path}: {disorder}")
+    return jobs
 
 
 def _absolute_fleet(text: str) -> str:

@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -81,7 +82,11 @@ def execute(
     count = min(workers or os.cpu_count() or 1, max(len(tasks), 1))
     if count <= 1 and here is not None:
         here()
-    results = run_local(tasks, count, done, run=run)
+    try:
+        results = run_local(tasks, count, done, run=run)
+    except BrokenProcessPool as exc:
+        fail(escape(f"--workers {count}: a worker process ended abruptly ({exc}); out of memory? try fewer workers"))
+        raise
     return results, f"{count} local process{'es' if count > 1 else ''}"
 
 
@@ -177,7 +182,12 @@ def run_ray(
                 pending[remote.remote(task)] = k
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
-                rows[pending.pop(ref)] = ray.get(ref)
+                try:
+                    rows[pending.pop(ref)] = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:  # the task's own error, not Ray's wrapping of it
+                    if isinstance(exc.cause, Exception):
+                        raise exc.cause from None
+                    raise
                 if done is not None:
                     done(len(rows))
         return [rows[k] for k in range(len(tasks))]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 
 class Instant(int):
@@ -51,11 +52,25 @@ class DomainError(Exception):
     def __str__(self) -> str:
         return self.render(operator=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its type, its args and its attributes, whatever its ``__init__``
+        takes: an error raised in a worker process or a Ray task reaches the command
+        that started it as itself (pickle's default calls ``__init__(*args)``, which a
+        subclass with its own arguments, such as :class:`TraceError`, refuses)."""
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
     def _fill(self, template: str, instant: Callable[[int], str]) -> str:
         if not self.facts:
             return template
         values = {k: instant(v) if isinstance(v, Instant) else v for k, v in self.facts.items()}
         return template.format(**values)
+
+
+def _rebuilt(cls: type[DomainError], args: tuple[object, ...], state: dict[str, object]) -> DomainError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class RequestError(DomainError):

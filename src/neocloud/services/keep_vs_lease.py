@@ -36,7 +36,7 @@ from neocloud.placement.snapshot import FleetSnapshot
 from neocloud.scheduling.cluster import DEFAULT_RESTART_S
 from neocloud.scheduling.policies import POLICIES
 from neocloud.services.deals import CostSource, DealReport, DealTerms, analyse_deal
-from neocloud.sim.keep_vs_lease import Kept, Replay, Unit, run_replay
+from neocloud.sim.keep_vs_lease import Kept, Replay, Unit, leased_nodes, run_replay
 from neocloud.sim.workload import Window
 
 YEAR_S = 365 * 86_400
@@ -139,6 +139,8 @@ def study(
         raise RequestError(problems)
     plan = [Replay(f, tuple(units), policy, placement, scale, load, window, restart_s) for f in sorted(fractions)]
     try:
+        for f in fractions:  # a fraction no replay can take fails now, not after the others' replays
+            leased_nodes(snap, units, f)
         kept_all = (replays or _here(snap, trace))(plan, progress)
     except ValueError as exc:
         raise RequestError([str(exc)]) from exc
