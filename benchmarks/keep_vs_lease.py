@@ -6,10 +6,12 @@ scaled to the fleet as the internal work; colossus-1's pods as the candidates; t
 deal's terms) over five fractions, run by each executor asked for: ``here`` (one
 fraction after another in this process, ``--workers 1``), ``local`` (``--workers N``
 spawned processes) and ``ray`` (a local Ray instance with N CPUs, ``--ray local``).
-The table gives each fraction's figures once and each executor's wall time, this
-process's CPU time and the peak memory of this process and of its largest reaped child
-(Ray's workers are not this process's children); the figures must be the same for every
-executor. The JSON has the study; ``--profile`` adds where ``here``'s time goes.
+Each executor runs in a fresh process of its own (``--one NAME``), so its memory is its
+own: the table gives each fraction's figures once and each executor's wall time, that
+process's CPU time, its peak memory and its largest reaped child's (spawned workers;
+for Ray, Ray's own processes: its workers are not reaped children); the figures must
+be the same for every executor. The JSON has the study; ``--profile`` adds where
+``here``'s time goes.
 
     .venv/bin/python benchmarks/keep_vs_lease.py [--executors here,local,ray] [--workers 2]
         [--fractions 0,0.25,0.5,0.75,1] [--window A:B] [--internal-load 1] [--profile]
@@ -23,6 +25,7 @@ import cProfile
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +46,7 @@ def main() -> None:
     parser.add_argument("--internal-load", default="1")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("/tmp/keep_vs_lease.json"))
+    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # run one executor, print its JSON
     args = parser.parse_args()
     executors = args.executors.split(",")
     if unknown := [e for e in executors if e not in EXECUTORS]:
@@ -54,7 +58,10 @@ def main() -> None:
     cmd += ["--fractions", args.fractions, "--internal-load", args.internal_load, "--json"]
     if args.window:
         cmd += ["--window", args.window]
-    runs = [_run(cmd, name, args.workers, args.profile and name == "here") for name in executors]
+    if args.one:
+        print(json.dumps(_run(cmd, args.one, args.workers, args.profile and args.one == "here")))
+        return
+    runs = [_in_own_process(name, sys.argv[1:]) for name in executors]
     study = runs[0]["study"]
     same = all(r["study"] == study for r in runs)
     print(f"{'leased':>7}{'kept GPUs':>11}{'jobs':>9}{'JCT h':>8}{'wait h':>8}{'delay h':>9}{'NPV B':>8}")
@@ -79,6 +86,14 @@ def main() -> None:
     print(f"wrote {args.out}")
     if not same:
         sys.exit("the executors' figures differ")
+
+
+def _in_own_process(name: str, argv: list[str]) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, *argv, "--one", name], check=False, capture_output=True, text=True)
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        sys.exit(f"{name}: exit {done.returncode}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def _run(cmd: list[str], name: str, workers: int, profile: bool) -> dict[str, Any]:
