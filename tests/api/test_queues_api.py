@@ -208,3 +208,27 @@ def test_a_workload_cancelled_through_the_api_never_runs_and_says_who_cancelled_
     entries = live.post("/v1/queues/train/cycle")["entries"]
     assert [(e["kind"], e["workload"]) for e in entries if e["kind"] == "start"] == [("start", 1)]  # a's GPUs freed
     assert live.get("/v1/queues/train")["running"] == 1
+
+
+def test_a_retried_post_with_its_idempotency_key_answers_the_first_result_and_writes_nothing(live: Live):
+    def post(path: str, body: Any, key: str) -> Any:
+        return live.client.post(path, json=body, headers={**live.headers, "Idempotency-Key": key})
+
+    pool = {"name": "train", "policy": "fifo"}
+    first, again = post("/v1/queues", pool, "p1"), post("/v1/queues", pool, "p1")
+    assert (first.status_code, again.status_code) == (201, 201)  # not a 409: the same request again
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    work = {"name": "a", "team": "t", "gpus": 8, "estimate_s": 3600}
+    first, again = post("/v1/queues/train/workloads", work, "w1"), post("/v1/queues/train/workloads", work, "w1")
+    assert (first.status_code, again.status_code) == (201, 201)  # not a 422 for the name
+    assert again.json() == first.json()
+    other = post("/v1/queues/train/workloads", {**work, "name": "b"}, "w1")
+    assert other.status_code == 422
+    assert "Idempotency-Key: this key was already used for a different request" in other.text
+    live.post("/v1/queues/train/cycle")
+    done, again = (post("/v1/queues/train/workloads/0/finish", None, "f1") for _ in range(2))
+    assert (done.status_code, again.status_code) == (200, 200)  # not a 422: it finished once
+    assert again.json() == done.json() and done.json()["state"] == "finished"
+    kinds = [e["kind"] for e in live.get("/v1/queues/train")["recent"]]
+    assert (kinds.count("submit"), kinds.count("finish")) == (1, 1)

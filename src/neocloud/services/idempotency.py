@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 
 from neocloud.domain.changes import IdempotentResult
 from neocloud.leasing.engine import RequestError
-from neocloud.services.ports import Writer
+from neocloud.services.ports import ResultKeeper
 
 HEADER = "Idempotency-Key"
 MAX_KEY_CHARS = 255
@@ -57,7 +57,7 @@ class Claim(Generic[T]):
         if not self.key.strip() or len(self.key) > MAX_KEY_CHARS:
             raise RequestError([f"{HEADER}: must be 1 to {MAX_KEY_CHARS} characters"])
 
-    def check(self, writer: Writer) -> None:
+    def check(self, writer: ResultKeeper) -> None:
         """Under the write lock, before deciding: raises :class:`Replayed` with the kept
         result if the key is taken by this request, :class:`RequestError` naming the
         header if by another; returns if the key is free."""
@@ -68,7 +68,7 @@ class Claim(Generic[T]):
             raise RequestError([f"{HEADER}: this key was already used for a different request"])
         raise Replayed(found)
 
-    def keep(self, writer: Writer, result: T, now_s: int) -> None:
+    def keep(self, writer: ResultKeeper, result: T, now_s: int) -> None:
         """In the same transaction, after the change is written: keep the result."""
         kept = IdempotentResult(self.fingerprint, self.status, self.render(result), now_s)
         writer.keep_result(self.scope, self.key, kept)

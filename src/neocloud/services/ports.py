@@ -39,13 +39,28 @@ __all__ = [
     "LedgerStore",
     "QueueStore",
     "QueueWriter",
+    "ResultKeeper",
     "StoreError",
     "StoredEvent",
     "Writer",
 ]
 
 
-class Writer(Protocol):
+class ResultKeeper(Protocol):
+    """The part of a write transaction that keeps ``Idempotency-Key`` results."""
+
+    def result(self, scope: str, key: str) -> IdempotentResult | None:
+        """The result kept for ``(scope, key)`` (an API key's id and an ``Idempotency-Key``),
+        read under the write lock: no other writer can be keeping one meanwhile."""
+        ...
+
+    def keep_result(self, scope: str, key: str, result: IdempotentResult) -> None:
+        """Keep ``result`` for ``(scope, key)``, committed with this transaction or not at
+        all. Raises :class:`StoreError` if one is already kept (the row is unique)."""
+        ...
+
+
+class Writer(ResultKeeper, Protocol):
     """An open write transaction holding the store's write lock."""
 
     version: int
@@ -66,16 +81,6 @@ class Writer(Protocol):
     def last_health(self, node: str) -> tuple[int, Health] | None:
         """The node's latest health record ``(at_s, state)`` (latest time, then latest
         written), read under the write lock; ``None`` when it has none."""
-        ...
-
-    def result(self, scope: str, key: str) -> IdempotentResult | None:
-        """The result kept for ``(scope, key)`` (an API key's id and an ``Idempotency-Key``),
-        read under the write lock: no other writer can be keeping one meanwhile."""
-        ...
-
-    def keep_result(self, scope: str, key: str, result: IdempotentResult) -> None:
-        """Keep ``result`` for ``(scope, key)``, committed with this transaction or not at
-        all. Raises :class:`StoreError` if one is already kept (the row is unique)."""
         ...
 
     def add_key(self, key: ApiKey) -> None: ...
@@ -132,8 +137,9 @@ class LedgerStore(Protocol):
         ...
 
 
-class QueueWriter(Protocol):
-    """A write transaction's part for live job queues (the ledger store's writer)."""
+class QueueWriter(ResultKeeper, Protocol):
+    """A write transaction's part for live job queues (the ledger store's writer),
+    which keeps ``Idempotency-Key`` results too."""
 
     def add_queue_pool(self, pool: PoolConfig) -> None:
         """Store a pool's queue settings; :class:`StoreError` if the pool has a queue."""

@@ -36,6 +36,7 @@ from neocloud.scheduling.cycle import Policy
 from neocloud.scheduling.live import LiveQueue, QueueError, UnknownWorkload
 from neocloud.scheduling.policies import POLICIES
 from neocloud.scheduling.policies.fairshare import FairShare, Quota
+from neocloud.services.idempotency import Claim, Replayed
 from neocloud.services.leasing import LeasingService
 from neocloud.services.ports import QueueStore
 
@@ -97,6 +98,7 @@ class QueueService:
         restart_s: float = DEFAULT_RESTART_S,
         quotas: Sequence[TeamQuota] = (),
         actor: str,
+        claim: Claim[PoolConfig] | None = None,
     ) -> PoolConfig:
         """A queue for internal pool ``name`` (its capacity: what the ledger books to
         the pool). Refuses, naming the field, a bad name, policy, placement, restart
@@ -126,7 +128,11 @@ class QueueService:
             name, policy, placement, float(restart_s), math.floor(now), math.floor(now), actor, tuple(quotas)
         )
         with self._mutex, self.store.writing() as writer:
+            if claim is not None:
+                claim.check(writer)
             writer.add_queue_pool(pool)
+            if claim is not None:
+                claim.keep(writer, pool, math.floor(now))
         return pool
 
     def pools(self) -> list[PoolConfig]:
@@ -134,27 +140,40 @@ class QueueService:
 
     # -- workloads ----------------------------------------------------------------------
     def submit(
-        self, pool: str, *, name: str, team: str, gpus: int, estimate_s: float, priority: int = 0
+        self,
+        pool: str,
+        *,
+        name: str,
+        team: str,
+        gpus: int,
+        estimate_s: float,
+        priority: int = 0,
+        claim: Claim[WorkloadView] | None = None,
     ) -> WorkloadView:
-        """Queue a workload; it starts when a cycle admits it."""
+        """Queue a workload; it starts when a cycle admits it. ``claim``: an
+        ``Idempotency-Key``, settled in the transaction that appends the entry (as each
+        write here)."""
         entries = self._op(
             pool,
             lambda q, now: [q.submit(now, name=name, team=team, gpus=gpus, estimate_s=estimate_s, priority=priority)],
+            claim=claim,
         )
         return self.workload(pool, entries[0].job)
 
-    def finish(self, pool: str, number: int) -> WorkloadView:
+    def finish(self, pool: str, number: int, *, claim: Claim[WorkloadView] | None = None) -> WorkloadView:
         """A running workload reports it is done: its GPUs are free for the next cycle."""
-        self._op(pool, lambda q, now: [q.finish(now, number)])
+        self._op(pool, lambda q, now: [q.finish(now, number)], claim=claim)
         return self.workload(pool, number)
 
-    def cancel(self, pool: str, number: int, *, actor: str, reason: str = "") -> WorkloadView:
+    def cancel(
+        self, pool: str, number: int, *, actor: str, reason: str = "", claim: Claim[WorkloadView] | None = None
+    ) -> WorkloadView:
         """Withdraw a queued or running workload (its GPUs, if any, are free for the next
         cycle); ``reason`` says who and why in the journal."""
         if reason and (problems := label_problems("reason", reason)):
             raise RequestError(problems)
         why = f"cancelled by {actor}" + (f": {reason}" if reason else "")
-        self._op(pool, lambda q, now: [q.cancel(now, number, why)])
+        self._op(pool, lambda q, now: [q.cancel(now, number, why)], claim=claim)
         return self.workload(pool, number)
 
     def cycle(self, pool: str) -> list[Entry]:
@@ -222,7 +241,12 @@ class QueueService:
 
     # -- the write path -----------------------------------------------------------------
     def _op(
-        self, pool: str, question: Callable[[LiveQueue, float], list[Entry]], *, applies: bool = False
+        self,
+        pool: str,
+        question: Callable[[LiveQueue, float], list[Entry]],
+        *,
+        applies: bool = False,
+        claim: Claim[WorkloadView] | None = None,
     ) -> list[Entry]:
         """Under this process's queue mutex and then the store's write lock: catch the
         queue up, ask ``question`` at now, append its entries, commit, then apply them
@@ -231,11 +255,17 @@ class QueueService:
         anything fails after the queue changed (a refused commit, an apply that raises),
         the cached queue is dropped and the next call replays it from the store. The
         ledger is never asked while the store's lock is held (the leasing service takes
-        its own mutex, then that lock: the other order would deadlock)."""
+        its own mutex, then that lock: the other order would deadlock).
+
+        With a ``claim`` (an ``Idempotency-Key``; the question's first entry names the
+        workload), a replay raises ``Replayed`` before anything is read or written, and
+        the workload's view after the entries is kept in the same transaction."""
         with self._mutex:
             config, queue = self._cached(pool, self.store.queue_pools)  # may ask the ledger: before the lock
             try:
                 with self.store.writing() as writer:
+                    if claim is not None:
+                        claim.check(writer)
                     queue.apply(writer.queue_entries(pool, queue.seq))
                     now = max(self.clock.now().timestamp() - config.origin_s, queue.at_s)
                     try:
@@ -245,10 +275,14 @@ class QueueService:
                     except QueueError as e:
                         raise RequestError([str(e)]) from e
                     writer.append_queue(pool, entries)
-                if not applies:
-                    queue.apply(entries)
-            except _StaleCapacity:
-                raise  # refused before anything changed: the cached queue stands
+                    if not applies:
+                        queue.apply(entries)  # before the commit: a failed one drops the queue below
+                    if claim is not None:
+                        job = entries[0].job
+                        view = _view(config, queue, job, queue.state(job))
+                        claim.keep(writer, view, math.floor(config.origin_s + now))
+            except (_StaleCapacity, Replayed):
+                raise  # refused, or replayed, before anything changed: the cached queue stands
             except BaseException:
                 self._queues.pop(pool, None)
                 raise
