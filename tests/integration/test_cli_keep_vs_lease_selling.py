@@ -132,3 +132,15 @@ def test_a_demand_csv_row_that_is_bad_or_names_a_model_no_candidate_has_exits_2(
     done = _study(traces, files, "--demand", f"csv:{bad}")
     assert done.exit_code == 2, done.output
     assert "request r1: model: no 'GB200' GPUs among the candidates" in " ".join(_ANSI.sub("", done.output).split())
+
+
+def test_the_seed_at_a_tier_takes_the_cards_not_the_seed_deals_fee_or_ramp(traces):
+    internal = f"philly:{traces / PHILLY}"
+    args = ("plan", "keep-vs-lease", "--seed", "colossus", "--internal", internal, "--window", "40000:40009")
+    done = run(*args, "--fractions", "0,1", "--tier", "wholesale")
+    assert done.exit_code == 0, done.output
+    assert "the seed deal's terms" not in done.stdout  # the seed's note is about its own fee
+    doc = _json(run(*args, "--fractions", "0,1", "--tier", "wholesale", "--json"))
+    deals = doc["options"][-1]["lease"]["deals"]
+    assert sorted(m for d in deals for m in d["gpus"]) == ["GB200", "H100", "H200"]  # three cards at Colossus 1
+    assert all(d["ramp"] == ["0.50", "0.75"] for d in deals)  # the card's ramp, not the seed's 0.5, 0.5

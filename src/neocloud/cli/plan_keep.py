@@ -223,7 +223,7 @@ def keep_vs_lease(
     doc = study_json(result, scale=job_scale, load=load, price=shown, way=way)
     models = {snap.models[int(snap.node_model[n])] for u in units for n in u.nodes}
     doc |= selling_json(terms, way=way, prices=book_name, demand=demand, about=about, models=models)
-    _emit(doc, report, as_json, s.note if s else "")
+    _emit(doc, report, as_json, s.note if s and way in ("price", "monthly_fee") else "")  # the seed's price
 
 
 def _emit(doc: dict[str, Any], report: Path | None, as_json: bool, note: str) -> None:
