@@ -229,6 +229,7 @@ def test_a_retried_post_with_its_idempotency_key_answers_the_first_result_and_wr
     live.post("/v1/queues/train/cycle")
     done, again = (post("/v1/queues/train/workloads/0/finish", None, "f1") for _ in range(2))
     assert (done.status_code, again.status_code) == (200, 200)  # not a 422: it finished once
-    assert again.json() == done.json() and done.json()["state"] == "finished"
+    assert again.json() == done.json()
+    assert done.json()["state"] == "finished"
     kinds = [e["kind"] for e in live.get("/v1/queues/train")["recent"]]
     assert (kinds.count("submit"), kinds.count("finish")) == (1, 1)

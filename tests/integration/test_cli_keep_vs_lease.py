@@ -113,7 +113,7 @@ def test_the_summary_fits_80_columns(traces):
         (("--internal-load", "0"), "--internal-load 0.0: expected a number above 0"),
         (
             ("--price-per-gpu-hour", "2", "--monthly-fee", "1B"),
-            "--price-per-gpu-hour or --monthly-fee: give exactly one",
+            "--price-per-gpu-hour, --monthly-fee, --tier or --demand: give exactly one",
         ),
         (("--report", "no/such/dir/x.html"), "--report no/such/dir/x.html: the folder no/such/dir does not exist"),
         (("--seed", "nope"), "--seed 'nope': unknown; available: colossus"),

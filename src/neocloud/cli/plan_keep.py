@@ -23,6 +23,16 @@ from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, parse_time, stdout_console
 from neocloud.cli.plan_deal import SEEDS as DEAL_SEEDS
 from neocloud.cli.plan_deal import _amount, _fail, _fractions, _rate, _working
+from neocloud.cli.plan_keep_selling import (
+    demand_lines,
+    demand_terms,
+    option_json,
+    price_book,
+    selling_json,
+    sold_text,
+    tier_of,
+    way_of_selling,
+)
 from neocloud.cli.sim_inputs import arrival_ordered, count_bar, trace_source, window, writable, write_all
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet
@@ -123,6 +133,24 @@ def keep_vs_lease(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
     report: Annotated[Path | None, typer.Option("--report", metavar="OUT.html", help="Write an HTML page.")] = None,
+    tier: Annotated[
+        str | None, typer.Option("--tier", help="Instead: the price book's card per GPU model (wholesale, reserved).")
+    ] = None,
+    demand: Annotated[
+        str | None,
+        typer.Option(
+            "--demand",
+            metavar="csv:PATH | model:KEY=VAL,...",
+            help="Instead: offer what is leased to these lease requests (as sim leases).",
+        ),
+    ] = None,
+    demand_days: Annotated[
+        float | None, typer.Option("--demand-days", help="Days of requests (default: 365, a CSV's last arrival).")
+    ] = None,
+    demand_seed: Annotated[int, typer.Option("--demand-seed", min=0, help="Seeds the demand model.")] = 0,
+    prices: Annotated[
+        Path | None, typer.Option("--prices", metavar="CARDS.yaml", help="A rate-card file (default: the seeded book).")
+    ] = None,
 ) -> None:
     """Keep or lease: for each fraction of the candidates leased, the internal work on
     what stays against the lease's revenue, margin, NPV and risk, and a recommendation."""
@@ -153,20 +181,35 @@ def keep_vs_lease(
     except ValueError as exc:
         _fail(f"--candidates {exc}")
     job_scale = _job_scale(scale, fmt, snap.total_gpus)
-    fee_text = monthly_fee or (s.monthly_fee if s and price is None else None)
-    if (price is None) == (fee_text is None):
-        _fail("--price-per-gpu-hour or --monthly-fee: give exactly one")
-    per_hour = _amount("--price-per-gpu-hour", price)
-    fee = _amount("--monthly-fee", fee_text)
-    shown = per_hour or _per_hour(fee, sum(u.gpus for u in units))
-    terms = LeaseTerms(
-        tenant=pick("--tenant", tenant, "tenant"),
-        start_s=to_s(parse_time("--start", pick("--start", start, "start"))),
-        end_s=to_s(parse_time("--end", pick("--end", end, "end"))),
-        price_per_gpu_hour=per_hour,
-        monthly_fee=fee,
-        **_deal_options(s, ramp, notice_days, initial_months, wacc),
+    fee_text = monthly_fee or (s.monthly_fee if s and price is None and tier is None and demand is None else None)
+    given = {"--tenant": tenant, "--start": start, "--end": end, "--ramp": ramp, "--notice-days": notice_days}
+    way = way_of_selling(
+        price=price, fee=fee_text, tier=tier, demand=demand, given=given | {"--initial-months": initial_months}
     )
+    rate = None if wacc is None else _rate("--wacc", wacc)
+    chosen_tier = None if tier is None else tier_of(tier)
+    book, book_name = price_book(prices) if way in ("tier", "demand") else (None, "")
+    about: dict[str, Any] = {}
+    if way == "demand":
+        with bad_input(), _working("reading the lease requests"):
+            terms, about = demand_terms(
+                demand or "", the_fleet, snap, units, book=book, days=demand_days, seed=demand_seed, wacc=rate
+            )
+    else:
+        terms = LeaseTerms(
+            tenant=pick("--tenant", tenant, "tenant"),
+            start_s=to_s(parse_time("--start", pick("--start", start, "start"))),
+            end_s=to_s(parse_time("--end", pick("--end", end, "end"))),
+            price_per_gpu_hour=_amount("--price-per-gpu-hour", price),
+            monthly_fee=_amount("--monthly-fee", fee_text),
+            ramp=_fractions("--ramp", ramp if ramp is not None else (s.ramp if s and way != "tier" else "")),
+            notice_days=notice_days if notice_days is not None else (s.notice_days if s else None),
+            initial_months=initial_months if initial_months is not None else (s.initial_months if s else 0),
+            wacc=rate,
+            tier=chosen_tier,
+            book=book,
+        )
+    shown = terms.price_per_gpu_hour or _per_hour(terms.monthly_fee, sum(u.gpus for u in units))
     trace_text = f"{fmt}:{path.resolve()}"
     jobs = _internal_jobs(fmt, path)
     with bad_input(), count_bar("replaying", "fractions", len(shares)) as tick:
@@ -187,7 +230,13 @@ def keep_vs_lease(
             progress=tick,
             replays=_replays(fleet_text, trace_text, snap, jobs, workers, ray),
         )
-    doc = study_json(result, scale=job_scale, load=load, price=shown)
+    doc = study_json(result, scale=job_scale, load=load, price=shown, way=way)
+    models = {snap.models[int(snap.node_model[n])] for u in units for n in u.nodes}
+    doc |= selling_json(terms, way=way, prices=book_name, demand=demand, about=about, models=models)
+    _emit(doc, report, as_json, s.note if s and way in ("price", "monthly_fee") else "")  # the seed's price
+
+
+def _emit(doc: dict[str, Any], report: Path | None, as_json: bool, note: str) -> None:
     if report is not None:
         from neocloud.cli.plan_keep_report import report_html
 
@@ -196,19 +245,7 @@ def keep_vs_lease(
     if as_json:
         print(json.dumps(doc, indent=2))
     else:
-        _print(doc, s.note if s else "")
-
-
-def _deal_options(
-    s: KeepSeed | None, ramp: str | None, notice_days: int | None, initial_months: int | None, wacc: str | None
-) -> dict[str, Any]:
-    """The deal's other terms: the options given, else the seed's."""
-    return {
-        "ramp": _fractions("--ramp", ramp if ramp is not None else (s.ramp if s else "")),
-        "notice_days": notice_days if notice_days is not None else (s.notice_days if s else None),
-        "initial_months": initial_months if initial_months is not None else (s.initial_months if s else 0),
-        "wacc": None if wacc is None else _rate("--wacc", wacc),
-    }
+        _print(doc, note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,13 +372,14 @@ def _fleet(text: str) -> Fleet:
     return bootstrap.fleet_files().load_fleet(Path(text))
 
 
-def _per_hour(fee: Money | None, candidate_gpus: int) -> Money:
+def _per_hour(fee: Money | None, candidate_gpus: int) -> Money | None:
     """A monthly fee for all the candidates as a price per GPU-hour (the average month)."""
-    assert fee is not None
+    if fee is None:
+        return None
     return Money((fee.amount / (candidate_gpus * HOURS_PER_MONTH)).quantize(Decimal("0.0001")), fee.currency)
 
 
-def study_json(result: Any, *, scale: float, load: float, price: Money) -> dict[str, Any]:
+def study_json(result: Any, *, scale: float, load: float, price: Money | None, way: str = "price") -> dict[str, Any]:
     options = []
     for o in result.options:
         s = o.kept.summary
@@ -373,13 +411,14 @@ def study_json(result: Any, *, scale: float, load: float, price: Money) -> dict[
                     "revenue_at_risk": str(o.revenue_at_risk.quantize(Decimal("0.01"))),
                     "top1_share": o.top1_share,
                     "hhi": o.hhi,
-                    "sites": [d.site.name for d in o.deals],
+                    "sites": list(dict.fromkeys(d.site.name for d in o.deals)),
+                    **option_json(o, way),
                 },
             }
         )
     return {
         "currency": result.currency,
-        "price_per_gpu_hour": str(price.amount),
+        "price_per_gpu_hour": None if price is None else str(price.amount),
         "internal_scale": scale,
         "internal_load": load,
         "max_delay_hours": result.max_delay_s / 3600,
@@ -404,9 +443,10 @@ def _hours(seconds: float) -> str:
 def _print(doc: dict[str, Any], note: str) -> None:
     cur = doc["currency"]
     out.print(
-        f"[bold]keep or lease[/]: {doc['price_per_gpu_hour']} {cur} per GPU-hour; internal jobs x"
+        f"[bold]keep or lease[/]: {sold_text(doc)}; internal jobs x"
         f"{doc['internal_scale']:,.1f} GPUs, load x{doc['internal_load']:g}",
         highlight=False,
+        width=human_width(out),
     )
     if note:
         out.print(f"seed: {note}", highlight=False, width=human_width(out))
@@ -433,5 +473,7 @@ def _print(doc: dict[str, Any], note: str) -> None:
         out.print(
             f"* {o['fraction']:.0%} leased: {o['internal']['unfinished']:,} internal jobs never ran", highlight=False
         )
+    for line in demand_lines(doc):
+        out.print(line, highlight=False, width=human_width(out), markup=False)
     out.print(f"[bold]recommendation[/]: {doc['recommendation']}", highlight=False, width=human_width(out))
     err.print("money in " + cur + "; --json for every figure", highlight=False)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from neocloud.cli.plan_keep_selling import sold_text
+
 WIDTH, HEIGHT, PAD = 720, 300, 64
 
 
@@ -19,7 +21,7 @@ def report_html(doc: Mapping[str, Any]) -> str:
         "td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:right}"
         "td:first-child,th:first-child{text-align:left}text{font-size:11px}figure{margin:1rem 0}</style>",
         "</head><body><h1>Keep or lease</h1>",
-        f"<p>Lease price {escape(doc['price_per_gpu_hour'])} {escape(doc['currency'])} per GPU-hour; internal jobs"
+        f"<p>Sold: {escape(sold_text(doc))}; internal jobs"
         f" at {doc['internal_scale']:,.1f}x their GPUs, arrivals x{doc['internal_load']:g}.</p>",
         f"<p><strong>Recommendation:</strong> {escape(doc['recommendation'])}</p>",
         _frontier(options, doc["max_delay_hours"], doc["currency"]),

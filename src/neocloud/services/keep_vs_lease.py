@@ -27,15 +27,19 @@ from decimal import Decimal
 
 from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Fleet
+from neocloud.domain.leases import Tier
 from neocloud.domain.money import Money
 from neocloud.domain.workload import TraceJob
 from neocloud.economics.book import book
 from neocloud.economics.contract import Contract
+from neocloud.economics.pricebook import PriceBook
 from neocloud.placement.jobs import JobPlacement
 from neocloud.placement.snapshot import FleetSnapshot
 from neocloud.scheduling.cluster import DEFAULT_RESTART_S
 from neocloud.scheduling.policies import POLICIES
 from neocloud.services.deals import CostSource, DealReport, DealTerms, analyse_deal
+from neocloud.services.keep_vs_lease_demand import DemandOffer, DemandSale, demand_problems, sell_to_demand
+from neocloud.services.keep_vs_lease_tier import tier_deals, tier_problems
 from neocloud.sim.keep_vs_lease import Kept, Replay, Unit, leased_nodes, run_replay
 from neocloud.sim.workload import Window
 
@@ -55,7 +59,10 @@ DEFAULT_MAX_DELAY_S = 4 * 3600.0
 class LeaseTerms:
     """How the leased capacity is sold: to one tenant over ``[start_s, end_s)``, at a
     price per GPU-hour or at ``monthly_fee`` for all the candidates (a part pays its
-    share of the candidates' GPUs: pro rata), with the deal analysis' other terms."""
+    share of the candidates' GPUs: pro rata), or at ``tier``'s card in ``book`` for each
+    GPU model (``services.keep_vs_lease_tier``), with the deal analysis' other terms;
+    or, with ``demand``, to a stream of lease requests priced by the book per request's
+    tier (``services.keep_vs_lease_demand``; the tenant and term are then the requests')."""
 
     tenant: str
     start_s: int
@@ -66,6 +73,9 @@ class LeaseTerms:
     notice_days: int | None = None
     initial_months: int = 0
     wacc: Decimal | None = None
+    tier: Tier | None = None
+    book: PriceBook | None = None
+    demand: DemandOffer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,7 @@ class Option:
     revenue_at_risk: Decimal
     top1_share: float  # of the lease book's backlog
     hhi: float
+    demand: DemandSale | None = None  # sold to a stream of requests: what it booked and refused
 
     @property
     def fraction(self) -> float:
@@ -133,8 +144,7 @@ def study(
         problems.append(f"fractions: {list(fractions)} are not distinct shares from 0 to 1")
     if not max_delay_s > 0:
         problems.append(f"max_delay_s: {max_delay_s} is not above 0")
-    if (terms.price_per_gpu_hour is None) == (terms.monthly_fee is None):
-        problems.append("price_per_gpu_hour, monthly_fee: give exactly one")
+    problems += _selling_problems(terms, snap, units)
     if problems:
         raise RequestError(problems)
     plan = [Replay(f, tuple(units), policy, placement, scale, load, window, restart_s) for f in sorted(fractions)]
@@ -147,9 +157,7 @@ def study(
     share = _Share(terms, sum(u.gpus for u in units))
     options = [_option(fleet, snap, kept, terms=share, costs=costs, book_contracts=book_contracts) for kept in kept_all]
     best, reason = recommend(options, max_delay_s)
-    priced = terms.price_per_gpu_hour or terms.monthly_fee
-    assert priced is not None
-    return Study(tuple(options), best, reason, max_delay_s, priced.currency)
+    return Study(tuple(options), best, reason, max_delay_s, _currency(terms))
 
 
 def recommend(options: Sequence[Option], max_delay_s: float) -> tuple[float, str]:
@@ -204,7 +212,9 @@ def _option(
 ) -> Option:
     s = kept.summary
     unfinished = s.jobs - s.finished - s.rejected
-    deals = tuple(_deal(fleet, site, gpus, terms, costs) for site, gpus in _by_site(snap, kept).items())
+    if terms.terms.demand is not None:
+        return _demand_option(fleet, snap, kept, unfinished, terms=terms.terms, costs=costs, contracts=book_contracts)
+    deals = tuple(d for site, gpus in _by_site(snap, kept).items() for d in _deals(fleet, site, gpus, terms, costs))
     zero = Decimal(0)
     contracts = [*book_contracts, *(d.analysis.contract for d in deals)]
     start = terms.terms.start_s
@@ -245,7 +255,8 @@ def _by_site(snap: FleetSnapshot, kept: Kept) -> dict[str, dict[str, int]]:
     return out
 
 
-def _deal(fleet: Fleet, site: str, gpus: dict[str, int], share: _Share, costs: CostSource) -> DealReport:
+def _deals(fleet: Fleet, site: str, gpus: dict[str, int], share: _Share, costs: CostSource) -> tuple[DealReport, ...]:
+    """The leased part of ``site`` as deals: one, or at a tier one per GPU model."""
     terms = share.terms
     fee = None
     if terms.monthly_fee is not None:
@@ -264,4 +275,58 @@ def _deal(fleet: Fleet, site: str, gpus: dict[str, int], share: _Share, costs: C
         initial_months=terms.initial_months,
         wacc=terms.wacc,
     )
-    return analyse_deal(deal, fleet, costs)
+    if terms.tier is not None and terms.book is not None:
+        return tier_deals(deal, terms.book, terms.tier, fleet, costs)
+    return (analyse_deal(deal, fleet, costs),)
+
+
+def _selling_problems(terms: LeaseTerms, snap: FleetSnapshot, units: Sequence[Unit]) -> list[str]:
+    """Exactly one way of selling, and a tier that prices every candidate model."""
+    ways = [terms.price_per_gpu_hour, terms.monthly_fee, terms.tier, terms.demand]
+    if sum(w is not None for w in ways) != 1:
+        return ["price_per_gpu_hour, monthly_fee, tier, demand: give exactly one"]
+    if (terms.tier is not None or terms.demand is not None) and terms.book is None:
+        return ["book: a tier or a demand stream is priced from a price book; give one"]
+    if terms.demand is not None:
+        return demand_problems(terms.demand, snap, [n for u in units for n in u.nodes])
+    if terms.tier is None or terms.book is None:
+        return []
+    models = {snap.models[int(snap.node_model[n])] for u in units for n in u.nodes}
+    return tier_problems(terms.book, terms.tier.value, models, terms.start_s, terms.end_s)
+
+
+def _currency(terms: LeaseTerms) -> str:
+    priced = terms.price_per_gpu_hour or terms.monthly_fee
+    if priced is not None:
+        return priced.currency
+    assert terms.book is not None
+    return terms.book.cards.currency
+
+
+def _demand_option(
+    fleet: Fleet,
+    snap: FleetSnapshot,
+    kept: Kept,
+    unfinished: int,
+    *,
+    terms: LeaseTerms,
+    costs: CostSource,
+    contracts: Sequence[Contract],
+) -> Option:
+    assert terms.demand is not None
+    sale = sell_to_demand(
+        fleet, snap, kept.leased_units, terms.demand, costs, wacc=terms.wacc, book_contracts=contracts
+    )
+    return Option(
+        kept,
+        (),
+        unfinished,
+        sale.total_revenue,
+        sale.annual_revenue,
+        sale.annual_tco,
+        sale.npv,
+        sale.revenue_at_risk,
+        sale.top1_share,
+        sale.hhi,
+        sale,
+    )

@@ -33,7 +33,8 @@ import numpy as np
 from neocloud.domain.demand import ANY_MODEL, DemandRequest
 from neocloud.domain.errors import RequestError
 from neocloud.domain.fleet import Fleet
-from neocloud.domain.leases import LeaseRequest, LeaseState, Segment, Tier
+from neocloud.domain.leases import Lease, LeaseRequest, LeaseState, Segment, Tier
+from neocloud.domain.ledger import Booking
 from neocloud.domain.shape import Shape, Unit
 from neocloud.economics.pricebook import PriceBook, price_term
 from neocloud.economics.pricebook_defaults import SEED_AUTHOR, SEED_NOTE, default_cards
@@ -71,7 +72,9 @@ class Pin:
 class Outcome:
     """What became of one request: booked (``lease_id``) or refused (``reason``).
     ``gpus`` and ``revenue`` are the booked lease's, or for a refusal the least the
-    price book would have charged (:func:`refused_price`)."""
+    price book would have charged (:func:`refused_price`). ``lease`` and ``bookings``:
+    the booked lease as it was booked and its nodes' bookings (for its contract,
+    ``services.deals.lease_contracts``; the view retires a lease once it ends)."""
 
     request: DemandRequest
     accepted: bool
@@ -80,6 +83,8 @@ class Outcome:
     model: str
     gpus: int
     revenue: Decimal
+    lease: Lease | None = None
+    bookings: tuple[Booking, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +126,15 @@ def replay(
     horizon_s: int | None = None,
     pin: Pin | None = None,
     progress: Callable[[int], None] | None = None,
+    refuse_absent_models: bool = False,
 ) -> DemandRun:
     """Replay ``requests`` (in arrival order, seconds from the origin) on an empty
     ledger over ``fleet``. Requests arriving at or after ``horizon_s`` are not
     replayed; without it the span ends at the last arrival. ``progress(n)`` is told
-    how many requests were handled."""
-    return _Replay(Engine.of_fleet(fleet), book).run(requests, horizon_s, pin, progress)
+    how many requests were handled. A request for a GPU model the fleet lacks is bad
+    input (:class:`RequestError`); with ``refuse_absent_models`` (a part of a fleet, as
+    keep-vs-lease offers it) it is refused, its revenue not priced (0)."""
+    return _Replay(Engine.of_fleet(fleet), book, refuse_absent_models).run(requests, horizon_s, pin, progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +244,10 @@ def refused_price(
 class _Replay:
     """One replay's state: the engine, its pricer, GPUs held per lease, the samples."""
 
-    def __init__(self, engine: Engine, book: PriceBook) -> None:
+    def __init__(self, engine: Engine, book: PriceBook, refuse_absent_models: bool = False) -> None:
         self.engine = engine
         self.book = book
+        self.refuse_absent = refuse_absent_models
         self.pricer = book_pricer(book, engine.view)
         self.held: dict[str, int] = {}
         self.leased = 0
@@ -283,7 +292,11 @@ class _Replay:
             price_per_gpu_hour=None,
             tier=demand.tier,
         )
-        self._check_models(demand, request.shape)
+        absent = self._check_models(demand, request.shape)
+        if absent:
+            outcome = Outcome(demand, False, absent, None, request.shape.models[0], 0, Decimal(0))
+            self._sample(now_s)
+            return outcome
         found = self.engine.quote(request, now_s, self.pricer, with_alternatives=False)
         if isinstance(found, Refusal):
             model, gpus, revenue = refused_price(self.book, self.engine.snap, demand, now_s)
@@ -293,20 +306,26 @@ class _Replay:
         self._sample(now_s)
         return outcome
 
-    def _check_models(self, demand: DemandRequest, shape: Shape) -> None:
-        """A model the fleet does not have is bad input, as in the leasing service."""
+    def _check_models(self, demand: DemandRequest, shape: Shape) -> str:
+        """A model the fleet does not have is bad input, as in the leasing service; or,
+        refusing absent models, the reason for a refusal ("" when every model is there)."""
         models = self.engine.snap.models
         for model in shape.models:
             if model not in models:
                 have = ", ".join(models)
-                raise RequestError([f"request {demand.id}: model: no {model!r} GPUs in the fleet; it has {have}"])
+                reason = f"model: no {model!r} GPUs in the fleet; it has {have}"
+                if not self.refuse_absent:
+                    raise RequestError([f"request {demand.id}: {reason}"])
+                return reason
+        return ""
 
     def _book(self, demand: DemandRequest, found: Quote, now_s: int) -> Outcome:
         lease, change = self.engine.book_quote(found, lease_id=f"L-{demand.id}", now_s=now_s, actor=ACTOR)
         self.engine.apply(change)
         self.held[lease.id] = found.gpus
         self.leased += found.gpus
-        return Outcome(demand, True, "", lease.id, found.model, found.gpus, found.total.amount)
+        bookings = tuple(self.engine.lease_nodes(lease.id))
+        return Outcome(demand, True, "", lease.id, found.model, found.gpus, found.total.amount, lease, bookings)
 
     def _advance(self, t_s: int) -> None:
         """Let the engine's clock move every lease due by ``t_s``, one due time at a time."""
