@@ -450,10 +450,10 @@ def _print(doc: dict[str, Any], note: str) -> None:
     )
     if note:
         out.print(f"seed: {note}", highlight=False, width=human_width(out))
-    table = Table(box=box.SIMPLE_HEAD, width=min(human_width(out), 100), pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))  # 9 columns in 80
     heads = ("leased", "kept", "JCT h", "wait h", "delay h", "revenue", "NPV", "margin", "at risk")
     for h in heads:
-        table.add_column(h, justify="left" if h == "leased" else "right", overflow="fold")
+        table.add_column(h, justify="left" if h == "leased" else "right", no_wrap=True)
     for o in doc["options"]:
         i, lease = o["internal"], o["lease"]
         table.add_row(
