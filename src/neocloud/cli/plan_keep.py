@@ -37,9 +37,9 @@ from neocloud.cli.sim_inputs import arrival_ordered, count_bar, trace_source, wi
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.money import Money
+from neocloud.economics.months import HOURS_PER_MONTH
 
 out = stdout_console()
-HOURS_PER_MONTH = Decimal("730.5")  # economics.md [D] §1.8: the average month, 8,766 h / 12
 #: The GPUs of each trace's own cluster, for scaling its jobs to a fleet: Philly's
 #: inventory has 2,490 GPUs on 552 machines (../shared/traces/README.md).
 TRACE_CLUSTER_GPUS = {"philly": 2490, "tiresias": 2490}
