@@ -23,9 +23,11 @@ from neocloud import bootstrap
 from neocloud.cli.common import bad_input, err, human_width, parse_time, stdout_console
 from neocloud.cli.plan_deal import _amount, _fail, _fractions, _rate, _working
 from neocloud.cli.sim_inputs import trace_source, window, writable, write_all
+from neocloud.cli.study_save import saver
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.money import Money
+from neocloud.domain.studies import StudyKind
 
 out = stdout_console()
 HOURS_PER_MONTH = Decimal("730.5")  # economics.md [D] §1.8: the average month, 8,766 h / 12
@@ -113,9 +115,13 @@ def keep_vs_lease(
     ] = 4.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
     report: Annotated[Path | None, typer.Option("--report", metavar="OUT.html", help="Write an HTML page.")] = None,
+    save: Annotated[
+        str | None, typer.Option("--save", metavar="NAME", help="Also store the study in the database as NAME.")
+    ] = None,
 ) -> None:
     """Keep or lease: for each fraction of the candidates leased, the internal work on
     what stays against the lease's revenue, margin, NPV and risk, and a recommendation."""
+    save_study = saver(save, StudyKind.KEEP_VS_LEASE, locals())  # first: the options as given
     from neocloud.placement.jobs import JobPlacement
     from neocloud.placement.snapshot import build_snapshot
     from neocloud.services.keep_vs_lease import LeaseTerms, study
@@ -180,7 +186,7 @@ def keep_vs_lease(
             window=span,
             max_delay_s=max_delay_hours * 3600,
         )
-    doc = study_json(result, scale=job_scale, load=load, price=shown)
+    doc = save_study(study_json(result, scale=job_scale, load=load, price=shown), len(shares))
     if report is not None:
         from neocloud.cli.plan_keep_report import report_html
 
@@ -242,51 +248,11 @@ def _per_hour(fee: Money | None, candidate_gpus: int) -> Money:
 
 
 def study_json(result: Any, *, scale: float, load: float, price: Money) -> dict[str, Any]:
-    options = []
-    for o in result.options:
-        s = o.kept.summary
-        options.append(
-            {
-                "fraction": o.fraction,
-                "leased_units": list(o.kept.leased_units),
-                "leased_gpus": o.kept.leased_gpus,
-                "kept_gpus": o.kept.kept_gpus,
-                "internal": {
-                    "jobs": s.jobs,
-                    "finished": s.finished,
-                    "unfinished": o.unfinished,
-                    "jct_mean_s": s.jct_mean_s,
-                    "jct_p99_s": s.jct_p99_s,
-                    "queue_mean_s": s.queue_mean_s,
-                    "queue_p99_s": s.queue_p99_s,
-                    "delay_mean_s": s.delay_mean_s,
-                    "delay_p99_s": s.delay_p99_s,
-                    "utilization_of_kept": s.allocation_ratio_mean,
-                    "preemptions": s.preemptions,
-                },
-                "lease": {
-                    "total_revenue": str(o.total_revenue.quantize(Decimal("0.01"))),
-                    "annual_revenue": str(o.annual_revenue.quantize(Decimal("0.01"))),
-                    "annual_tco": str(o.annual_tco.quantize(Decimal("0.01"))),
-                    "gross_margin": o.gross_margin,
-                    "npv": str(o.npv.quantize(Decimal("0.01"))),
-                    "revenue_at_risk": str(o.revenue_at_risk.quantize(Decimal("0.01"))),
-                    "top1_share": o.top1_share,
-                    "hhi": o.hhi,
-                    "sites": [d.site.name for d in o.deals],
-                },
-            }
-        )
-    return {
-        "currency": result.currency,
-        "price_per_gpu_hour": str(price.amount),
-        "internal_scale": scale,
-        "internal_load": load,
-        "max_delay_hours": result.max_delay_s / 3600,
-        "recommended_fraction": result.recommended,
-        "recommendation": result.reason,
-        "options": options,
-    }
+    """The study as ``--json`` prints it (services/study_documents.py, which the server's
+    stored studies use too)."""
+    from neocloud.services.study_documents import keep_vs_lease_document
+
+    return keep_vs_lease_document(result, scale=scale, load=load, price=price)
 
 
 def _money(text: str) -> str:
