@@ -4,6 +4,7 @@ tenant, an unknown id and a bad payload get."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -145,3 +146,57 @@ def test_a_tenant_never_sees_a_study(world: World):
             assert "policies" not in r.text
     assert [s.name for s in world.services.studies.studies()] == ["kept"]
     assert world.client.get("/v1/studies", headers=world.auth("none")).status_code == 401
+
+
+def _held_study(world: World, monkeypatch: pytest.MonkeyPatch, release: threading.Event, fail: bool = False) -> str:
+    """POST a study whose computation waits for ``release`` (at most 30 s), after one fraction."""
+    real = world.services.studies.prepare_keep_vs_lease
+
+    def held(ask: Any) -> Any:
+        run = real(ask)
+
+        def waiting(progress: Any) -> Any:
+            progress(0.0)
+            assert release.wait(30), "the test never released the study"
+            if fail:
+                raise RuntimeError("the simulator ran out of patience")
+            return run(lambda _f: None)
+
+        return waiting
+
+    monkeypatch.setattr(world.services.studies, "prepare_keep_vs_lease", held)
+    r = world.client.post("/v1/studies/keep-vs-lease", json=TINY, headers=world.auth("operator"))
+    assert r.status_code == 202, r.text
+    return str(r.json()["id"])
+
+
+def _until(world: World, study_id: str, done: int) -> dict[str, Any]:
+    for _ in range(600):  # at most 30 s
+        body = world.client.get(f"/v1/studies/{study_id}", headers=world.auth("operator")).json()
+        if body["done"] >= done:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"study {study_id} never reached {done} done")
+
+
+def test_the_server_answers_while_a_study_runs_and_shows_its_progress(world: World, monkeypatch: pytest.MonkeyPatch):
+    release = threading.Event()
+    study_id = _held_study(world, monkeypatch, release)
+    try:
+        running = _until(world, study_id, 1)
+        assert (running["status"], running["done"], running["total"], running["progress"]) == ("running", 1, 2, 0.5)
+        listed = world.client.get("/v1/studies", headers=world.auth("operator")).json()
+        assert [(s["id"], s["status"]) for s in listed] == [(study_id, "running")]
+        assert world.client.get("/v1/leases", headers=world.auth("operator")).status_code == 200
+    finally:
+        release.set()
+    assert _until_finished(world, study_id)["status"] == "done"
+
+
+def test_a_study_that_fails_in_the_background_keeps_its_error(world: World, monkeypatch: pytest.MonkeyPatch):
+    release = threading.Event()
+    study_id = _held_study(world, monkeypatch, release, fail=True)
+    release.set()
+    failed = _until_finished(world, study_id)
+    assert (failed["status"], failed["done"], failed["result"]) == ("failed", 1, None)
+    assert failed["error"] == "RuntimeError: the simulator ran out of patience"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -108,3 +109,25 @@ def test_a_save_name_that_is_not_a_name_exits_2_and_writes_nothing(db: str, toy:
     assert "is not a study name" in r.output
     assert not out.exists()
     assert not (tmp_path / "studies.db").exists()  # the database is not even created
+
+
+def test_a_name_taken_while_the_sweep_runs_exits_2_and_writes_no_table(
+    db: str, toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from neocloud.cli import sim_sweep
+
+    real = sim_sweep._execute
+
+    def racing(*args: Any) -> Any:
+        done = real(*args)
+        other = bootstrap.study_service(db)  # another process saves under the name meanwhile
+        other.record(StudyKind.SWEEP, "raced", actor="other", inputs={}, result={"rows": []}, total=1)
+        return done
+
+    monkeypatch.setattr(sim_sweep, "_execute", racing)
+    out = tmp_path / "rows.csv"
+    r = cli(db, *sweep(toy, out, "--save", "raced"))
+    assert r.exit_code == 2
+    assert "'raced'" in r.output
+    assert not out.exists()
+    assert [s.actor for s in bootstrap.study_service(db).studies()] == ["other"]
