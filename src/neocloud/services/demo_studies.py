@@ -29,8 +29,8 @@ YEAR_S = 365 * 86_400
 #: most 96 of the fleet's 1,600 GPUs; at 4x the largest asks 384, and leasing half or
 #: all of demo-west shows a delay to trade against the lease's NPV].
 DEMO_SCALE = 4.0
-#: The demo lease's price: the demo's block-lease override, $2.35 per GPU-hour
-#: (services/demo.py ``usd``) [D].
+#: The demo lease's price: $2.35 per GPU-hour, the H100 one-year contract price in
+#: March 2026 [R5] (economics/pricebook_defaults.py), the demo's block-lease price too.
 DEMO_PRICE = Money(Decimal("2.35"))
 SWEEP_POLICIES = ("fifo", "backfill", "las", "priority")
 SWEEP_FRACTIONS = (0.0, 0.5)
