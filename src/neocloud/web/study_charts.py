@@ -78,7 +78,7 @@ def frontier_svg(options: Sequence[Mapping[str, Any]], bound_h: float, currency:
     svg.append(f"<text x='{bx + 4:.1f}' y='{PAD + 12}' font-size='11'>delay bound {bound_h:g} h</text>")
     for frac in (0.0, 0.5, 1.0):
         svg.append(f"<text x='{PAD - 6}' y='{py(y_lo + frac * span) + 4:.0f}' text-anchor='end' font-size='11'>")
-        svg.append(f"{y_lo + frac * span:,.3g}</text>")
+        svg.append(f"{y_lo + frac * span:,.{1 if span >= 10 else 3}f}</text>")
         svg.append(
             f"<text x='{px(frac * x_hi):.0f}' y='{HEIGHT - PAD + 16}' text-anchor='middle' font-size='11'>"
             f"{frac * x_hi:,.1f}</text>"
