@@ -16,6 +16,7 @@ from neocloud.domain.money import Money
 from neocloud.domain.shape import Locality, Shape
 from neocloud.services.container import Services
 from neocloud.services.demo import DemoKeys, build_demo
+from neocloud.services.demo_studies import record_demo_studies
 
 DAY = 86_400
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -23,7 +24,7 @@ START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 def demo_services() -> tuple[Services, DemoKeys, ManualClock]:
     """The demo two days on (leases started, a failure healed, one lease degraded; the
-    demo's hold has expired, so initech holds a new lease)."""
+    demo's hold has expired, so initech holds a new lease), with the demo's two studies."""
     clock = ManualClock(START)
     services = bootstrap.in_memory(clock)
     keys = build_demo(services)
@@ -39,6 +40,7 @@ def demo_services() -> tuple[Services, DemoKeys, ManualClock]:
         Money(Decimal("2.35")),
     )
     services.leasing.create(held, actor="test", hold=True)
+    record_demo_studies(services)  # what serve --demo records: a keep-vs-lease study and a sweep
     return services, keys, clock
 
 

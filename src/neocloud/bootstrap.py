@@ -39,6 +39,7 @@ from neocloud.services.pricing import PricingService, TcoFn, no_cost
 from neocloud.services.queue import QueueService
 from neocloud.services.serving import ServingModels, ServingService
 from neocloud.services.settings import settings_from
+from neocloud.services.studies import StudyService
 
 if TYPE_CHECKING:  # imported where used: a CLI command that opens no database or server pays for neither
     from fastapi import FastAPI
@@ -131,6 +132,14 @@ def queue_service(url: str, clock: Clock | None = None) -> QueueService:
     store = ledger_store(url)
     clock = clock or SystemClock()
     return QueueService(store, _leasing(store, clock), clock)
+
+
+def study_service(url: str, clock: Clock | None = None) -> StudyService:
+    """Stored studies in the database at ``url`` (the CLI's ``--save``); the schema is
+    brought up to date first, so a database made before studies existed takes them."""
+    store = ledger_store(url)
+    store.create_schema()
+    return StudyService(store, clock or SystemClock())
 
 
 def _margins_from(cost: CostService, leasing: LeasingService) -> None:
@@ -264,6 +273,9 @@ def _services(
         serving=ServingService(leasing, models or serving_models(), clock),
         billing=BillingService(store, leasing, clock),
         queues=QueueService(store, leasing, clock),
+        studies=StudyService(
+            store, clock, fleet=leasing.fleet, costs=tco_cost_source(cost.assumptions), traces=read_jobs
+        ),
     )
 
 

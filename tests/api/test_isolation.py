@@ -98,7 +98,12 @@ def reads(w: TwoTenants) -> list[Probe]:
             body={"name": "x", "team": "t", "gpus": 1, "estimate_s": 1},
         ),
         Probe("POST /v1/queues/{pool}/workloads/{number}/finish", "/v1/queues/internal/workloads/0/finish", 403),
+        Probe("POST /v1/queues/{pool}/workloads/{number}/cancel", "/v1/queues/internal/workloads/0/cancel", 403),
         Probe("POST /v1/queues/{pool}/cycle", "/v1/queues/internal/cycle", 403),
+        # stored keep-vs-lease studies and sweeps are the operator's
+        Probe("GET /v1/studies", "/v1/studies", 403),
+        Probe("GET /v1/studies/{study_id}", "/v1/studies/S-000000000000", 403),
+        Probe("POST /v1/studies/keep-vs-lease", "/v1/studies/keep-vs-lease", 403, body={"name": "a-study"}),
         Probe("GET /openapi.json", "/openapi.json", 200),
         Probe("GET /docs", "/docs", 200),
         Probe("GET /v1/sites", "/v1/sites", 200),
@@ -315,6 +320,8 @@ def dashboard(w: TwoTenants) -> list[Probe]:
         Probe("GET /economics", "/economics", 403),  # costs are the operator's
         Probe("GET /queues", "/queues", 403),  # internal work is the operator's
         Probe("GET /queues/{pool}", "/queues/internal", 403),
+        Probe("GET /studies", "/studies", 403),  # studies are the operator's
+        Probe("GET /studies/{study_id}", "/studies/S-000000000000", 403),
         Probe("GET /serving", "/serving", 200),
         *(Probe("GET /serving", f"/serving?lease={lease.id}&model=dense-70", 200) for lease in w.leases_of(A)),
         Probe("GET /serving", f"/serving?lease={le['b1']}&model=dense-70", 404, foreign=le["b1"]),

@@ -41,6 +41,8 @@ def _pages(served: Served, principal: str) -> list[str]:
         "/prices",
         "/invoices",  # the month so far as a preview (the demo has no invoice yet)
         "/economics",  # the operator's costs; a tenant's refusal page
+        "/studies",  # the operator's studies; a tenant's refusal page
+        *(f"/studies/{s.id}" for s in served.services.studies.studies()),
         "/serving",
         *(f"/serving?lease={le.id}&model=meta-llama/Meta-Llama-3.1-70B" for le in leases[:1]),
     ]

@@ -78,6 +78,12 @@ def test_serve_demo_prints_a_working_operator_key_and_serves_the_dashboard(tmp_p
         credits = [line for i in issued for line in i["lines"] if line["kind"] == "sla_credit"]
         assert len(credits) == 1
         assert credits[0]["evidence"]
+        # and the dashboard has a simulation and a plan to show: one small study of each kind
+        studies = httpx.get(f"{base}/v1/studies", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
+        assert {(s["name"], s["kind"], s["status"]) for s in studies} == {
+            ("demo-keep-vs-lease", "keep-vs-lease", "done"),
+            ("demo-sweep", "sweep", "done"),
+        }
         assert httpx.get(f"{base}/v1/leases", timeout=10).status_code == 401
         assert httpx.get(f"{base}/login", timeout=10).status_code == 200
     finally:

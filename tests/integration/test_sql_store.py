@@ -62,6 +62,7 @@ TABLES = {
     "deposits",
     "queue_pools",
     "queue_entries",
+    "studies",
     "sites",
     "pods",
     "blocks",

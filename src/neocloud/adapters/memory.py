@@ -25,6 +25,7 @@ from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, Ledger
 from neocloud.domain.queue import Entry, PoolConfig, PoolExists
+from neocloud.domain.studies import Study, StudyExists, StudyFinished, StudyStatus
 from neocloud.economics.pricebook import PriceBook
 
 
@@ -59,6 +60,7 @@ class MemoryStore:
         self._idempotent: dict[tuple[str, str], IdempotentResult] = {}
         self._prices: list[PriceBook] = []
         self._billing = BillingBook()
+        self._studies: dict[str, Study] = {}  # by id, in the order stored
 
     def create_schema(self) -> None:
         self._schema = True
@@ -125,6 +127,50 @@ class MemoryStore:
     def price_books(self) -> list[PriceBook]:
         with self._lock:
             return list(self._prices)
+
+    # -- stored studies: each call its own transaction, as on the SQL store ---------------
+    def add_study(self, study: Study) -> None:
+        with self._lock:
+            if any(s.name == study.name for s in self._studies.values()):
+                raise StudyExists(f"a study named {study.name!r} is stored already")
+            self._studies[study.id] = copy.deepcopy(study)
+
+    def study_progress(self, study_id: str, done: int) -> None:
+        with self._lock:
+            found = self._studies.get(study_id)
+            if found is not None and found.status is StudyStatus.RUNNING:
+                self._studies[study_id] = replace(found, done=done)
+
+    def finish_study(
+        self,
+        study_id: str,
+        status: StudyStatus,
+        at_s: int,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self._lock:
+            found = self._studies.get(study_id)
+            if found is None or found.status is not StudyStatus.RUNNING:
+                raise StudyFinished(f"study {study_id!r} is finished already (or there is none): it is written once")
+            done = found.total if status is StudyStatus.DONE else found.done
+            self._studies[study_id] = replace(
+                found, status=status, done=done, finished_s=at_s, result=copy.deepcopy(result), error=error
+            )
+
+    def studies(self) -> list[Study]:
+        with self._lock:
+            listed = [replace(s, inputs={}, result=None) for s in self._studies.values()]
+        return sorted(listed, key=lambda s: (s.created_s, s.id), reverse=True)
+
+    def study(self, study_id: str) -> Study | None:
+        with self._lock:
+            return copy.deepcopy(self._studies.get(study_id))
+
+    def study_named(self, name: str) -> bool:
+        with self._lock:
+            return any(s.name == name for s in self._studies.values())
 
     # -- live job queues (written through the writer) ----------------------------------
     def queue_pools(self) -> list[PoolConfig]:

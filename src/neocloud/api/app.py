@@ -32,6 +32,7 @@ from neocloud.api.routers import (
     prices,
     queues,
     serving,
+    studies,
     system,
 )
 from neocloud.api.schemas import ProblemOut
@@ -88,6 +89,7 @@ def create_app(
         billing,
         custody,
         queues,
+        studies,
     )
     for module in routers:
         app.include_router(module.router)

@@ -26,6 +26,7 @@ from neocloud.domain.leases import HeldByOthers, LeaseRuleError
 from neocloud.domain.ledger import BookingConflict, UnknownNode
 from neocloud.domain.money import BadMoney
 from neocloud.domain.queue import PoolExists
+from neocloud.domain.studies import StudyExists, StudyFinished
 from neocloud.leasing.engine import NotFound, RequestError, Unplaceable
 
 PROBLEM = "application/problem+json"
@@ -112,7 +113,16 @@ def install(app: FastAPI) -> None:
         detail, facts = _rendered(request, exc)
         return problem(422, "Invalid request", detail, request, **({"facts": facts} if facts else {}))
 
-    for refused in (Unplaceable, LeaseRuleError, BookingConflict, IllegalTransition, InvoiceRuleError, PoolExists):
+    for refused in (
+        Unplaceable,
+        LeaseRuleError,
+        BookingConflict,
+        IllegalTransition,
+        InvoiceRuleError,
+        PoolExists,
+        StudyExists,
+        StudyFinished,
+    ):
 
         @app.exception_handler(refused)
         async def _conflict(request: Request, exc: Exception) -> JSONResponse:

@@ -29,15 +29,17 @@ from neocloud.cli.plan_keep_selling import (
     option_json,
     price_book,
     selling_json,
-    sold_text,
     tier_of,
     way_of_selling,
 )
 from neocloud.cli.sim_inputs import arrival_ordered, count_bar, trace_source, window, writable, write_all
+from neocloud.cli.study_save import saver
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet
 from neocloud.domain.money import Money
+from neocloud.domain.studies import StudyKind
 from neocloud.economics.months import HOURS_PER_MONTH
+from neocloud.services.study_documents import sold_text
 
 out = stdout_console()
 #: The GPUs of each trace's own cluster, for scaling its jobs to a fleet: Philly's
@@ -151,9 +153,13 @@ def keep_vs_lease(
     prices: Annotated[
         Path | None, typer.Option("--prices", metavar="CARDS.yaml", help="A rate-card file (default: the seeded book).")
     ] = None,
+    save: Annotated[
+        str | None, typer.Option("--save", metavar="NAME", help="Also store the study in the database as NAME.")
+    ] = None,
 ) -> None:
     """Keep or lease: for each fraction of the candidates leased, the internal work on
     what stays against the lease's revenue, margin, NPV and risk, and a recommendation."""
+    save_study = saver(save, StudyKind.KEEP_VS_LEASE, locals())  # first: the options as given
     from neocloud.placement.jobs import JobPlacement
     from neocloud.placement.snapshot import build_snapshot
     from neocloud.services.keep_vs_lease import LeaseTerms, study
@@ -233,6 +239,7 @@ def keep_vs_lease(
     doc = study_json(result, scale=job_scale, load=load, price=shown, way=way)
     models = {snap.models[int(snap.node_model[n])] for u in units for n in u.nodes}
     doc |= selling_json(terms, way=way, prices=book_name, demand=demand, about=about, models=models)
+    doc = save_study(doc, len(shares))
     _emit(doc, report, as_json, s.note if s and way in ("price", "monthly_fee") else "")  # the seed's price
 
 
@@ -380,52 +387,11 @@ def _per_hour(fee: Money | None, candidate_gpus: int) -> Money | None:
 
 
 def study_json(result: Any, *, scale: float, load: float, price: Money | None, way: str = "price") -> dict[str, Any]:
-    options = []
-    for o in result.options:
-        s = o.kept.summary
-        options.append(
-            {
-                "fraction": o.fraction,
-                "leased_units": list(o.kept.leased_units),
-                "leased_gpus": o.kept.leased_gpus,
-                "kept_gpus": o.kept.kept_gpus,
-                "internal": {
-                    "jobs": s.jobs,
-                    "finished": s.finished,
-                    "unfinished": o.unfinished,
-                    "jct_mean_s": s.jct_mean_s,
-                    "jct_p99_s": s.jct_p99_s,
-                    "queue_mean_s": s.queue_mean_s,
-                    "queue_p99_s": s.queue_p99_s,
-                    "delay_mean_s": s.delay_mean_s,
-                    "delay_p99_s": s.delay_p99_s,
-                    "utilization_of_kept": s.allocation_ratio_mean,
-                    "preemptions": s.preemptions,
-                },
-                "lease": {
-                    "total_revenue": str(o.total_revenue.quantize(Decimal("0.01"))),
-                    "annual_revenue": str(o.annual_revenue.quantize(Decimal("0.01"))),
-                    "annual_tco": str(o.annual_tco.quantize(Decimal("0.01"))),
-                    "gross_margin": o.gross_margin,
-                    "npv": str(o.npv.quantize(Decimal("0.01"))),
-                    "revenue_at_risk": str(o.revenue_at_risk.quantize(Decimal("0.01"))),
-                    "top1_share": o.top1_share,
-                    "hhi": o.hhi,
-                    "sites": list(dict.fromkeys(d.site.name for d in o.deals)),
-                    **option_json(o, way),
-                },
-            }
-        )
-    return {
-        "currency": result.currency,
-        "price_per_gpu_hour": None if price is None else str(price.amount),
-        "internal_scale": scale,
-        "internal_load": load,
-        "max_delay_hours": result.max_delay_s / 3600,
-        "recommended_fraction": result.recommended,
-        "recommendation": result.reason,
-        "options": options,
-    }
+    """The study as ``--json`` prints it (services/study_documents.py, which the server's
+    stored studies use too), each fraction's lease with what its way of selling adds."""
+    from neocloud.services.study_documents import keep_vs_lease_document
+
+    return keep_vs_lease_document(result, scale=scale, load=load, price=price, extras=lambda o: option_json(o, way))
 
 
 def _money(text: str) -> str:

@@ -146,18 +146,6 @@ def _amount(money: Any) -> str | None:
     return None if money is None else str(money.amount)
 
 
-def sold_text(doc: Mapping[str, Any]) -> str:
-    """How what is leased is sold, in a few words for the summary and the page."""
-    cur = doc["currency"]
-    selling = doc.get("selling", {})
-    if selling.get("way") == "tier":
-        rates = ", ".join(f"{m} {r}" for m, r in doc["prices_per_gpu_hour"].items())
-        return f"{selling['tier']} tier ({selling['prices']}): {rates} {cur} per GPU-hour"
-    if selling.get("way") == "demand":
-        return f"offered to {selling['requests']:,} requests of {selling['demand']} ({selling['prices']})"
-    return f"{doc['price_per_gpu_hour']} {cur} per GPU-hour"
-
-
 def demand_lines(doc: dict[str, Any]) -> list[str]:
     """Per fraction offered to a stream: what it booked and refused, and to how many."""
     lines = []

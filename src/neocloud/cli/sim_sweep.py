@@ -45,6 +45,9 @@ from neocloud.cli.sim_run import (
     WindowOpt,
     _t,
 )
+from neocloud.cli.study_save import saver
+from neocloud.domain.studies import StudyKind
+from neocloud.services.study_documents import sweep_document
 from neocloud.sim.sweep import COLUMNS, MAX_POINTS, Row
 
 out = stdout_console()
@@ -81,6 +84,9 @@ OutOpt = Annotated[
     Path, typer.Option("--out", metavar="OUT.csv", help="The table: CSV, or Parquet when it ends in .parquet.")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the rows as JSON instead of the summary.")]
+SaveOpt = Annotated[
+    str | None, typer.Option("--save", metavar="NAME", help="Also store the sweep in the database as NAME.")
+]
 
 
 def sweep(
@@ -101,6 +107,7 @@ def sweep(
     ray: RayOpt = None,
     report: ReportOpt = None,
     as_json: JsonFlag = False,
+    save: SaveOpt = None,
 ) -> None:
     """Replay a trace over policies x lease fractions x load factors x seeds.
 
@@ -109,6 +116,7 @@ def sweep(
     to --out and, with --report, a page of mean JCT against the load
     factor; prints the means over the seeds (docs/simulator.md "Sweeps").
     """
+    save_sweep = saver(save, StudyKind.SWEEP, locals())  # first: the options as given
     from neocloud.sim.sweep import Grid, arrival_disorder
 
     policy_list = _policies(policies)
@@ -157,6 +165,7 @@ def sweep(
         "executor": executor,
         "wall_s": round(wall, 3),
     }
+    save_sweep(sweep_document(rows, about), len(rows))
     _write(out_path, report, rows, about)
     if as_json:
         document = {**about, "out": str(out_path), "points": len(rows), "rows": [r.as_dict() for r in rows]}

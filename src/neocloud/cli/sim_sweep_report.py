@@ -1,6 +1,7 @@
 """A sweep's report as one self-contained HTML page (inline SVG, no script, no files):
 what was swept, mean JCT against the load factor (a line per policy and lease
-fraction, each point the mean over the seeds), the means per setting and every row."""
+fraction, each point the mean over the seeds), the means per setting and every row. The
+chart and the means are ``neocloud.web.study_charts``'s, the dashboard's ``/studies/{id}`` too."""
 
 from __future__ import annotations
 
@@ -8,13 +9,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from neocloud.cli.sim_run import _t
-from neocloud.sim.sweep import COLUMNS, Row, Setting, mean_over_seeds
-
-WIDTH, HEIGHT, PAD = 720, 300, 56
-COLOURS = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#57606a")
-DASHES = ("", "6 3", "2 3", "8 3 2 3")
-DASH_NAMES = ("solid", "dashed", "dotted", "dash-dot")
+from neocloud.sim.sweep import COLUMNS, Row, mean_over_seeds
+from neocloud.web.study_charts import settings_table, sweep_svg
 
 
 def report_html(rows: Sequence[Row], about: Mapping[str, Any]) -> str:
@@ -29,8 +25,9 @@ def report_html(rows: Sequence[Row], about: Mapping[str, Any]) -> str:
         ".wide{overflow-x:auto}</style>",
         f"</head><body><h1>Sweep</h1><p>{escape(title)}</p>",
         _about(about, rows),
-        _chart(settings),
-        _settings(settings),
+        sweep_svg(settings),
+        "<h2>Mean over the seeds</h2>",
+        settings_table(settings),
         _rows(rows),
         "</body></html>\n",
     ]
@@ -51,77 +48,6 @@ def _about(about: Mapping[str, Any], rows: Sequence[Row]) -> str:
     ]
     body = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in items)
     return f"<table aria-label='what was swept'>{body}</table>"
-
-
-def _chart(settings: Sequence[Setting]) -> str:
-    """Mean JCT (hours) against the load factor: a line per (policy, lease fraction)."""
-    title = "Mean JCT against the load factor (mean over the seeds)"
-    lines: dict[tuple[str, float], list[tuple[float, float]]] = {}
-    for s in settings:
-        lines.setdefault((s.policy, s.lease_fraction), []).append((s.load, s.jct_mean_s / 3600))
-    loads = sorted({s.load for s in settings})
-    x_lo, x_hi = loads[0], loads[-1]
-    x_span = (x_hi - x_lo) or 1.0
-    y_hi = max((s.jct_mean_s / 3600 for s in settings), default=0.0) or 1.0
-    w, h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
-
-    def at(load: float, jct_h: float) -> str:
-        x = PAD + (load - x_lo) / x_span * w if x_hi > x_lo else PAD + w / 2
-        return f"{x:.1f},{PAD + h - jct_h / y_hi * h:.1f}"
-
-    svg = [f"<svg width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{escape(title)}'>"]
-    svg.append(f"<rect x='{PAD}' y='{PAD}' width='{w}' height='{h}' fill='none' stroke='#888'/>")
-    for frac in (0.0, 0.5, 1.0):
-        svg.append(f"<text x='{PAD - 4}' y='{PAD + h - frac * h + 4:.0f}' text-anchor='end'>{y_hi * frac:,.1f}</text>")
-    for load in loads:
-        x = at(load, 0.0).split(",")[0]
-        svg.append(f"<text x='{x}' y='{HEIGHT - PAD + 14}' text-anchor='middle'>{load:g}</text>")
-    policies = list(dict.fromkeys(p for p, _ in lines))
-    fractions = list(dict.fromkeys(f for _, f in lines))
-    legend = []
-    for (policy, fraction), points in lines.items():
-        colour = COLOURS[policies.index(policy) % len(COLOURS)]
-        style = fractions.index(fraction) % len(DASHES)
-        dash = DASHES[style]
-        name = f"{policy}, lease {fraction:g}"
-        pts = " ".join(at(load, jct) for load, jct in sorted(points))
-        svg.append(
-            f"<polyline points='{pts}' fill='none' stroke='{colour}' stroke-width='2' stroke-dasharray='{dash}'>"
-            f"<title>{escape(name)}</title></polyline>"
-        )
-        svg.extend(
-            f"<circle cx='{p.split(',')[0]}' cy='{p.split(',')[1]}' r='3' fill='{colour}'/>" for p in pts.split()
-        )
-        legend.append(f"<span style='color:{colour}'>{escape(name)} ({DASH_NAMES[style]})</span>")
-    svg.append(f"<text x='{WIDTH / 2}' y='{HEIGHT - 12}' text-anchor='middle'>load factor</text>")
-    svg.append(f"<text x='14' y='{HEIGHT / 2}' transform='rotate(-90 14 {HEIGHT / 2})' text-anchor='middle'>")
-    svg.append("mean JCT (h)</text></svg>")
-    return f"<figure>{''.join(svg)}<figcaption>{escape(title)}: {', '.join(legend)}</figcaption></figure>"
-
-
-def _settings(settings: Sequence[Setting]) -> str:
-    head = "".join(
-        f"<th>{escape(n)}</th>"
-        for n in (
-            "policy",
-            "lease",
-            "load",
-            "seeds",
-            "leased GPUs",
-            "finished",
-            "JCT mean",
-            "wait mean",
-            "delay mean",
-            "util.",
-        )
-    )
-    body = "".join(
-        f"<tr><td>{escape(s.policy)}</td><td>{s.lease_fraction:g}</td><td>{s.load:g}</td><td>{s.seeds}</td>"
-        f"<td>{s.leased_gpus:,}</td><td>{s.finished:,.1f} of {s.jobs:,.0f}</td><td>{_t(s.jct_mean_s)}</td>"
-        f"<td>{_t(s.queue_mean_s)}</td><td>{_t(s.delay_mean_s)}</td><td>{s.utilization_mean:.1%}</td></tr>"
-        for s in settings
-    )
-    return f"<h2>Mean over the seeds</h2><table aria-label='mean over the seeds'><tr>{head}</tr>{body}</table>"
 
 
 def _rows(rows: Sequence[Row]) -> str:

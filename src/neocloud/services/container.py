@@ -16,6 +16,7 @@ from neocloud.services.leasing import LeasingService
 from neocloud.services.pricing import PricingService
 from neocloud.services.queue import QueueService
 from neocloud.services.serving import ServingService
+from neocloud.services.studies import StudyService
 from neocloud.services.visibility import Visibility
 
 
@@ -30,6 +31,7 @@ class Services:
     serving: ServingService  # what capacity serves: tokens/s, rate limits, five-hour budgets
     billing: BillingService  # invoice runs, invoices and credit notes, their lifecycle
     queues: QueueService  # internal pools' live job queues (operator only)
+    studies: StudyService  # stored keep-vs-lease studies and sweeps (operator only)
     deal_costs: CostSource | None = None  # what a site's capacity costs, for deals (the cost model)
 
     @property

@@ -11,7 +11,8 @@ The internal pool has a live job queue (priority preemption) fed by
 (:func:`build_demo_with_a_closed_month`): built two days into last month, the
 internal work run through the queue as the clock moves to now (each workload reports
 done when its estimate runs out, a cycle at every arrival and completion), last
-month invoiced.
+month invoiced, and one small keep-vs-lease study and one small sweep recorded
+(services/demo_studies.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from neocloud.domain.money import Money
 from neocloud.domain.presets import preset
 from neocloud.domain.shape import Level, Locality, Shape, Unit
 from neocloud.domain.spec import build_fleet
+from neocloud.domain.workload import TraceJob
 from neocloud.services.container import Services
 
 DAY = 86_400
@@ -70,6 +72,15 @@ INTERNAL_WORK = (
     (700, "pretrain-7b-scaling", "foundation", 64, 200, 1),
 )
 INTERNAL_POOL = "internal-training"
+
+
+def internal_jobs() -> tuple[TraceJob, ...]:
+    """:data:`INTERNAL_WORK` as a trace (arrivals from 0, the team as the tenant): the
+    demo's studies replay it, and ``POST /v1/studies/keep-vs-lease`` with ``internal: demo``."""
+    return tuple(
+        TraceJob(name, hours_in * 3600.0, gpus, hours * 3600.0, tenant=team)
+        for hours_in, name, team, gpus, hours, _priority in sorted(INTERNAL_WORK)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +193,9 @@ def build_demo_with_a_closed_month(services: Services, clock: ManualClock, now: 
     clock.set(now)
     services.leasing.tick(actor=ACTOR)
     services.billing.run(last_month.label, actor=ACTOR)
+    from neocloud.services.demo_studies import record_demo_studies  # it imports this module
+
+    record_demo_studies(services)
     return keys
 
 

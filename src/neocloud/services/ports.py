@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from neocloud.domain.access import ApiKey
 from neocloud.domain.billing import CreditNote, Deposit, Invoice, InvoiceChange, InvoiceQuery
@@ -27,6 +27,7 @@ from neocloud.domain.fleet import Fleet
 from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.ledger import Booking
 from neocloud.domain.queue import Entry, PoolConfig
+from neocloud.domain.studies import Study, StudyStatus
 from neocloud.economics.pricebook import PriceBook
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "ResultKeeper",
     "StoreError",
     "StoredEvent",
+    "StudyStore",
     "Writer",
 ]
 
@@ -165,6 +167,40 @@ class QueueStore(Protocol):
     def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]: ...
 
     def writing(self) -> AbstractContextManager[QueueWriter]: ...
+
+
+class StudyStore(Protocol):
+    """Where keep-vs-lease studies and sweeps are kept. Each call is its own short
+    transaction (a study touches no ledger row)."""
+
+    def add_study(self, study: Study) -> None:
+        """Store a new study; :class:`~neocloud.domain.studies.StudyExists` if its name is taken."""
+        ...
+
+    def study_progress(self, study_id: str, done: int) -> None:
+        """A running study's work done so far (a finished one is left as it is)."""
+        ...
+
+    def finish_study(
+        self,
+        study_id: str,
+        status: StudyStatus,
+        at_s: int,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Finish a running study once (``done`` with its result, ``failed`` with its
+        error); :class:`~neocloud.domain.studies.StudyFinished` if it is finished already."""
+        ...
+
+    def studies(self) -> list[Study]:
+        """Every study, newest first, without its inputs and result (the list's columns)."""
+        ...
+
+    def study(self, study_id: str) -> Study | None: ...
+
+    def study_named(self, name: str) -> bool: ...
 
 
 class KeyStore(Protocol):

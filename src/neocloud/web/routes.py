@@ -70,6 +70,7 @@ def mount(app: FastAPI) -> None:
         prices,
         queues,
         serving,
+        studies,
     )  # their pages reuse this module's helpers
 
     app.include_router(router)
@@ -79,6 +80,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(serving.router)
     app.include_router(billing.router)
     app.include_router(queues.router)
+    app.include_router(studies.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     async def _sign_in(request: Request, exc: Exception) -> Response:

@@ -397,3 +397,28 @@ class QueueEntryRow(Base):
     kind: Mapped[str] = mapped_column(String, nullable=False)
     job: Mapped[int] = mapped_column(Integer, nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, nullable=False)
+
+
+# -- stored studies (migration 0008; docs/api.md "Studies") -------------------------------
+class StudyRow(Base):
+    """A keep-vs-lease study or a sweep: its inputs, progress and, once finished, its
+    result or error. A finished row never changes (the migration's triggers)."""
+
+    __tablename__ = "studies"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'done', 'failed')", name="ck_studies_status"),
+        CheckConstraint("kind IN ('keep-vs-lease', 'sweep')", name="ck_studies_kind"),
+    )
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    kind: Mapped[str] = mapped_column(String, nullable=False)
+    name: Mapped[str] = mapped_column(String, nullable=False, unique=True)
+    actor: Mapped[str] = mapped_column(String, nullable=False)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, nullable=False)
+    status: Mapped[str] = mapped_column(String, nullable=False)
+    done: Mapped[int] = mapped_column(Integer, nullable=False)
+    total: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_s: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    finished_s: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC, nullable=True)

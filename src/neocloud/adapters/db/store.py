@@ -59,7 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
-from neocloud.adapters.db import billing, models, queue
+from neocloud.adapters.db import billing, models, queue, studies
 from neocloud.adapters.db.codec import (
     decode_lease,
     encode_lease,
@@ -78,6 +78,7 @@ from neocloud.domain.health import Health, HealthRecord
 from neocloud.domain.leases import Lease
 from neocloud.domain.ledger import Booking, BookingConflict, Draft, HolderKind
 from neocloud.domain.queue import Entry, PoolConfig
+from neocloud.domain.studies import Study, StudyStatus
 from neocloud.economics.pricebook import PriceBook
 
 __all__ = ["MIGRATIONS", "SUPPORTED_URLS", "SqlStore", "SqlWriter", "alembic_config", "make_engine", "open_store"]
@@ -389,6 +390,39 @@ class SqlStore:
     def queue_entries(self, pool: str, after_seq: int = 0) -> list[Entry]:
         with self._errors("read a queue's journal"), self._reader.begin() as conn:
             return queue.entries(conn, pool, after_seq)
+
+    # -- stored studies (adapters/db/studies.py; each call its own short transaction) ---
+    def add_study(self, study: Study) -> None:
+        with self._errors("store a study"):
+            studies.add(self._writer, study)
+
+    def study_progress(self, study_id: str, done: int) -> None:
+        with self._errors("record a study's progress"):
+            studies.progress(self._writer, study_id, done)
+
+    def finish_study(
+        self,
+        study_id: str,
+        status: StudyStatus,
+        at_s: int,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self._errors("finish a study"):
+            studies.finish(self._writer, study_id, status, at_s, result=result, error=error)
+
+    def studies(self) -> list[Study]:
+        with self._errors("read the studies"):
+            return studies.studies(self._reader)
+
+    def study(self, study_id: str) -> Study | None:
+        with self._errors("read a study"):
+            return studies.study(self._reader, study_id)
+
+    def study_named(self, name: str) -> bool:
+        with self._errors("read the studies"):
+            return studies.named(self._reader, name)
 
     # -- writes ----------------------------------------------------------------------
     @contextmanager
