@@ -147,3 +147,26 @@ def test_one_rule_takes_the_last_whole_units_nearest_the_target_the_fewer_on_a_t
     assert units_to_take([4, 4, 4], 12) == 3  # every unit
     assert units_to_take([4, 4, 4], 12, at_most=2) == 2  # a sweep never takes them all
     assert units_to_take([4, 4, 4], 0) == 0
+
+
+def test_a_fleet_and_its_jobs_scaled_alike_replay_alike_under_2d_las():
+    """Four times the nodes and four times each job's GPUs, 2D-LAS's limits scaled with
+    them: the same completion times (unscaled limits demote every job four times as
+    soon, and the preemptions differ)."""
+    from neocloud.sim.keep_vs_lease import Replay, run_replay
+    from tests.builders import a_block, a_fleet, a_group, a_site
+
+    def fleet(nodes: int) -> FleetSnapshot:
+        return build_snapshot(build_fleet(a_fleet(a_site(blocks=(a_block(node_groups=(a_group(count=nodes),)),)))))
+
+    trace = [TraceJob(str(k), k * 300.0, 8 * (1 + k % 3), 1800.0 + 600 * (k % 5)) for k in range(24)]
+    small, big = fleet(4), fleet(16)
+
+    def replay(snap: FleetSnapshot, scale: float) -> Kept:
+        units = candidate_units(snap, CandidateLevel.SITES)
+        return run_replay(Replay(0.0, tuple(units), "las", JobPlacement.COUNT, scale), snap, trace)
+
+    one, four = replay(small, 1.0), replay(big, 4.0)
+    assert one.summary.preemptions > 0  # the limits matter here
+    assert four.summary.jct_mean_s == pytest.approx(one.summary.jct_mean_s)
+    assert four.summary.preemptions == one.summary.preemptions

@@ -16,7 +16,8 @@ a lease of them is to the job pool), through the same scheduler the live queues 
   fleet's GPUs over the trace's own cluster (Philly: 2,490 GPUs), every job asks the
   same share of the fleet as it asked of its own cluster, so the trace's queueing
   (its offered load, its mix of large and small asks) carries over to a fleet of any
-  size; ``load`` then scales the offered load.
+  size; ``load`` then scales the offered load. A policy whose settings are GPU counts or
+  GPU-seconds is scaled with the jobs (:func:`scaled_policy`: 2D-LAS's queue limits).
 - **One fraction's replay as data** (:class:`Replay`, run by :func:`run_replay`): what a
   worker process or a Ray task needs besides the fleet and the trace, so the study's
   fractions can be replayed side by side (docs/keep-vs-lease.md "Speed").
@@ -39,6 +40,7 @@ from neocloud.scheduling.cluster import DEFAULT_RESTART_S, Cluster
 from neocloud.scheduling.cycle import Policy
 from neocloud.scheduling.jobs import JobSpec
 from neocloud.scheduling.policies import POLICIES
+from neocloud.scheduling.policies.las import TIRESIAS_THRESHOLDS, Las
 from neocloud.sim.driver import simulate
 from neocloud.sim.lease_fraction import units_to_take
 from neocloud.sim.metrics import Summary, summarize
@@ -174,14 +176,26 @@ class Replay:
     restart_s: float = DEFAULT_RESTART_S
 
 
+def scaled_policy(name: str, scale: float) -> Policy:
+    """Policy ``name`` at the fleet's scale. 2D-LAS's queue limits are GPU-seconds of
+    attained service; a job scaled to ``scale`` x its GPUs crosses them ``scale`` x
+    sooner, so the limits are scaled with it: a job changes queue at the same point of
+    its run as on its own cluster (unscaled, every job at colossus scale leaves the
+    first queue within seconds, and the policy is no longer Tiresias')."""
+    if name == "las":
+        return Las(tuple(t * scale for t in TIRESIAS_THRESHOLDS))
+    return POLICIES[name]()
+
+
 def run_replay(replay: Replay, snap: FleetSnapshot, trace: Iterable[TraceJob]) -> Kept:
-    """:func:`replay_kept` for ``replay``."""
+    """:func:`replay_kept` for ``replay``, its policy at the replay's scale
+    (:func:`scaled_policy`)."""
     return replay_kept(
         snap,
         trace,
         replay.units,
         replay.fraction,
-        policy=POLICIES[replay.policy](),
+        policy=scaled_policy(replay.policy, replay.scale),
         placement=replay.placement,
         scale=replay.scale,
         load=replay.load,
