@@ -230,7 +230,7 @@ def _print_queue(view: QueueView) -> None:
         out.print(table)
     done = len(view.workloads) - len(active)
     if done:
-        out.print(f"{done} finished or rejected (--json lists them)", highlight=False)
+        out.print(f"{done} finished, rejected or cancelled (--json lists them)", highlight=False)
 
 
 def _state(w: WorkloadView) -> str:

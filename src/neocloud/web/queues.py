@@ -2,7 +2,7 @@
 
 ``/queues`` lists every pool's queue with its capacity and load; ``/queues/{pool}``
 shows the pool's running and queued workloads (where each runs, when its estimate
-runs out), the finished and rejected ones, and the journal's latest decisions. A
+runs out), the finished, rejected and cancelled ones, and the journal's latest decisions. A
 tenant signed in gets the "operator only" page: internal work is the operator's.
 """
 
