@@ -8,19 +8,14 @@ tenant signed in gets the "operator only" page: internal work is the operator's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from neocloud.domain.errors import NotFound
 from neocloud.web.routes import _page, _services, signed_in
+from neocloud.web.views import minute_time
 
 router = APIRouter(include_in_schema=False)
-
-
-def _when(t_s: float | None) -> str:
-    return "" if t_s is None else datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 @router.get("/queues", response_class=HTMLResponse)
@@ -30,7 +25,7 @@ def queues_page(request: Request) -> HTMLResponse:
         return _page(request, "forbidden.html", who, status=403, what="Internal work")
     svc = _services(request).queues
     views = [svc.queue(p.name) for p in svc.pools()]
-    return _page(request, "queues.html", who, views=views, when=_when)
+    return _page(request, "queues.html", who, views=views, when=minute_time)
 
 
 @router.get("/queues/{pool}", response_class=HTMLResponse)
@@ -44,4 +39,4 @@ def queue_page(request: Request, pool: str) -> HTMLResponse:
         return _page(request, "not_found.html", who, status=404, what=f"queue {pool}")
     active = [w for w in view.workloads if w.state in ("running", "queued")]
     done = [w for w in view.workloads if w.state not in ("running", "queued")][-50:]
-    return _page(request, "queue.html", who, view=view, active=active, done=done, when=_when)
+    return _page(request, "queue.html", who, view=view, active=active, done=done, when=minute_time)

@@ -10,8 +10,6 @@ signed in gets the "operator only" page.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -22,13 +20,10 @@ from neocloud.services.study_documents import sold_text, sweep_rows
 from neocloud.sim.sweep import mean_over_seeds
 from neocloud.web import study_charts
 from neocloud.web.routes import _page, _services, signed_in
+from neocloud.web.views import minute_time
 
 router = APIRouter(include_in_schema=False)
 WHAT = "Studies"
-
-
-def _when(t_s: int | None) -> str:
-    return "" if t_s is None else datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 @router.get("/studies", response_class=HTMLResponse)
@@ -37,7 +32,7 @@ def studies_page(request: Request) -> HTMLResponse:
     if not who.is_operator:
         return _page(request, "forbidden.html", who, status=403, what=WHAT)
     studies = _services(request).studies.studies()
-    return _page(request, "studies.html", who, studies=studies, when=_when)
+    return _page(request, "studies.html", who, studies=studies, when=minute_time)
 
 
 @router.get("/studies/{study_id}", response_class=HTMLResponse)
@@ -60,4 +55,6 @@ def study_page(request: Request, study_id: str) -> HTMLResponse:
         chart = Markup(study_charts.sweep_svg(settings))  # noqa: S704
         table = Markup(study_charts.settings_table(settings))  # noqa: S704
     sold = sold_text(doc) if doc is not None and study.kind is StudyKind.KEEP_VS_LEASE else ""
-    return _page(request, "study.html", who, study=study, doc=doc, chart=chart, table=table, sold=sold, when=_when)
+    return _page(
+        request, "study.html", who, study=study, doc=doc, chart=chart, table=table, sold=sold, when=minute_time
+    )

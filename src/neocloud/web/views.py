@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from neocloud.domain.changes import StoredEvent
@@ -44,6 +44,12 @@ CATEGORY_COLORS = {
     "taken": "#8e9bb0",  # a tenant's view of a node someone else holds now (services.visibility)
 }
 HIDDEN_STATES = frozenset({LeaseState.CANCELLED, LeaseState.EXPIRED, LeaseState.QUOTED})
+
+
+def minute_time(t_s: float | None) -> str:
+    """``2027-01-01 13:45`` (UTC, to the minute), or ``""`` for no time: the queues'
+    and the studies' pages."""
+    return "" if t_s is None else datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def short_time(t_s: int | None) -> str:
