@@ -32,7 +32,7 @@ from neocloud.cli.plan_keep_selling import (
     tier_of,
     way_of_selling,
 )
-from neocloud.cli.sim_inputs import arrival_ordered, count_bar, trace_source, window, writable, write_all
+from neocloud.cli.sim_inputs import arrival_ordered, count_bar, replay_jobs, trace_source, window, writable, write_all
 from neocloud.cli.study_save import saver
 from neocloud.domain.clock import to_s
 from neocloud.domain.fleet import Fleet
@@ -217,7 +217,7 @@ def keep_vs_lease(
         )
     shown = terms.price_per_gpu_hour or _per_hour(terms.monthly_fee, sum(u.gpus for u in units))
     trace_text = f"{fmt}:{path.resolve()}"
-    jobs = _internal_jobs(fmt, path)
+    jobs = replay_jobs("--internal", f"{fmt}:{path}", fmt, path)  # workers read it again
     with bad_input(), count_bar("replaying", "fractions", len(shares)) as tick:
         result = study(
             the_fleet,
@@ -301,18 +301,6 @@ def _replays(fleet: str, trace: str, snap: Any, jobs: tuple[Any, ...], workers: 
         return kept
 
     return run
-
-
-def _internal_jobs(fmt: str, path: Path) -> tuple[Any, ...]:
-    """The internal trace's jobs in arrival order, read here first (a bad row or an
-    unordered trace exits 2 naming it before any worker starts; workers read it again)."""
-    from neocloud.sim.sweep import arrival_disorder
-
-    with bad_input():
-        jobs = tuple(arrival_ordered(fmt, path))
-    if (disorder := arrival_disorder(jobs)) is not None:
-        _fail(f"--internal {fmt}:{path}: {disorder}")
-    return jobs
 
 
 def _absolute_fleet(text: str) -> str:

@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from neocloud import bootstrap
-from neocloud.cli.common import EXIT_BAD_INPUT, err
+from neocloud.cli.common import EXIT_BAD_INPUT, bad_input, err
 from neocloud.domain.fleet import Fleet
 
 #: a trace shorter than this replays in well under a second: no bar
@@ -102,6 +102,19 @@ def arrival_ordered(fmt: str, path: Path) -> Iterator[Any]:
     if bootstrap.trace_in_arrival_order(fmt):
         return jobs
     return iter(in_arrival_order(jobs))
+
+
+def replay_jobs(option: str, text: str, fmt: str, path: Path) -> tuple[Any, ...]:
+    """The trace's jobs in arrival order, read whole here before any replay (or any
+    worker) starts: a bad row, or jobs the driver would refuse as out of order, exit 2
+    naming ``option`` (given as ``text``)."""
+    from neocloud.sim.sweep import arrival_disorder
+
+    with bad_input():
+        jobs = tuple(arrival_ordered(fmt, path))
+    if (disorder := arrival_disorder(jobs)) is not None:
+        fail(f"{option} {text}: {disorder}")
+    return jobs
 
 
 def quotas(given: list[str], policy: str) -> dict[str, Any]:

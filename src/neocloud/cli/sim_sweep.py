@@ -23,11 +23,11 @@ from rich.table import Table
 from neocloud import bootstrap
 from neocloud.cli.common import bad_input, human_width, stdout_console
 from neocloud.cli.sim_inputs import (
-    arrival_ordered,
     check_run_options,
     cluster_fleet,
     count_bar,
     fail,
+    replay_jobs,
     trace_source,
     window,
     writable,
@@ -117,7 +117,7 @@ def sweep(
     factor; prints the means over the seeds (docs/simulator.md "Sweeps").
     """
     save_sweep = saver(save, StudyKind.SWEEP, locals())  # first: the options as given
-    from neocloud.sim.sweep import Grid, arrival_disorder
+    from neocloud.sim.sweep import Grid
 
     policy_list = _policies(policies)
     seed_list = tuple(_seeds(seeds))
@@ -136,10 +136,7 @@ def sweep(
     trace_abs, cluster_abs = f"{fmt}:{path.resolve()}", _absolute_cluster(cluster)
     with bad_input():
         fleet = cluster_fleet(cluster)
-        jobs = tuple(arrival_ordered(fmt, path))
-    disorder = arrival_disorder(jobs)
-    if disorder is not None:
-        fail(f"--trace {trace}: {disorder}")
+    jobs = replay_jobs("--trace", trace, fmt, path)
     if span is not None and span.first >= len(jobs):
         fail(f"--window {window_text}: the trace has no job in it ({len(jobs):,} jobs)")
     grid = Grid(
