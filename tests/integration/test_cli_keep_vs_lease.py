@@ -209,3 +209,17 @@ def test_a_bad_trace_row_exits_2_naming_it_however_the_fractions_run(toy, tmp_pa
     done = run(*args)
     assert done.exit_code == 2, done.output
     assert "row 31, column 'num_gpu': 'eight' is not a whole number" in " ".join(_ANSI.sub("", done.output).split())
+
+
+def test_an_internal_trace_out_of_arrival_order_exits_2_before_any_replay(toy, tmp_path):
+    unordered = tmp_path / "unordered.csv"
+    lines = toy.read_text().splitlines()
+    lines[5], lines[6] = lines[6], lines[5]  # job 4 now listed after job 5, which arrives after it
+    unordered.write_text("\n".join(lines) + "\n")
+    args = ("keep-vs-lease", "--fleet", "preset:demo", "--internal", f"tiresias:{unordered}", "--internal-scale", "1")
+    args += ("--candidates", "pods:demo-west", "--fractions", "0,1", "--tenant", "newco", "--workers", "2")
+    args += ("--price-per-gpu-hour", "2.35", "--start", "2027-01-01", "--end", "2030-01-01")
+    done = run(*args)
+    assert done.exit_code == 2, done.output
+    assert "--internal tiresias:" in done.output
+    assert "comes after job 5" in " ".join(_ANSI.sub("", done.output).split())
